@@ -1,0 +1,46 @@
+package main
+
+import "fmt"
+
+// Floors the bridge is held to. They are reported, not enforced: the run
+// exits 0 whatever they say.
+const (
+	floorSatRatio = 0.5 // bridge saturation ≥ 0.5 × forwarder
+	floorP99MS    = 5.0 // bridge e2e p99 at the fixed rate ≤ 5 ms
+	floorRSSMiB   = 150 // bridge peak RSS ≤ 150 MiB
+)
+
+// floor is one floor's verdict: PASS, FAIL or SKIP (not measured).
+type floor struct {
+	Name    string `json:"name"`
+	Verdict string `json:"verdict"`
+	Detail  string `json:"detail"`
+}
+
+// checkFloors judges the bridge's figures. Throughput and latency are
+// judged on the median over rounds, memory on the highest peak.
+func checkFloors(bridge boxSummary, ratio spread, rate float64) []floor {
+	verdict := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "FAIL"
+	}
+	fs := []floor{
+		{Name: fmt.Sprintf("bridge saturation ≥ %.1f× forwarder", floorSatRatio)},
+		{Name: fmt.Sprintf("bridge e2e p99 at %g/s ≤ %g ms", rate, floorP99MS)},
+		{Name: fmt.Sprintf("bridge peak RSS ≤ %d MiB", floorRSSMiB)},
+	}
+	judge := func(f *floor, s spread, ok func(float64) bool, unit string, v float64) {
+		if s.N == 0 {
+			f.Verdict, f.Detail = "SKIP", "not measured"
+			return
+		}
+		f.Verdict = verdict(ok(v))
+		f.Detail = fmt.Sprintf("%.2f%s (range %.2f–%.2f over %d)", v, unit, s.Min, s.Max, s.N)
+	}
+	judge(&fs[0], ratio, func(v float64) bool { return v >= floorSatRatio }, "×", ratio.Median)
+	judge(&fs[1], bridge.P99, func(v float64) bool { return v <= floorP99MS }, " ms", bridge.P99.Median)
+	judge(&fs[2], bridge.PeakRSSMiB, func(v float64) bool { return v <= floorRSSMiB }, " MiB", bridge.PeakRSSMiB.Max)
+	return fs
+}

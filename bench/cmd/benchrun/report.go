@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// report is what a run found, as printed and as written to results.json.
+type report struct {
+	RunID   string            `json:"run_id"`
+	Machine machine           `json:"machine"`
+	Flags   map[string]string `json:"flags"`
+	Samples []sample          `json:"samples"`
+	Boxes   []boxSummary      `json:"summary"`
+	// SatRatio and CPURatio are bridge/forwarder, round by round.
+	SatRatio spread   `json:"bridge_forwarder_sat_ratio"`
+	CPURatio spread   `json:"bridge_forwarder_cpu_ratio"`
+	Floors   []floor  `json:"floors"`
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// build fills the summaries, ratios and floors from the samples.
+func (rep *report) build(cfg *config) {
+	rep.Boxes = nil
+	for _, kind := range cfg.Middleboxes {
+		rep.Boxes = append(rep.Boxes, summarize(kind, rep.Samples))
+	}
+	rep.SatRatio = roundRatios(rep.Samples, boxBridge, boxForwarder, satRate)
+	rep.CPURatio = roundRatios(rep.Samples, boxBridge, boxForwarder, satCPU)
+	bridge := summarize(boxBridge, rep.Samples)
+	rep.Floors = checkFloors(bridge, rep.SatRatio, cfg.Rate)
+}
+
+// print writes the table, the ratios, the floors and any notes.
+func (rep *report) print(w io.Writer, cfg *config) {
+	fmt.Fprintf(w, "\n== eventbridge bench %s: %d round(s); figures are min–max over rounds ==\n", rep.RunID, cfg.Rounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "middlebox\tdelivered ev/s (sat)\taccepted ev/s (sat)\te2e p50 ms @%g/s\te2e p99 ms @%g/s\tpeak RSS MiB\tCPU µs/ev sat\tCPU µs/ev @%g/s\n",
+		cfg.Rate, cfg.Rate, cfg.Rate)
+	for _, b := range rep.Boxes {
+		name := b.Middlebox
+		if name == boxBridge && cfg.FakeBridge {
+			name = "bridge (fake)"
+		}
+		if b.Unavailable != "" {
+			fmt.Fprintf(tw, "%s\tunavailable: %s\n", name, b.Unavailable)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name,
+			fmtSpread(b.SatRate, fmtRate), fmtSpread(b.AcceptedRate, fmtRate),
+			fmtSpread(b.P50, fmtMS), fmtSpread(b.P99, fmtMS),
+			fmtSpread(b.PeakRSSMiB, fmtMiB),
+			fmtSpread(b.SatCPU, fmtUS), fmtSpread(b.FixedCPU, fmtUS))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nbridge/forwarder, round by round:")
+	fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(rep.SatRatio))
+	fmt.Fprintf(w, "  CPU per event at saturation:        %s\n", fmtRatio(rep.CPURatio))
+	fmt.Fprintln(w)
+	for _, f := range rep.Floors {
+		fmt.Fprintf(w, "floor %-4s %s: %s\n", f.Verdict, f.Name, f.Detail)
+	}
+	if notes := rep.notes(cfg); len(notes) > 0 {
+		fmt.Fprintln(w, "\nnotes:")
+		for _, n := range notes {
+			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(n, "\n", "\n    "))
+		}
+	}
+}
+
+// noisyCores is the CPU use by other processes, in cores, above which a
+// phase's figures are flagged as disturbed.
+const noisyCores = 0.25
+
+// notes lists what makes a sample's figures suspect.
+func (rep *report) notes(cfg *config) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range rep.Samples {
+		who := fmt.Sprintf("%s round %d", s.Middlebox, s.Round)
+		if s.Unavailable != "" {
+			add(fmt.Sprintf("%s unavailable: %s", s.Middlebox, s.Unavailable))
+		}
+		if s.Error != "" {
+			add(fmt.Sprintf("%s: %s", who, s.Error))
+		}
+		for _, p := range []*phase{s.Saturation, s.Fixed} {
+			if p == nil {
+				continue
+			}
+			l := p.Load
+			if l.Errors+l.Non2xx > 0 {
+				add(fmt.Sprintf("%s %s: %d transport errors, %d non-2xx answers (first error: %s)",
+					who, p.Scenario, l.Errors, l.Non2xx, l.FirstError))
+			}
+			if !p.Drained || p.Lost > 0 {
+				add(fmt.Sprintf("%s %s: %d of %d accepted events never reached the sink", who, p.Scenario, p.Lost, l.OK))
+			}
+			if p.OtherCPUCores > noisyCores {
+				add(fmt.Sprintf("%s %s: other processes used %.1f of %d cores: figures disturbed",
+					who, p.Scenario, p.OtherCPUCores, rep.Machine.CPUs))
+			}
+			if p.Sink.Duplicates > 0 {
+				add(fmt.Sprintf("%s %s: %d duplicate deliveries", who, p.Scenario, p.Sink.Duplicates))
+			}
+			if p.Scenario == scenFixed && l.AchievedRate < 0.95*cfg.Rate {
+				add(fmt.Sprintf("%s fixed: only %.0f of %g events/s sent (max lateness %.0f ms): latency is that of an overloaded system",
+					who, l.AchievedRate, cfg.Rate, l.MaxLateMS))
+			}
+		}
+	}
+	return out
+}
+
+func fmtSpread(s spread, f func(float64) string) string {
+	if s.N == 0 {
+		return "—"
+	}
+	if s.N == 1 || f(s.Min) == f(s.Max) {
+		return f(s.Min)
+	}
+	return f(s.Min) + "–" + f(s.Max)
+}
+
+func fmtRatio(s spread) string {
+	if s.N == 0 {
+		return "— (needs forwarder and bridge in the same round)"
+	}
+	f := func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	return fmt.Sprintf("%s (median %.2f)", fmtSpread(s, f), s.Median)
+}
+
+func fmtRate(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.1fk", v/1000)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func fmtMS(v float64) string  { return fmt.Sprintf("%.2f", v) }
+func fmtMiB(v float64) string { return fmt.Sprintf("%.0f", v) }
+func fmtUS(v float64) string  { return fmt.Sprintf("%.0f", v) }

@@ -1,0 +1,145 @@
+// Package api is the bridge's REST API under /v1: JSON in and out, errors
+// as application/problem+json from the catalog in api/problem. It changes
+// desired state and reads status; it does not drive components itself.
+package api
+
+import (
+	"encoding/json"
+
+	"errors"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/catalog"
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/controller"
+	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
+	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/store"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Deps are what the API reads and changes.
+type Deps struct {
+	// Store holds the desired state.
+	Store *store.Store
+	// Controller reports what runs; nil in tests of the API alone.
+	Controller *controller.Controller
+	// Health is the components' health.
+	Health *component.Registry
+	// Counters returns a resource's main metrics.
+	Counters func(kind resource.Kind, name string) map[string]float64
+	// Auth checks credentials; nil lets everyone in (tests).
+	Auth *Auth
+	// DLQ reads and redrives dead letters.
+	DLQ *deadletter.DLQ
+	// Ops runs replays and redrives.
+	Ops *ops.Manager
+	// JS is the bus, for replays and the archive.
+	JS jetstream.JetStream
+	// NC is the bus connection, for live events.
+	NC *nats.Conn
+	// Catalog holds the event types seen.
+	Catalog *catalog.Catalog
+	// AllowPrivateSinks lets subscription sinks be private addresses.
+	AllowPrivateSinks bool
+	// Resolver checks sink hosts; nil is the system's.
+	Resolver netguard.Resolver
+	// Logs are the bridge's loggers, whose levels /v1/loggers changes.
+	Logs *telemetry.Logs
+	// Jobs is the scheduler of the poll and cron sources; nil: no jobs.
+	Jobs *jobs.Manager
+}
+
+// API serves /v1.
+type API struct {
+	deps   Deps
+	routes []Route
+}
+
+// Route is one registered route: a method and a path pattern.
+type Route struct {
+	Method, Path string
+}
+
+// Routes lists every route the API registered (for the OpenAPI test).
+func (a *API) Routes() []Route { return a.routes }
+
+// handle registers a route with its scope.
+func (a *API) handle(mux *http.ServeMux, pattern string, scope Scope, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	a.routes = append(a.routes, Route{Method: method, Path: path})
+	mux.HandleFunc(pattern, a.scoped(scope, h))
+}
+
+// New returns the API.
+func New(deps Deps) *API { return &API{deps: deps} }
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	a.handle(mux, "GET /v1/openapi.json", ScopeRead, a.serveOpenAPI)
+	a.handle(mux, "POST /v1/rules:test", ScopeRead, a.testRule)
+	a.registerResources(mux)
+	a.registerDLQ(mux)
+	a.registerReplays(mux)
+	a.registerEvents(mux)
+	a.registerSubscriptions(mux)
+	a.registerLoggers(mux)
+	a.registerJobs(mux)
+}
+
+const maxBody = 4 << 20
+
+// decode reads a JSON body into v, refusing unknown fields.
+func decode(r *http.Request, v any) *problem.Problem {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return problem.New(problem.UnsupportedMediaType, "send application/json")
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return problem.New(problem.InvalidRequest, "body: "+err.Error())
+	}
+	return nil
+}
+
+// decodeOptional is decode for bodies that may be empty (v stays zero).
+func decodeOptional(r *http.Request, v any) *problem.Problem {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return problem.New(problem.InvalidRequest, "body: "+err.Error())
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(strings.NewReader(string(b)))
+	return decode(r, v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// invalidResource turns validation problems into a 400 problem.
+func invalidResource(err error) *problem.Problem {
+	p := problem.New(problem.InvalidResource, err.Error())
+	var ve *spec.ValidationError
+	if errors.As(err, &ve) {
+		for _, q := range ve.Problems {
+			p.Errors = append(p.Errors, problem.FieldError{Field: q.Path, Reason: q.Reason})
+		}
+	}
+	return p
+}

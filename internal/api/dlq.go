@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+)
+
+// DeadLetterList is a page of dead letters.
+type DeadLetterList struct {
+	Items []*deadletter.Letter `json:"items"`
+	// NextPageToken, when set, fetches the next page (page_token=…).
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// PurgeResult says how many dead letters a purge removed.
+type PurgeResult struct {
+	Purged int `json:"purged"`
+}
+
+func (a *API) registerDLQ(mux *http.ServeMux) {
+	a.handle(mux, "GET /v1/rules/{name}/deadletters", ScopeRead, a.listDeadLetters)
+	a.handle(mux, "GET /v1/rules/{name}/deadletters/{id}", ScopeRead, a.getDeadLetter)
+	a.handle(mux, "POST /v1/rules/{name}/{action}", ScopeWrite, a.deadLetterAction)
+	a.handle(mux, "POST /v1/rules/{name}/deadletters/{action}", ScopeWrite, a.deadLetterAction)
+	a.handle(mux, "GET /v1/redrives", ScopeRead, a.listOps("redrive"))
+	a.handle(mux, "GET /v1/redrives/{id}", ScopeRead, a.getOp("redrive"))
+}
+
+func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
+	rule := r.PathValue("name")
+	if _, perr := a.load(r.Context(), resource.KindRule, rule); perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	q := r.URL.Query()
+	limit, perr := queryLimit(q.Get("limit"), 100)
+	if perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	var after uint64
+	if s := q.Get("page_token"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			problem.New(problem.InvalidRequest, "page_token: not a token from a previous page").Write(w, r)
+			return
+		}
+		after = n
+	}
+	f := deadletter.Filter{Target: q.Get("target"), Type: q.Get("type"), Source: q.Get("source"), Reason: q.Get("reason")}
+	items, next, err := a.deps.DLQ.List(r.Context(), rule, f, after, limit)
+	if err != nil {
+		problem.Write(w, r, problem.Unavailable, err.Error())
+		return
+	}
+	out := DeadLetterList{Items: items}
+	if next > 0 {
+		out.NextPageToken = strconv.FormatUint(next, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) getDeadLetter(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		problem.Write(w, r, problem.NotFound, "dead letter ids are numbers")
+		return
+	}
+	l, err := a.deps.DLQ.Get(r.Context(), r.PathValue("name"), id)
+	switch {
+	case errors.Is(err, deadletter.ErrNotFound):
+		problem.Write(w, r, problem.NotFound, fmt.Sprintf("no dead letter %d for rule %q", id, r.PathValue("name")))
+		return
+	case err != nil:
+		problem.Write(w, r, problem.Unavailable, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// deadLetterAction serves POST .../deadletters:redrive and :purge (the
+// action is the last path segment, "deadletters:redrive"), and
+// POST .../deadletters/{id}:redrive for one letter.
+func (a *API) deadLetterAction(w http.ResponseWriter, r *http.Request) {
+	rule := r.PathValue("name")
+	seg := r.PathValue("action")
+	var idPart, action string
+	var ok bool
+	if rest, whole := strings.CutPrefix(seg, "deadletters:"); whole {
+		action, ok = rest, true
+	} else if strings.HasSuffix(r.URL.Path, "/"+seg) && strings.Contains(r.URL.Path, "/deadletters/") {
+		idPart, action, ok = strings.Cut(seg, ":")
+	}
+	if !ok {
+		problem.Write(w, r, problem.NotFound, "use POST /v1/rules/{name}/deadletters:redrive, :purge or /deadletters/{id}:redrive")
+		return
+	}
+	var f deadletter.Filter
+	if perr := decodeOptional(r, &f); perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	if idPart != "" {
+		id, err := strconv.ParseUint(idPart, 10, 64)
+		if err != nil {
+			problem.Write(w, r, problem.NotFound, "dead letter ids are numbers")
+			return
+		}
+		f.IDs = []uint64{id}
+	}
+	if _, perr := a.load(r.Context(), resource.KindRule, rule); perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	if len(f.IDs) == 1 && idPart != "" {
+		if _, err := a.deps.DLQ.Get(r.Context(), rule, f.IDs[0]); errors.Is(err, deadletter.ErrNotFound) {
+			problem.Write(w, r, problem.NotFound, fmt.Sprintf("no dead letter %d for rule %q", f.IDs[0], rule))
+			return
+		}
+	}
+	switch action {
+	case "redrive":
+		op := a.deps.Ops.Start("redrive", map[string]any{"rule": rule, "filter": f}, []string{"matched", "done", "failed"},
+			func(ctx context.Context, op *ops.Op) error {
+				_, err := a.deps.DLQ.Redrive(ctx, rule, f, func(p deadletter.Progress) {
+					op.Set("matched", int64(p.Matched))
+					op.Set("done", int64(p.Done))
+					op.Set("failed", int64(p.Failed))
+				})
+				return err
+			})
+		w.Header().Set("Location", "/v1/redrives/"+op.ID())
+		writeJSON(w, http.StatusAccepted, op.View())
+	case "purge":
+		if id, p := a.identity(r); p == nil && id.Scope.Rank() < ScopeAdmin.Rank() {
+			problem.Write(w, r, problem.Forbidden, "purging dead letters needs the admin scope")
+			return
+		}
+		p, err := a.deps.DLQ.Purge(r.Context(), rule, f)
+		if err != nil {
+			problem.Write(w, r, problem.Unavailable, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, PurgeResult{Purged: p.Done})
+	default:
+		problem.Write(w, r, problem.NotFound, "unknown action "+action+": redrive or purge")
+	}
+}
+
+func queryLimit(s string, def int) (int, *problem.Problem) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, problem.New(problem.InvalidRequest, "limit must be between 1 and 1000").
+			WithErrors(problem.FieldError{Field: "limit", Reason: "must be between 1 and 1000"})
+	}
+	return n, nil
+}
+
+func (a *API) listOps(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(a.deps.Ops.List(kind))})
+	}
+}
+
+func (a *API) getOp(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		op, ok := a.deps.Ops.Get(r.PathValue("id"))
+		if !ok || op.View().Kind != kind {
+			problem.Write(w, r, problem.NotFound, fmt.Sprintf("no %s %q here (operations live in the process that runs them)", kind, r.PathValue("id")))
+			return
+		}
+		writeJSON(w, http.StatusOK, op.View())
+	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

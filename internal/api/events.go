@@ -1,0 +1,265 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/catalog"
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+)
+
+// ArchivedEvent is one event of the archive (the EVENTS stream).
+type ArchivedEvent struct {
+	// Seq is its sequence in the archive.
+	Seq uint64 `json:"seq"`
+	// Stored is when the bus stored it.
+	Stored time.Time `json:"stored"`
+	// SourceName is the source resource that ingested it.
+	SourceName string         `json:"source_name"`
+	Event      map[string]any `json:"event"`
+}
+
+// EventList is a page of archived events.
+type EventList struct {
+	Items []ArchivedEvent `json:"items"`
+	// NextPageToken, when set, fetches the next page (page_token=…).
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// EventTypeList is the event-type catalog.
+type EventTypeList struct {
+	Items []catalog.EventType `json:"items"`
+	// Overflow counts events whose type did not fit in the catalog.
+	Overflow int64 `json:"overflow,omitempty"`
+}
+
+func (a *API) registerEvents(mux *http.ServeMux) {
+	a.handle(mux, "GET /v1/events", ScopeRead, a.listEvents)
+	a.handle(mux, "GET /v1/events:stream", ScopeRead, a.streamEvents)
+	a.handle(mux, "GET /v1/eventtypes", ScopeRead, a.listEventTypes)
+}
+
+func (a *API) listEventTypes(w http.ResponseWriter, r *http.Request) {
+	out := EventTypeList{Items: []catalog.EventType{}}
+	if a.deps.Catalog != nil {
+		out.Items, out.Overflow = a.deps.Catalog.List()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// eventQuery is the filter of GET /v1/events and /v1/events:stream.
+type eventQuery struct {
+	source, typ, sourceName string
+	from, to                time.Time
+}
+
+func parseEventQuery(r *http.Request) (eventQuery, *problem.Problem) {
+	q := r.URL.Query()
+	eq := eventQuery{source: q.Get("source"), typ: q.Get("type"), sourceName: q.Get("source_name")}
+	var errs []problem.FieldError
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &eq.from}, {"to", &eq.to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				errs = append(errs, problem.FieldError{Field: p.name, Reason: "not an RFC 3339 time"})
+			}
+			*p.dst = t
+		}
+	}
+	if len(errs) > 0 {
+		return eq, problem.New(problem.InvalidRequest, "bad query").WithErrors(errs...)
+	}
+	return eq, nil
+}
+
+// subject narrows the archive read to the source resource and type.
+func (eq eventQuery) subject() string {
+	src, typ := "*", "*"
+	if eq.sourceName != "" {
+		src = eq.sourceName
+	}
+	if eq.typ != "" {
+		typ = bus.EscapeToken(eq.typ)
+	}
+	if src == "*" && typ == "*" {
+		return "events.>"
+	}
+	return "events." + src + "." + typ
+}
+
+func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
+	eq, perr := parseEventQuery(r)
+	if perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	limit, perr := queryLimit(r.URL.Query().Get("limit"), 100)
+	if perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	var after uint64
+	if s := r.URL.Query().Get("page_token"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			problem.New(problem.InvalidRequest, "page_token: not a token from a previous page").Write(w, r)
+			return
+		}
+		after = n
+	}
+	items, next, err := a.readArchive(r.Context(), eq, after, limit)
+	if err != nil {
+		problem.Write(w, r, problem.Unavailable, err.Error())
+		return
+	}
+	out := EventList{Items: items}
+	if next > 0 {
+		out.NextPageToken = strconv.FormatUint(next, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// readArchive reads up to limit events matching eq, after sequence after.
+func (a *API) readArchive(ctx context.Context, eq eventQuery, after uint64, limit int) ([]ArchivedEvent, uint64, error) {
+	s, err := a.deps.JS.Stream(ctx, bus.StreamEvents)
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []ArchivedEvent{}
+	end := info.State.LastSeq
+	if end == 0 || after >= end {
+		return out, 0, nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{eq.subject()}}
+	switch {
+	case after > 0:
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	case !eq.from.IsZero():
+		from := eq.from
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &from
+	}
+	cons, err := s.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	for {
+		batch, err := cons.Fetch(min(limit*2, 500), jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			return nil, 0, err
+		}
+		got, done := 0, false
+		var next uint64
+		for msg := range batch.Messages() {
+			got++
+			if done {
+				continue
+			}
+			meta, err := msg.Metadata()
+			if err != nil {
+				continue
+			}
+			seq := meta.Sequence.Stream
+			if seq > end || (!eq.to.IsZero() && meta.Timestamp.After(eq.to)) {
+				done = true
+				continue
+			}
+			ev, err := bus.DecodeEvent(msg.Data())
+			if err != nil || (eq.source != "" && ev.Source() != eq.source) || (eq.typ != "" && ev.Type() != eq.typ) {
+				done = seq == end
+				continue
+			}
+			if len(out) == limit {
+				next, done = out[len(out)-1].Seq, true
+				continue
+			}
+			out = append(out, ArchivedEvent{Seq: seq, Stored: meta.Timestamp.UTC(), SourceName: msg.Headers().Get(bus.HdrSource), Event: ebevent.Form(ev)})
+			done = seq == end
+		}
+		if done {
+			return out, next, nil
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, 0, err
+		}
+		if got == 0 {
+			return out, 0, nil
+		}
+	}
+}
+
+// streamEvents serves live events as Server-Sent Events: one "data:" line
+// of JSON (the event's JSON form) per event, a comment every 15s.
+func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
+	eq, perr := parseEventQuery(r)
+	if perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok || a.deps.NC == nil {
+		problem.Write(w, r, problem.Internal, "streaming is not available")
+		return
+	}
+	ch := make(chan *nats.Msg, 256)
+	sub, err := a.deps.NC.ChanSubscribe(eq.subject(), ch)
+	if err != nil {
+		problem.Write(w, r, problem.Unavailable, err.Error())
+		return
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprint(w, ": eventbridge live events\n\n")
+	flusher.Flush()
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	reported := 0
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			// A slow reader loses events (the subscription drops what it
+			// cannot hold); say so rather than hide it.
+			if n, err := sub.Dropped(); err == nil && n > reported {
+				_, _ = fmt.Fprintf(w, ": dropped %d events (reader too slow)\n\n", n-reported)
+				reported = n
+			}
+			_, _ = fmt.Fprint(w, ": keep-alive\n\n")
+			flusher.Flush()
+		case m := <-ch:
+			ev, err := bus.DecodeEvent(m.Data)
+			if err != nil || (eq.source != "" && ev.Source() != eq.source) || (eq.typ != "" && ev.Type() != eq.typ) {
+				continue
+			}
+			b, err := json.Marshal(ebevent.Form(ev))
+			if err != nil {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "id: %s\nevent: cloudevent\ndata: %s\n\n", m.Header.Get(jetstream.MsgIDHeader), b); err != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}

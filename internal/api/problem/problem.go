@@ -1,0 +1,104 @@
+// Package problem writes errors as application/problem+json (RFC 9457).
+// Every problem the bridge returns comes from the catalog below, so a
+// client can rely on its type and code.
+package problem
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// ContentType is the media type of problem documents.
+const ContentType = "application/problem+json"
+
+// docBase prefixes each problem type: the docs page that explains it.
+const docBase = "https://github.com/eventbridge-dev/eventbridge/blob/main/docs/problems.md#"
+
+// Kind is an entry of the catalog.
+type Kind struct {
+	Code   string
+	Status int
+	Title  string
+}
+
+// The catalog.
+var (
+	InvalidEvent         = Kind{"invalid-event", http.StatusBadRequest, "The event is not a valid CloudEvent"}
+	InvalidBatch         = Kind{"invalid-batch", http.StatusBadRequest, "Some events of the batch are invalid; none was accepted"}
+	InvalidRequest       = Kind{"invalid-request", http.StatusBadRequest, "The request is not valid"}
+	InvalidResource      = Kind{"invalid-resource", http.StatusBadRequest, "The resource is not valid"}
+	Unauthorized         = Kind{"unauthorized", http.StatusUnauthorized, "Authentication is required"}
+	Forbidden            = Kind{"forbidden", http.StatusForbidden, "The credentials do not allow this"}
+	NotFound             = Kind{"not-found", http.StatusNotFound, "Not found"}
+	MethodNotAllowed     = Kind{"method-not-allowed", http.StatusMethodNotAllowed, "Method not allowed"}
+	Conflict             = Kind{"conflict", http.StatusConflict, "The request conflicts with the current state"}
+	PreconditionFailed   = Kind{"precondition-failed", http.StatusPreconditionFailed, "The resource changed since it was read"}
+	TooLarge             = Kind{"too-large", http.StatusRequestEntityTooLarge, "The request body is over the size limit"}
+	UnsupportedMediaType = Kind{"unsupported-media-type", http.StatusUnsupportedMediaType, "The content type cannot be read"}
+	TooManyRequests      = Kind{"too-many-requests", http.StatusTooManyRequests, "Too many requests"}
+	Unavailable          = Kind{"unavailable", http.StatusServiceUnavailable, "The bridge cannot store events right now"}
+	Internal             = Kind{"internal", http.StatusInternalServerError, "Internal error"}
+)
+
+// FieldError is one problem with one field of the request.
+type FieldError struct {
+	// Index is the entry of a batch the error is about, when it is one.
+	Index *int `json:"index,omitempty"`
+	// Field names the attribute or JSON path ("id", "rules.x.filter").
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	Line   int    `json:"line,omitempty"`
+}
+
+// Problem is an RFC 9457 problem document with our extensions.
+type Problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Code     string       `json:"code"`
+	Errors   []FieldError `json:"errors,omitempty"`
+	// RetryAfter, in seconds, is also sent as the Retry-After header.
+	RetryAfter int `json:"-"`
+}
+
+// New returns a problem of kind k with a detail text.
+func New(k Kind, detail string) *Problem {
+	return &Problem{Type: docBase + k.Code, Title: k.Title, Status: k.Status, Code: k.Code, Detail: detail}
+}
+
+// WithErrors adds field errors.
+func (p *Problem) WithErrors(errs ...FieldError) *Problem {
+	p.Errors = append(p.Errors, errs...)
+	return p
+}
+
+// Error implements error, so handlers can return problems.
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return p.Title + ": " + p.Detail
+	}
+	return p.Title
+}
+
+// Write sends p as the response.
+func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
+	if p.Instance == "" && r != nil {
+		p.Instance = r.URL.Path
+	}
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if p.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Write sends a problem of kind k.
+func Write(w http.ResponseWriter, r *http.Request, k Kind, detail string) {
+	New(k, detail).Write(w, r)
+}

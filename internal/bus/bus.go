@@ -1,0 +1,223 @@
+// Package bus is the durable log under the bridge: NATS JetStream, embedded
+// in the process by default or an external cluster.
+//
+// Every ingested event is written to the EVENTS stream before its producer
+// is acknowledged; RETRY holds deliveries waiting for another attempt, DLQ
+// those that failed for good. The package knows nothing of rules or
+// targets; it stores, dedups and hands out messages.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+)
+
+// ErrClosed is returned by operations on a closed bus.
+var ErrClosed = errors.New("bus: closed")
+
+// Bus is a connection to JetStream with the bridge's streams in place.
+// Safe for concurrent use.
+type Bus struct {
+	cfg Config
+	log *slog.Logger
+	srv *server.Server // nil for an external cluster
+	nc  *nats.Conn
+	js  jetstream.JetStream
+
+	// Provisioned is true when the embedded store was empty at start (a
+	// first start).
+	Provisioned bool
+
+	component.Tracker
+}
+
+// Open starts the embedded server (or connects to cfg.URL), and creates or
+// updates the streams. cfg must have had Defaults applied.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bus{cfg: cfg, log: log}
+	b.Set(component.Starting, nil)
+	var err error
+	if cfg.URL == "" {
+		err = b.startEmbedded()
+	} else {
+		err = b.connectExternal()
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(16384))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: jetstream: %w", err)
+	}
+	if err := b.ensureStreams(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.Set(component.Running, nil)
+	return b, nil
+}
+
+func (b *Bus) startEmbedded() error {
+	dir, err := filepath.Abs(b.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("bus: data_dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("bus: data_dir: %w", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "jetstream"))
+	b.Provisioned = len(entries) == 0
+	opts := &server.Options{
+		ServerName:         "eventbridge",
+		JetStream:          true,
+		StoreDir:           dir,
+		JetStreamMaxMemory: 64 << 20,
+		DontListen:         true,
+		NoSigs:             true,
+		NoLog:              true,
+		MaxPayload:         8 << 20,
+		SyncInterval:       b.cfg.SyncInterval.D(),
+		SyncAlways:         b.cfg.SyncAlways,
+	}
+	if b.cfg.Listen != "" {
+		host, port, err := net.SplitHostPort(b.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("bus: listen: %w", err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return fmt.Errorf("bus: listen: bad port %q", port)
+		}
+		opts.DontListen = false
+		opts.Host, opts.Port = host, p
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("bus: embedded server: %w", err)
+	}
+	b.srv = srv
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		return errors.New("bus: embedded server did not start within 30s")
+	}
+	b.nc, err = nats.Connect(srv.ClientURL(), nats.InProcessServer(srv), nats.Name("eventbridge"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("bus: in-process connection: %w", err)
+	}
+	b.log.Info("embedded JetStream started", "data_dir", dir, "listen", b.cfg.Listen, "first_start", b.Provisioned)
+	return nil
+}
+
+func (b *Bus) connectExternal() error {
+	opts := []nats.Option{
+		nats.Name("eventbridge"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.Set(component.Starting, err)
+			b.log.Warn("bus disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			b.Set(component.Running, nil)
+			b.log.Info("bus reconnected")
+		}),
+	}
+	if b.cfg.Credentials != "" {
+		opts = append(opts, nats.UserCredentials(b.cfg.Credentials))
+	}
+	var err error
+	b.nc, err = nats.Connect(b.cfg.URL, opts...)
+	if err != nil {
+		return fmt.Errorf("bus: connect %s: %w", b.cfg.URL, err)
+	}
+	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted())
+	return nil
+}
+
+func (b *Bus) ensureStreams(ctx context.Context) error {
+	streams := []jetstream.StreamConfig{{
+		Name:        StreamEvents,
+		Description: "every ingested event; also the archive that replays read",
+		Subjects:    []string{"events.>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      b.cfg.Archive.MaxAge.D(),
+		MaxBytes:    int64(b.cfg.Archive.MaxBytes),
+		Duplicates:  b.cfg.DedupWindow.D(),
+		Discard:     jetstream.DiscardOld,
+		Replicas:    b.cfg.Replicas,
+	}, {
+		Name:        StreamRetry,
+		Description: "deliveries waiting for another attempt",
+		Subjects:    []string{"retry.>"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Duplicates:  b.cfg.DedupWindow.D(),
+		Replicas:    b.cfg.Replicas,
+	}, {
+		Name:        StreamDLQ,
+		Description: "deliveries that failed for good, with why",
+		Subjects:    []string{"dlq.>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      b.cfg.DLQMaxAge.D(),
+		Duplicates:  b.cfg.DedupWindow.D(),
+		Replicas:    b.cfg.Replicas,
+	}}
+	for _, sc := range streams {
+		if _, err := b.js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// JetStream returns the JetStream context.
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// Conn returns the NATS connection.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// Config returns the configuration the bus was opened with.
+func (b *Bus) Config() Config { return b.cfg }
+
+// Start implements component.Component; Open has done the work.
+func (b *Bus) Start(context.Context) error { return nil }
+
+// Stop implements component.Component by closing the bus.
+func (b *Bus) Stop(context.Context) error { b.Close(); return nil }
+
+// Close flushes and closes the connection and shuts the embedded server
+// down. Safe to call more than once.
+func (b *Bus) Close() {
+	b.Set(component.Stopping, nil)
+	if b.nc != nil && !b.nc.IsClosed() {
+		_ = b.nc.FlushTimeout(2 * time.Second)
+		b.nc.Close()
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+	b.Set(component.Terminated, nil)
+}
+
+var _ component.Component = (*Bus)(nil)

@@ -1,0 +1,256 @@
+// Package config reads the YAML config file: defaults in one place, secret
+// references (${env:NAME}, ${file:PATH}), and validation that reports every
+// problem with its path and line.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api/credential"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Config is a loaded, defaulted and validated configuration.
+type Config struct {
+	// Path is the file it was read from ("" when built in code).
+	Path string `json:"-"`
+
+	Instance        InstanceConfig          `json:"instance,omitempty"`
+	Log             LogConfig               `json:"log,omitempty"`
+	Bus             bus.Config              `json:"bus,omitempty"`
+	API             APIConfig               `json:"api,omitempty"`
+	ShutdownTimeout spec.Duration           `json:"shutdown_timeout,omitempty"`
+	Lifecycle       lifecycle.Config        `json:"lifecycle,omitempty"`
+	Tracing         telemetry.TracingConfig `json:"tracing,omitempty"`
+	// Jobs configures the scheduler of the poll and cron sources.
+	Jobs jobs.Config `json:"jobs,omitempty"`
+
+	Sources map[string]connector.Config `json:"-"`
+	Targets map[string]connector.Config `json:"-"`
+	Rules   map[string]*resource.Rule   `json:"-"`
+
+	// raw holds each resource's spec as written (secret references not
+	// expanded), by resource key, for the store.
+	raw map[string]json.RawMessage
+}
+
+// Objects returns the file's resources as store objects of origin "file".
+func (c *Config) Objects() []*resource.Object {
+	var out []*resource.Object
+	add := func(kind resource.Kind, names []string) {
+		for _, name := range names {
+			raw, ok := c.raw[resource.Key(kind, name)]
+			if !ok {
+				continue
+			}
+			out = append(out, &resource.Object{Kind: kind, Name: name, Origin: resource.OriginFile, File: c.Path, Spec: raw})
+		}
+	}
+	add(resource.KindTarget, sortedKeys(c.Targets))
+	add(resource.KindRule, sortedKeys(c.Rules))
+	add(resource.KindSource, sortedKeys(c.Sources))
+	return out
+}
+
+// InstanceConfig names this process.
+type InstanceConfig struct {
+	// Name labels logs, metrics and lifecycle events. Default: the host name.
+	Name string `json:"name,omitempty"`
+}
+
+// LogConfig configures the bridge's own logs.
+type LogConfig struct {
+	// Level is debug, info (default), warn or error.
+	Level string `json:"level,omitempty"`
+	// Format is text (default) or json.
+	Format string `json:"format,omitempty"`
+}
+
+// APIConfig configures the shared HTTP server: the API, health, metrics,
+// and the sources mounted on it.
+type APIConfig struct {
+	// Listen is the address. Default 127.0.0.1:8080.
+	Listen string `json:"listen,omitempty"`
+	// Pprof serves /debug/pprof (for profiling; keep it off in production).
+	Pprof bool `json:"pprof,omitempty"`
+	// MetricsListen, when set, serves /metrics on this address instead of
+	// api.listen (e.g. to keep it off a public port).
+	MetricsListen string `json:"metrics_listen,omitempty"`
+	// Tokens are the API's bearer tokens, by name. With none (and no
+	// client certificates), the API answers loopback clients only.
+	Tokens map[string]*credential.Token `json:"tokens,omitempty"`
+	// TLS serves the shared HTTP server over TLS, optionally requiring
+	// client certificates.
+	TLS *TLSServerConfig `json:"tls,omitempty"`
+	// AllowPrivateSinks lets subscriptions deliver to loopback, link-local
+	// and private addresses. Off by default (SSRF protection).
+	AllowPrivateSinks bool `json:"allow_private_sinks,omitempty"`
+}
+
+// TLSServerConfig is the server side of TLS.
+type TLSServerConfig struct {
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+	// ClientCAFile, when set, makes the API accept client certificates
+	// signed by these CAs (mutual TLS); they grant ClientScopes.
+	ClientCAFile string             `json:"client_ca_file,omitempty"`
+	ClientScopes []credential.Scope `json:"client_scopes,omitempty"`
+}
+
+// Defaults fills unset fields of the global sections.
+func (c *Config) Defaults() {
+	if c.Instance.Name == "" {
+		c.Instance.Name, _ = os.Hostname()
+		if c.Instance.Name == "" {
+			c.Instance.Name = "eventbridge"
+		}
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	c.Bus.Defaults()
+	if c.API.Listen == "" {
+		c.API.Listen = "127.0.0.1:8080"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = spec.Duration(30 * time.Second)
+	}
+	c.Lifecycle.Defaults()
+	c.Jobs.Defaults()
+	for _, r := range c.Rules {
+		r.Defaults()
+	}
+}
+
+// Validate reports every problem under p.
+func (c *Config) Validate(p spec.Problems) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.Log.Level)); err != nil {
+		p.AddAt("log.level", "must be debug, info, warn or error")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		p.AddAt("log.format", "must be text or json")
+	}
+	c.Bus.Validate(p.At("bus"))
+	for _, name := range sortedKeys(c.API.Tokens) {
+		if !spec.ValidName(name) {
+			p.At("api.tokens").AddAt(name, "invalid name: %s", spec.NameRule)
+		}
+		if c.API.Tokens[name] == nil {
+			p.At("api.tokens").AddAt(name, "empty token")
+			continue
+		}
+		c.API.Tokens[name].Validate(p.At("api.tokens").At(name))
+	}
+	if t := c.API.TLS; t != nil {
+		if t.CertFile == "" || t.KeyFile == "" {
+			p.AddAt("api.tls", "cert_file and key_file are required")
+		}
+		if t.ClientCAFile != "" && len(t.ClientScopes) == 0 {
+			p.AddAt("api.tls.client_scopes", "required with client_ca_file: read, write or admin")
+		}
+		if t.ClientCAFile == "" && len(t.ClientScopes) > 0 {
+			p.AddAt("api.tls.client_scopes", "needs client_ca_file")
+		}
+	}
+	if c.ShutdownTimeout.D() <= 0 {
+		p.AddAt("shutdown_timeout", "must be positive")
+	}
+	c.Lifecycle.Validate(p.At("lifecycle"))
+	c.Tracing.Validate(p.At("tracing"))
+	c.Jobs.Validate(p.At("jobs"))
+	if _, taken := c.Sources[lifecycle.SourceName]; taken {
+		p.At("sources").AddAt(lifecycle.SourceName, "the source name %q is kept for the bridge's lifecycle events", lifecycle.SourceName)
+	}
+	for _, name := range sortedKeys(c.Sources) {
+		checkName(p.At("sources").At(name), name)
+		c.Sources[name].Base().ValidateCommon(p.At("sources").At(name))
+		c.Sources[name].Validate(p.At("sources").At(name))
+	}
+	for _, name := range sortedKeys(c.Targets) {
+		checkName(p.At("targets").At(name), name)
+		c.Targets[name].Validate(p.At("targets").At(name))
+	}
+	paths := map[string]string{}
+	for _, name := range sortedKeys(c.Sources) {
+		// "" is a source on its own listener: nothing to share.
+		if m, ok := c.Sources[name].(interface{ MountPath() string }); ok && m.MountPath() != "" {
+			if other, dup := paths[m.MountPath()]; dup {
+				p.At("sources").At(name).AddAt("path", "path %s is already used by source %s", m.MountPath(), other)
+			}
+			paths[m.MountPath()] = name
+		}
+	}
+	for _, name := range sortedKeys(c.Rules) {
+		rp := p.At("rules").At(name)
+		checkName(rp, name)
+		r := c.Rules[name]
+		r.Validate(rp)
+		for i, t := range r.Targets {
+			if _, ok := c.Targets[t]; !ok {
+				rp.At("targets").Index(i).Add("no target named %q (targets: %s)", t, strings.Join(sortedKeys(c.Targets), ", "))
+			}
+		}
+		for i, s := range r.Sources {
+			if _, ok := c.Sources[s]; !ok && s != lifecycle.SourceName {
+				rp.At("sources").Index(i).Add("no source named %q (sources: %s)", s, strings.Join(sortedKeys(c.Sources), ", "))
+			}
+		}
+	}
+}
+
+func checkName(p spec.Problems, name string) {
+	if !spec.ValidName(name) {
+		p.Add("invalid name: %s", spec.NameRule)
+	}
+	if strings.HasPrefix(name, "subscription-") {
+		p.Add("names starting with \"subscription-\" are kept for subscriptions")
+	}
+}
+
+// Load reads, defaults and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data)
+	if c != nil {
+		c.Path = path
+	}
+	return c, err
+}
+
+// LogHandler builds the handler of the bridge's logs (to stderr, in the
+// configured format). It passes every level: the bridge's loggers filter.
+func (c *Config) LogHandler() slog.Handler {
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+	if c.Log.Format == "json" {
+		return slog.NewJSONHandler(os.Stderr, opts)
+	}
+	return slog.NewTextHandler(os.Stderr, opts)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,305 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// file is the top level of the file; sources and targets are decoded in a
+// second pass, once their type is known.
+type file struct {
+	Instance        InstanceConfig            `json:"instance,omitempty"`
+	Log             LogConfig                 `json:"log,omitempty"`
+	Bus             bus.Config                `json:"bus,omitempty"`
+	API             APIConfig                 `json:"api,omitempty"`
+	ShutdownTimeout spec.Duration             `json:"shutdown_timeout,omitempty"`
+	Lifecycle       lifecycle.Config          `json:"lifecycle,omitempty"`
+	Tracing         telemetry.TracingConfig   `json:"tracing,omitempty"`
+	Jobs            jobs.Config               `json:"jobs,omitempty"`
+	Sources         map[string]any            `json:"sources,omitempty"`
+	Targets         map[string]any            `json:"targets,omitempty"`
+	Rules           map[string]*resource.Rule `json:"rules,omitempty"`
+}
+
+// Parse reads a config from YAML. Its error is a *spec.ValidationError
+// listing every problem with its path and, where known, its line.
+func Parse(data []byte) (*Config, error) {
+	p := spec.NewProblems("")
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		addYAMLError(p, "", err)
+		return nil, p.Err()
+	}
+	var top file
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := yaml.NodeToValue(docBody(f), &top, yaml.DisallowUnknownField()); err != nil {
+			addYAMLError(p, "", err)
+			return nil, p.Err()
+		}
+	}
+	c := &Config{
+		Instance: top.Instance, Log: top.Log, Bus: top.Bus, API: top.API, ShutdownTimeout: top.ShutdownTimeout, Lifecycle: top.Lifecycle, Tracing: top.Tracing,
+		Jobs:    top.Jobs,
+		Sources: map[string]connector.Config{},
+		Targets: map[string]connector.Config{},
+		Rules:   top.Rules,
+	}
+	if c.Rules == nil {
+		c.Rules = map[string]*resource.Rule{}
+	}
+	for name := range top.Sources {
+		path := "sources." + name
+		if !spec.ValidName(name) {
+			p.AddAt(path, "invalid name: %s", spec.NameRule)
+			continue
+		}
+		cfg := decodeConnector(f, p, path, func(typ string) (connector.Config, bool) {
+			t, ok := connector.LookupSource(typ)
+			if !ok {
+				return nil, false
+			}
+			return t.NewConfig(), true
+		}, connector.SourceTypes)
+		if cfg != nil {
+			c.Sources[name] = cfg
+		}
+	}
+	for name := range top.Targets {
+		path := "targets." + name
+		if !spec.ValidName(name) {
+			p.AddAt(path, "invalid name: %s", spec.NameRule)
+			continue
+		}
+		cfg := decodeConnector(f, p, path, func(typ string) (connector.Config, bool) {
+			t, ok := connector.LookupTarget(typ)
+			if !ok {
+				return nil, false
+			}
+			return t.NewConfig(), true
+		}, connector.TargetTypes)
+		if cfg != nil {
+			c.Targets[name] = cfg
+		}
+	}
+	for name, r := range c.Rules {
+		if r == nil {
+			p.AddAt("rules."+name, "empty rule: a rule needs targets")
+			delete(c.Rules, name)
+		}
+	}
+	if p.Len() > 0 {
+		return nil, p.Err()
+	}
+	c.raw = rawSpecs(f, c)
+	spec.Expand(c, p)
+	for name, s := range c.Sources {
+		spec.Expand(s, p.At("sources").At(name))
+	}
+	for name, t := range c.Targets {
+		spec.Expand(t, p.At("targets").At(name))
+	}
+	for name, r := range c.Rules {
+		spec.Expand(r, p.At("rules").At(name))
+	}
+	c.Defaults()
+	for _, s := range c.Sources {
+		s.Defaults()
+	}
+	for _, t := range c.Targets {
+		t.Defaults()
+	}
+	c.Validate(p)
+	locate(f, p)
+	if err := p.Err(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func decodeConnector(f *ast.File, p spec.Problems, path string, newCfg func(string) (connector.Config, bool), types func() []string) connector.Config {
+	node := lookup(f, path)
+	if node == nil {
+		return nil
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	_ = yaml.NodeToValue(node, &head)
+	if head.Type == "" {
+		p.AddAt(path+".type", "required: one of %s", strings.Join(types(), ", "))
+		return nil
+	}
+	cfg, ok := newCfg(head.Type)
+	if !ok {
+		p.AddAt(path+".type", "unknown type %q: one of %s", head.Type, strings.Join(types(), ", "))
+		return nil
+	}
+	if err := yaml.NodeToValue(node, cfg, yaml.DisallowUnknownField()); err != nil {
+		addYAMLError(p, path, err)
+		return nil
+	}
+	return cfg
+}
+
+// rawSpecs reads every resource's node back as JSON, as written.
+func rawSpecs(f *ast.File, c *Config) map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	add := func(kind resource.Kind, section, name string) {
+		n := lookup(f, section+"."+name)
+		if n == nil {
+			return
+		}
+		var v any
+		if err := yaml.NodeToValue(n, &v); err != nil {
+			return
+		}
+		b, err := json.Marshal(jsonable(v))
+		if err != nil {
+			return
+		}
+		out[resource.Key(kind, name)] = b
+	}
+	for name := range c.Sources {
+		add(resource.KindSource, "sources", name)
+	}
+	for name := range c.Targets {
+		add(resource.KindTarget, "targets", name)
+	}
+	for name := range c.Rules {
+		add(resource.KindRule, "rules", name)
+	}
+	return out
+}
+
+// jsonable turns YAML-decoded maps with non-string keys into JSON objects.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonable(e)
+		}
+		return x
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = jsonable(e)
+		}
+		return out
+	case []any:
+		for i, e := range x {
+			x[i] = jsonable(e)
+		}
+		return x
+	}
+	return v
+}
+
+// addYAMLError records a decoder error with its position.
+func addYAMLError(p spec.Problems, path string, err error) {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		pr := spec.Problem{Path: path, Reason: strings.TrimSpace(ye.GetMessage())}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			pr.Line, pr.Column = tk.Position.Line, tk.Position.Column
+		}
+		p.Append(pr)
+		return
+	}
+	p.AddAt(path, "%v", err)
+}
+
+// locate fills in the line of problems that lack one, from their path (or
+// the nearest parent path that exists in the file).
+func locate(f *ast.File, p spec.Problems) {
+	p.Locate(func(path string) (int, int) {
+		for ; path != ""; path = parent(path) {
+			if n := lookup(f, path); n != nil {
+				if tk := n.GetToken(); tk != nil && tk.Position != nil {
+					return tk.Position.Line, tk.Position.Column
+				}
+			}
+		}
+		return 0, 0
+	})
+}
+
+func lookup(f *ast.File, path string) ast.Node {
+	yp, err := yaml.PathString("$." + quotePath(path))
+	if err != nil {
+		return nil
+	}
+	n, err := yp.FilterFile(f)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+// quotePath quotes path segments that YAML path syntax would misread.
+func quotePath(path string) string {
+	segs := strings.Split(path, ".")
+	for i, s := range segs {
+		base, idx, _ := strings.Cut(s, "[")
+		if base != "" && strings.ContainsAny(base, "-/ :*$@") {
+			base = "'" + base + "'"
+		}
+		if idx != "" {
+			base += "[" + idx
+		}
+		segs[i] = base
+	}
+	return strings.Join(segs, ".")
+}
+
+func parent(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndexByte(path, '['); i > 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i > 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+func docBody(f *ast.File) ast.Node {
+	if len(f.Docs) == 0 {
+		return nil
+	}
+	return f.Docs[0].Body
+}
+
+// String renders problems the way `eventbridge validate` prints them.
+func String(err error) string {
+	var ve *spec.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, pr := range ve.Problems {
+		if pr.Line > 0 {
+			fmt.Fprintf(&b, "line %d: ", pr.Line)
+		}
+		if pr.Path != "" {
+			b.WriteString(pr.Path + ": ")
+		}
+		b.WriteString(pr.Reason + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,231 @@
+package amqp
+
+import (
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// ConnConfig is how a source or target reaches the broker.
+type ConnConfig struct {
+	// URL is amqp://host:port/vhost, or amqps:// for TLS. Default
+	// amqp://127.0.0.1:5672/. A user name may be in the URL; the password
+	// belongs in Password.
+	URL string `json:"url,omitempty"`
+	// Username and Password authenticate (SASL PLAIN). Without them,
+	// RabbitMQ's default guest/guest is used.
+	Username string      `json:"username,omitempty"`
+	Password spec.Secret `json:"password,omitempty"`
+	// TLS configures amqps:// (or turns TLS on for amqp:// URLs).
+	TLS connector.TLS `json:"tls,omitempty"`
+	// Heartbeat is the AMQP heartbeat interval. Default 10s.
+	Heartbeat spec.Duration `json:"heartbeat,omitempty"`
+	// ConnectTimeout bounds one connection attempt. Default 10s.
+	ConnectTimeout spec.Duration `json:"connect_timeout,omitempty"`
+	// ReconnectMax is the longest wait between reconnect attempts (they
+	// start at 100ms and double). Default 10s.
+	ReconnectMax spec.Duration `json:"reconnect_max,omitempty"`
+}
+
+func (c *ConnConfig) defaults() {
+	if c.URL == "" {
+		c.URL = "amqp://127.0.0.1:5672/"
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = spec.Duration(10 * time.Second)
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = spec.Duration(10 * time.Second)
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = spec.Duration(10 * time.Second)
+	}
+}
+
+func (c *ConnConfig) validate(p spec.Problems) {
+	connector.ValidateURL(p, "url", c.URL, "amqp", "amqps")
+	if c.Heartbeat.D() < 0 {
+		p.AddAt("heartbeat", "must not be negative")
+	}
+	if c.ConnectTimeout.D() <= 0 {
+		p.AddAt("connect_timeout", "must be positive")
+	}
+	if c.ReconnectMax.D() < 100*time.Millisecond {
+		p.AddAt("reconnect_max", "must be at least 100ms")
+	}
+	c.TLS.Validate(p.At("tls"))
+}
+
+// SourceConfig configures an amqp source: it consumes one queue.
+type SourceConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	// Queue is consumed. Required.
+	Queue string `json:"queue"`
+	// Declare, when set, declares the queue (and its bindings) on every
+	// connect; without it the queue must exist.
+	Declare *Declare `json:"declare,omitempty"`
+	// DeadLetter is the exchange that messages which are not valid
+	// CloudEvents go to, set as the queue's x-dead-letter-exchange when
+	// the source declares it. Without declare, the queue's own
+	// dead-letter exchange (from a policy or its arguments) applies.
+	DeadLetter string `json:"dead_letter,omitempty"`
+	// DeadLetterRoutingKey replaces their routing key (x-dead-letter-routing-key).
+	DeadLetterRoutingKey string `json:"dead_letter_routing_key,omitempty"`
+	// Prefetch is how many unacknowledged messages the broker hands out
+	// at once (basic.qos); it also bounds one ingest batch. Default 100.
+	Prefetch int `json:"prefetch,omitempty"`
+	// ConsumerTag names the consumer. Default eventbridge-<source name>.
+	ConsumerTag string `json:"consumer_tag,omitempty"`
+	// Wrap turns messages that are not CloudEvents into events. Without
+	// it they are rejected (dead-lettered).
+	Wrap *connector.Wrap `json:"wrap,omitempty"`
+	// Timeout bounds storing one batch of events. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+}
+
+// Declare says how the source declares its queue.
+type Declare struct {
+	// Durable queues survive a broker restart. Default true.
+	Durable *bool `json:"durable,omitempty"`
+	// AutoDelete deletes the queue when its last consumer goes.
+	AutoDelete bool `json:"auto_delete,omitempty"`
+	// QueueType is classic (default), quorum or stream (x-queue-type).
+	QueueType string `json:"queue_type,omitempty"`
+	// Bindings bind the queue to exchanges.
+	Bindings []Binding `json:"bindings,omitempty"`
+}
+
+// Binding binds the queue to an exchange.
+type Binding struct {
+	// Exchange is bound from. Required.
+	Exchange string `json:"exchange"`
+	// RoutingKey is the binding key ("#" matches all on a topic exchange).
+	RoutingKey string `json:"routing_key,omitempty"`
+	// ExchangeType, when set (direct, fanout, topic, headers), declares
+	// the exchange as durable of that type; otherwise it must exist.
+	ExchangeType string `json:"exchange_type,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *SourceConfig) Defaults() {
+	c.ConnConfig.defaults()
+	if c.Prefetch == 0 {
+		c.Prefetch = 100
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+	if c.Declare != nil && c.Declare.Durable == nil {
+		t := true
+		c.Declare.Durable = &t
+	}
+}
+
+// Validate implements connector.Config.
+func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	if c.Queue == "" {
+		p.AddAt("queue", "required: the queue to consume")
+	}
+	if c.Prefetch < 1 || c.Prefetch > 65535 {
+		p.AddAt("prefetch", "must be 1 to 65535")
+	}
+	if c.Timeout.D() <= 0 {
+		p.AddAt("timeout", "must be positive")
+	}
+	if (c.DeadLetter != "" || c.DeadLetterRoutingKey != "") && c.Declare == nil {
+		p.AddAt("dead_letter", "needs declare: the dead-letter exchange is a queue argument (otherwise set it with a policy)")
+	}
+	if c.Wrap != nil {
+		c.Wrap.Validate(p.At("wrap"))
+	}
+	if d := c.Declare; d != nil {
+		switch d.QueueType {
+		case "", "classic", "quorum", "stream":
+		default:
+			p.AddAt("declare.queue_type", "must be classic, quorum or stream, not %q", d.QueueType)
+		}
+		for i, b := range d.Bindings {
+			bp := p.At("declare.bindings").Index(i)
+			if b.Exchange == "" {
+				bp.AddAt("exchange", "required")
+			}
+			switch b.ExchangeType {
+			case "", "direct", "fanout", "topic", "headers":
+			default:
+				bp.AddAt("exchange_type", "must be direct, fanout, topic or headers, not %q", b.ExchangeType)
+			}
+		}
+	}
+}
+
+// TargetConfig configures an amqp target: it publishes to an exchange.
+type TargetConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	// Exchange is published to; "" is the default exchange, which routes
+	// by queue name.
+	Exchange string `json:"exchange,omitempty"`
+	// RoutingKey is a template filled from each event: "orders.{type}",
+	// "{subject}". Required with the default exchange.
+	RoutingKey string `json:"routing_key,omitempty"`
+	// Mode is binary (attributes in headers, body = data; default) or
+	// structured (body = the JSON event format).
+	Mode string `json:"mode,omitempty"`
+	// PropertyPrefix names binary-mode headers: "cloudEvents:" (default,
+	// the 1.0.2 binding) or "cloudEvents_".
+	PropertyPrefix string `json:"property_prefix,omitempty"`
+	// Mandatory makes an unroutable message an error (retried) instead of
+	// being dropped by the broker.
+	Mandatory bool `json:"mandatory,omitempty"`
+	// Persistent marks messages persistent (delivery mode 2). Default true.
+	Persistent *bool `json:"persistent,omitempty"`
+	// Timeout bounds one publish and its confirm. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *TargetConfig) Defaults() {
+	c.ConnConfig.defaults()
+	if c.Mode == "" {
+		c.Mode = "binary"
+	}
+	if c.PropertyPrefix == "" {
+		c.PropertyPrefix = amqpbinding.PrefixColon
+	}
+	if c.Persistent == nil {
+		t := true
+		c.Persistent = &t
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+}
+
+// Validate implements connector.Config.
+func (c *TargetConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	if c.Exchange == "" && c.RoutingKey == "" {
+		p.AddAt("routing_key", "required with the default exchange: the queue to publish to")
+	}
+	if _, err := connector.ParseTemplate(c.RoutingKey); err != nil {
+		p.AddAt("routing_key", "%v", err)
+	}
+	if c.Mode != "binary" && c.Mode != "structured" {
+		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
+	}
+	if c.PropertyPrefix != amqpbinding.PrefixColon && c.PropertyPrefix != amqpbinding.PrefixUnderscore {
+		p.AddAt("property_prefix", "must be %q or %q", amqpbinding.PrefixColon, amqpbinding.PrefixUnderscore)
+	}
+	if c.Timeout.D() <= 0 {
+		p.AddAt("timeout", "must be positive")
+	}
+}
+
+var (
+	_ connector.Config = (*SourceConfig)(nil)
+	_ connector.Config = (*TargetConfig)(nil)
+)

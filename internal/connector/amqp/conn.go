@@ -1,0 +1,126 @@
+package amqp
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+)
+
+// session is one connection and the one channel a connector uses on it.
+// broken is closed when either closes; err then says why (nil after a
+// close of our own). Read err only after broken is closed.
+type session struct {
+	conn   *amqp091.Connection
+	ch     *amqp091.Channel
+	broken chan struct{}
+	err    error
+}
+
+func (s *session) close() {
+	_ = s.ch.Close()
+	_ = s.conn.Close()
+}
+
+// closeErr waits up to d for the session to break and returns why.
+func (s *session) closeErr(d time.Duration) error {
+	select {
+	case <-s.broken:
+		return s.err
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// dialer opens sessions to the broker of a connector's config.
+type dialer struct {
+	name      string
+	cfg       *ConnConfig
+	tlsConfig *tls.Config
+}
+
+// newReconnector returns what keeps a source or target connected, and
+// its logger. serve uses one session; see connector.Reconnector.
+func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *component.Tracker,
+	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], *slog.Logger, error) {
+	d := &dialer{name: name, cfg: cfg}
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Scheme == "amqps" || cfg.TLS.On() {
+		if d.tlsConfig, err = cfg.TLS.Config(); err != nil {
+			return nil, nil, err
+		}
+		if d.tlsConfig.ServerName == "" {
+			d.tlsConfig.ServerName = u.Hostname()
+		}
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("connector", name, "type", "amqp")
+	return &connector.Reconnector[*session]{
+		Name: name, Type: "amqp", Peer: connector.Redact(cfg.URL), Log: log, Tracker: tr, Metrics: deps.Metrics,
+		ReconnectMax: cfg.ReconnectMax.D(), Dial: d.dial, Serve: serve, Close: (*session).close,
+	}, log, nil
+}
+
+// dial opens a connection and a channel, and watches both.
+func (r *dialer) dial(context.Context) (*session, error) {
+	cfg := amqp091.Config{
+		Heartbeat:       r.cfg.Heartbeat.D(),
+		TLSClientConfig: r.tlsConfig,
+		Properties:      amqp091.Table{"connection_name": "eventbridge amqp " + r.name},
+		Dial:            amqp091.DefaultDial(r.cfg.ConnectTimeout.D()),
+	}
+	if r.cfg.Username != "" || r.cfg.Password != "" {
+		user := r.cfg.Username
+		if u, err := url.Parse(r.cfg.URL); err == nil && user == "" {
+			user = u.User.Username()
+		}
+		cfg.SASL = []amqp091.Authentication{&amqp091.PlainAuth{Username: user, Password: r.cfg.Password.Value()}}
+	}
+	addr := r.cfg.URL
+	if r.tlsConfig != nil && strings.HasPrefix(addr, "amqp://") {
+		// amqp091 starts TLS only for amqps://; dial it ourselves.
+		cfg.Dial = func(network, a string) (net.Conn, error) {
+			d := &net.Dialer{Timeout: r.cfg.ConnectTimeout.D()}
+			return tls.DialWithDialer(d, network, a, r.tlsConfig)
+		}
+	}
+	conn, err := amqp091.DialConfig(addr, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", connector.Redact(addr), err)
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("open channel: %w", err)
+	}
+	s := &session{conn: conn, ch: ch, broken: make(chan struct{})}
+	connClosed := conn.NotifyClose(make(chan *amqp091.Error, 1))
+	chClosed := ch.NotifyClose(make(chan *amqp091.Error, 1))
+	go func() {
+		var e *amqp091.Error
+		select {
+		case e = <-connClosed:
+		case e = <-chClosed:
+		}
+		if e != nil {
+			s.err = e
+		}
+		close(s.broken)
+	}()
+	return s, nil
+}

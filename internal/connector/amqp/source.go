@@ -1,0 +1,227 @@
+package amqp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Source consumes a RabbitMQ queue. Each message is acknowledged only
+// after its event is stored (at-least-once); when storing fails, the
+// messages are returned to the queue after a backoff. Messages that are
+// not valid CloudEvents are wrapped (wrap) or rejected without requeue, so
+// that the queue's dead-letter exchange takes them.
+type Source struct {
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
+	run  *connector.Reconnector[*session]
+
+	received prometheus.Counter
+	rejected *prometheus.CounterVec
+	messages *prometheus.CounterVec // outcome
+	links    prometheus.Gauge
+
+	// retry spaces the requeues of batches that failed to store; used by
+	// the serve goroutine only.
+	retry connector.Backoff
+
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	cfg := c.(*SourceConfig)
+	if deps.Metrics == nil {
+		deps.Metrics = telemetry.NewMetrics()
+	}
+	s := &Source{name: name, cfg: cfg, deps: deps, retry: connector.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
+	var err error
+	if s.run, s.log, err = newReconnector(name, &cfg.ConnConfig, deps, &s.Tracker, s.serve); err != nil {
+		return nil, err
+	}
+	m := deps.Metrics
+	s.received = m.Received.WithLabelValues(name)
+	s.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.messages = m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp", "direction": "in"})
+	s.links = m.ConnLinks.WithLabelValues(name, "amqp", "receiver")
+	if s.cfg.ConsumerTag == "" {
+		s.cfg.ConsumerTag = "eventbridge-" + name
+	}
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start begins connecting in the background and returns at once: a broker
+// that is down shows as state starting with the last error in Health.
+func (s *Source) Start(context.Context) error {
+	s.run.Start()
+	return nil
+}
+
+// Stop cancels the consumer, lets the batch being stored finish (within
+// ctx) and closes the connection; unacknowledged messages go back to the
+// queue.
+func (s *Source) Stop(ctx context.Context) error {
+	s.Set(component.Stopping, nil)
+	s.run.Stop(ctx)
+	s.Set(component.Terminated, nil)
+	return nil
+}
+
+// serve declares and consumes on one session until it breaks or stop.
+func (s *Source) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
+	if err := s.declare(sess.ch); err != nil {
+		return err
+	}
+	if err := sess.ch.Qos(s.cfg.Prefetch, 0, false); err != nil {
+		return fmt.Errorf("qos: %w", err)
+	}
+	deliveries, err := sess.ch.Consume(s.cfg.Queue, s.cfg.ConsumerTag, false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", s.cfg.Queue, err)
+	}
+	s.links.Inc()
+	defer s.links.Dec()
+	ready()
+	s.SetDetail("queue", s.cfg.Queue)
+	batch := make([]amqp091.Delivery, 0, s.cfg.Prefetch)
+	for {
+		select {
+		case <-stop:
+			_ = sess.ch.Cancel(s.cfg.ConsumerTag, false)
+			return nil
+		case <-sess.broken:
+			return sess.err
+		case d, ok := <-deliveries:
+			if !ok { // the channel closed: the watcher tells why
+				return sess.closeErr(time.Second)
+			}
+			batch = append(batch[:0], d)
+		more:
+			for len(batch) < cap(batch) {
+				select {
+				case d, ok := <-deliveries:
+					if !ok {
+						break more
+					}
+					batch = append(batch, d)
+				default:
+					break more
+				}
+			}
+			s.handle(ctx, batch, sess, stop)
+		}
+	}
+}
+
+// declare declares the queue and its bindings when configured to.
+func (s *Source) declare(ch *amqp091.Channel) error {
+	d := s.cfg.Declare
+	if d == nil {
+		return nil
+	}
+	args := amqp091.Table{}
+	if d.QueueType != "" {
+		args["x-queue-type"] = d.QueueType
+	}
+	if s.cfg.DeadLetter != "" {
+		args["x-dead-letter-exchange"] = s.cfg.DeadLetter
+	}
+	if s.cfg.DeadLetterRoutingKey != "" {
+		args["x-dead-letter-routing-key"] = s.cfg.DeadLetterRoutingKey
+	}
+	if _, err := ch.QueueDeclare(s.cfg.Queue, *d.Durable, d.AutoDelete, false, false, args); err != nil {
+		return fmt.Errorf("declare queue %s: %w", s.cfg.Queue, err)
+	}
+	for _, b := range d.Bindings {
+		if b.ExchangeType != "" {
+			if err := ch.ExchangeDeclare(b.Exchange, b.ExchangeType, true, false, false, false, nil); err != nil {
+				return fmt.Errorf("declare exchange %s: %w", b.Exchange, err)
+			}
+		}
+		if err := ch.QueueBind(s.cfg.Queue, b.RoutingKey, b.Exchange, false, nil); err != nil {
+			return fmt.Errorf("bind queue %s to %s: %w", s.cfg.Queue, b.Exchange, err)
+		}
+	}
+	return nil
+}
+
+// handle stores one batch: invalid messages are settled at once, the
+// events are ingested together, then acknowledged, or returned to the
+// queue when the store failed.
+func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *session, stop <-chan struct{}) {
+	events := make([]*ce.Event, 0, len(batch))
+	keep := batch[:0]
+	for _, d := range batch {
+		s.received.Inc()
+		e, ok := s.decode(d)
+		if !ok {
+			continue
+		}
+		events = append(events, e)
+		keep = append(keep, d)
+	}
+	if len(events) == 0 {
+		return
+	}
+	ictx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
+	err := s.deps.Ingest.Ingest(ictx, s.name, events)
+	cancel()
+	if err == nil {
+		for _, d := range keep {
+			_ = d.Ack(false) // a lost ack means a redelivery, which the bus dedups
+		}
+		s.messages.WithLabelValues("ok").Add(float64(len(keep)))
+		s.retry.Reset()
+		return
+	}
+	s.messages.WithLabelValues("error").Add(float64(len(keep)))
+	s.rejected.WithLabelValues("unavailable").Add(float64(len(keep)))
+	s.log.Warn("cannot store events; returning them to the queue", "events", len(events), "err", err)
+	// Hold the messages for a while (a bus that is down would see them
+	// again at once), then requeue them.
+	select {
+	case <-stop:
+		return // closing the channel requeues them
+	case <-sess.broken:
+		return
+	case <-time.After(s.retry.Next()):
+	}
+	for _, d := range keep {
+		_ = d.Nack(false, true)
+	}
+}
+
+// decode turns a delivery into an event. A message that is not a valid
+// CloudEvent is wrapped, or rejected (and counted) and settled here.
+func (s *Source) decode(d amqp091.Delivery) (*ce.Event, bool) {
+	e, kind, err := amqpbinding.Decode(d.ContentType, d.Headers, d.Body)
+	if err == nil && kind == amqpbinding.NotCloudEvent {
+		if s.cfg.Wrap != nil {
+			return s.cfg.Wrap.Event(d.Body, d.ContentType, d.RoutingKey), true
+		}
+		err = fmt.Errorf("not a CloudEvent: no %s… application properties and content type %q", amqpbinding.PrefixColon, d.ContentType)
+	}
+	if err != nil {
+		s.messages.WithLabelValues("invalid").Inc()
+		s.rejected.WithLabelValues("invalid").Inc()
+		s.log.Warn("rejecting a message that is not a valid CloudEvent (to the dead-letter exchange, if the queue has one)",
+			"queue", s.cfg.Queue, "routing_key", d.RoutingKey, "kind", kind.String(), "err", err)
+		_ = d.Nack(false, false)
+		return nil, false
+	}
+	return e, true
+}
+
+var _ connector.Source = (*Source)(nil)

@@ -1,0 +1,182 @@
+package amqp1
+
+import (
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// ConnConfig is how a source or target reaches the AMQP 1.0 peer.
+type ConnConfig struct {
+	// URL is amqp://host:port, or amqps:// for TLS. Default
+	// amqp://127.0.0.1:5672. A user name may be in the URL; the password
+	// belongs in Password.
+	URL string `json:"url,omitempty"`
+	// Username and Password authenticate with SASL PLAIN; without them
+	// the connection uses SASL ANONYMOUS.
+	Username string      `json:"username,omitempty"`
+	Password spec.Secret `json:"password,omitempty"`
+	// TLS configures amqps:// (or turns TLS on for amqp:// URLs).
+	TLS connector.TLS `json:"tls,omitempty"`
+	// ContainerID names this end of the connection. Default
+	// eventbridge-<connector name>.
+	ContainerID string `json:"container_id,omitempty"`
+	// IdleTimeout is the longest silence before the connection counts as
+	// dead. Default 60s.
+	IdleTimeout spec.Duration `json:"idle_timeout,omitempty"`
+	// ConnectTimeout bounds one connection attempt (and link attach).
+	// Default 10s.
+	ConnectTimeout spec.Duration `json:"connect_timeout,omitempty"`
+	// ReconnectMax is the longest wait between reconnect attempts (they
+	// start at 100ms and double). Default 10s.
+	ReconnectMax spec.Duration `json:"reconnect_max,omitempty"`
+}
+
+func (c *ConnConfig) defaults() {
+	if c.URL == "" {
+		c.URL = "amqp://127.0.0.1:5672"
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = spec.Duration(60 * time.Second)
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = spec.Duration(10 * time.Second)
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = spec.Duration(10 * time.Second)
+	}
+}
+
+func (c *ConnConfig) validate(p spec.Problems) {
+	connector.ValidateURL(p, "url", c.URL, "amqp", "amqps")
+	if c.IdleTimeout.D() < 0 {
+		p.AddAt("idle_timeout", "must not be negative")
+	}
+	if c.ConnectTimeout.D() <= 0 {
+		p.AddAt("connect_timeout", "must be positive")
+	}
+	if c.ReconnectMax.D() < 100*time.Millisecond {
+		p.AddAt("reconnect_max", "must be at least 100ms")
+	}
+	c.TLS.Validate(p.At("tls"))
+}
+
+// SourceConfig configures an amqp1 source: a receiver link on an address.
+type SourceConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	// Address is received from: a queue name, or with RabbitMQ 3.x
+	// /amq/queue/<queue> for an existing queue. Required.
+	Address string `json:"address"`
+	// Credit is how many unsettled messages the peer may send ahead; it
+	// also bounds one ingest batch. Default 100.
+	Credit int `json:"credit,omitempty"`
+	// DeadLetter is an address that messages which are not valid
+	// CloudEvents are sent to (then accepted here). Without it they are
+	// rejected, and the peer's dead-lettering, if any, takes them.
+	DeadLetter string `json:"dead_letter,omitempty"`
+	// Wrap turns messages that are not CloudEvents into events.
+	Wrap *connector.Wrap `json:"wrap,omitempty"`
+	// Timeout bounds storing one batch of events. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+	// Redeliver is the outcome of a message whose event could not be
+	// stored: release (default; RabbitMQ 3.x knows only this one) or
+	// modify (modified with delivery-failed, which counts the attempt on
+	// peers such as ActiveMQ Artemis or Azure Service Bus).
+	Redeliver string `json:"redeliver,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *SourceConfig) Defaults() {
+	c.ConnConfig.defaults()
+	if c.Credit == 0 {
+		c.Credit = 100
+	}
+	if c.Redeliver == "" {
+		c.Redeliver = "release"
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+}
+
+// Validate implements connector.Config.
+func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	if c.Address == "" {
+		p.AddAt("address", "required: the address (queue) to receive from")
+	}
+	if c.Credit < 1 || c.Credit > 10000 {
+		p.AddAt("credit", "must be 1 to 10000")
+	}
+	if c.Timeout.D() <= 0 {
+		p.AddAt("timeout", "must be positive")
+	}
+	if c.Wrap != nil {
+		c.Wrap.Validate(p.At("wrap"))
+	}
+	if c.Redeliver != "release" && c.Redeliver != "modify" {
+		p.AddAt("redeliver", "must be release or modify, not %q", c.Redeliver)
+	}
+}
+
+// TargetConfig configures an amqp1 target: a sender link to an address.
+type TargetConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	// Address is sent to: a queue or topic name, or with RabbitMQ 3.x
+	// /queue/<queue> or /exchange/<exchange>/<routing key>. Required.
+	Address string `json:"address"`
+	// Mode is binary (attributes in application properties, body = data;
+	// default) or structured (body = the JSON event format).
+	Mode string `json:"mode,omitempty"`
+	// PropertyPrefix names binary-mode application properties:
+	// "cloudEvents:" (default, the 1.0.2 binding) or "cloudEvents_".
+	PropertyPrefix string `json:"property_prefix,omitempty"`
+	// Durable asks the peer to keep messages across restarts. Default true.
+	Durable *bool `json:"durable,omitempty"`
+	// Timeout bounds one send and its disposition. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *TargetConfig) Defaults() {
+	c.ConnConfig.defaults()
+	if c.Mode == "" {
+		c.Mode = "binary"
+	}
+	if c.PropertyPrefix == "" {
+		c.PropertyPrefix = amqpbinding.PrefixColon
+	}
+	if c.Durable == nil {
+		t := true
+		c.Durable = &t
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+}
+
+// Validate implements connector.Config.
+func (c *TargetConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	if c.Address == "" {
+		p.AddAt("address", "required: the address to send to")
+	}
+	if c.Mode != "binary" && c.Mode != "structured" {
+		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
+	}
+	if c.PropertyPrefix != amqpbinding.PrefixColon && c.PropertyPrefix != amqpbinding.PrefixUnderscore {
+		p.AddAt("property_prefix", "must be %q or %q", amqpbinding.PrefixColon, amqpbinding.PrefixUnderscore)
+	}
+	if c.Timeout.D() <= 0 {
+		p.AddAt("timeout", "must be positive")
+	}
+}
+
+var (
+	_ connector.Config = (*SourceConfig)(nil)
+	_ connector.Config = (*TargetConfig)(nil)
+)

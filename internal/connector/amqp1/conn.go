@@ -1,0 +1,108 @@
+package amqp1
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+
+	amqp "github.com/Azure/go-amqp"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+)
+
+// session is one connection and the one session a connector uses on it.
+type session struct {
+	conn *amqp.Conn
+	sess *amqp.Session
+}
+
+// dialer opens sessions to the peer of a connector's config.
+type dialer struct {
+	cfg       *ConnConfig
+	tlsConfig *tls.Config
+}
+
+// newReconnector returns what keeps a source or target connected, and
+// its logger. serve uses one session; see connector.Reconnector.
+func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *component.Tracker,
+	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], *slog.Logger, error) {
+	d := &dialer{cfg: cfg}
+	if cfg.ContainerID == "" {
+		cfg.ContainerID = "eventbridge-" + name
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Scheme == "amqps" || cfg.TLS.On() {
+		if d.tlsConfig, err = cfg.TLS.Config(); err != nil {
+			return nil, nil, err
+		}
+		if d.tlsConfig.ServerName == "" {
+			d.tlsConfig.ServerName = u.Hostname()
+		}
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("connector", name, "type", "amqp1")
+	return &connector.Reconnector[*session]{
+		Name: name, Type: "amqp1", Peer: connector.Redact(cfg.URL), Log: log, Tracker: tr, Metrics: deps.Metrics,
+		ReconnectMax: cfg.ReconnectMax.D(), Dial: d.dial, Serve: serve,
+		Close: func(s *session) { _ = s.conn.Close() },
+	}, log, nil
+}
+
+func (r *dialer) dial(ctx context.Context) (*session, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout.D())
+	defer cancel()
+	opts := &amqp.ConnOptions{ContainerID: r.cfg.ContainerID, IdleTimeout: r.cfg.IdleTimeout.D(), TLSConfig: r.tlsConfig}
+	u, _ := url.Parse(r.cfg.URL)
+	user := r.cfg.Username
+	if user == "" {
+		user = u.User.Username()
+	}
+	if user != "" || r.cfg.Password != "" {
+		opts.SASLType = amqp.SASLTypePlain(user, r.cfg.Password.Value())
+	} else {
+		opts.SASLType = amqp.SASLTypeAnonymous()
+	}
+	u.User = nil
+	var conn *amqp.Conn
+	var err error
+	if r.tlsConfig != nil && u.Scheme == "amqp" {
+		// go-amqp starts TLS only for amqps://; dial it ourselves.
+		var nc net.Conn
+		d := &tls.Dialer{Config: r.tlsConfig}
+		if nc, err = d.DialContext(ctx, "tcp", u.Host); err == nil {
+			conn, err = amqp.NewConn(ctx, nc, opts)
+		}
+	} else {
+		conn, err = amqp.Dial(ctx, u.String(), opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", connector.Redact(r.cfg.URL), err)
+	}
+	sess, err := conn.NewSession(ctx, nil)
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("begin session: %w", err)
+	}
+	return &session{conn: conn, sess: sess}, nil
+}
+
+// broken reports whether err means the link, session or connection is
+// gone (so the runner must reconnect), as opposed to a refusal of one
+// message.
+func broken(err error) bool {
+	var le *amqp.LinkError
+	var se *amqp.SessionError
+	var ce *amqp.ConnError
+	return errors.As(err, &le) || errors.As(err, &se) || errors.As(err, &ce)
+}

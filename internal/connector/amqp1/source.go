@@ -1,0 +1,238 @@
+package amqp1
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	amqp "github.com/Azure/go-amqp"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Source receives from an AMQP 1.0 address. Each message is accepted only
+// after its event is stored (at-least-once); when storing fails, the
+// messages are released (or modified) after a backoff, so that the peer
+// delivers them again. Messages that are not valid CloudEvents are
+// wrapped (wrap), sent to dead_letter and accepted, or rejected.
+type Source struct {
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
+	run  *connector.Reconnector[*session]
+
+	received prometheus.Counter
+	rejected *prometheus.CounterVec
+	messages *prometheus.CounterVec // outcome
+	links    *prometheus.GaugeVec   // kind
+
+	// retry spaces the redeliveries of batches that failed to store;
+	// used by the serve goroutine only.
+	retry connector.Backoff
+
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	cfg := c.(*SourceConfig)
+	if deps.Metrics == nil {
+		deps.Metrics = telemetry.NewMetrics()
+	}
+	s := &Source{name: name, cfg: cfg, deps: deps, retry: connector.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
+	var err error
+	if s.run, s.log, err = newReconnector(name, &cfg.ConnConfig, deps, &s.Tracker, s.serve); err != nil {
+		return nil, err
+	}
+	m := deps.Metrics
+	s.received = m.Received.WithLabelValues(name)
+	s.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.messages = m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1", "direction": "in"})
+	s.links = m.ConnLinks.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1"})
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start begins connecting in the background and returns at once.
+func (s *Source) Start(context.Context) error {
+	s.run.Start()
+	return nil
+}
+
+// Stop detaches, letting the batch being stored finish within ctx;
+// unsettled messages go back to the peer.
+func (s *Source) Stop(ctx context.Context) error {
+	s.Set(component.Stopping, nil)
+	s.run.Stop(ctx)
+	s.Set(component.Terminated, nil)
+	return nil
+}
+
+func (s *Source) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout.D())
+	defer cancel()
+	rcv, err := sess.sess.NewReceiver(actx, s.cfg.Address, &amqp.ReceiverOptions{Credit: int32(s.cfg.Credit)})
+	if err != nil {
+		return fmt.Errorf("attach receiver to %s: %w", s.cfg.Address, err)
+	}
+	s.links.WithLabelValues("receiver").Inc()
+	defer s.links.WithLabelValues("receiver").Dec()
+	var dl *amqp.Sender
+	if s.cfg.DeadLetter != "" {
+		if dl, err = sess.sess.NewSender(actx, s.cfg.DeadLetter, nil); err != nil {
+			return fmt.Errorf("attach sender to dead letter %s: %w", s.cfg.DeadLetter, err)
+		}
+		s.links.WithLabelValues("sender").Inc()
+		defer s.links.WithLabelValues("sender").Dec()
+	}
+	ready()
+	s.SetDetail("address", s.cfg.Address)
+	// Receive until stop, which cancels rctx.
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	go func() {
+		select {
+		case <-stop:
+		case <-rctx.Done():
+		}
+		rcancel()
+	}()
+	batch := make([]*amqp.Message, 0, s.cfg.Credit)
+	for {
+		m, err := rcv.Receive(rctx, nil)
+		if err != nil {
+			select {
+			case <-stop:
+				return nil
+			default:
+				return err
+			}
+		}
+		batch = append(batch[:0], m)
+		for len(batch) < cap(batch) {
+			next := rcv.Prefetched()
+			if next == nil {
+				break
+			}
+			batch = append(batch, next)
+		}
+		if err := s.handle(ctx, rcv, dl, batch, stop); err != nil {
+			return err
+		}
+	}
+}
+
+// handle stores one batch and settles its messages. An error means the
+// link broke.
+func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender, batch []*amqp.Message, stop <-chan struct{}) error {
+	events := make([]*ce.Event, 0, len(batch))
+	keep := make([]*amqp.Message, 0, len(batch))
+	for _, m := range batch {
+		s.received.Inc()
+		e, err := s.decode(ctx, rcv, dl, m)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			events = append(events, e)
+			keep = append(keep, m)
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	ictx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
+	err := s.deps.Ingest.Ingest(ictx, s.name, events)
+	cancel()
+	if err == nil {
+		s.retry.Reset()
+		s.messages.WithLabelValues("ok").Add(float64(len(keep)))
+		for _, m := range keep {
+			if err := rcv.AcceptMessage(ctx, m); err != nil {
+				return err // redelivered after the reconnect; the bus dedups
+			}
+		}
+		return nil
+	}
+	s.messages.WithLabelValues("error").Add(float64(len(keep)))
+	s.rejected.WithLabelValues("unavailable").Add(float64(len(keep)))
+	s.log.Warn("cannot store events; handing them back for redelivery", "events", len(events), "err", err)
+	select {
+	case <-stop:
+		return nil // detaching releases them
+	case <-time.After(s.retry.Next()):
+	}
+	for _, m := range keep {
+		var err error
+		if s.cfg.Redeliver == "modify" {
+			err = rcv.ModifyMessage(ctx, m, &amqp.ModifyMessageOptions{DeliveryFailed: true})
+		} else {
+			err = rcv.ReleaseMessage(ctx, m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decode returns the event of m, or nil after settling a message that is
+// not a valid CloudEvent (wrapped ones become events). An error means the
+// link broke.
+func (s *Source) decode(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender, m *amqp.Message) (*ce.Event, error) {
+	e, kind, err := Decode(m)
+	if err == nil && kind == amqpbinding.NotCloudEvent {
+		if s.cfg.Wrap != nil {
+			body, _ := Body(m)
+			subject := ""
+			if m.Properties != nil {
+				if m.Properties.Subject != nil {
+					subject = *m.Properties.Subject
+				} else if m.Properties.To != nil {
+					subject = *m.Properties.To
+				}
+			}
+			return s.cfg.Wrap.Event(body, contentType(m), subject), nil
+		}
+		err = fmt.Errorf("not a CloudEvent: no %s… application properties and content type %q", amqpbinding.PrefixColon, contentType(m))
+	}
+	if err == nil {
+		return e, nil
+	}
+	s.messages.WithLabelValues("invalid").Inc()
+	s.rejected.WithLabelValues("invalid").Inc()
+	s.log.Warn("a message that is not a valid CloudEvent", "address", s.cfg.Address, "kind", kind.String(), "dead_letter", s.cfg.DeadLetter, "err", err)
+	if dl != nil {
+		if m.ApplicationProperties == nil {
+			m.ApplicationProperties = map[string]any{}
+		}
+		m.ApplicationProperties["eventbridge_error"] = err.Error()
+		m.ApplicationProperties["eventbridge_source"] = s.name
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
+		serr := dl.Send(sctx, m, nil)
+		cancel()
+		if serr == nil {
+			return nil, rcv.AcceptMessage(ctx, m)
+		}
+		if broken(serr) {
+			return nil, serr
+		}
+		s.log.Warn("the dead letter refused the message; rejecting it", "err", serr)
+	}
+	return nil, rcv.RejectMessage(ctx, m, &amqp.Error{Condition: amqp.ErrCondDecodeError, Description: truncate(err.Error(), 512)})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+var _ connector.Source = (*Source)(nil)

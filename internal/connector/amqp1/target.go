@@ -1,0 +1,150 @@
+package amqp1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	amqp "github.com/Azure/go-amqp"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Target sends events to an AMQP 1.0 address as unsettled transfers:
+// Send returns nil only once the peer has accepted the message.
+type Target struct {
+	name string
+	cfg  *TargetConfig
+	log  *slog.Logger
+	run  *connector.Reconnector[*session]
+	cur  atomic.Pointer[link]
+
+	messages *prometheus.CounterVec // outcome
+	links    prometheus.Gauge
+
+	component.Tracker
+}
+
+// link is an attached sender; fail tells serve that it broke.
+type link struct {
+	snd    *amqp.Sender
+	broken chan struct{}
+	once   sync.Once
+	err    error
+}
+
+func (l *link) fail(err error) {
+	l.once.Do(func() { l.err = err; close(l.broken) })
+}
+
+func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
+	cfg := c.(*TargetConfig)
+	if deps.Metrics == nil {
+		deps.Metrics = telemetry.NewMetrics()
+	}
+	t := &Target{name: name, cfg: cfg}
+	var err error
+	if t.run, t.log, err = newReconnector(name, &cfg.ConnConfig, deps, &t.Tracker, t.serve); err != nil {
+		return nil, err
+	}
+	t.messages = deps.Metrics.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1", "direction": "out"})
+	t.links = deps.Metrics.ConnLinks.WithLabelValues(name, "amqp1", "sender")
+	t.Set(component.New, nil)
+	return t, nil
+}
+
+// Start begins connecting in the background and returns at once.
+func (t *Target) Start(context.Context) error {
+	t.run.Start()
+	return nil
+}
+
+// Stop closes the connection; Sends waiting for a disposition fail.
+func (t *Target) Stop(ctx context.Context) error {
+	t.Set(component.Stopping, nil)
+	t.run.Stop(ctx)
+	t.Set(component.Terminated, nil)
+	return nil
+}
+
+func (t *Target) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
+	actx, cancel := context.WithTimeout(ctx, t.cfg.ConnectTimeout.D())
+	defer cancel()
+	snd, err := sess.sess.NewSender(actx, t.cfg.Address, nil)
+	if err != nil {
+		return fmt.Errorf("attach sender to %s: %w", t.cfg.Address, err)
+	}
+	l := &link{snd: snd, broken: make(chan struct{})}
+	t.cur.Store(l)
+	t.links.Inc()
+	defer func() {
+		t.cur.CompareAndSwap(l, nil)
+		t.links.Dec()
+	}()
+	ready()
+	select {
+	case <-stop:
+		return nil
+	case <-sess.conn.Done():
+		return sess.conn.Err()
+	case <-l.broken:
+		return l.err
+	}
+}
+
+// Send transfers e and waits for the peer's disposition.
+func (t *Target) Send(ctx context.Context, e *ce.Event) error {
+	l := t.cur.Load()
+	if l == nil {
+		return connector.ErrNotConnected
+	}
+	m, err := Encode(e, t.cfg.Mode, t.cfg.PropertyPrefix, *t.cfg.Durable)
+	if err != nil {
+		t.messages.WithLabelValues("error").Inc()
+		return connector.Permanent(err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.cfg.Timeout.D())
+		defer cancel()
+	}
+	err = l.snd.Send(ctx, m, nil)
+	if err == nil {
+		t.messages.WithLabelValues("ok").Inc()
+		return nil
+	}
+	if broken(err) {
+		l.fail(err)
+		return fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
+	}
+	t.messages.WithLabelValues("error").Inc()
+	return classify(err)
+}
+
+// classify marks refusals that will not change as permanent: the peer
+// rejected the message as too large, unauthorized, malformed or not
+// allowed. Other rejections (resource-limit-exceeded, internal-error)
+// are retried.
+func classify(err error) error {
+	var ae *amqp.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	err = fmt.Errorf("rejected: %w", err)
+	switch ae.Condition {
+	case amqp.ErrCondMessageSizeExceeded, amqp.ErrCondUnauthorizedAccess, amqp.ErrCondDecodeError,
+		amqp.ErrCondInvalidField, amqp.ErrCondNotAllowed, amqp.ErrCondNotImplemented, amqp.ErrCondNotFound,
+		amqp.ErrCondPreconditionFailed:
+		return connector.Permanent(err)
+	}
+	return err
+}
+
+var _ connector.Target = (*Target)(nil)

@@ -1,0 +1,111 @@
+// Package connector defines sources and targets, the registry they join by
+// type name, and the delivery outcomes targets report.
+//
+// A protocol's source and target live together in one package under
+// internal/connector/<protocol>/, register themselves in init(), and are
+// compiled in by a blank import in internal/connector/all. Connectors know
+// nothing of the router or the bus: a source hands events to an Ingester,
+// a target is handed one event at a time by the dispatcher.
+package connector
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Ingester stores events in the bus.
+//
+// Ingest returns nil only once every event is durably stored (duplicates of
+// an already stored (source, id) count as stored), so a source may then
+// acknowledge its producer. It blocks until then or until ctx is done; on
+// error, none or some of the events may be stored and the producer should
+// retry the whole batch (duplicates are dropped by the bus). Safe for
+// concurrent use.
+type Ingester interface {
+	Ingest(ctx context.Context, source string, events []*ce.Event) error
+}
+
+// Mounter is the shared HTTP server sources mount their handlers on.
+type Mounter interface {
+	// Mount serves h at path (an exact path, or a prefix when it ends in
+	// "/"). It fails if another handler holds the path. The returned func
+	// unmounts it.
+	Mount(path string, h http.Handler) (unmount func(), err error)
+}
+
+// Deps are what the bridge gives a connector it builds.
+type Deps struct {
+	Logger *slog.Logger
+	// Ingest is where sources put events. Nil for targets.
+	Ingest Ingester
+	// HTTP is the shared HTTP server. Sources that receive over HTTP mount
+	// themselves here unless configured with their own listener.
+	HTTP Mounter
+	// Metrics are the bridge's metrics; connectors count what they receive,
+	// reject and send.
+	Metrics *telemetry.Metrics
+	// Jobs schedules sources that poll or run on a timer (poll, cron),
+	// and keeps their state between runs. Nil for targets.
+	Jobs jobs.Scheduler
+}
+
+// Source is a configured ingress. It runs as a component: Start connects or
+// mounts it, Stop stops intake and returns once nothing more will be
+// ingested.
+type Source interface {
+	component.Component
+}
+
+// Target is a configured egress.
+//
+// Send delivers one event and returns its outcome: nil when delivered; an
+// error wrapped by Permanent when retrying cannot help; RetryAfter when the
+// target asked for a delay; anything else (including ErrNotConnected) is
+// retryable. Send blocks until the outcome is known or ctx is done, and is
+// safe for concurrent use. A target must not keep the event after Send
+// returns.
+type Target interface {
+	component.Component
+	Send(ctx context.Context, e *ce.Event) error
+}
+
+// Common are the fields every source and target config has. Connector
+// configs embed it with `yaml:",inline"`.
+type Common struct {
+	// Type selects the connector ("http", "log", "mqtt", ...).
+	Type string `json:"type"`
+	// Description is free text for operators.
+	Description string `json:"description,omitempty"`
+	// Labels are key/value pairs to select resources by.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Codec (sources) reads messages in a format other than CloudEvents:
+	// "choria-lifecycle". Default: CloudEvents.
+	Codec string `json:"codec,omitempty"`
+	// Optional: when this connector does not run, the bridge reports itself
+	// degraded but still ready (/readyz 200).
+	Optional bool `json:"optional,omitempty"`
+	// Dedup (sources): drop events whose (source, id) the bus already holds
+	// inside its dedup window. Default true; turn it off for producers that
+	// reuse ids (Choria's alive events).
+	Dedup *bool `json:"dedup,omitempty"`
+}
+
+// Config is a typed connector configuration. Defaults fills unset fields;
+// Validate reports every problem under p (paths relative to the resource).
+type Config interface {
+	Base() *Common
+	Defaults()
+	Validate(p spec.Problems)
+}
+
+// Base returns the common fields; embedding Common gives every config this
+// method.
+func (c *Common) Base() *Common { return c }

@@ -1,0 +1,187 @@
+// Package conntrack keeps the connection state of a broker connector: the
+// component state (Starting while disconnected, Running while connected),
+// the "connected" health detail, and the connector metrics (connected,
+// resets, messages, links). It also gives the backoff the reconnect loops
+// share. Every broker connector uses it the same way, so health and
+// metrics read alike across protocols.
+package conntrack
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Directions and outcomes of the ConnMessages metric.
+const (
+	In      = "in"
+	Out     = "out"
+	OK      = "ok"
+	Error   = "error"
+	Invalid = "invalid"
+)
+
+// Conn is the connection state of one connector. Safe for concurrent use.
+type Conn struct {
+	tr        *component.Tracker
+	connected prometheus.Gauge
+	resets    prometheus.Counter
+	messages  *prometheus.CounterVec
+	links     *prometheus.GaugeVec
+
+	mu     sync.Mutex
+	up     bool
+	closed bool
+}
+
+// New tracks the connection of connector name of type typ in tr. m may be
+// nil (metrics are then kept in a throw-away registry).
+func New(tr *component.Tracker, m *telemetry.Metrics, name, typ string) *Conn {
+	if m == nil {
+		m = telemetry.NewMetrics()
+	}
+	l := prometheus.Labels{"connector": name, "type": typ}
+	c := &Conn{
+		tr:        tr,
+		connected: m.ConnConnected.With(l),
+		resets:    m.ConnResets.With(l),
+		messages:  m.ConnMessages.MustCurryWith(l),
+		links:     m.ConnLinks.MustCurryWith(l),
+	}
+	return c
+}
+
+// Starting records that the connector is starting: not connected yet.
+func (c *Conn) Starting() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed, c.up = false, false
+	c.tr.Set(component.Starting, nil)
+	c.tr.SetDetail("connected", false)
+	c.connected.Set(0)
+}
+
+// Up records a working connection: state Running, connected.
+func (c *Conn) Up() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.up {
+		return
+	}
+	c.up = true
+	c.tr.Set(component.Running, nil)
+	c.tr.SetDetail("connected", true)
+	c.connected.Set(1)
+}
+
+// Down records a lost (or failed) connection and its cause: state
+// Starting with err as the last error. Losing a working connection counts
+// as a reset.
+func (c *Conn) Down(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.up {
+		c.resets.Inc()
+	}
+	c.up = false
+	c.tr.Set(component.Starting, err)
+	c.tr.SetDetail("connected", false)
+	c.connected.Set(0)
+}
+
+// IsUp reports whether the connection works.
+func (c *Conn) IsUp() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up
+}
+
+// WaitUp waits up to d (or until ctx is done) for the connection to work,
+// and reports whether it does. Start uses it to return connected when the
+// broker is there, without failing when it is not.
+func (c *Conn) WaitUp(ctx context.Context, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !c.IsUp() {
+		if time.Now().After(deadline) || !Sleep(ctx, 10*time.Millisecond) {
+			return false
+		}
+	}
+	return true
+}
+
+// Stopping records the start of Stop; later Up and Down calls from
+// goroutines still winding down no longer change the state.
+func (c *Conn) Stopping() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed, c.up = true, false
+	c.tr.Set(component.Stopping, nil)
+	c.tr.SetDetail("connected", false)
+	c.connected.Set(0)
+}
+
+// Stopped records the end of Stop.
+func (c *Conn) Stopped(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tr.Set(component.Terminated, err)
+}
+
+// Message counts n protocol messages in direction dir with outcome.
+func (c *Conn) Message(dir, outcome string, n int) {
+	c.messages.WithLabelValues(dir, outcome).Add(float64(n))
+}
+
+// Link adds delta open links of kind ("sender" or "receiver").
+func (c *Conn) Link(kind string, delta int) {
+	c.links.WithLabelValues(kind).Add(float64(delta))
+}
+
+// Backoff is exponential backoff with jitter between Min and Max. The zero
+// value waits 100ms to 10s. Not safe for concurrent use.
+type Backoff struct {
+	Min, Max time.Duration
+	cur      time.Duration
+}
+
+// Next returns the next wait.
+func (b *Backoff) Next() time.Duration {
+	lo, hi := b.Min, b.Max
+	if lo <= 0 {
+		lo = 100 * time.Millisecond
+	}
+	if hi <= 0 {
+		hi = 10 * time.Second
+	}
+	if b.cur == 0 {
+		b.cur = lo
+	} else {
+		b.cur = min(b.cur*2, hi)
+	}
+	// Up to 20% jitter, so that connectors do not reconnect in step.
+	return b.cur - time.Duration(rand.Int64N(int64(b.cur)/5+1))
+}
+
+// Reset starts the next Next from Min again.
+func (b *Backoff) Reset() { b.cur = 0 }
+
+// Sleep waits for d or until ctx is done, and reports whether d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,131 @@
+// Package http is the HTTP connector: a source that receives CloudEvents
+// over HTTP (binary, structured and batched modes of the CloudEvents HTTP
+// binding, and the HTTP webhook abuse-protection handshake), and a target
+// that delivers them.
+package http
+
+import (
+	"errors"
+	nethttp "net/http"
+	"net/url"
+	"strings"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+)
+
+// Media types of the CloudEvents HTTP binding.
+const (
+	MediaStructured = "application/cloudevents+json"
+	MediaBatch      = "application/cloudevents-batch+json"
+)
+
+// errMediaType is returned for a structured or batched request in a format
+// other than JSON.
+var errMediaType = errors.New("unsupported media type")
+
+// Mode is how an event travels in an HTTP message.
+type Mode string
+
+// The modes.
+const (
+	ModeBinary     Mode = "binary"
+	ModeStructured Mode = "structured"
+	ModeBatch      Mode = "batch"
+	ModeData       Mode = "data" // target only: the body is the data, no ce- headers
+)
+
+// detectMode tells the mode of a request from its Content-Type, as the
+// binding says: application/cloudevents-batch → batched,
+// application/cloudevents → structured, anything else → binary.
+func detectMode(contentType string) (Mode, error) {
+	mt := strings.ToLower(strings.TrimSpace(contentType))
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
+		mt = strings.TrimSpace(mt[:i])
+	}
+	switch {
+	case strings.HasPrefix(mt, "application/cloudevents-batch"):
+		if mt != MediaBatch {
+			return ModeBatch, errMediaType
+		}
+		return ModeBatch, nil
+	case strings.HasPrefix(mt, "application/cloudevents"):
+		if mt != MediaStructured && mt != "application/cloudevents" {
+			return ModeStructured, errMediaType
+		}
+		return ModeStructured, nil
+	}
+	return ModeBinary, nil
+}
+
+// hasBinaryHeaders reports whether h carries any ce- header.
+func hasBinaryHeaders(h nethttp.Header) bool {
+	for k := range h {
+		if len(k) > 3 && strings.EqualFold(k[:3], "ce-") {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeBinary builds an event from ce- headers, Content-Type and body. Its
+// error names every bad attribute: headers that cannot be decoded as well as
+// what FromBinary finds in the others.
+func decodeBinary(h nethttp.Header, body []byte) (*ce.Event, error) {
+	attrs := make(map[string]string, len(h))
+	var ve ebevent.ValidationError
+	bad := map[string]bool{}
+	for k, vs := range h {
+		if len(k) <= 3 || !strings.EqualFold(k[:3], "ce-") || len(vs) == 0 {
+			continue
+		}
+		name := strings.ToLower(k[3:])
+		if len(vs) > 1 {
+			ve.Add(name, "header ce-%s is sent %d times; an attribute has one value", name, len(vs))
+			bad[name] = true
+			continue
+		}
+		v, err := ebevent.PercentDecode(vs[0])
+		if err != nil {
+			ve.Add(name, "header ce-%s: %v", name, err)
+			bad[name] = true
+			continue
+		}
+		if (name == "source" || name == "dataschema") && v != vs[0] {
+			// Many producers put a URI in the header as is, percent-escapes
+			// and all ("/caf%C3%A9"), which decodes to text that is no URI
+			// ("/café"). When the URI spelling of that text is exactly
+			// the header, the header is the URI meant.
+			if u, err := url.Parse(v); err == nil && u.String() == vs[0] {
+				v = vs[0]
+			}
+		}
+		attrs[name] = v
+	}
+	delete(attrs, "datacontenttype")
+	e, err := ebevent.FromBinary(attrs, h.Get("Content-Type"), body)
+	if len(ve.Fields) == 0 {
+		return e, err
+	}
+	for _, f := range ebevent.Fields(err) {
+		if !bad[f.Field] { // not "missing" again
+			ve.Fields = append(ve.Fields, f)
+		}
+	}
+	return nil, ve.Err()
+}
+
+// encodeBinary writes e's attributes as ce- headers (percent-encoded) and
+// Content-Type, and returns the body (the data).
+func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
+	for name, v := range ebevent.BinaryAttributes(e) {
+		h["Ce-"+name] = []string{ebevent.PercentEncode(v)}
+	}
+	if ct := e.DataContentType(); ct != "" {
+		h.Set("Content-Type", ct)
+	} else if len(e.Data()) > 0 {
+		h.Set("Content-Type", "application/json")
+	}
+	return e.Data()
+}

@@ -1,0 +1,322 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	nethttp "net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventbridge-dev/eventbridge/internal/circuit"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/httpauth"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// endpoint is an API that records what it gets and answers with status().
+type endpoint struct {
+	*httptest.Server
+	hits   atomic.Int32
+	status atomic.Int32 // 0: 200
+	mu     sync.Mutex
+	auth   []string // Authorization (or X-API-Key) of each request
+}
+
+func newEndpoint(t *testing.T, header string) *endpoint {
+	ep := &endpoint{}
+	ep.Server = httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		ep.hits.Add(1)
+		ep.mu.Lock()
+		ep.auth = append(ep.auth, r.Header.Get(header))
+		ep.mu.Unlock()
+		if s := ep.status.Load(); s != 0 {
+			w.WriteHeader(int(s))
+			return
+		}
+		w.WriteHeader(nethttp.StatusOK)
+	}))
+	t.Cleanup(ep.Close)
+	return ep
+}
+
+func (ep *endpoint) lastAuth() string {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if len(ep.auth) == 0 {
+		return ""
+	}
+	return ep.auth[len(ep.auth)-1]
+}
+
+func testEvent() *ce.Event {
+	e := ce.New()
+	e.SetID("1")
+	e.SetSource("/test")
+	e.SetType("com.example.test")
+	_ = e.SetData("application/json", map[string]int{"n": 1})
+	return &e
+}
+
+func startTarget(t *testing.T, cfg *TargetConfig) *Target {
+	t.Helper()
+	cfg.Defaults()
+	p := spec.NewProblems("")
+	cfg.Validate(p)
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := newTarget("api", cfg, connector.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tg.Stop(context.Background()) })
+	return tg.(*Target)
+}
+
+func TestTargetStaticAuth(t *testing.T) {
+	cases := []struct {
+		auth         httpauth.Config
+		header, want string
+	}{
+		{httpauth.Config{Basic: &httpauth.Basic{Username: "u", Password: "p"}}, "Authorization", "Basic dTpw"},
+		{httpauth.Config{Bearer: "t0k"}, "Authorization", "Bearer t0k"},
+		{httpauth.Config{APIKey: &httpauth.APIKey{Header: "X-Key", Value: "k3y"}}, "X-Key", "k3y"},
+	}
+	for _, c := range cases {
+		ep := newEndpoint(t, c.header)
+		tg := startTarget(t, &TargetConfig{URL: ep.URL, Auth: &c.auth})
+		if err := tg.Send(context.Background(), testEvent()); err != nil {
+			t.Fatal(err)
+		}
+		if got := ep.lastAuth(); got != c.want {
+			t.Errorf("%s = %q, want %q", c.header, got, c.want)
+		}
+		// A 401 with static credentials is permanent: retrying sends the
+		// same ones.
+		ep.status.Store(nethttp.StatusUnauthorized)
+		if err := tg.Send(context.Background(), testEvent()); !connector.IsPermanent(err) {
+			t.Errorf("401 with static credentials: %v, want permanent", err)
+		}
+	}
+}
+
+func TestTargetOAuth2(t *testing.T) {
+	var tokens atomic.Int32
+	tokenSrv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		n := tokens.Add(1)
+		if id, secret, _ := r.BasicAuth(); id != "cid" || secret != "csecret" {
+			w.WriteHeader(nethttp.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("tok-%d", n), "token_type": "Bearer", "expires_in": 3600})
+	}))
+	t.Cleanup(tokenSrv.Close)
+	ep := newEndpoint(t, "Authorization")
+	tg := startTarget(t, &TargetConfig{URL: ep.URL, Auth: &httpauth.Config{OAuth2: &httpauth.OAuth2{
+		TokenURL: tokenSrv.URL, ClientID: "cid", ClientSecret: "csecret"}}})
+	for range 5 {
+		if err := tg.Send(context.Background(), testEvent()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, n := ep.lastAuth(), tokens.Load(); got != "Bearer tok-1" || n != 1 {
+		t.Fatalf("auth %q after %d token requests, want one token for five sends", got, n)
+	}
+	// The API refuses the token (revoked): the delivery is retried, with
+	// a new token.
+	ep.status.Store(nethttp.StatusUnauthorized)
+	err := tg.Send(context.Background(), testEvent())
+	if err == nil || connector.IsPermanent(err) || connector.StatusCode(err) != 401 {
+		t.Fatalf("401 with oauth2: %v, want a retryable 401", err)
+	}
+	ep.status.Store(0)
+	if err := tg.Send(context.Background(), testEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if got := ep.lastAuth(); got != "Bearer tok-2" {
+		t.Errorf("after a 401: %q, want a new token", got)
+	}
+}
+
+func TestTargetOAuth2TokenEndpointDown(t *testing.T) {
+	ep := newEndpoint(t, "Authorization")
+	tokenSrv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.WriteHeader(nethttp.StatusServiceUnavailable)
+	}))
+	t.Cleanup(tokenSrv.Close)
+	tg := startTarget(t, &TargetConfig{URL: ep.URL, Auth: &httpauth.Config{OAuth2: &httpauth.OAuth2{
+		TokenURL: tokenSrv.URL, ClientID: "cid", ClientSecret: "csecret"}}})
+	err := tg.Send(context.Background(), testEvent())
+	if err == nil || connector.IsPermanent(err) || !errors.Is(err, httpauth.ErrToken) {
+		t.Errorf("err = %v, want a retryable token error", err)
+	}
+	if ep.hits.Load() != 0 {
+		t.Error("sent without a token")
+	}
+}
+
+func TestTargetRateLimitWaitsAndNeverDrops(t *testing.T) {
+	ep := newEndpoint(t, "Authorization")
+	// One request every two seconds after a burst of two.
+	tg := startTarget(t, &TargetConfig{URL: ep.URL, RateLimit: &RateLimit{PerSecond: 0.5, Burst: 2}})
+	for range 2 {
+		if err := tg.Send(context.Background(), testEvent()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := tg.Send(ctx, testEvent())
+	if err == nil || connector.IsPermanent(err) {
+		t.Fatalf("over the rate with a short deadline: %v, want a retryable error", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("a send that cannot get its turn before its deadline waited %s", took)
+	}
+	if n := ep.hits.Load(); n != 2 {
+		t.Errorf("%d requests reached the endpoint, want the burst of 2", n)
+	}
+
+	// A send without a deadline waits for its turn: 5 sends at 40/s past
+	// a burst of 1 take at least 4/40 s.
+	ep2 := newEndpoint(t, "Authorization")
+	tg2 := startTarget(t, &TargetConfig{URL: ep2.URL, RateLimit: &RateLimit{PerSecond: 40, Burst: 1}})
+	start = time.Now()
+	for range 5 {
+		if err := tg2.Send(context.Background(), testEvent()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took < 90*time.Millisecond {
+		t.Errorf("5 sends at 40/s took %s", took)
+	}
+	if n := ep2.hits.Load(); n != 5 {
+		t.Errorf("%d requests, want 5", n)
+	}
+}
+
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestTargetCircuitBreaker(t *testing.T) {
+	ep := newEndpoint(t, "Authorization")
+	tg := startTarget(t, &TargetConfig{URL: ep.URL, CircuitBreaker: &CircuitBreaker{Failures: 3, OpenFor: spec.Duration(30 * time.Second)}})
+	clk := &manualClock{now: time.Now()}
+	onChange := tg.out.breaker.OnChange
+	tg.out.breaker = circuit.New(3, 30*time.Second, clk.Now)
+	tg.out.breaker.OnChange = onChange
+	send := func() error { return tg.Send(context.Background(), testEvent()) }
+
+	// Refusals that retrying cannot fix say the endpoint works.
+	ep.status.Store(nethttp.StatusBadRequest)
+	for range 5 {
+		if err := send(); !connector.IsPermanent(err) {
+			t.Fatalf("400: %v", err)
+		}
+	}
+	if s := tg.out.breaker.State(); s != circuit.Closed {
+		t.Fatalf("400s opened the breaker: %s", s)
+	}
+	ep.status.Store(nethttp.StatusBadGateway)
+	for range 3 {
+		if err := send(); err == nil || connector.IsPermanent(err) {
+			t.Fatalf("502: %v", err)
+		}
+	}
+	if s := tg.out.breaker.State(); s != circuit.Open {
+		t.Fatalf("state %s after 3 failures in a row", s)
+	}
+	if d := tg.Health().Detail["circuit"]; d != "open" {
+		t.Errorf("health detail circuit = %v", d)
+	}
+	hits := ep.hits.Load()
+	err := send()
+	var ra *connector.RetryAfterError
+	if !errors.Is(err, circuit.ErrOpen) || connector.IsPermanent(err) || !errors.As(err, &ra) || ra.After != 30*time.Second {
+		t.Fatalf("while open: %v, want a retryable error to come back in 30s", err)
+	}
+	if ep.hits.Load() != hits {
+		t.Fatal("a request went out while the breaker was open")
+	}
+	// Half-open: one trial; it fails, so the breaker opens again.
+	clk.Advance(30 * time.Second)
+	if err := send(); errors.Is(err, circuit.ErrOpen) || ep.hits.Load() != hits+1 {
+		t.Fatalf("no trial after open_for: %v", err)
+	}
+	if s := tg.out.breaker.State(); s != circuit.Open {
+		t.Fatalf("state %s after a failed trial", s)
+	}
+	if err := send(); !errors.Is(err, circuit.ErrOpen) {
+		t.Fatalf("after a failed trial: %v", err)
+	}
+	// The endpoint is back: the next trial closes the breaker.
+	ep.status.Store(0)
+	clk.Advance(30 * time.Second)
+	for range 3 {
+		if err := send(); err != nil {
+			t.Fatalf("after recovery: %v", err)
+		}
+	}
+	if s := tg.out.breaker.State(); s != circuit.Closed || tg.Health().Detail["circuit"] != "closed" {
+		t.Fatalf("state %s after a good trial", s)
+	}
+}
+
+func TestTargetOutboundValidate(t *testing.T) {
+	cases := []struct {
+		edit func(*TargetConfig)
+		want string
+	}{
+		{func(c *TargetConfig) { c.RateLimit = &RateLimit{PerSecond: 0} }, "rate_limit.per_second"},
+		{func(c *TargetConfig) { c.RateLimit = &RateLimit{PerSecond: 5, Burst: -1} }, "rate_limit.burst"},
+		{func(c *TargetConfig) { c.CircuitBreaker = &CircuitBreaker{Failures: -1} }, "circuit_breaker.failures"},
+		{func(c *TargetConfig) { c.Auth = &httpauth.Config{} }, "auth: set exactly one"},
+		{func(c *TargetConfig) {
+			c.Auth = &httpauth.Config{Bearer: "x"}
+			c.Headers = map[string]spec.Secret{"authorization": "y"}
+		}, "headers.authorization: auth sets this header"},
+		{func(c *TargetConfig) { c.RateLimit = &RateLimit{PerSecond: 2.5} }, ""},
+		{func(c *TargetConfig) { c.CircuitBreaker = &CircuitBreaker{} }, ""},
+	}
+	for i, c := range cases {
+		cfg := &TargetConfig{URL: "http://example.com/"}
+		c.edit(cfg)
+		cfg.Defaults()
+		p := spec.NewProblems("")
+		cfg.Validate(p)
+		got := ""
+		if err := p.Err(); err != nil {
+			got = err.Error()
+		}
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("case %d: problems %q, want %q", i, got, c.want)
+		}
+	}
+	cfg := &TargetConfig{URL: "http://example.com/", RateLimit: &RateLimit{PerSecond: 2.5}, CircuitBreaker: &CircuitBreaker{}}
+	cfg.Defaults()
+	if cfg.RateLimit.Burst != 3 || cfg.CircuitBreaker.Failures != 5 || cfg.CircuitBreaker.OpenFor.D() != 30*time.Second {
+		t.Errorf("defaults: %+v %+v", cfg.RateLimit, cfg.CircuitBreaker)
+	}
+}

@@ -1,0 +1,446 @@
+package http
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// SourceConfig configures an http source.
+type SourceConfig struct {
+	connector.Common `yaml:",inline"`
+	// Path is where the source is mounted on the shared HTTP server (or on
+	// its own listener). Default /events.
+	Path string `json:"path,omitempty"`
+	// Listen gives the source its own listener instead of the shared server.
+	Listen string `json:"listen,omitempty"`
+	// MaxEventSize limits one event (body plus attribute headers). Default 1MiB.
+	MaxEventSize spec.ByteSize `json:"max_event_size,omitempty"`
+	// MaxBatchSize limits a batch body. Default 10MiB.
+	MaxBatchSize spec.ByteSize `json:"max_batch_size,omitempty"`
+	// MaxBatchEvents limits the entries of a batch. Default 1000.
+	MaxBatchEvents int `json:"max_batch_events,omitempty"`
+	// Wrap turns a plain (non-CloudEvents) POST into a CloudEvent with a
+	// generated id, the current time, and this type and source.
+	Wrap *Wrap `json:"wrap,omitempty"`
+	// Token, when set, is required as "Authorization: Bearer <token>" or
+	// the access_token query parameter (the CloudEvents webhook spec).
+	Token spec.Secret `json:"token,omitempty"`
+	// AllowedOrigins answer the webhook validation handshake
+	// (WebHook-Request-Origin). Default ["*"]: every origin.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// AllowedRate is the WebHook-Allowed-Rate granted (requests per
+	// minute, or "*"). Default "*".
+	AllowedRate string `json:"allowed_rate,omitempty"`
+	// Timeout bounds storing one request's events. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+}
+
+// Wrap is how plain requests become events.
+type Wrap struct {
+	Type   string `json:"type"`
+	Source string `json:"source"`
+}
+
+// Defaults implements connector.Config.
+func (c *SourceConfig) Defaults() {
+	if c.Path == "" {
+		c.Path = "/events"
+	}
+	if c.MaxEventSize == 0 {
+		c.MaxEventSize = 1 << 20
+	}
+	if c.MaxBatchSize == 0 {
+		c.MaxBatchSize = 10 << 20
+	}
+	if c.MaxBatchEvents == 0 {
+		c.MaxBatchEvents = 1000
+	}
+	if len(c.AllowedOrigins) == 0 {
+		c.AllowedOrigins = []string{"*"}
+	}
+	if c.AllowedRate == "" {
+		c.AllowedRate = "*"
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+}
+
+// Validate implements connector.Config.
+func (c *SourceConfig) Validate(p spec.Problems) {
+	if !strings.HasPrefix(c.Path, "/") {
+		p.AddAt("path", "must start with /")
+	}
+	if strings.HasPrefix(c.Path, "/v1/") || c.Path == "/v1" || c.Path == "/metrics" || c.Path == "/healthz" || c.Path == "/readyz" {
+		p.AddAt("path", "%s is reserved for the bridge's own API", c.Path)
+	}
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			p.AddAt("listen", "must be host:port: %v", err)
+		}
+	}
+	if c.MaxEventSize < 1024 {
+		p.AddAt("max_event_size", "must be at least 1KiB")
+	}
+	if c.MaxBatchSize < c.MaxEventSize {
+		p.AddAt("max_batch_size", "must be at least max_event_size")
+	}
+	if c.MaxBatchEvents < 1 {
+		p.AddAt("max_batch_events", "must be at least 1")
+	}
+	if c.Wrap != nil {
+		if c.Wrap.Type == "" {
+			p.AddAt("wrap.type", "required: the type of wrapped events")
+		}
+		if c.Wrap.Source == "" {
+			p.AddAt("wrap.source", "required: the source of wrapped events")
+		}
+	}
+	if c.AllowedRate != "*" {
+		if n, err := strconv.Atoi(c.AllowedRate); err != nil || n < 1 {
+			p.AddAt("allowed_rate", "must be a positive number of requests per minute, or \"*\"")
+		}
+	}
+}
+
+// Source receives CloudEvents over HTTP.
+type Source struct {
+	name    string
+	cfg     *SourceConfig
+	deps    connector.Deps
+	log     *slog.Logger
+	unmount func()
+	srv     *nethttp.Server
+
+	received prometheus.Counter
+	rejected *prometheus.CounterVec
+
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	cfg := c.(*SourceConfig)
+	s := &Source{name: name, cfg: cfg, deps: deps, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.received = deps.Metrics.Received.WithLabelValues(name)
+	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start mounts the handler (or starts its own listener).
+func (s *Source) Start(ctx context.Context) error {
+	s.Set(component.Starting, nil)
+	if s.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.Listen)
+		if err != nil {
+			s.Set(component.Failed, err)
+			return fmt.Errorf("source %s: %w", s.name, err)
+		}
+		mux := nethttp.NewServeMux()
+		mux.Handle(s.cfg.Path, s)
+		s.srv = &nethttp.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = s.srv.Serve(ln) }()
+		s.SetDetail("listen", ln.Addr().String())
+	} else {
+		if s.deps.HTTP == nil {
+			return fmt.Errorf("source %s: no shared HTTP server", s.name)
+		}
+		unmount, err := s.deps.HTTP.Mount(s.cfg.Path, s)
+		if err != nil {
+			s.Set(component.Failed, err)
+			return fmt.Errorf("source %s: %w", s.name, err)
+		}
+		s.unmount = unmount
+	}
+	s.SetDetail("path", s.cfg.Path)
+	s.Set(component.Running, nil)
+	return nil
+}
+
+// Stop unmounts the handler; requests in flight finish (the shared
+// server's shutdown waits for them).
+func (s *Source) Stop(ctx context.Context) error {
+	s.Set(component.Stopping, nil)
+	if s.unmount != nil {
+		s.unmount()
+	}
+	if s.srv != nil {
+		_ = s.srv.Shutdown(ctx)
+	}
+	s.Set(component.Terminated, nil)
+	return nil
+}
+
+// ServeHTTP implements the CloudEvents HTTP binding.
+func (s *Source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	switch r.Method {
+	case nethttp.MethodOptions:
+		s.handshake(w, r)
+		return
+	case nethttp.MethodPost, nethttp.MethodPut:
+	default:
+		w.Header().Set("Allow", "POST, PUT, OPTIONS")
+		problem.Write(w, r, problem.MethodNotAllowed, "send events with POST")
+		return
+	}
+	if s.cfg.Token != "" && !s.authorized(r) {
+		s.rejected.WithLabelValues("unauthorized").Inc()
+		w.Header().Set("WWW-Authenticate", `Bearer realm="eventbridge"`)
+		problem.Write(w, r, problem.Unauthorized, "this source needs a bearer token")
+		return
+	}
+	events, perr := s.decode(w, r)
+	if perr != nil {
+		perr.Write(w, r)
+		return
+	}
+	// The ingest span continues the trace of the request (W3C headers) or
+	// of the event; events without a trace context get this one.
+	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	if len(events) == 1 {
+		ctx = telemetry.EventContext(ctx, events[0])
+	}
+	parent := ctx
+	ctx, span := telemetry.Tracer().Start(ctx, "ingest "+s.name, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.Int("eventbridge.events", len(events))))
+	defer span.End()
+	// The extension keeps the trace the producer started; without one, the
+	// trace starts here.
+	start := parent
+	if !trace.SpanContextFromContext(parent).IsValid() {
+		start = ctx
+	}
+	for _, e := range events {
+		telemetry.SetEventContext(start, e)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
+	defer cancel()
+	if err := s.deps.Ingest.Ingest(ctx, s.name, events); err != nil {
+		span.RecordError(err)
+		s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
+		s.log.Warn("cannot store events", "source", s.name, "events", len(events), "err", err)
+		p := problem.New(problem.Unavailable, "the events were not stored; send them again")
+		p.RetryAfter = 1
+		p.Write(w, r)
+		return
+	}
+	w.WriteHeader(nethttp.StatusAccepted)
+}
+
+func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Event, *problem.Problem) {
+	mode, err := detectMode(r.Header.Get("Content-Type"))
+	if err != nil {
+		s.rejected.WithLabelValues("media_type").Inc()
+		return nil, problem.New(problem.UnsupportedMediaType, fmt.Sprintf("content type %q: only the JSON event format is supported (%s, %s), or binary mode", r.Header.Get("Content-Type"), MediaStructured, MediaBatch))
+	}
+	limit := int64(s.cfg.MaxEventSize)
+	if mode == ModeBatch {
+		limit = int64(s.cfg.MaxBatchSize)
+	}
+	body, err := io.ReadAll(nethttp.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *nethttp.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.rejected.WithLabelValues("too_large").Inc()
+			return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes", limit))
+		}
+		s.rejected.WithLabelValues("read").Inc()
+		return nil, problem.New(problem.InvalidRequest, "cannot read the body: "+err.Error())
+	}
+	if e, ok, err := s.cfg.Decode(body); ok {
+		if err != nil {
+			s.rejected.WithLabelValues("invalid").Inc()
+			return nil, invalid(err)
+		}
+		s.received.Inc()
+		return []*ce.Event{e}, nil
+	}
+	switch mode {
+	case ModeBatch:
+		events, err := ebevent.DecodeJSONBatch(body)
+		if err != nil {
+			s.rejected.WithLabelValues("invalid").Inc()
+			return nil, problem.New(problem.InvalidBatch, err.Error()).WithErrors(batchFieldErrors(err)...)
+		}
+		if len(events) > s.cfg.MaxBatchEvents {
+			s.rejected.WithLabelValues("too_large").Add(float64(len(events)))
+			return nil, problem.New(problem.TooLarge, fmt.Sprintf("a batch may hold %d events, this one holds %d", s.cfg.MaxBatchEvents, len(events)))
+		}
+		var tooBig []problem.FieldError
+		for i, e := range events {
+			if n := eventSize(e); n > int64(s.cfg.MaxEventSize) {
+				tooBig = append(tooBig, problem.FieldError{Index: ptr(i), Field: "data", Reason: fmt.Sprintf("event of %d bytes is over the limit of %d", n, s.cfg.MaxEventSize)})
+			}
+		}
+		if len(tooBig) > 0 {
+			s.rejected.WithLabelValues("too_large").Add(float64(len(events)))
+			return nil, problem.New(problem.TooLarge, "some events of the batch are over the size limit; none was accepted").WithErrors(tooBig...)
+		}
+		s.received.Add(float64(len(events)))
+		return events, nil
+	case ModeStructured:
+		e, err := ebevent.DecodeJSON(body)
+		if err != nil {
+			s.rejected.WithLabelValues("invalid").Inc()
+			return nil, invalid(err)
+		}
+		s.received.Inc()
+		return []*ce.Event{e}, nil
+	}
+	if !hasBinaryHeaders(r.Header) && s.cfg.Wrap != nil {
+		s.received.Inc()
+		return []*ce.Event{s.wrap(r, body)}, nil
+	}
+	if headerBytes(r.Header)+int64(len(body)) > int64(s.cfg.MaxEventSize) {
+		s.rejected.WithLabelValues("too_large").Inc()
+		return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes, attribute headers included", s.cfg.MaxEventSize))
+	}
+	e, err := decodeBinary(r.Header, body)
+	if err != nil {
+		s.rejected.WithLabelValues("invalid").Inc()
+		return nil, invalid(err)
+	}
+	s.received.Inc()
+	return []*ce.Event{e}, nil
+}
+
+func (s *Source) wrap(r *nethttp.Request, body []byte) *ce.Event {
+	e := ce.New()
+	e.SetID(uuid.NewString())
+	e.SetType(s.cfg.Wrap.Type)
+	e.SetSource(s.cfg.Wrap.Source)
+	e.SetTime(time.Now().UTC())
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	e.SetDataContentType(ct)
+	ebevent.SetBinaryData(&e, body)
+	return &e
+}
+
+// handshake answers the CloudEvents webhook abuse-protection pre-flight.
+func (s *Source) handshake(w nethttp.ResponseWriter, r *nethttp.Request) {
+	h := w.Header()
+	h.Set("Allow", "POST, PUT, OPTIONS")
+	origin := r.Header.Get("WebHook-Request-Origin")
+	if origin == "" {
+		w.WriteHeader(nethttp.StatusNoContent)
+		return
+	}
+	granted := ""
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			granted = origin
+			break
+		}
+	}
+	if granted == "" {
+		// No consent: the absence of the headers says so.
+		w.WriteHeader(nethttp.StatusOK)
+		return
+	}
+	h.Set("WebHook-Allowed-Origin", granted)
+	h.Set("WebHook-Allowed-Rate", s.cfg.AllowedRate)
+	w.WriteHeader(nethttp.StatusOK)
+}
+
+func (s *Source) authorized(r *nethttp.Request) bool {
+	tok := ""
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		tok = a[7:]
+	} else {
+		tok = r.URL.Query().Get("access_token")
+	}
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Token.Value())) == 1
+}
+
+func invalid(err error) *problem.Problem {
+	p := problem.New(problem.InvalidEvent, err.Error())
+	for _, f := range ebevent.Fields(err) {
+		p.Errors = append(p.Errors, problem.FieldError{Field: f.Field, Reason: f.Reason})
+	}
+	return p
+}
+
+// batchFieldErrors splits "[3].id" fields into index and field.
+func batchFieldErrors(err error) []problem.FieldError {
+	var out []problem.FieldError
+	for _, f := range ebevent.Fields(err) {
+		fe := problem.FieldError{Field: f.Field, Reason: f.Reason}
+		if strings.HasPrefix(f.Field, "[") {
+			if end := strings.IndexByte(f.Field, ']'); end > 0 {
+				if i, err := strconv.Atoi(f.Field[1:end]); err == nil {
+					fe.Index = ptr(i)
+					fe.Field = strings.TrimPrefix(f.Field[end+1:], ".")
+				}
+			}
+		}
+		out = append(out, fe)
+	}
+	return out
+}
+
+func headerBytes(h nethttp.Header) int64 {
+	var n int64
+	for k, vs := range h {
+		if len(k) > 3 && strings.EqualFold(k[:3], "ce-") {
+			for _, v := range vs {
+				n += int64(len(k) + len(v))
+			}
+		}
+	}
+	return n
+}
+
+func eventSize(e *ce.Event) int64 {
+	n := int64(len(e.Data()))
+	for k, v := range ebevent.BinaryAttributes(e) {
+		n += int64(len(k) + len(v))
+	}
+	return n
+}
+
+func ptr[T any](v T) *T { return &v }
+
+var (
+	_ connector.Source = (*Source)(nil)
+	_ connector.Config = (*SourceConfig)(nil)
+	_ nethttp.Handler  = (*Source)(nil)
+)
+
+// MountPath is where the source lives on the shared server, for the
+// duplicate-path check of the config ("" with its own listener).
+func (c *SourceConfig) MountPath() string {
+	if c.Listen != "" {
+		return ""
+	}
+	return c.Path
+}

@@ -1,0 +1,253 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/httpauth"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// TargetConfig configures an http target.
+type TargetConfig struct {
+	connector.Common `yaml:",inline"`
+	// URL receives the events.
+	URL string `json:"url"`
+	// Mode is binary (ce- headers, body = data; default), structured (body
+	// = the JSON event format) or data (body = data only, no ce- headers).
+	Mode Mode `json:"mode,omitempty"`
+	// Method is POST (default) or PUT.
+	Method string `json:"method,omitempty"`
+	// Headers are added to every request. Values may be secret references.
+	Headers map[string]spec.Secret `json:"headers,omitempty"`
+	// Timeout bounds one request. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+	// MaxConns limits connections to the URL's host. Default 0: no limit.
+	MaxConns int `json:"max_conns,omitempty"`
+	// TLS configures https URLs.
+	TLS connector.TLS `json:"tls,omitempty"`
+	// BlockPrivate refuses to connect to loopback, link-local, private and
+	// unspecified addresses (checked on every connection, after DNS). Set
+	// on the targets of subscriptions, whose URLs come from API users.
+	BlockPrivate bool `json:"block_private,omitempty"`
+	// Auth adds credentials to every request (basic, bearer, api_key,
+	// oauth2 client credentials).
+	Auth *httpauth.Config `json:"auth,omitempty"`
+	// RateLimit bounds the request rate; Send waits for its turn.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// CircuitBreaker stops sending for a while after failures in a row.
+	CircuitBreaker *CircuitBreaker `json:"circuit_breaker,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *TargetConfig) Defaults() {
+	if c.Mode == "" {
+		c.Mode = ModeBinary
+	}
+	if c.Method == "" {
+		c.Method = nethttp.MethodPost
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+	c.outboundDefaults()
+}
+
+// Validate implements connector.Config.
+func (c *TargetConfig) Validate(p spec.Problems) {
+	u, err := url.Parse(c.URL)
+	switch {
+	case c.URL == "":
+		p.AddAt("url", "required")
+	case err != nil:
+		p.AddAt("url", "not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		p.AddAt("url", "must be an http:// or https:// URL")
+	case u.Host == "":
+		p.AddAt("url", "must name a host")
+	}
+	switch c.Mode {
+	case ModeBinary, ModeStructured, ModeData:
+	default:
+		p.AddAt("mode", "must be binary, structured or data, not %q", c.Mode)
+	}
+	if c.Method != nethttp.MethodPost && c.Method != nethttp.MethodPut {
+		p.AddAt("method", "must be POST or PUT")
+	}
+	if c.Timeout.D() <= 0 {
+		p.AddAt("timeout", "must be positive")
+	}
+	c.TLS.Validate(p.At("tls"))
+	for name := range c.Headers {
+		if strings.HasPrefix(strings.ToLower(name), "ce-") {
+			p.AddAt("headers."+name, "ce- headers carry event attributes and cannot be set here")
+		}
+	}
+	c.validateOutbound(p)
+}
+
+// Target delivers events with HTTP requests.
+type Target struct {
+	name   string
+	cfg    *TargetConfig
+	client *nethttp.Client
+	log    *slog.Logger
+	out    *outbound
+	component.Tracker
+}
+
+func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
+	cfg := c.(*TargetConfig)
+	tc, err := cfg.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if cfg.BlockPrivate {
+		dialer.Control = netguard.Control
+	}
+	tr := &nethttp.Transport{
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tc,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 1024,
+		MaxConnsPerHost:     cfg.MaxConns,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	t := &Target{
+		name: name, cfg: cfg, log: deps.Logger,
+		client: &nethttp.Client{
+			Transport: tr,
+			Timeout:   cfg.Timeout.D(),
+			// The webhook spec: a sender MUST NOT follow redirects.
+			CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error { return nethttp.ErrUseLastResponse },
+		},
+	}
+	t.out = newOutbound(name, cfg, t.client, &t.Tracker, deps.Logger)
+	t.Set(component.New, nil)
+	return t, nil
+}
+
+// Start implements component.Component.
+func (t *Target) Start(context.Context) error { t.Set(component.Running, nil); return nil }
+
+// Stop closes idle connections.
+func (t *Target) Stop(context.Context) error {
+	t.client.CloseIdleConnections()
+	t.Set(component.Terminated, nil)
+	return nil
+}
+
+// Send implements connector.Target. 2xx is delivered; 408, 429 and 5xx are
+// retryable (honouring Retry-After); other statuses, redirects included,
+// are permanent. With auth, rate_limit or circuit_breaker set, see
+// outbound.admit.
+func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
+	done, err := t.out.admit(ctx, t.cfg.Method)
+	if err != nil {
+		return err
+	}
+	defer func() { done(ctx, err) }()
+	h := nethttp.Header{}
+	var body []byte
+	switch t.cfg.Mode {
+	case ModeStructured:
+		b, err := ebevent.EncodeJSON(e)
+		if err != nil {
+			return connector.Permanent(fmt.Errorf("encode: %w", err))
+		}
+		body = b
+		h.Set("Content-Type", MediaStructured+"; charset=utf-8")
+	case ModeData:
+		body = e.Data()
+		ct := e.DataContentType()
+		if ct == "" {
+			ct = "application/json"
+		}
+		h.Set("Content-Type", ct)
+	default:
+		body = encodeBinary(e, h)
+	}
+	for k, v := range t.cfg.Headers {
+		h.Set(k, v.Value())
+	}
+	req, err := nethttp.NewRequestWithContext(ctx, t.cfg.Method, t.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return connector.Permanent(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	if err := t.out.auth.Apply(ctx, req); err != nil {
+		return fmt.Errorf("http %s: %w", t.cfg.Method, err)
+	}
+	// The W3C headers carry this hop's span; ce-traceparent (binary mode)
+	// keeps the trace the event started.
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
+	resp, err := t.client.Do(req)
+	if err != nil {
+		if errors.Is(err, netguard.ErrForbidden) {
+			return connector.Permanent(fmt.Errorf("http %s: %w", t.cfg.Method, err))
+		}
+		return fmt.Errorf("http %s: %w", t.cfg.Method, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	serr := &connector.StatusError{Code: resp.StatusCode, Err: fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, nethttp.StatusText(resp.StatusCode), strings.TrimSpace(string(snippet)))}
+	switch {
+	case resp.StatusCode == nethttp.StatusUnauthorized && t.out.auth.Reject():
+		return serr // a new token may be accepted
+	case resp.StatusCode == nethttp.StatusTooManyRequests || resp.StatusCode == nethttp.StatusServiceUnavailable:
+		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
+			return connector.RetryAfter(serr, d)
+		}
+		return serr
+	case resp.StatusCode == nethttp.StatusRequestTimeout || resp.StatusCode >= 500:
+		return serr
+	default:
+		return connector.Permanent(serr)
+	}
+}
+
+// retryAfter parses a Retry-After value: seconds or an HTTP date.
+func retryAfter(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := nethttp.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+var (
+	_ connector.Target = (*Target)(nil)
+	_ connector.Config = (*TargetConfig)(nil)
+)

@@ -1,0 +1,67 @@
+package kafka_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
+)
+
+// While the bus refuses to store, the group's committed offset does not
+// move; once it stores, the offset covers exactly what was stored.
+func TestCommitOnlyAfterStore(t *testing.T) {
+	f := startFake(t)
+	in := topic(connectortest.Channel(t))
+	if err := f.c.CreateTopic(in, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.addr()), kgo.DefaultProduceTopic(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 20
+	for i := 0; i < n; i++ {
+		r := &kgo.Record{Headers: h("ce_specversion", "1.0", "ce_id", fmt.Sprintf("c-%02d", i), "ce_source", "/s", "ce_type", "t")}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed := func() int64 {
+		offs, err := kadm.NewClient(cl).FetchOffsets(ctx, "g")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, ok := offs.Lookup(in, 0)
+		if !ok {
+			return -1
+		}
+		return o.At
+	}
+	col := connectortest.NewCollector()
+	col.Fail(1 << 30)
+	connectortest.StartSource(t, "src", fmt.Sprintf(`{"type":"kafka","brokers":[%q],"topics":[%q],"group":"g","max_poll_records":7}`, f.addr(), in), col)
+	connectortest.Eventually(t, 10*time.Second, func() bool { return colCalls(col) >= 3 }, "no store attempts")
+	if c := committed(); c > 0 {
+		t.Fatalf("committed offset %d while nothing was stored", c)
+	}
+	col.Fail(0)
+	connectortest.Eventually(t, 10*time.Second, func() bool { return col.Distinct() == n }, "stored %d of %d", col.Distinct(), n)
+	connectortest.Eventually(t, 10*time.Second, func() bool { return committed() == n }, "committed %d, want %d", committed(), n)
+	for i, e := range col.Events()[:n] {
+		if want := fmt.Sprintf("c-%02d", i); e.ID() != want {
+			t.Fatalf("event %d is %s, want %s (order)", i, e.ID(), want)
+		}
+	}
+}
+
+// colCalls counts the Ingest calls so far: a failed one stores nothing
+// but is an attempt.
+func colCalls(c *connectortest.Collector) int { return c.Calls() }

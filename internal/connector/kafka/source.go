@@ -1,0 +1,270 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+)
+
+// Source reads CloudEvents from Kafka topics in a consumer group.
+//
+// Records are polled in batches; the events of a batch are stored with one
+// Ingest call, and only then are the batch's offsets committed. When
+// Ingest fails, the partitions are rewound to the first record of the
+// batch and read again after a backoff, so nothing after a failed record
+// is ever committed (no gaps). Order within a partition is kept.
+type Source struct {
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
+	conn *conntrack.Conn
+
+	received prometheus.Counter
+	rejected *prometheus.CounterVec
+
+	cl     *kgo.Client
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("source", name)
+	if deps.Metrics == nil {
+		return nil, fmt.Errorf("source %s: no metrics", name)
+	}
+	s.conn = conntrack.New(&s.Tracker, deps.Metrics, name, "kafka")
+	s.received = deps.Metrics.Received.WithLabelValues(name)
+	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start creates the client and returns; connecting, joining the group and
+// consuming happen in the background, retried for as long as the source
+// runs, so a cluster that is down does not fail Start.
+func (s *Source) Start(startCtx context.Context) error {
+	s.conn.Starting()
+	opts, err := s.cfg.opts()
+	if err != nil {
+		s.Set(component.Failed, err)
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	group := s.cfg.Group
+	if group == "" {
+		group = "eventbridge-" + s.name
+	}
+	start := kgo.NewOffset().AtStart()
+	if s.cfg.Start == "latest" {
+		start = kgo.NewOffset().AtEnd()
+	}
+	opts = append(opts,
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(s.cfg.Topics...),
+		kgo.ConsumeResetOffset(start),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.RequiredAcks(kgo.AllISRAcks()), // for the dead-letter topic
+		kgo.WithLogger(logger{s.log}),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		s.Set(component.Failed, err)
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cl, s.cancel = cl, cancel
+	s.SetDetail("group", group)
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); probe(ctx, cl, s.conn) }()
+	go func() { defer s.wg.Done(); s.consume(ctx) }()
+	s.conn.WaitUp(startCtx, 5*time.Second)
+	return nil
+}
+
+// Stop stops consuming, waits for the batch in hand (its offsets are
+// committed if it was stored) and leaves the group.
+func (s *Source) Stop(ctx context.Context) error {
+	s.conn.Stopping()
+	if s.cancel != nil {
+		s.cancel()
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		s.cl.Close()
+		<-done
+		s.cancel, s.cl = nil, nil
+	}
+	s.conn.Stopped(nil)
+	return nil
+}
+
+func (s *Source) consume(ctx context.Context) {
+	s.conn.Link("receiver", 1)
+	defer s.conn.Link("receiver", -1)
+	var bo conntrack.Backoff
+	lastErr := ""
+	for ctx.Err() == nil {
+		fs := s.cl.PollRecords(ctx, s.cfg.MaxPollRecords)
+		if fs.IsClientClosed() {
+			return
+		}
+		// Fetch errors (a missing topic, a leader moving) are retried by the
+		// client; whether the cluster is reachable is the probe's to say.
+		// Log each new one once, not on every poll.
+		fs.EachError(func(topic string, p int32, err error) {
+			if ctx.Err() == nil && !errors.Is(err, context.Canceled) && err.Error() != lastErr {
+				lastErr = err.Error()
+				s.log.Warn("fetch failed", "topic", topic, "partition", p, "err", err)
+			}
+		})
+		recs := fs.Records()
+		if len(recs) == 0 {
+			s.cl.AllowRebalance()
+			continue
+		}
+		s.conn.Up()
+		if err := s.handle(ctx, recs); err != nil {
+			s.rewind(recs)
+			s.cl.AllowRebalance()
+			if ctx.Err() == nil {
+				s.log.Warn("records not stored; reading them again", "records", len(recs), "err", err)
+			}
+			conntrack.Sleep(ctx, bo.Next())
+			continue
+		}
+		bo.Reset()
+		// The commit is synchronous: once it returns, a restart resumes
+		// after these records. If it fails, they are read again
+		// (duplicates, which the bus drops by (source, id)).
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := s.cl.CommitRecords(cctx, recs...); err != nil {
+			s.log.Warn("commit failed; the records may be read again", "err", err)
+		}
+		cancel()
+		s.cl.AllowRebalance()
+	}
+}
+
+// handle turns records into events (wrapping, dead-lettering or rejecting
+// the invalid ones) and stores them with one Ingest.
+func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
+	events := make([]*ce.Event, 0, len(recs))
+	var dead []*kgo.Record
+	var invalid int
+	for _, r := range recs {
+		e, err := decode(r)
+		switch {
+		case err == nil:
+			events = append(events, e)
+		case errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil:
+			events = append(events, s.cfg.Wrap.Event(r.Value, contentType(r), r.Topic))
+		default:
+			invalid++
+			s.log.Warn("record is not a valid CloudEvent", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err, "dead_letter", s.cfg.DeadLetter)
+			if s.cfg.DeadLetter != "" {
+				dead = append(dead, deadLetter(r, s.cfg.DeadLetter, err))
+			}
+		}
+	}
+	s.received.Add(float64(len(recs)))
+	if len(dead) > 0 {
+		if err := s.cl.ProduceSync(ctx, dead...).FirstErr(); err != nil {
+			return fmt.Errorf("dead letter: %w", err)
+		}
+	}
+	if invalid > 0 {
+		s.rejected.WithLabelValues("invalid").Add(float64(invalid))
+		s.conn.Message(conntrack.In, conntrack.Invalid, invalid)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	ictx, cancel := context.WithTimeout(ctx, s.cfg.IngestTimeout.D())
+	defer cancel()
+	if err := s.deps.Ingest.Ingest(ictx, s.name, events); err != nil {
+		s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
+		s.conn.Message(conntrack.In, conntrack.Error, len(events))
+		return err
+	}
+	s.conn.Message(conntrack.In, conntrack.OK, len(events))
+	return nil
+}
+
+// rewind sets every partition of recs back to its first record, so that
+// the next polls return them again.
+func (s *Source) rewind(recs []*kgo.Record) {
+	to := map[string]map[int32]kgo.EpochOffset{}
+	for _, r := range recs {
+		ps := to[r.Topic]
+		if ps == nil {
+			ps = map[int32]kgo.EpochOffset{}
+			to[r.Topic] = ps
+		}
+		if _, ok := ps[r.Partition]; !ok {
+			ps[r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		}
+	}
+	s.cl.SetOffsets(to)
+}
+
+// deadLetter copies r to topic, with why it was refused and where it came
+// from in headers.
+func deadLetter(r *kgo.Record, topic string, err error) *kgo.Record {
+	h := append([]kgo.RecordHeader(nil), r.Headers...)
+	h = append(h,
+		kgo.RecordHeader{Key: "eventbridge_error", Value: []byte(err.Error())},
+		kgo.RecordHeader{Key: "eventbridge_origin", Value: []byte(r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10))},
+	)
+	return &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: h}
+}
+
+// probe asks the cluster for metadata every second while disconnected and
+// every five while connected, and records the result.
+func probe(ctx context.Context, cl *kgo.Client, conn *conntrack.Conn) {
+	var bo conntrack.Backoff
+	bo.Min, bo.Max = 500*time.Millisecond, 5*time.Second
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := cl.Ping(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		wait := 5 * time.Second
+		if err != nil {
+			conn.Down(fmt.Errorf("kafka: %w", err))
+			wait = bo.Next()
+		} else {
+			conn.Up()
+			bo.Reset()
+		}
+		if !conntrack.Sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+var _ connector.Source = (*Source)(nil)

@@ -1,0 +1,211 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+)
+
+// Target produces events to Kafka with an idempotent producer and
+// acks=all (every in-sync replica has the record before Send returns nil).
+// Records with the same key go to the same partition, in the order sent.
+type Target struct {
+	name       string
+	cfg        *TargetConfig
+	log        *slog.Logger
+	conn       *conntrack.Conn
+	topic, key attrtemplate.Template
+
+	mu     sync.RWMutex
+	cl     *kgo.Client
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	component.Tracker
+}
+
+func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
+	cfg := c.(*TargetConfig)
+	t := &Target{name: name, cfg: cfg, log: deps.Logger}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	t.log = t.log.With("target", name)
+	var err error
+	if t.topic, err = attrtemplate.Parse(cfg.Topic); err != nil {
+		return nil, fmt.Errorf("target %s: topic: %w", name, err)
+	}
+	if cfg.Key != nil {
+		if t.key, err = attrtemplate.Parse(*cfg.Key); err != nil {
+			return nil, fmt.Errorf("target %s: key: %w", name, err)
+		}
+	}
+	t.conn = conntrack.New(&t.Tracker, deps.Metrics, name, "kafka")
+	t.Set(component.New, nil)
+	return t, nil
+}
+
+// Start creates the producer and returns; it connects in the background.
+func (t *Target) Start(ctx context.Context) error {
+	t.conn.Starting()
+	opts, err := t.cfg.opts()
+	if err != nil {
+		t.Set(component.Failed, err)
+		return fmt.Errorf("target %s: %w", t.name, err)
+	}
+	codec, _ := compression(t.cfg.Compression)
+	opts = append(opts,
+		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent writes are the default
+		kgo.ProducerBatchCompression(codec),
+		kgo.ProducerBatchMaxBytes(int32(t.cfg.MaxMessageBytes)),
+		kgo.BrokerMaxWriteBytes(max(int32(t.cfg.MaxMessageBytes)*2, 100<<20)),
+		kgo.RecordDeliveryTimeout(t.cfg.Timeout.D()),
+		kgo.ProducerLinger(0),
+		kgo.WithLogger(logger{t.log}),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Set(component.Failed, err)
+		return fmt.Errorf("target %s: %w", t.name, err)
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	t.mu.Lock()
+	t.cl, t.cancel = cl, cancel
+	t.mu.Unlock()
+	t.conn.Link("sender", 1)
+	t.wg.Add(1)
+	go func() { defer t.wg.Done(); probe(pctx, cl, t.conn) }()
+	// Return connected when the cluster is there; without it, return
+	// anyway and keep trying.
+	t.conn.WaitUp(ctx, 5*time.Second)
+	return nil
+}
+
+// Stop waits (within ctx) for records in flight, then closes the client.
+func (t *Target) Stop(ctx context.Context) error {
+	t.conn.Stopping()
+	t.mu.Lock()
+	cl, cancel := t.cl, t.cancel
+	t.cl, t.cancel = nil, nil
+	t.mu.Unlock()
+	if cl != nil {
+		cancel()
+		_ = cl.Flush(ctx)
+		cl.Close()
+		t.wg.Wait()
+		t.conn.Link("sender", -1)
+	}
+	t.conn.Stopped(nil)
+	return nil
+}
+
+// Send produces e and waits for the brokers' acknowledgement. While the
+// cluster is unreachable it returns connector.ErrNotConnected. Records the
+// brokers refuse for good (too large, invalid topic, not authorized) are
+// connector.Permanent; other failures are retryable.
+func (t *Target) Send(ctx context.Context, e *ce.Event) error {
+	t.mu.RLock()
+	cl := t.cl
+	t.mu.RUnlock()
+	if cl == nil || !t.conn.IsUp() {
+		return connector.ErrNotConnected
+	}
+	r, err := t.record(e)
+	if err != nil {
+		t.conn.Message(conntrack.Out, conntrack.Invalid, 1)
+		return connector.Permanent(err)
+	}
+	done := make(chan error, 1)
+	cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done <- err })
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// The record may still be written (the idempotent producer does not
+		// give up on a record in flight); a retry may then duplicate it.
+		err = ctx.Err()
+	}
+	if err == nil {
+		t.conn.Message(conntrack.Out, conntrack.OK, 1)
+		return nil
+	}
+	t.conn.Message(conntrack.Out, conntrack.Error, 1)
+	return t.classify(r.Topic, err)
+}
+
+// record builds the record of e.
+func (t *Target) record(e *ce.Event) (*kgo.Record, error) {
+	topic, missing, ok := t.topic.Execute(e)
+	if !ok {
+		return nil, fmt.Errorf("topic %q: the event has no %s attribute", t.cfg.Topic, missing)
+	}
+	if !topicRE.MatchString(topic) {
+		return nil, fmt.Errorf("topic %q: not a Kafka topic name", topic)
+	}
+	r := &kgo.Record{Topic: topic}
+	if key, _, ok := t.key.Execute(e); ok && key != "" {
+		r.Key = []byte(key)
+	}
+	if err := encode(e, t.cfg.Mode, r); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return r, nil
+}
+
+// permanentErrs are broker refusals that the same record will get again.
+var permanentErrs = []error{
+	kerr.MessageTooLarge, kerr.RecordListTooLarge, kerr.InvalidTopicException,
+	kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed,
+	kerr.TransactionalIDAuthorizationFailed, kerr.InvalidRecord,
+	kerr.CorruptMessage, kerr.UnsupportedForMessageFormat, kerr.PolicyViolation,
+}
+
+func (t *Target) classify(topic string, err error) error {
+	for _, p := range permanentErrs {
+		if errors.Is(err, p) {
+			return connector.Permanent(fmt.Errorf("kafka topic %s: %w", topic, err))
+		}
+	}
+	var ne net.Error
+	if errors.Is(err, kgo.ErrRecordTimeout) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		t.conn.Down(err)
+	}
+	if errors.Is(err, kgo.ErrClientClosed) {
+		return connector.ErrNotConnected
+	}
+	return fmt.Errorf("kafka topic %s: %w", topic, err)
+}
+
+// logger sends the client's log to slog, one level lower: the client
+// reports every failed dial as a warning, and reconnecting is routine here.
+type logger struct{ l *slog.Logger }
+
+func (l logger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
+
+func (l logger) Log(level kgo.LogLevel, msg string, kv ...any) {
+	lv := slog.LevelDebug
+	switch level {
+	case kgo.LogLevelError:
+		lv = slog.LevelWarn
+	case kgo.LogLevelWarn:
+		lv = slog.LevelInfo
+	}
+	l.l.Log(context.Background(), lv, "kafka: "+msg, kv...)
+}
+
+var (
+	_ connector.Target = (*Target)(nil)
+	_ kgo.Logger       = logger{}
+)

@@ -1,0 +1,387 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// SourceConfig configures an mqtt source.
+type SourceConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	// Topics are the topic filters to subscribe to: wildcards (+, #) and
+	// shared subscriptions ($share/<group>/<filter>) allowed.
+	Topics []string `json:"topics"`
+	// Group, when set, subscribes every topic as the shared subscription
+	// $share/<group>/<topic>, so that replicas split the messages.
+	Group string `json:"group,omitempty"`
+	// QoS is the maximum QoS of the subscriptions: 0, 1 (default) or 2.
+	QoS *int `json:"qos,omitempty"`
+	// CleanStart discards the broker's session (unacknowledged and queued
+	// messages) when the source starts. Default false.
+	CleanStart bool `json:"clean_start,omitempty"`
+	// SessionExpiry is how long the broker keeps the session (and queues
+	// QoS 1/2 messages) after a disconnect, in MQTT 5. Default 1h.
+	SessionExpiry *spec.Duration `json:"session_expiry,omitempty"`
+	// MaxInflight bounds the unacknowledged QoS 1/2 messages the broker
+	// sends (MQTT 5 Receive Maximum). Default 1000.
+	MaxInflight int `json:"max_inflight,omitempty"`
+	// MaxBatch is the most messages stored in the bus at once. Default 100.
+	MaxBatch int `json:"max_batch,omitempty"`
+	// Timeout bounds one attempt to store a batch. Default 10s.
+	Timeout spec.Duration `json:"timeout,omitempty"`
+	// Wrap turns messages that are not CloudEvents into events.
+	Wrap *connector.Wrap `json:"wrap,omitempty"`
+	// DeadLetter is a topic where messages that are not valid CloudEvents
+	// (and not wrapped) are published, as they came, with the reason in
+	// the user property "eventbridge-error" (MQTT 5).
+	DeadLetter string `json:"dead_letter,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *SourceConfig) Defaults() {
+	c.ConnConfig.defaults()
+	if c.QoS == nil {
+		q := 1
+		c.QoS = &q
+	}
+	if c.SessionExpiry == nil {
+		d := spec.Duration(time.Hour)
+		c.SessionExpiry = &d
+	}
+	if c.MaxInflight == 0 {
+		c.MaxInflight = 1000
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 100
+	}
+	if c.Timeout == 0 {
+		c.Timeout = spec.Duration(10 * time.Second)
+	}
+}
+
+// Validate implements connector.Config.
+func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	if len(c.Topics) == 0 {
+		p.AddAt("topics", "required: at least one topic filter")
+	}
+	for i, f := range c.Topics {
+		if err := validFilter(f); err != nil {
+			p.At("topics").Index(i).Add("%v", err)
+		} else if c.Group != "" && len(f) > 7 && f[:7] == "$share/" {
+			p.At("topics").Index(i).Add("is already a shared subscription; group would share it again")
+		}
+	}
+	if c.Group != "" {
+		if err := validFilter("$share/" + c.Group + "/x"); err != nil || containsSlash(c.Group) {
+			p.AddAt("group", "a share name may not contain /, + or #")
+		}
+	}
+	if q := *c.QoS; q < 0 || q > 2 {
+		p.AddAt("qos", "must be 0, 1 or 2")
+	}
+	if c.SessionExpiry.D() < 0 || c.SessionExpiry.D() > 0xFFFFFFFF*time.Second {
+		p.AddAt("session_expiry", "must be between 0 and 136 years")
+	}
+	if c.MaxInflight < 1 || c.MaxInflight > 65535 {
+		p.AddAt("max_inflight", "must be between 1 and 65535")
+	}
+	if c.MaxBatch < 1 {
+		p.AddAt("max_batch", "must be at least 1")
+	}
+	if c.Timeout.D() <= 0 {
+		p.AddAt("timeout", "must be positive")
+	}
+	if c.Wrap != nil {
+		c.Wrap.Validate(p.At("wrap"))
+	}
+	if c.DeadLetter != "" {
+		if err := validTopic(c.DeadLetter); err != nil {
+			p.AddAt("dead_letter", "%v", err)
+		}
+	}
+}
+
+func containsSlash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+// filters are the subscriptions, with the shared group applied.
+func (c *SourceConfig) filters() []subscription {
+	out := make([]subscription, len(c.Topics))
+	for i, f := range c.Topics {
+		if c.Group != "" {
+			f = "$share/" + c.Group + "/" + f
+		}
+		out[i] = subscription{filter: f, qos: byte(*c.QoS)}
+	}
+	return out
+}
+
+// Source subscribes to topics and stores the events it receives; a
+// message is acknowledged to the broker only once the bus has it.
+type Source struct {
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
+	m    metrics
+
+	queue   *intake.Queue[delivery]
+	link    link
+	ctx     context.Context // the worker's life: ends a store in progress
+	cancel  context.CancelFunc
+	quit    context.Context // done once Stop began: no new attempts
+	quitNow context.CancelFunc
+	done    chan struct{}
+	stopped atomic.Bool
+	up      atomic.Bool
+	stateMu sync.Mutex
+
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("source", name, "type", "mqtt")
+	s.m = newMetrics(deps, name, "receiver")
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start connects in the background and returns: the source is Starting
+// until it is connected and subscribed, then Running.
+func (s *Source) Start(context.Context) error {
+	s.Set(component.Starting, nil)
+	s.SetDetail("connected", false)
+	// Room for every unacknowledged QoS 1/2 message the broker may send,
+	// so that the library's read loop never waits on us for those.
+	s.queue = intake.NewQueue[delivery](s.cfg.MaxInflight + 1024)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.quit, s.quitNow = context.WithCancel(s.ctx)
+	l, err := dial(linkConfig{
+		conn:          &s.cfg.ConnConfig,
+		clientID:      s.cfg.clientID("source", s.name),
+		cleanStart:    s.cfg.CleanStart,
+		sessionExpiry: s.cfg.SessionExpiry.D(),
+		receiveMax:    uint16(s.cfg.MaxInflight),
+		subs:          s.cfg.filters(),
+		onMessage:     func(d delivery) { s.queue.Put(d) },
+		onState:       s.state,
+		log:           s.log,
+	})
+	if err != nil {
+		s.cancel()
+		s.quitNow()
+		s.Set(component.Failed, err)
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	s.link = l
+	s.done = make(chan struct{})
+	go s.work()
+	return nil
+}
+
+func (s *Source) state(up bool, err error) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.stopped.Load() {
+		return
+	}
+	if up {
+		s.up.Store(true)
+		s.m.up()
+		s.SetDetail("connected", true)
+		s.Set(component.Running, nil)
+		return
+	}
+	if s.up.Swap(false) {
+		s.m.lost()
+		s.log.Warn("connection lost", "err", err)
+	}
+	s.m.down()
+	s.SetDetail("connected", false)
+	s.Set(component.Starting, err)
+}
+
+// Stop stops intake, lets the batch in hand finish within ctx, and
+// disconnects. Messages not yet stored stay unacknowledged: the broker
+// sends them again.
+func (s *Source) Stop(ctx context.Context) error {
+	s.stateMu.Lock()
+	s.stopped.Store(true)
+	s.stateMu.Unlock()
+	s.Set(component.Stopping, nil)
+	if s.link == nil {
+		s.Set(component.Terminated, nil)
+		return nil
+	}
+	s.queue.Close()
+	s.quitNow()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.cancel()
+		<-s.done
+	}
+	s.cancel()
+	err := s.link.close(ctx)
+	s.m.down()
+	s.SetDetail("connected", false)
+	s.Set(component.Terminated, nil)
+	return err
+}
+
+func (s *Source) work() {
+	defer close(s.done)
+	v5 := s.cfg.Version == V5
+	for {
+		batch := s.queue.Take(s.quit, s.cfg.MaxBatch)
+		if batch == nil {
+			return
+		}
+		if !s.handle(batch, v5) {
+			return
+		}
+	}
+}
+
+// handle stores a batch and acknowledges it. It returns false when the
+// source stopped first (nothing more is acknowledged then).
+func (s *Source) handle(batch []delivery, v5 bool) bool {
+	events := make([]*ce.Event, 0, len(batch))
+	acks := make([]func(), 0, len(batch))
+	for _, d := range batch {
+		s.m.received.Inc()
+		e, err := Decode(&d.msg, v5)
+		if errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil {
+			e, err = s.cfg.Wrap.Event(d.msg.Payload, d.msg.ContentType, d.msg.Topic), nil
+		}
+		if err != nil {
+			if !s.reject(d, err) {
+				return false
+			}
+			continue
+		}
+		events = append(events, e)
+		acks = append(acks, d.ack)
+	}
+	if len(events) == 0 {
+		return true
+	}
+	err := intake.Retry(s.quit, func(context.Context) error {
+		// A store in progress may finish while Stop waits; only new
+		// attempts end with quit.
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.Timeout.D())
+		defer cancel()
+		return s.deps.Ingest.Ingest(ctx, s.name, events)
+	}, func(attempt int, err error) {
+		s.m.msgs(outError).Add(float64(len(events)))
+		s.log.Warn("cannot store events; will retry, unacknowledged", "events", len(events), "attempt", attempt, "err", err)
+	})
+	if err != nil {
+		return false
+	}
+	s.m.msgs(outOK).Add(float64(len(events)))
+	for _, ack := range acks {
+		ack()
+	}
+	return true
+}
+
+// reject counts and logs a message that is not a valid CloudEvent,
+// publishes it to the dead-letter topic when there is one, and
+// acknowledges it. It returns false if the source stopped before the
+// dead letter was published.
+func (s *Source) reject(d delivery, reason error) bool {
+	s.m.rejected.WithLabelValues("invalid").Inc()
+	s.m.msgs(outInvalid).Inc()
+	s.log.Warn("message is not a valid CloudEvent", "topic", d.msg.Topic, "dead_letter", s.cfg.DeadLetter, "err", reason)
+	if s.cfg.DeadLetter != "" {
+		dl := d.msg
+		dl.Topic, dl.QoS, dl.Retain = s.cfg.DeadLetter, 1, false
+		dl.Properties = append(append([]Property(nil), d.msg.Properties...),
+			Property{Key: "eventbridge-error", Value: reason.Error()},
+			Property{Key: "eventbridge-topic", Value: d.msg.Topic})
+		err := intake.Retry(s.quit, func(context.Context) error {
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.Timeout.D())
+			defer cancel()
+			return s.link.publish(ctx, &dl)
+		}, func(attempt int, err error) {
+			s.log.Warn("cannot publish to the dead-letter topic; will retry", "attempt", attempt, "err", err)
+		})
+		if err != nil {
+			return false
+		}
+	}
+	d.ack()
+	return true
+}
+
+var (
+	_ connector.Source = (*Source)(nil)
+	_ connector.Config = (*SourceConfig)(nil)
+)
+
+// metrics are one connector's series.
+type metrics struct {
+	received  prometheus.Counter
+	rejected  *prometheus.CounterVec
+	messages  *prometheus.CounterVec // outcome
+	resets    prometheus.Counter
+	connected prometheus.Gauge
+	links     prometheus.Gauge
+}
+
+// Outcomes of ConnMessages.
+const (
+	outOK      = "ok"
+	outError   = "error"
+	outInvalid = "invalid"
+)
+
+func newMetrics(deps connector.Deps, name, kind string) metrics {
+	m := deps.Metrics
+	dir := "in"
+	if kind == "sender" {
+		dir = "out"
+	}
+	out := metrics{
+		messages:  m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "mqtt", "direction": dir}),
+		resets:    m.ConnResets.WithLabelValues(name, "mqtt"),
+		connected: m.ConnConnected.WithLabelValues(name, "mqtt"),
+		links:     m.ConnLinks.WithLabelValues(name, "mqtt", kind),
+	}
+	if kind == "receiver" {
+		out.received = m.Received.WithLabelValues(name)
+		out.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	}
+	return out
+}
+
+func (m metrics) msgs(outcome string) prometheus.Counter { return m.messages.WithLabelValues(outcome) }
+func (m metrics) up()                                    { m.connected.Set(1); m.links.Set(1) }
+func (m metrics) down()                                  { m.connected.Set(0); m.links.Set(0) }
+func (m metrics) lost()                                  { m.resets.Inc() }

@@ -1,0 +1,51 @@
+package nats
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+)
+
+// Validate reports every problem, each with its path.
+func TestConfigProblems(t *testing.T) {
+	cases := []struct {
+		kind resource.Kind
+		cfg  string
+		want []string
+	}{
+		{resource.KindSource, `{"type":"nats"}`, []string{"source.url: required", "source.subjects: required"}},
+		{resource.KindSource, `{"type":"nats","url":"http://x","subjects":["a.>.b","a..b"],"token":"t","user":"u","queue":"a b","max_batch":-1,"dead_letter":"d.*"}`,
+			[]string{"source.url:", "source.subjects[0]:", "source.subjects[1]:", "source: credentials, nkey, token and user", "source.queue:", "source.max_batch:", "source.dead_letter:"}},
+		{resource.KindSource, `{"type":"jetstream","url":"nats://x","create_stream":true,"storage":"disk","deliver":"first","ack_wait":"10ms"}`,
+			[]string{"source.stream: required", "source.subjects: required with create_stream", "source.storage:", "source.deliver:", "source.ack_wait:"}},
+		{resource.KindTarget, `{"type":"nats","url":"nats://x"}`, []string{"target.subject: required"}},
+		{resource.KindTarget, `{"type":"jetstream","url":"nats://x","subject":"a.>","mode":"batch"}`, []string{"target.subject:", "target.mode:"}},
+		{resource.KindTarget, `{"type":"nats","url":"nats://x","subject":"a.{bad-name}"}`, []string{"target.subject:"}},
+	}
+	for _, c := range cases {
+		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))
+		if err == nil {
+			t.Errorf("%s: no error", c.cfg)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s:\n%v\nlacks %q", c.cfg, err, w)
+			}
+		}
+	}
+	for _, ok := range []struct {
+		kind resource.Kind
+		cfg  string
+	}{
+		{resource.KindSource, `{"type":"nats","url":"nats://a:4222,nats://b:4222","subjects":["a.*.b","c.>"],"user":"u","password":"p"}`},
+		{resource.KindSource, `{"type":"jetstream","url":"tls://x","stream":"S","tls":{"insecure_skip_verify":true}}`},
+		{resource.KindTarget, `{"type":"jetstream","url":"nats://x","subject":"a.{type}.{subject}","stream":"S"}`},
+	} {
+		if _, err := resource.DecodeConnector(ok.kind, json.RawMessage(ok.cfg), string(ok.kind)); err != nil {
+			t.Errorf("%s: %v", ok.cfg, err)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package nats
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+)
+
+// health ties a component's status and connection metrics to connection
+// events: Running while up (connected and, for sources, receiving),
+// Starting with the last error while not, and nothing once stopping.
+type health struct {
+	tr  *component.Tracker
+	m   metrics
+	log *slog.Logger
+
+	mu      sync.Mutex
+	up      bool
+	stopped bool
+}
+
+func (h *health) set(up bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped || (up && h.up) {
+		return
+	}
+	if up {
+		h.up = true
+		h.m.connected.Set(1)
+		h.m.links.Set(1)
+		h.tr.SetDetail("connected", true)
+		h.tr.Set(component.Running, nil)
+		return
+	}
+	if h.up {
+		h.up = false
+		h.m.resets.Inc()
+		h.log.Warn("connection lost", "err", err)
+	}
+	h.m.connected.Set(0)
+	h.m.links.Set(0)
+	h.tr.SetDetail("connected", false)
+	h.tr.Set(component.Starting, err)
+}
+
+// notReady records that the component cannot work although its
+// connection may be up (a JetStream consumer that cannot be set up): it
+// is Starting with err, and "connected" tells the connection's state.
+func (h *health) notReady(connected bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return
+	}
+	h.up = false
+	h.m.links.Set(0)
+	h.tr.SetDetail("connected", connected)
+	h.tr.Set(component.Starting, err)
+}
+
+// isUp reports whether the component is up.
+func (h *health) isUp() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.up }
+
+// stop freezes the status at Stopping.
+func (h *health) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped, h.up = true, false
+	h.m.connected.Set(0)
+	h.m.links.Set(0)
+	h.tr.SetDetail("connected", false)
+	h.tr.Set(component.Stopping, nil)
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package nats
+
+// raceDetector reports a -race build.
+const raceDetector = true

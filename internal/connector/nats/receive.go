@@ -1,0 +1,126 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+)
+
+// item is a received message and how to settle it with the broker.
+type item struct {
+	msg *nats.Msg
+	// stored settles a message whose event is in the bus (or that went to
+	// the dead-letter subject): ack, or an empty reply to a request.
+	stored func()
+	// failed settles a message whose event could not be stored: nak (the
+	// broker redelivers), or an error reply to a request.
+	failed func(err error)
+	// invalid settles a message that is not a valid CloudEvent: term, or
+	// an error reply to a request.
+	invalid func(reason error)
+}
+
+// receiver is what both NATS sources do with a batch of messages.
+type receiver struct {
+	name string
+	cfg  *IntakeConfig
+	deps connector.Deps
+	log  *slog.Logger
+	m    metrics
+	// deadLetter publishes a copy of an invalid message.
+	deadLetter func(ctx context.Context, m *nats.Msg) error
+	// retry: keep trying to store a batch until quit (core NATS, which
+	// never redelivers); else settle it as failed at once (JetStream
+	// redelivers).
+	retry bool
+	// ctx ends a store in progress; quit ends waiting and new attempts.
+	ctx, quit context.Context
+}
+
+// handle decodes, stores and settles a batch. It returns false once the
+// source is stopping (what is left is settled as failed).
+func (r *receiver) handle(batch []item) bool {
+	events := make([]*ce.Event, 0, len(batch))
+	valid := make([]item, 0, len(batch))
+	for _, it := range batch {
+		r.m.received.Inc()
+		e, err := Decode(it.msg.Header, it.msg.Data)
+		if errors.Is(err, errNotCloudEvent) && r.cfg.Wrap != nil {
+			e, err = r.cfg.Wrap.Event(it.msg.Data, header(it.msg.Header, "Content-Type"), it.msg.Subject), nil
+		}
+		if err != nil {
+			if !r.reject(it, err) {
+				return false
+			}
+			continue
+		}
+		events = append(events, e)
+		valid = append(valid, it)
+	}
+	if len(events) == 0 {
+		return true
+	}
+	store := func(context.Context) error {
+		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout.D())
+		defer cancel()
+		return r.deps.Ingest.Ingest(ctx, r.name, events)
+	}
+	var err error
+	if r.retry {
+		err = intake.Retry(r.quit, store, func(attempt int, err error) {
+			r.m.msgs(outError).Add(float64(len(events)))
+			r.log.Warn("cannot store events; will retry", "events", len(events), "attempt", attempt, "err", err)
+		})
+	} else if err = store(r.ctx); err != nil {
+		r.m.msgs(outError).Add(float64(len(events)))
+		r.log.Warn("cannot store events; the broker will redeliver them", "events", len(events), "err", err)
+	}
+	if err != nil {
+		for _, it := range valid {
+			it.failed(err)
+		}
+		return r.quit.Err() == nil
+	}
+	r.m.msgs(outOK).Add(float64(len(events)))
+	for _, it := range valid {
+		it.stored()
+	}
+	return true
+}
+
+// reject counts and logs a message that is not a valid CloudEvent,
+// publishes it to the dead-letter subject when there is one, and settles
+// it. It returns false if the source stopped before the dead letter was
+// published.
+func (r *receiver) reject(it item, reason error) bool {
+	r.m.rejected.WithLabelValues("invalid").Inc()
+	r.m.msgs(outInvalid).Inc()
+	r.log.Warn("message is not a valid CloudEvent", "subject", it.msg.Subject, "dead_letter", r.cfg.DeadLetter, "err", reason)
+	if r.cfg.DeadLetter != "" {
+		dl := &nats.Msg{Subject: r.cfg.DeadLetter, Data: it.msg.Data, Header: nats.Header{}}
+		for k, v := range it.msg.Header {
+			dl.Header[k] = v
+		}
+		dl.Header.Set("Eventbridge-Error", reason.Error())
+		dl.Header.Set("Eventbridge-Subject", it.msg.Subject)
+		err := intake.Retry(r.quit, func(context.Context) error {
+			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout.D())
+			defer cancel()
+			return r.deadLetter(ctx, dl)
+		}, func(attempt int, err error) {
+			r.log.Warn("cannot publish to the dead-letter subject; will retry", "attempt", attempt, "err", err)
+		})
+		if err != nil {
+			it.failed(err)
+			return false
+		}
+	}
+	it.invalid(reason)
+	return true
+}

@@ -1,0 +1,225 @@
+package nats
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// SourceConfig configures a nats source (core NATS).
+type SourceConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	IntakeConfig     `yaml:",inline"`
+	// Subjects to subscribe to; wildcards (*, >) allowed.
+	Subjects []string `json:"subjects"`
+	// Queue is the queue group: the replicas of a bridge share the
+	// messages. Default "eventbridge-<source name>".
+	Queue string `json:"queue,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *SourceConfig) Defaults() {
+	c.ConnConfig.defaults()
+	c.IntakeConfig.defaults()
+}
+
+// Validate implements connector.Config.
+func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	c.IntakeConfig.validate(p)
+	if len(c.Subjects) == 0 {
+		p.AddAt("subjects", "required: at least one subject")
+	}
+	for i, s := range c.Subjects {
+		if err := validFilter(s); err != nil {
+			p.At("subjects").Index(i).Add("%v", err)
+		}
+	}
+	if c.Queue != "" {
+		if err := validSubject(c.Queue); err != nil {
+			p.AddAt("queue", "%v", err)
+		}
+	}
+}
+
+// Source subscribes to subjects. Core NATS keeps nothing: a message is
+// stored in the bus before the next is taken (retrying while the bus is
+// down), and a request is answered once its event is stored.
+type Source struct {
+	name string
+	cfg  *SourceConfig
+	log  *slog.Logger
+	recv receiver
+	h    health
+
+	nc      *nats.Conn
+	queue   *intake.Queue[item]
+	cancel  context.CancelFunc
+	quitNow context.CancelFunc
+	done    chan struct{}
+	wg      sync.WaitGroup // readiness checks
+
+	mu         sync.Mutex
+	subscribed bool
+	subs       []*nats.Subscription
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	cfg := c.(*SourceConfig)
+	s := &Source{name: name, cfg: cfg, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("source", name, "type", "nats")
+	m := newMetrics(deps, name, "nats", "receiver")
+	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m, retry: true}
+	s.h = health{tr: &s.Tracker, m: m, log: s.log}
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start connects and subscribes in the background and returns.
+func (s *Source) Start(context.Context) error {
+	s.Set(component.Starting, nil)
+	s.SetDetail("connected", false)
+	ctx, cancel := context.WithCancel(context.Background())
+	quit, quitNow := context.WithCancel(ctx)
+	s.cancel, s.quitNow = cancel, quitNow
+	s.recv.ctx, s.recv.quit = ctx, quit
+	s.queue = intake.NewQueue[item](1 << 16)
+	nc, err := dial(&s.cfg.ConnConfig, "source "+s.name, s.log, s.connState)
+	if err != nil {
+		cancel()
+		s.Set(component.Failed, err)
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	s.nc = nc
+	s.recv.deadLetter = func(ctx context.Context, m *nats.Msg) error {
+		if err := nc.PublishMsg(m); err != nil {
+			return publishError(err)
+		}
+		return nc.FlushWithContext(ctx)
+	}
+	queue := s.cfg.Queue
+	if queue == "" {
+		queue = "eventbridge-" + s.name
+	}
+	for _, subj := range s.cfg.Subjects {
+		// Subscriptions made while disconnected are sent on connecting.
+		sub, err := nc.QueueSubscribe(subj, queue, s.received)
+		if err != nil {
+			nc.Close()
+			cancel()
+			s.Set(component.Failed, err)
+			return fmt.Errorf("source %s: subscribe %s: %w", s.name, subj, err)
+		}
+		s.subs = append(s.subs, sub)
+	}
+	s.mu.Lock()
+	s.subscribed = true
+	s.mu.Unlock()
+	s.done = make(chan struct{})
+	go s.work()
+	s.connState(true, nil)
+	return nil
+}
+
+// connState reports the connection. Up counts once the server has the
+// subscriptions: a flush round trip after they were sent.
+func (s *Source) connState(up bool, err error) {
+	if !up {
+		s.h.set(false, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.subscribed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.nc.FlushTimeout(5 * time.Second); err != nil {
+			s.h.set(false, err)
+			return
+		}
+		if s.nc.IsConnected() {
+			s.h.set(true, nil)
+		}
+	}()
+}
+
+func (s *Source) received(m *nats.Msg) {
+	it := item{msg: m, stored: func() {}, failed: func(error) {}, invalid: func(error) {}}
+	if m.Reply != "" {
+		it.stored = func() { _ = m.Respond(nil) }
+		it.failed = func(err error) { s.respondError(m, 503, "not stored: "+err.Error()) }
+		it.invalid = func(err error) { s.respondError(m, 400, err.Error()) }
+	}
+	s.queue.Put(it)
+}
+
+// respondError answers a request with the NATS service error headers.
+func (s *Source) respondError(m *nats.Msg, code int, text string) {
+	r := &nats.Msg{Subject: m.Reply, Header: nats.Header{}}
+	r.Header.Set("Nats-Service-Error", text)
+	r.Header.Set("Nats-Service-Error-Code", fmt.Sprint(code))
+	_ = m.RespondMsg(r)
+}
+
+func (s *Source) work() {
+	defer close(s.done)
+	for {
+		batch := s.queue.Take(s.recv.quit, s.cfg.MaxBatch)
+		if batch == nil || !s.recv.handle(batch) {
+			return
+		}
+	}
+}
+
+// Stop unsubscribes, lets the batch in hand finish within ctx (what is
+// queued behind it is dropped: core NATS keeps nothing), and closes.
+func (s *Source) Stop(ctx context.Context) error {
+	s.h.stop()
+	if s.nc == nil {
+		s.Set(component.Terminated, nil)
+		return nil
+	}
+	for _, sub := range s.subs {
+		_ = sub.Unsubscribe()
+	}
+	if left := s.queue.Close(); len(left) > 0 {
+		s.log.Warn("stopping: dropping messages not yet stored", "messages", len(left))
+		for _, it := range left {
+			it.failed(fmt.Errorf("the source stopped"))
+		}
+	}
+	s.quitNow()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.cancel()
+		<-s.done
+	}
+	s.cancel()
+	s.nc.Close()
+	s.wg.Wait()
+	s.Set(component.Terminated, nil)
+	return nil
+}
+
+var (
+	_ connector.Source = (*Source)(nil)
+	_ connector.Config = (*SourceConfig)(nil)
+)

@@ -1,0 +1,162 @@
+package nats
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// TargetConfig configures a nats target (core NATS publish).
+type TargetConfig struct {
+	connector.Common `yaml:",inline"`
+	ConnConfig       `yaml:",inline"`
+	OutputConfig     `yaml:",inline"`
+}
+
+// Defaults implements connector.Config.
+func (c *TargetConfig) Defaults() { c.ConnConfig.defaults(); c.OutputConfig.defaults() }
+
+// Validate implements connector.Config.
+func (c *TargetConfig) Validate(p spec.Problems) {
+	c.ConnConfig.validate(p)
+	c.OutputConfig.validate(p)
+}
+
+// publisher is the part both NATS targets share: the connection, its
+// health, and turning an event into a message.
+type publisher struct {
+	name string
+	typ  string
+	conn *ConnConfig
+	out  *OutputConfig
+	tmpl *connector.Destination
+	log  *slog.Logger
+	m    metrics
+	h    health
+	nc   *nats.Conn
+	component.Tracker
+}
+
+func newPublisher(name, typ string, conn *ConnConfig, out *OutputConfig, deps connector.Deps) (*publisher, error) {
+	tmpl, err := out.template()
+	if err != nil {
+		return nil, err
+	}
+	p := &publisher{name: name, typ: typ, conn: conn, out: out, tmpl: tmpl, log: deps.Logger}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.log = p.log.With("target", name, "type", typ)
+	p.m = newMetrics(deps, name, typ, "sender")
+	p.h = health{tr: &p.Tracker, m: p.m, log: p.log}
+	p.Set(component.New, nil)
+	return p, nil
+}
+
+// Start connects in the background and returns; Send answers
+// connector.ErrNotConnected until the connection is up.
+func (p *publisher) Start(context.Context) error {
+	p.Set(component.Starting, nil)
+	p.SetDetail("connected", false)
+	nc, err := dial(p.conn, "target "+p.name, p.log, p.h.set)
+	if err != nil {
+		p.Set(component.Failed, err)
+		return fmt.Errorf("target %s: %w", p.name, err)
+	}
+	p.nc = nc
+	if nc.IsConnected() {
+		p.h.set(true, nil)
+	}
+	return nil
+}
+
+// Stop closes the connection.
+func (p *publisher) Stop(context.Context) error {
+	p.h.stop()
+	if p.nc != nil {
+		p.nc.Close()
+	}
+	p.Set(component.Terminated, nil)
+	return nil
+}
+
+// message encodes e for its subject; errors are permanent.
+func (p *publisher) message(e *ce.Event) (*nats.Msg, error) {
+	subject, err := p.tmpl.Render(e)
+	if err == nil {
+		err = validSubject(subject)
+	}
+	if err != nil {
+		p.m.msgs(outInvalid).Inc()
+		return nil, connector.Permanent(fmt.Errorf("subject: %w", err))
+	}
+	m, err := Encode(e, p.out.Mode)
+	if err != nil {
+		p.m.msgs(outInvalid).Inc()
+		return nil, connector.Permanent(fmt.Errorf("encode: %w", err))
+	}
+	m.Subject = subject
+	size := len(m.Data) + len(subject)
+	for k, vs := range m.Header {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+	}
+	if limit := p.nc.MaxPayload(); limit > 0 && int64(size) > limit {
+		p.m.msgs(outInvalid).Inc()
+		return nil, connector.Permanent(fmt.Errorf("a message of %d bytes is over the server's max_payload of %d: %w", size, limit, nats.ErrMaxPayload))
+	}
+	return m, nil
+}
+
+// Target publishes events on core NATS.
+type Target struct{ *publisher }
+
+func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
+	cfg := c.(*TargetConfig)
+	p, err := newPublisher(name, "nats", &cfg.ConnConfig, &cfg.OutputConfig, deps)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{p}, nil
+}
+
+// Send implements connector.Target: it publishes e and returns once the
+// server has it (a flush round trip). Core NATS delivers to the
+// subscribers present at that moment, at most once.
+func (t *Target) Send(ctx context.Context, e *ce.Event) error {
+	if t.nc == nil || !t.h.isUp() || !t.nc.IsConnected() {
+		return connector.ErrNotConnected
+	}
+	m, err := t.message(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
+	defer cancel()
+	if err := t.nc.PublishMsg(m); err != nil {
+		t.m.msgs(outError).Inc()
+		return publishError(err)
+	}
+	if err := t.nc.FlushWithContext(ctx); err != nil {
+		t.m.msgs(outError).Inc()
+		if !t.nc.IsConnected() {
+			return fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
+		}
+		return fmt.Errorf("flush: %w", err)
+	}
+	t.m.msgs(outOK).Inc()
+	return nil
+}
+
+var (
+	_ connector.Target = (*Target)(nil)
+	_ connector.Config = (*TargetConfig)(nil)
+)

@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// ClientConfig is how source and target reach the database.
+type ClientConfig struct {
+	// URL is a connection string: postgres://user:password@host:5432/db
+	// (or key=value form). Required.
+	URL spec.Secret `json:"url"`
+	// TLS, when set, replaces the URL's sslmode.
+	TLS connector.TLS `json:"tls,omitempty"`
+}
+
+func (c *ClientConfig) validate(p spec.Problems) {
+	if c.URL == "" {
+		p.AddAt("url", "required: a connection string, postgres://user@host:5432/db")
+	} else if _, err := pgx.ParseConfig(c.URL.Value()); err != nil {
+		p.AddAt("url", "%v", redact(err, c.URL.Value()))
+	}
+	c.TLS.Validate(p.At("tls"))
+}
+
+// redact keeps a connection string's password out of an error message.
+func redact(err error, url string) error {
+	cfg, perr := pgx.ParseConfig(url)
+	if perr != nil || cfg.Password == "" {
+		return err
+	}
+	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), cfg.Password, "***"))
+}
+
+func (c *ClientConfig) connConfig() (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(c.URL.Value())
+	if err != nil {
+		return nil, redact(err, c.URL.Value())
+	}
+	if err := c.applyTLS(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	return cfg, nil
+}
+
+func (c *ClientConfig) poolConfig(maxConns int32) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(c.URL.Value())
+	if err != nil {
+		return nil, redact(err, c.URL.Value())
+	}
+	if err := c.applyTLS(cfg.ConnConfig); err != nil {
+		return nil, err
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	cfg.MaxConns = maxConns
+	cfg.HealthCheckPeriod = 5 * time.Second
+	return cfg, nil
+}
+
+func (c *ClientConfig) applyTLS(cfg *pgx.ConnConfig) error {
+	tc, err := c.TLS.Build()
+	if err != nil || tc == nil {
+		return err
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = cfg.Host
+	}
+	cfg.TLSConfig = tc
+	cfg.Fallbacks = nil
+	return nil
+}
+
+// Columns name the columns of an events table. "-" marks a column the
+// table does not have (the attribute then comes from the attributes
+// column, if at all).
+type Columns struct {
+	ID              string `json:"id,omitempty"`
+	Source          string `json:"source,omitempty"`
+	Type            string `json:"type,omitempty"`
+	Time            string `json:"time,omitempty"`
+	Subject         string `json:"subject,omitempty"`
+	Attributes      string `json:"attributes,omitempty"`
+	Data            string `json:"data,omitempty"`
+	DataContentType string `json:"datacontenttype,omitempty"`
+}
+
+func (c *Columns) defaults() {
+	for _, f := range []struct {
+		p   *string
+		def string
+	}{{&c.ID, "id"}, {&c.Source, "source"}, {&c.Type, "type"}, {&c.Time, "time"}, {&c.Subject, "subject"},
+		{&c.Attributes, "attributes"}, {&c.Data, "data"}, {&c.DataContentType, "datacontenttype"}} {
+		if *f.p == "" {
+			*f.p = f.def
+		}
+	}
+}
+
+// list returns the columns in a fixed order, with their config names.
+func (c *Columns) list() [][2]string {
+	return [][2]string{{"id", c.ID}, {"source", c.Source}, {"type", c.Type}, {"time", c.Time}, {"subject", c.Subject},
+		{"attributes", c.Attributes}, {"data", c.Data}, {"datacontenttype", c.DataContentType}}
+}
+
+// ident quotes a possibly schema-qualified name ("audit.events").
+func ident(name string) string { return pgx.Identifier(strings.Split(name, ".")).Sanitize() }
+
+// validName checks a table or column name: one or two dot-separated parts
+// of at most 63 bytes, no NUL.
+func validName(name string) bool {
+	parts := strings.Split(name, ".")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 63 || strings.ContainsRune(p, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+var _ connector.Config = (*SourceConfig)(nil)

@@ -1,0 +1,215 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// SourceConfig configures a postgres source. Exactly one of Table (an
+// outbox) and Channel (LISTEN) is set.
+type SourceConfig struct {
+	connector.Common `yaml:",inline"`
+	ClientConfig     `yaml:",inline"`
+	// Table is an outbox, polled with SELECT … FOR UPDATE SKIP LOCKED:
+	// at-least-once. Its rows are deleted (or marked done) in the same
+	// transaction, after their events are stored.
+	Table string `json:"table,omitempty"`
+	// Columns name the outbox's columns (defaults: the names of the
+	// target's table).
+	Columns Columns `json:"columns,omitempty"`
+	// OrderBy is the column rows are read in order of. Default "seq";
+	// "-" for no order.
+	OrderBy string `json:"order_by,omitempty"`
+	// After is what happens to a stored row: delete (default) or mark
+	// (set DoneColumn to now()).
+	After string `json:"after,omitempty"`
+	// DoneColumn is the timestamptz column that marks done rows (After:
+	// mark); rows where it is not null are skipped.
+	DoneColumn string `json:"done_column,omitempty"`
+	// Batch is the most rows read (and stored) in one transaction.
+	// Default 100.
+	Batch int `json:"batch,omitempty"`
+	// PollInterval is the wait after a poll that found fewer rows than
+	// Batch. Default 500ms.
+	PollInterval spec.Duration `json:"poll_interval,omitempty"`
+	// Channel is LISTENed to; each notification's payload is an event in
+	// the JSON format. Notifications sent while the source is not
+	// connected are lost (at-most-once then).
+	Channel string `json:"channel,omitempty"`
+	// IngestTimeout bounds one Ingest call. Default 30s.
+	IngestTimeout spec.Duration `json:"ingest_timeout,omitempty"`
+	// DeadLetter is a table (created if missing) that rows and payloads
+	// which are not valid CloudEvents are written to, with the reason,
+	// before the row is deleted or marked. Without it they are logged,
+	// counted and dropped.
+	DeadLetter string `json:"dead_letter,omitempty"`
+	// Wrap turns notification payloads that are not CloudEvents into
+	// events with this type and source (channel sources only).
+	Wrap *connector.Wrap `json:"wrap,omitempty"`
+}
+
+// Defaults implements connector.Config.
+func (c *SourceConfig) Defaults() {
+	c.Columns.defaults()
+	if c.OrderBy == "" {
+		c.OrderBy = "seq"
+	}
+	if c.After == "" {
+		c.After = "delete"
+	}
+	if c.Batch == 0 {
+		c.Batch = 100
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = spec.Duration(500 * time.Millisecond)
+	}
+	if c.IngestTimeout == 0 {
+		c.IngestTimeout = spec.Duration(30 * time.Second)
+	}
+}
+
+// Validate implements connector.Config.
+func (c *SourceConfig) Validate(p spec.Problems) {
+	c.validate(p)
+	switch {
+	case c.Table == "" && c.Channel == "":
+		p.Add("one of table and channel is required")
+	case c.Table != "" && c.Channel != "":
+		p.AddAt("channel", "table and channel exclude each other")
+	}
+	if c.Table != "" && !validName(c.Table) {
+		p.AddAt("table", "%q is not a table name ([schema.]name, each at most 63 bytes)", c.Table)
+	}
+	if c.Channel != "" && (!validName(c.Channel) || strings.Contains(c.Channel, ".")) {
+		p.AddAt("channel", "%q is not a channel name (at most 63 bytes, no dot)", c.Channel)
+	}
+	for _, col := range c.Columns.list() {
+		if col[1] != "-" && (!validName(col[1]) || strings.Contains(col[1], ".")) {
+			p.At("columns").AddAt(col[0], "%q is not a column name", col[1])
+		}
+	}
+	for _, req := range []string{c.Columns.ID, c.Columns.Source, c.Columns.Type} {
+		if req == "-" && c.Columns.Attributes == "-" {
+			p.AddAt("columns", "id, source and type need a column, or the attributes column")
+			break
+		}
+	}
+	switch c.After {
+	case "delete":
+	case "mark":
+		if c.DoneColumn == "" {
+			p.AddAt("done_column", "required with after: mark")
+		}
+	default:
+		p.AddAt("after", "must be delete or mark, not %q", c.After)
+	}
+	if c.DoneColumn != "" && !validName(c.DoneColumn) {
+		p.AddAt("done_column", "%q is not a column name", c.DoneColumn)
+	}
+	if c.OrderBy != "-" && !validName(c.OrderBy) {
+		p.AddAt("order_by", "%q is not a column name", c.OrderBy)
+	}
+	if c.Batch < 1 || c.Batch > 10000 {
+		p.AddAt("batch", "must be between 1 and 10000")
+	}
+	if c.PollInterval.D() < 10*time.Millisecond {
+		p.AddAt("poll_interval", "must be at least 10ms")
+	}
+	if c.IngestTimeout.D() <= 0 {
+		p.AddAt("ingest_timeout", "must be positive")
+	}
+	if c.DeadLetter != "" && (!validName(c.DeadLetter) || c.DeadLetter == c.Table) {
+		p.AddAt("dead_letter", "%q is not a table name other than table", c.DeadLetter)
+	}
+	if c.Wrap != nil {
+		if c.Channel == "" {
+			p.AddAt("wrap", "applies to channel sources only: every outbox row is meant as an event")
+		}
+		c.Wrap.Validate(p.At("wrap"))
+	}
+}
+
+// Source reads CloudEvents from an outbox table or a LISTEN channel.
+type Source struct {
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
+	conn *conntrack.Conn
+
+	received prometheus.Counter
+	rejected *prometheus.CounterVec
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	component.Tracker
+}
+
+func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
+	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("source", name)
+	s.conn = conntrack.New(&s.Tracker, deps.Metrics, name, "postgres")
+	s.received = deps.Metrics.Received.WithLabelValues(name)
+	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.Set(component.New, nil)
+	return s, nil
+}
+
+// Start returns once the source is connected, or after a few seconds
+// while it keeps trying in the background: a database that is down does
+// not fail Start.
+func (s *Source) Start(ctx context.Context) error {
+	s.conn.Starting()
+	if _, err := s.cfg.connConfig(); err != nil {
+		s.Set(component.Failed, err)
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(1)
+	if s.cfg.Channel != "" {
+		s.SetDetail("channel", s.cfg.Channel)
+		go func() { defer s.wg.Done(); s.listen(rctx) }()
+	} else {
+		s.SetDetail("table", s.cfg.Table)
+		go func() { defer s.wg.Done(); s.poll(rctx) }()
+	}
+	s.conn.WaitUp(ctx, 5*time.Second)
+	return nil
+}
+
+// Stop stops reading. A batch in hand finishes (its rows are deleted if
+// its events were stored); a transaction cut short rolls back, leaving
+// its rows for the next start.
+func (s *Source) Stop(ctx context.Context) error {
+	s.conn.Stopping()
+	if s.cancel != nil {
+		s.cancel()
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		s.cancel = nil
+	}
+	s.conn.Stopped(nil)
+	return nil
+}
+
+var _ connector.Source = (*Source)(nil)

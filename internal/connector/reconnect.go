@@ -1,0 +1,125 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Reconnector keeps a broker connector connected: it dials with backoff,
+// hands each session to Serve, and dials again when Serve returns, until
+// Stop. It keeps the component's state (starting with the last error,
+// running while connected; detail "connected") and the connection metrics
+// (connected, resets) up to date. S is the connector's session: a
+// connection and what it opened on it.
+type Reconnector[S any] struct {
+	// Name and Type label the metrics and logs.
+	Name, Type string
+	// Peer names the broker in logs (no credentials).
+	Peer    string
+	Log     *slog.Logger
+	Tracker *component.Tracker
+	Metrics *telemetry.Metrics
+	// ReconnectMax bounds the wait between attempts (100ms doubling).
+	ReconnectMax time.Duration
+	// Dial opens a session; ctx is cancelled when Stop runs out of time.
+	Dial func(ctx context.Context) (S, error)
+	// Serve uses a session until it breaks or stop is closed, and says
+	// why it returned (nil after stop). It calls ready once its links are
+	// set up; an error before that counts as a failed connection attempt.
+	Serve func(ctx context.Context, s S, ready func(), stop <-chan struct{}) error
+	// Close releases a session after Serve.
+	Close func(s S)
+
+	connected prometheus.Gauge
+	resets    prometheus.Counter
+	stop      chan struct{}
+	done      chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	once      sync.Once
+}
+
+// Start runs the connect loop in the background; it never fails because
+// the broker is down.
+func (r *Reconnector[S]) Start() {
+	if r.Log == nil {
+		r.Log = slog.New(slog.DiscardHandler)
+	}
+	m := r.Metrics
+	if m == nil {
+		m = telemetry.NewMetrics()
+	}
+	r.connected = m.ConnConnected.WithLabelValues(r.Name, r.Type)
+	r.resets = m.ConnResets.WithLabelValues(r.Name, r.Type)
+	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.Tracker.Set(component.Starting, nil)
+	r.Tracker.SetDetail("connected", false)
+	go r.loop()
+}
+
+// Stop ends the loop and waits for it; when ctx runs out first, the
+// context given to Dial and Serve is cancelled. Safe to call twice, or
+// without Start.
+func (r *Reconnector[S]) Stop(ctx context.Context) {
+	if r.stop == nil {
+		return
+	}
+	r.once.Do(func() { close(r.stop) })
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.cancel()
+		<-r.done
+	}
+	r.cancel()
+}
+
+func (r *Reconnector[S]) loop() {
+	defer close(r.done)
+	b := Backoff{Max: r.ReconnectMax}
+	for {
+		s, err := r.Dial(r.ctx)
+		up := false
+		if err == nil {
+			err = r.Serve(r.ctx, s, func() {
+				up = true
+				b.Reset()
+				r.connected.Set(1)
+				r.Tracker.SetDetail("connected", true)
+				r.Tracker.Set(component.Running, nil)
+				r.Log.Info("connected", "peer", r.Peer)
+			}, r.stop)
+			r.Close(s)
+		}
+		select {
+		case <-r.stop:
+			r.connected.Set(0)
+			return
+		default:
+		}
+		if err == nil {
+			err = errors.New("connection closed")
+		}
+		if up {
+			r.connected.Set(0)
+			r.resets.Inc()
+			r.Tracker.SetDetail("connected", false)
+			r.Log.Warn("connection lost; reconnecting", "err", err)
+		} else {
+			r.Log.Warn("cannot connect; retrying", "peer", r.Peer, "err", err)
+		}
+		r.Tracker.Set(component.Starting, err)
+		if !Sleep(r.stop, b.Next()) {
+			return
+		}
+	}
+}

@@ -1,0 +1,316 @@
+// Package controller turns the desired state in the store into running
+// components, the way a Kubernetes controller does: it watches the config
+// bucket and, on every change, starts, replaces or stops sources, targets
+// and rule routes to match. Every replica runs one, so a change made
+// through any replica reaches all of them.
+package controller
+
+import (
+	"context"
+
+	"errors"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/store"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+)
+
+// Config is what the controller drives.
+type Config struct {
+	Store   *store.Store
+	JS      jetstream.JetStream
+	AckWait time.Duration
+	Keeper  *delivery.Keeper
+	Router  *router.Router
+	HTTP    connector.Mounter
+	Ingest  connector.Ingester
+	Metrics *telemetry.Metrics
+	Health  *component.Registry
+	Log     *slog.Logger
+	// StopTimeout bounds stopping a replaced route or source. Default 30s.
+	StopTimeout time.Duration
+	// AllowPrivateSinks lets subscription sinks reach private addresses.
+	AllowPrivateSinks bool
+	// Logger returns a component's logger ("source/web"); nil: Log.With.
+	Logger func(name string) *slog.Logger
+	// OnDeadLetter and OnComponentFailed, when set, are told of dead
+	// letters and of failed components (lifecycle events).
+	OnDeadLetter      func(rule, target, reason string, e *ce.Event, attempts int, cause error)
+	OnComponentFailed func(name string, err error)
+	// Jobs schedules the sources that poll or run on a timer.
+	Jobs jobs.Scheduler
+}
+
+// State of a resource, as shown by the API.
+const (
+	StateRunning = "running"
+	StateFailed  = "failed"  // its spec is invalid or a dependency is missing
+	StatePaused  = "paused"  // a rule whose events wait on disk
+	StateStarted = "started" // running under supervision; see its component health
+)
+
+// Status is what the controller knows of one resource.
+type Status struct {
+	State    string         `json:"state"`
+	Since    time.Time      `json:"since"`
+	Error    string         `json:"error,omitempty"`
+	Problems []spec.Problem `json:"problems,omitempty"`
+	// Revision is the store revision the controller last applied.
+	Revision uint64 `json:"revision"`
+}
+
+// Controller reconciles desired state into running components.
+type Controller struct {
+	cfg Config
+
+	mu      sync.Mutex // serializes reconciles and guards the maps below
+	targets map[string]*liveTarget
+	rules   map[string]*liveRule
+	sources map[string]*liveSource
+
+	smu    sync.RWMutex
+	status map[string]Status
+	seen   uint64 // highest store revision applied
+
+	kick   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type liveTarget struct {
+	hash string
+	sup  *component.Supervised
+	t    *supervisedTarget
+}
+
+type liveRule struct {
+	hash   string
+	spec   *resource.Rule
+	routes []*delivery.Route
+}
+
+type liveSource struct {
+	hash string
+	sup  *component.Supervised
+}
+
+// New returns a controller; Reconcile applies the store once, Watch keeps
+// applying it.
+func New(cfg Config) *Controller {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Logger == nil {
+		base := cfg.Log
+		cfg.Logger = func(name string) *slog.Logger { return base.With("component", name) }
+	}
+	if cfg.StopTimeout == 0 {
+		cfg.StopTimeout = 30 * time.Second
+	}
+	return &Controller{
+		cfg:     cfg,
+		targets: map[string]*liveTarget{}, rules: map[string]*liveRule{}, sources: map[string]*liveSource{},
+		status: map[string]Status{},
+		kick:   make(chan struct{}, 1),
+	}
+}
+
+// ApplyFile writes the config file's resources to the store with origin
+// "file", and removes file resources that the file no longer has.
+// Resources created through the API are left alone, unless the file now
+// defines one of the same name, which the file takes over.
+func (c *Controller) ApplyFile(ctx context.Context, objs []*resource.Object) error {
+	want := map[string]bool{}
+	for _, o := range objs {
+		want[o.Key()] = true
+		old, err := c.cfg.Store.Get(ctx, o.Kind, o.Name)
+		switch {
+		case err == nil && old.Origin == o.Origin && old.File == o.File && resource.Hash(old.Spec) == resource.Hash(o.Spec):
+			continue
+		case err == nil && old.Origin == resource.OriginAPI:
+			c.cfg.Log.Warn("the config file takes over a resource created through the API", "kind", o.Kind, "name", o.Name)
+		case err == nil:
+			o.Paused = old.Paused
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if _, err := c.cfg.Store.Put(ctx, o, 0, false); err != nil {
+			return err
+		}
+	}
+	all, err := c.cfg.Store.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.Origin == resource.OriginFile && !want[o.Key()] {
+			c.cfg.Log.Info("removing a resource no longer in the config file", "kind", o.Kind, "name", o.Name)
+			if err := c.cfg.Store.Delete(ctx, o.Kind, o.Name, 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Watch applies every change to the store until Stop. Call it after the
+// first Reconcile.
+func (c *Controller) Watch() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.done = make(chan struct{})
+	go c.watch(ctx)
+}
+
+func (c *Controller) watch(ctx context.Context) {
+	defer close(c.done)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.kick:
+			}
+			time.Sleep(20 * time.Millisecond) // let a burst of changes land
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			if err := c.Reconcile(rctx); err != nil && ctx.Err() == nil {
+				c.cfg.Log.Error("reconcile", "err", err)
+				c.Kick()
+			}
+			cancel()
+		}
+	}()
+	backoff := time.Second
+	for ctx.Err() == nil {
+		w, err := c.cfg.Store.KV().WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
+		if err != nil {
+			c.cfg.Log.Warn("cannot watch the config bucket; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		for e := range w.Updates() {
+			if e != nil {
+				c.Kick()
+			}
+		}
+		_ = w.Stop()
+	}
+}
+
+// Kick asks for a reconcile.
+func (c *Controller) Kick() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Status returns what the controller knows of a resource.
+func (c *Controller) Status(kind resource.Kind, name string) (Status, bool) {
+	c.smu.RLock()
+	defer c.smu.RUnlock()
+	s, ok := c.status[resource.Key(kind, name)]
+	return s, ok
+}
+
+// AppliedRevision is the highest store revision applied so far.
+func (c *Controller) AppliedRevision() uint64 {
+	c.smu.RLock()
+	defer c.smu.RUnlock()
+	return c.seen
+}
+
+func (c *Controller) setStatus(o *resource.Object, state string, err error) {
+	st := Status{State: state, Revision: o.Revision}
+	if err != nil {
+		st.Error = err.Error()
+		var ve *spec.ValidationError
+		if errors.As(err, &ve) {
+			st.Problems = ve.Problems
+		}
+	}
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	old, ok := c.status[o.Key()]
+	st.Since = time.Now().UTC()
+	if ok && old.State == st.State && old.Error == st.Error {
+		st.Since = old.Since
+	}
+	c.status[o.Key()] = st
+}
+
+// StopSources stops every source: intake ends.
+func (c *Controller) StopSources(ctx context.Context) {
+	if c.cancel != nil {
+		c.cancel()
+		<-c.done
+		c.cancel = nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, ls := range c.sources {
+		_ = ls.sup.Stop(ctx)
+		c.cfg.Health.Remove("source/" + name)
+	}
+	c.sources = map[string]*liveSource{}
+}
+
+// Stop stops every route (deliveries in flight finish until ctx is done)
+// and target. Call StopSources and stop the router first.
+func (c *Controller) Stop(ctx context.Context) {
+	c.StopSources(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, lr := range c.rules {
+		for _, rt := range lr.routes {
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = rt.Stop(ctx) }()
+		}
+	}
+	wg.Wait()
+	for _, lt := range c.targets {
+		_ = lt.sup.Stop(ctx)
+	}
+	c.rules, c.targets = map[string]*liveRule{}, map[string]*liveTarget{}
+}
+
+// Routes returns every running route.
+func (c *Controller) Routes() []*delivery.Route {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*delivery.Route
+	for _, lr := range c.rules {
+		out = append(out, lr.routes...)
+	}
+	return out
+}
+
+// Rule returns a running rule's spec and routes.
+func (c *Controller) Rule(name string) (*resource.Rule, []*delivery.Route, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lr, ok := c.rules[name]
+	if !ok {
+		return nil, nil, false
+	}
+	return lr.spec, append([]*delivery.Route(nil), lr.routes...), true
+}

@@ -1,0 +1,358 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/subscription"
+	"github.com/eventbridge-dev/eventbridge/internal/transform"
+)
+
+// Reconcile makes the running components match the store: targets first,
+// then rules (the router switches to the new rule set at once), then
+// sources; what is no longer wanted stops afterwards, in reverse.
+func (c *Controller) Reconcile(ctx context.Context) error {
+	objs, err := c.cfg.Store.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	byKind := map[resource.Kind][]*resource.Object{}
+	var maxRev uint64
+	for _, o := range objs {
+		byKind[o.Kind] = append(byKind[o.Kind], o)
+		maxRev = max(maxRev, o.Revision)
+	}
+	// A subscription runs as a target and a rule of its own.
+	for _, o := range byKind[resource.KindSubscription] {
+		t, r, err := c.subscriptionResources(o)
+		if err != nil {
+			c.setStatus(o, StateFailed, err)
+			continue
+		}
+		byKind[resource.KindTarget] = append(byKind[resource.KindTarget], t)
+		byKind[resource.KindRule] = append(byKind[resource.KindRule], r)
+		c.setStatus(o, StateRunning, nil)
+	}
+
+	newTargets := map[string]*liveTarget{}
+	for _, o := range byKind[resource.KindTarget] {
+		if lt := c.ensureTarget(ctx, o); lt != nil {
+			newTargets[o.Name] = lt
+		}
+	}
+
+	newRules := map[string]*liveRule{}
+	var routerRules []router.Rule
+	for _, o := range byKind[resource.KindRule] {
+		lr := c.ensureRule(ctx, o, newTargets)
+		if lr == nil {
+			continue
+		}
+		newRules[o.Name] = lr
+		routerRules = append(routerRules, router.Rule{Name: o.Name, Sources: lr.spec.Sources, Filter: lr.spec.Filter, Routes: lr.routes})
+	}
+	if err := c.cfg.Router.SetRules(ctx, routerRules); err != nil {
+		// Every filter compiled when its rule was decoded; this is a bug.
+		return fmt.Errorf("controller: router: %w", err)
+	}
+
+	// The router no longer hands events to replaced or deleted routes:
+	// stop them (their queued events go back to the bus and reach the new
+	// routes), then their targets.
+	c.stopRoutes(ctx, newRules)
+	for name, lt := range c.targets {
+		if newTargets[name] != lt {
+			sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
+			_ = lt.sup.Stop(sctx)
+			cancel()
+			if newTargets[name] == nil {
+				c.cfg.Health.Remove("target/" + name)
+			}
+		}
+	}
+	c.targets, c.rules = newTargets, newRules
+
+	newSources := map[string]*liveSource{}
+	for _, o := range byKind[resource.KindSource] {
+		if ls := c.ensureSource(ctx, o); ls != nil {
+			newSources[o.Name] = ls
+		}
+	}
+	for name, ls := range c.sources {
+		if newSources[name] == nil {
+			sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
+			_ = ls.sup.Stop(sctx)
+			cancel()
+			c.cfg.Health.Remove("source/" + name)
+		}
+	}
+	c.sources = newSources
+
+	c.smu.Lock()
+	for key := range c.status {
+		kind, name, _ := strings.Cut(key, ".")
+		if !present(byKind[resource.Kind(kind)], name) {
+			delete(c.status, key)
+		}
+	}
+	c.seen = max(c.seen, maxRev)
+	c.smu.Unlock()
+	return nil
+}
+
+// subscriptionResources derives a subscription's target and rule.
+func (c *Controller) subscriptionResources(o *resource.Object) (*resource.Object, *resource.Object, error) {
+	var sub subscription.Subscription
+	if err := json.Unmarshal(o.Spec, &sub); err != nil {
+		return nil, nil, fmt.Errorf("subscription: %w", err)
+	}
+	sub.ID = o.Name
+	tspec, rspec, err := subscription.Resources(&sub, subscription.Options{AllowPrivateSinks: c.cfg.AllowPrivateSinks})
+	if err != nil {
+		return nil, nil, err
+	}
+	name := subscription.Name(o.Name)
+	t := &resource.Object{Kind: resource.KindTarget, Name: name, Origin: o.Origin, Spec: tspec, Revision: o.Revision}
+	r := &resource.Object{Kind: resource.KindRule, Name: name, Origin: o.Origin, Spec: rspec, Revision: o.Revision, Paused: o.Paused}
+	return t, r, nil
+}
+
+func present(objs []*resource.Object, name string) bool {
+	for _, o := range objs {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Controller) deps(kind, name string) connector.Deps {
+	d := connector.Deps{
+		Logger: c.cfg.Logger(kind + "/" + name), Ingest: c.cfg.Ingest,
+		HTTP: c.cfg.HTTP, Metrics: c.cfg.Metrics,
+	}
+	if kind == "source" {
+		d.Jobs = c.cfg.Jobs
+	}
+	return d
+}
+
+func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *liveTarget {
+	h := resource.Hash(o.Spec)
+	if lt, ok := c.targets[o.Name]; ok && lt.hash == h {
+		c.setStatus(o, StateRunning, nil)
+		return lt
+	}
+	cfg, err := resource.DecodeConnector(resource.KindTarget, o.Spec, "spec")
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
+	typ, _ := connector.LookupTarget(cfg.Base().Type)
+	t, err := typ.New(o.Name, cfg, c.deps("target", o.Name))
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
+	st := &supervisedTarget{Target: t}
+	sup := component.Supervise("target/"+o.Name, t, c.cfg.Logger("target/"+o.Name))
+	sup.OnFailure = c.cfg.OnComponentFailed
+	st.sup = sup
+	_ = sup.Start(ctx)
+	c.addHealth("target/"+o.Name, sup, cfg.Base().Optional)
+	c.setStatus(o, StateRunning, nil)
+	return &liveTarget{hash: h, sup: sup, t: st}
+}
+
+func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget) *liveRule {
+	spec, err := resource.DecodeRule(o.Spec, "spec")
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
+	h := resource.Hash(o.Spec)
+	for _, t := range spec.Targets {
+		lt, ok := targets[t]
+		if !ok {
+			c.setStatus(o, StateFailed, fmt.Errorf("target %q does not exist or its spec is invalid", t))
+			return nil
+		}
+		h += "/" + lt.hash
+	}
+	if lr, ok := c.rules[o.Name]; ok && lr.hash == h {
+		c.setRuleStatus(o, lr)
+		return lr
+	}
+	tr, err := transform.Compile(spec.Transform)
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
+	lr := &liveRule{hash: h, spec: spec}
+	for _, tname := range spec.Targets {
+		rt := delivery.NewRoute(delivery.RouteConfig{
+			Rule: o.Name, Target: tname, Policy: spec.Delivery, Transform: tr,
+			Sender: targets[tname].t, JS: c.cfg.JS, Keeper: c.cfg.Keeper,
+			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
+			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter,
+		})
+		if err := rt.Start(ctx); err != nil {
+			for _, started := range lr.routes {
+				_ = started.Stop(ctx)
+			}
+			c.setStatus(o, StateFailed, err)
+			return nil
+		}
+		lr.routes = append(lr.routes, rt)
+		c.cfg.Health.Add("route/"+rt.Name(), rt)
+	}
+	c.setRuleStatus(o, lr)
+	return lr
+}
+
+// setRuleStatus applies the rule's paused flag to its routes and records
+// its state.
+func (c *Controller) setRuleStatus(o *resource.Object, lr *liveRule) {
+	for _, rt := range lr.routes {
+		if o.Paused {
+			rt.Pause()
+		} else {
+			rt.Resume()
+		}
+	}
+	if o.Paused {
+		c.setStatus(o, StatePaused, nil)
+		return
+	}
+	c.setStatus(o, StateRunning, nil)
+}
+
+// stopRoutes stops the routes of rules that were replaced or deleted. A
+// deleted rule's retries are dropped with it: its RETRY consumer is
+// deleted and its subject purged.
+func (c *Controller) stopRoutes(ctx context.Context, keep map[string]*liveRule) {
+	var wg sync.WaitGroup
+	for name, lr := range c.rules {
+		if keep[name] == lr {
+			continue
+		}
+		kept := map[string]bool{}
+		if nr := keep[name]; nr != nil {
+			for _, t := range nr.spec.Targets {
+				kept[t] = true
+			}
+		}
+		for _, rt := range lr.routes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
+				defer cancel()
+				_ = rt.Stop(sctx)
+				rule, target := rt.Key()
+				if kept[target] {
+					return
+				}
+				c.cfg.Health.Remove("route/" + rt.Name())
+				c.dropRetries(ctx, rule, target)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+func (c *Controller) dropRetries(ctx context.Context, rule, target string) {
+	if err := c.cfg.JS.DeleteConsumer(ctx, bus.StreamRetry, delivery.RetryConsumerName(rule, target)); err != nil && !errors.Is(err, errConsumerNotFound) {
+		c.cfg.Log.Warn("cannot delete a retry consumer", "rule", rule, "target", target, "err", err)
+	}
+	if s, err := c.cfg.JS.Stream(ctx, bus.StreamRetry); err == nil {
+		_ = s.Purge(ctx, purgeSubject(bus.RetrySubject(rule, target)))
+	}
+}
+
+func (c *Controller) ensureSource(ctx context.Context, o *resource.Object) *liveSource {
+	h := resource.Hash(o.Spec)
+	old, had := c.sources[o.Name]
+	if had && old.hash == h {
+		c.setStatus(o, StateRunning, nil)
+		return old
+	}
+	cfg, err := resource.DecodeConnector(resource.KindSource, o.Spec, "spec")
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		if had { // keep the old version running rather than nothing
+			return old
+		}
+		return nil
+	}
+	typ, _ := connector.LookupSource(cfg.Base().Type)
+	deps := c.deps("source", o.Name)
+	if !cfg.Base().DedupEnabled() {
+		deps.Ingest = noDedup{deps.Ingest}
+	}
+	s, err := typ.New(o.Name, cfg, deps)
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
+	if had {
+		// The new version may need the old one's path or port.
+		sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
+		_ = old.sup.Stop(sctx)
+		cancel()
+	}
+	sup := component.Supervise("source/"+o.Name, s, c.cfg.Logger("source/"+o.Name))
+	sup.OnFailure = c.cfg.OnComponentFailed
+	_ = sup.Start(ctx)
+	c.addHealth("source/"+o.Name, sup, cfg.Base().Optional)
+	c.setStatus(o, StateRunning, nil)
+	return &liveSource{hash: h, sup: sup}
+}
+
+func (c *Controller) addHealth(name string, comp component.Component, optional bool) {
+	if optional {
+		c.cfg.Health.AddOptional(name, comp)
+	} else {
+		c.cfg.Health.Add(name, comp)
+	}
+}
+
+// noDedup is the Ingester of a source with dedup: false.
+type noDedup struct{ connector.Ingester }
+
+func (n noDedup) Ingest(ctx context.Context, source string, events []*ce.Event) error {
+	if nd, ok := n.Ingester.(interface {
+		IngestNoDedup(context.Context, string, []*ce.Event) error
+	}); ok {
+		return nd.IngestNoDedup(ctx, source, events)
+	}
+	return n.Ingester.Ingest(ctx, source, events)
+}
+
+// supervisedTarget is a target whose Send says ErrNotConnected while its
+// supervisor restarts it.
+type supervisedTarget struct {
+	connector.Target
+	sup *component.Supervised
+}
+
+func (t *supervisedTarget) Send(ctx context.Context, e *ce.Event) error {
+	if !t.sup.Running() {
+		return connector.ErrNotConnected
+	}
+	return t.Target.Send(ctx, e)
+}

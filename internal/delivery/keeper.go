@@ -1,0 +1,83 @@
+package delivery
+
+import (
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Keeper keeps bus messages that the bridge holds (waiting in a queue or
+// being delivered) from being handed out again: every so often it tells the
+// bus that work on those held longer than a third of AckWait is in
+// progress. AckWait thus bounds how long a crashed process's messages wait
+// to be redelivered, not how long a delivery may take. Safe for concurrent
+// use.
+type Keeper struct {
+	ackWait time.Duration
+	mu      sync.Mutex
+	held    map[jetstream.Msg]time.Time
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// NewKeeper starts a keeper for messages of consumers with this AckWait.
+func NewKeeper(ackWait time.Duration) *Keeper {
+	k := &Keeper{ackWait: ackWait, held: map[jetstream.Msg]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go k.run()
+	return k
+}
+
+// Hold starts keeping m alive.
+func (k *Keeper) Hold(m jetstream.Msg) {
+	k.mu.Lock()
+	k.held[m] = time.Now()
+	k.mu.Unlock()
+}
+
+// Release stops keeping m alive (it was acked or nacked).
+func (k *Keeper) Release(m jetstream.Msg) {
+	k.mu.Lock()
+	delete(k.held, m)
+	k.mu.Unlock()
+}
+
+// Len returns the number of held messages.
+func (k *Keeper) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.held)
+}
+
+// Close stops the keeper.
+func (k *Keeper) Close() {
+	close(k.stop)
+	<-k.done
+}
+
+func (k *Keeper) run() {
+	defer close(k.done)
+	every := k.ackWait / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var due []jetstream.Msg
+	for {
+		select {
+		case <-k.stop:
+			return
+		case now := <-t.C:
+			due = due[:0]
+			k.mu.Lock()
+			for m, since := range k.held {
+				if now.Sub(since) >= every {
+					due = append(due, m)
+					k.held[m] = now
+				}
+			}
+			k.mu.Unlock()
+			for _, m := range due {
+				_ = m.InProgress()
+			}
+		}
+	}
+}

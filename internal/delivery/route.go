@@ -1,0 +1,511 @@
+package delivery
+
+import (
+	"context"
+
+	"errors"
+	"fmt"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	"github.com/eventbridge-dev/eventbridge/internal/transform"
+)
+
+// RouteConfig is what a Route needs.
+type RouteConfig struct {
+	Rule, Target string
+	Policy       Policy // with Defaults applied
+	Transform    transform.Transform
+	Sender       connector.Target
+	JS           jetstream.JetStream
+	Keeper       *Keeper
+	Metrics      *telemetry.Metrics
+	Log          *slog.Logger
+	// AckWait of the RETRY consumer (the bus's ack_wait).
+	AckWait time.Duration
+	// OnDeadLetter, when set, is told of every event written to the DLQ.
+	OnDeadLetter func(rule, target, reason string, e *ce.Event, attempts int, cause error)
+}
+
+// Route delivers the events of one rule to one target: a bounded queue,
+// Policy.Concurrency workers, and a consumer of the route's RETRY subject.
+// A slow or failing target fills only its own queue; what overflows is
+// written to RETRY and waits on disk.
+type Route struct {
+	cfg   RouteConfig
+	queue chan *Task
+
+	// sendCtx bounds Send calls; it is cancelled when Stop runs out of time.
+	sendCtx    context.Context
+	cancelSend context.CancelFunc
+	stopping   chan struct{}
+	stopOnce   sync.Once
+	workers    sync.WaitGroup
+	paused     atomic.Bool
+
+	rmu       sync.Mutex // guards the RETRY consumption below
+	retryCons jetstream.Consumer
+	retryIter jetstream.MessagesContext
+	retryDone chan struct{}
+
+	delivered, retried, dead, overflow prometheus.Counter
+	attempt, latency                   prometheus.Observer
+
+	component.Tracker
+}
+
+// NewRoute builds a route; Start runs it.
+func NewRoute(cfg RouteConfig) *Route {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &Route{cfg: cfg, queue: make(chan *Task, cfg.Policy.QueueSize), stopping: make(chan struct{})}
+	r.sendCtx, r.cancelSend = context.WithCancel(context.Background())
+	m := cfg.Metrics
+	r.delivered = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeDelivered)
+	r.retried = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeRetry)
+	r.dead = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeDeadLettered)
+	r.overflow = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeOverflow)
+	r.attempt = m.Attempt.WithLabelValues(cfg.Rule, cfg.Target)
+	r.latency = m.Latency.WithLabelValues(cfg.Rule, cfg.Target)
+	r.Set(component.New, nil)
+	return r
+}
+
+// Name returns "rule/target".
+func (r *Route) Name() string { return r.cfg.Rule + "/" + r.cfg.Target }
+
+// RetryConsumerName is the durable name of a route's RETRY consumer.
+func RetryConsumerName(rule, target string) string { return "retry_" + rule + "_" + target }
+
+// Start creates the RETRY consumer and starts the workers.
+func (r *Route) Start(ctx context.Context) error {
+	r.Set(component.Starting, nil)
+	cons, err := r.cfg.JS.CreateOrUpdateConsumer(ctx, bus.StreamRetry, jetstream.ConsumerConfig{
+		Durable:       RetryConsumerName(r.cfg.Rule, r.cfg.Target),
+		Description:   "retries of rule " + r.cfg.Rule + " to target " + r.cfg.Target,
+		FilterSubject: bus.RetrySubject(r.cfg.Rule, r.cfg.Target),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.cfg.AckWait,
+		MaxAckPending: 10000,
+		MaxDeliver:    -1,
+	})
+	if err != nil {
+		r.Set(component.Failed, err)
+		return fmt.Errorf("route %s: retry consumer: %w", r.Name(), err)
+	}
+	r.retryCons = cons
+	if !r.paused.Load() {
+		if err := r.startRetries(); err != nil {
+			r.Set(component.Failed, err)
+			return err
+		}
+	}
+	for i := 0; i < r.cfg.Policy.Concurrency; i++ {
+		r.workers.Add(1)
+		go r.work()
+	}
+	r.Set(component.Running, nil)
+	return nil
+}
+
+// startRetries starts taking due messages from the route's RETRY subject.
+func (r *Route) startRetries() error {
+	r.rmu.Lock()
+	defer r.rmu.Unlock()
+	if r.retryIter != nil || r.retryCons == nil {
+		return nil
+	}
+	it, err := r.retryCons.Messages(jetstream.PullMaxMessages(max(8, r.cfg.Policy.Concurrency)))
+	if err != nil {
+		return fmt.Errorf("route %s: retry consumer: %w", r.Name(), err)
+	}
+	r.retryIter, r.retryDone = it, make(chan struct{})
+	go r.consumeRetries(it, r.retryDone)
+	return nil
+}
+
+// stopRetries stops taking messages from RETRY and waits for the loop.
+func (r *Route) stopRetries() {
+	r.rmu.Lock()
+	defer r.rmu.Unlock()
+	if r.retryIter == nil {
+		return
+	}
+	r.retryIter.Stop()
+	<-r.retryDone
+	r.retryIter, r.retryDone = nil, nil
+}
+
+// TryEnqueue queues t for delivery without blocking. It returns false when
+// the queue is full, the route is paused or stopping; the caller then
+// writes t to RETRY with Overflow.
+func (r *Route) TryEnqueue(t *Task) bool {
+	if r.paused.Load() {
+		return false
+	}
+	select {
+	case <-r.stopping:
+		return false
+	default:
+	}
+	select {
+	case r.queue <- t:
+		return true
+	default:
+		return false
+	}
+}
+
+// Overflow writes t to the route's RETRY subject without counting an
+// attempt, due at once, and settles it.
+func (r *Route) Overflow(t *Task) {
+	r.overflow.Inc()
+	t.Outcome = telemetry.OutcomeOverflow
+	t.Done(r.writeRetry(t, t.Attempts, time.Now(), 0, nil, false))
+}
+
+// Submit queues t, waiting for room; a paused route writes it to RETRY.
+// It fails when ctx is done or the route stops; t is not settled then.
+func (r *Route) Submit(ctx context.Context, t *Task) error {
+	if r.paused.Load() {
+		r.Overflow(t)
+		return nil
+	}
+	select {
+	case r.queue <- t:
+		return nil
+	case <-r.stopping:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Pause makes the route keep its events on disk (in RETRY) instead of
+// delivering them: new ones are written there, queued ones too, and the
+// RETRY subject is no longer read. Deliveries in flight finish.
+func (r *Route) Pause() {
+	if r.paused.Swap(true) {
+		return
+	}
+	r.stopRetries()
+	r.SetDetail("paused", true)
+}
+
+// Resume delivers again, starting with what waited on disk.
+func (r *Route) Resume() {
+	if !r.paused.Swap(false) {
+		return
+	}
+	r.SetDetail("paused", false)
+	select {
+	case <-r.stopping:
+		return
+	default:
+	}
+	if err := r.startRetries(); err != nil {
+		r.Set(component.Failed, err)
+	}
+}
+
+// QueueLen returns the number of tasks waiting in memory.
+func (r *Route) QueueLen() int { return len(r.queue) }
+
+// Stop stops taking tasks and lets deliveries in flight finish until ctx
+// is done (then cancels them). Tasks still queued are settled with
+// ErrStopped, which gives their messages back to the bus for the next
+// start (DESIGN §6: finish in-flight work, give back the rest).
+func (r *Route) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() {
+		r.Set(component.Stopping, nil)
+		close(r.stopping)
+		r.stopRetries()
+		finished := make(chan struct{})
+		go func() { r.workers.Wait(); close(finished) }()
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			r.cancelSend()
+			<-finished
+		}
+		r.cancelSend()
+		// Whatever is still queued goes back to the bus.
+		for {
+			select {
+			case t := <-r.queue:
+				t.Done(ErrStopped)
+				continue
+			default:
+			}
+			break
+		}
+		r.Set(component.Terminated, nil)
+	})
+	return nil
+}
+
+func (r *Route) work() {
+	defer r.workers.Done()
+	for {
+		select {
+		case <-r.stopping:
+			return
+		default:
+		}
+		select {
+		case t := <-r.queue:
+			if r.paused.Load() {
+				r.Overflow(t)
+				continue
+			}
+			r.process(t)
+		case <-r.stopping:
+			return
+		}
+	}
+}
+
+func (r *Route) process(t *Task) {
+	now := time.Now()
+	if t.FirstTry.IsZero() {
+		t.FirstTry = now
+	}
+	ev := t.Event
+	// One span per attempt, in the trace the event started (its
+	// distributed-tracing extension).
+	ctx, span := telemetry.Tracer().Start(telemetry.EventContext(r.sendCtx, ev), "deliver "+r.Name(),
+		trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.EventAttributes(ev)...)
+		span.SetAttributes(attribute.String("eventbridge.rule", r.cfg.Rule), attribute.String("eventbridge.target", r.cfg.Target),
+			attribute.Int("eventbridge.attempt", t.Attempts+1))
+	}
+	if r.cfg.Transform != nil {
+		tctx, tspan := telemetry.Tracer().Start(ctx, "transform "+r.cfg.Rule)
+		tctx = transform.WithIngested(transform.WithRule(tctx, r.cfg.Rule), t.Ingested)
+		out, err := r.cfg.Transform.Apply(tctx, ev)
+		if err != nil {
+			tspan.RecordError(err)
+			tspan.SetStatus(codes.Error, "transform failed")
+		}
+		tspan.End()
+		if err != nil {
+			if r.sendCtx.Err() != nil {
+				t.Done(ErrStopped)
+				return
+			}
+			r.cfg.Metrics.TransformErrors.WithLabelValues(r.cfg.Rule).Inc()
+			span.SetStatus(codes.Error, "transform failed")
+			r.deadLetter(t, ReasonTransform, t.Attempts+1, 0, err)
+			return
+		}
+		ev = out
+	}
+	err := r.cfg.Sender.Send(ctx, ev)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	r.attempt.Observe(time.Since(now).Seconds())
+	if err == nil {
+		r.delivered.Inc()
+		if !t.Ingested.IsZero() {
+			r.latency.Observe(time.Since(t.Ingested).Seconds())
+		}
+		t.Outcome = telemetry.OutcomeDelivered
+		t.Done(nil)
+		return
+	}
+	if r.sendCtx.Err() != nil {
+		t.Done(ErrStopped)
+		return
+	}
+	attempts := t.Attempts + 1
+	status := connector.StatusCode(err)
+	switch {
+	case connector.IsPermanent(err):
+		r.deadLetter(t, ReasonPermanent, attempts, status, err)
+	case attempts >= r.cfg.Policy.MaxAttempts:
+		r.deadLetter(t, ReasonExhausted, attempts, status, err)
+	case now.Sub(t.FirstTry) >= r.cfg.Policy.MaxAge.D():
+		r.deadLetter(t, ReasonExpired, attempts, status, err)
+	default:
+		delay := r.cfg.Policy.Backoff.Delay(attempts)
+		var ra *connector.RetryAfterError
+		if errors.As(err, &ra) && ra.After > 0 {
+			delay = ra.After
+		}
+		r.retried.Inc()
+		t.Outcome = telemetry.OutcomeRetry
+		r.cfg.Log.Debug("delivery failed, will retry", "rule", r.cfg.Rule, "target", r.cfg.Target, "attempts", attempts, "delay", delay, "err", err)
+		t.Done(r.writeRetry(t, attempts, now.Add(delay), status, err, true))
+	}
+}
+
+// Dead-letter reasons, in the Eb-Reason header and the DLQ API.
+const (
+	ReasonPermanent = "permanent" // the target refused the event (e.g. HTTP 400)
+	ReasonExhausted = "exhausted" // max_attempts reached
+	ReasonExpired   = "expired"   // max_age passed
+	ReasonTransform = "transform" // the transform failed on this event
+)
+
+func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause error) {
+	m := r.message(bus.DLQSubject(r.cfg.Rule, r.cfg.Target), t, attempts, status, cause)
+	m.Header.Set(bus.HdrReason, reason)
+	m.Header.Set(jetstream.MsgIDHeader, t.Key+".d."+r.cfg.Rule+"."+r.cfg.Target)
+	err := r.publish(m)
+	if err == nil {
+		r.dead.Inc()
+		t.Outcome = telemetry.OutcomeDeadLettered
+		if r.cfg.OnDeadLetter != nil {
+			r.cfg.OnDeadLetter(r.cfg.Rule, r.cfg.Target, reason, t.Event, attempts, cause)
+		}
+		r.cfg.Log.Warn("delivery dead-lettered", "rule", r.cfg.Rule, "target", r.cfg.Target, "reason", reason, "attempts", attempts, "status", status, "err", cause)
+	}
+	t.Done(err)
+}
+
+// writeRetry queues t in RETRY, due at due. A write after a failed attempt
+// carries a message id made of the event and the attempt count, so that
+// repeating it (after a crash) stores it once. An overflow or pause write
+// (dedup false) carries none: it may repeat the id of the very RETRY
+// message being moved, which must not be mistaken for a duplicate.
+func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) error {
+	m := r.message(bus.RetrySubject(r.cfg.Rule, r.cfg.Target), t, attempts, status, cause)
+	m.Header.Set(bus.HdrNotBefore, due.UTC().Format(time.RFC3339Nano))
+	if dedup {
+		m.Header.Set(jetstream.MsgIDHeader, t.Key+".r"+strconv.Itoa(attempts)+"."+r.cfg.Rule+"."+r.cfg.Target)
+	}
+	return r.publish(m)
+}
+
+func (r *Route) message(subject string, t *Task, attempts, status int, cause error) *nats.Msg {
+	m := &nats.Msg{Subject: subject, Data: t.Raw, Header: nats.Header{}}
+	m.Header.Set(bus.HdrContentType, bus.ContentTypeEvent)
+	m.Header.Set(bus.HdrRule, r.cfg.Rule)
+	m.Header.Set(bus.HdrTarget, r.cfg.Target)
+	m.Header.Set(bus.HdrKey, t.Key)
+	m.Header.Set(bus.HdrAttempts, strconv.Itoa(attempts))
+	if !t.FirstTry.IsZero() {
+		m.Header.Set(bus.HdrFirstTry, t.FirstTry.UTC().Format(time.RFC3339Nano))
+	}
+	if !t.Ingested.IsZero() {
+		m.Header.Set(bus.HdrIngested, t.Ingested.UTC().Format(time.RFC3339Nano))
+	}
+	if status != 0 {
+		m.Header.Set(bus.HdrLastStatus, strconv.Itoa(status))
+	}
+	if cause != nil {
+		m.Header.Set(bus.HdrLastError, headerSafe(cause.Error()))
+	}
+	return m
+}
+
+func (r *Route) publish(m *nats.Msg) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := r.cfg.JS.PublishMsg(ctx, m); err != nil {
+		r.cfg.Log.Error("cannot write to the bus; the event will be handed out again", "subject", m.Subject, "err", err)
+		return fmt.Errorf("route %s: %w", r.Name(), err)
+	}
+	return nil
+}
+
+// consumeRetries feeds due RETRY messages into the queue. Messages not yet
+// due are handed back with a delay.
+func (r *Route) consumeRetries(it jetstream.MessagesContext, done chan struct{}) {
+	defer close(done)
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
+			continue
+		}
+		h := msg.Headers()
+		if due, err := time.Parse(time.RFC3339Nano, h.Get(bus.HdrNotBefore)); err == nil {
+			if d := time.Until(due); d > 5*time.Millisecond {
+				_ = msg.NakWithDelay(d)
+				continue
+			}
+		}
+		t, err := r.taskFromRetry(msg)
+		if err != nil {
+			r.cfg.Log.Error("dropping unreadable RETRY message", "route", r.Name(), "err", err)
+			_ = msg.TermWithReason("unreadable")
+			continue
+		}
+		r.cfg.Keeper.Hold(msg)
+		select {
+		case r.queue <- t:
+		case <-r.stopping:
+			t.Done(ErrStopped)
+			return
+		}
+	}
+}
+
+func (r *Route) taskFromRetry(msg jetstream.Msg) (*Task, error) {
+	ev, err := bus.DecodeEvent(msg.Data())
+	if err != nil {
+		return nil, err
+	}
+	h := msg.Headers()
+	attempts, _ := strconv.Atoi(h.Get(bus.HdrAttempts))
+	first, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HdrFirstTry))
+	ingested, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HdrIngested))
+	keeper := r.cfg.Keeper
+	return &Task{
+		Event: ev, Raw: msg.Data(), Key: h.Get(bus.HdrKey), Attempts: attempts, FirstTry: first, Ingested: ingested,
+		Done: func(err error) {
+			keeper.Release(msg)
+			if err != nil {
+				_ = msg.Nak()
+				return
+			}
+			_ = msg.Ack()
+		},
+	}, nil
+}
+
+// headerSafe makes an error text fit in a NATS header value.
+func headerSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	if len(b) > 1024 {
+		b = append(b[:1021], "..."...)
+	}
+	return string(b)
+}
+
+var _ component.Component = (*Route)(nil)
+
+// Capacity is the number of tasks the route can hold in memory.
+func (r *Route) Capacity() int { return r.cfg.Policy.QueueSize + r.cfg.Policy.Concurrency }
+
+// Key returns the route's rule and target names.
+func (r *Route) Key() (rule, target string) { return r.cfg.Rule, r.cfg.Target }

@@ -1,0 +1,280 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+)
+
+// FromBinary builds an event from binary-mode parts: attributes by name
+// (canonical string values, already decoded from the protocol's escaping),
+// the protocol's content type, and the data. Its error is a
+// *ValidationError naming every bad attribute.
+func FromBinary(attrs map[string]string, contentType string, data []byte) (*ce.Event, error) {
+	var ve ValidationError
+	// CloudEvents strings are Unicode; a value that is not UTF-8 would be
+	// changed (to U+FFFD) by the JSON format the bus keeps events in.
+	bad := []string{}
+	for name, v := range attrs {
+		if !utf8.ValidString(v) {
+			bad = append(bad, name)
+		}
+	}
+	sort.Strings(bad)
+	for _, name := range bad {
+		ve.Add(name, "not valid UTF-8")
+	}
+	if !utf8.ValidString(contentType) {
+		ve.Add("datacontenttype", "not valid UTF-8")
+	}
+	sv, ok := attrs["specversion"]
+	switch {
+	case !ok:
+		ve.Add("specversion", "missing: a binary-mode CloudEvent needs the specversion attribute (\"1.0\")")
+	case !IsSupportedSpecVersion(sv):
+		ve.Add("specversion", "unsupported specversion %q: use \"1.0\" (or \"0.3\")", sv)
+	}
+	for _, name := range []string{"id", "source", "type"} {
+		v, ok := attrs[name]
+		switch {
+		case !ok:
+			ve.Add(name, "missing: a CloudEvent needs a non-empty %s", name)
+		case strings.TrimSpace(v) == "":
+			ve.Add(name, "must be a non-empty string")
+		}
+	}
+	if v, ok := attrs["source"]; ok && strings.TrimSpace(v) != "" {
+		if _, err := parseURIRef(v); err != nil {
+			ve.Add("source", "must be a URI-reference: %v", err)
+		}
+	}
+	var t time.Time
+	if v, ok := attrs["time"]; ok {
+		ts, err := parseTime(v)
+		if err != nil {
+			ve.Add("time", "not an RFC 3339 timestamp: %v", err)
+		}
+		t = ts
+	}
+	if v, ok := attrs["subject"]; ok && v == "" {
+		ve.Add("subject", "must be non-empty when present")
+	}
+	// The schema is 1.0's dataschema (a URI) or 0.3's schemaurl (a
+	// URI-reference); the other name is an extension in each version.
+	schemaName := schemaAttr(sv)
+	if v, ok := attrs[schemaName]; ok {
+		if u, err := parseURIRef(v); err != nil {
+			ve.Add(schemaName, "must be a URI: %v", err)
+		} else if !u.IsAbs() && schemaName == "dataschema" {
+			ve.Add(schemaName, "must be an absolute URI")
+		}
+	}
+	if contentType != "" {
+		if err := checkMediaType(contentType); err != nil {
+			ve.Add("datacontenttype", "not a media type (RFC 2046): %v", err)
+		}
+	}
+	exts := make([]string, 0, len(attrs))
+	for name := range attrs {
+		switch name {
+		case "specversion", "id", "source", "type", "time", "subject", schemaName, "datacontenttype":
+		default:
+			exts = append(exts, name)
+		}
+	}
+	sort.Strings(exts)
+	for _, name := range exts {
+		if !ValidAttributeName(name) {
+			ve.Add(name, "invalid extension name: use only lower-case letters a-z and digits 0-9")
+		}
+	}
+	if err := ve.Err(); err != nil {
+		return nil, err
+	}
+	e := ce.New(sv)
+	e.SetSource(attrs["source"])
+	setVerbatim(&e, attrs["id"], attrs["type"], attrs["subject"])
+	if !t.IsZero() {
+		e.SetTime(t)
+	}
+	if v, ok := attrs[schemaName]; ok {
+		e.SetDataSchema(v) // SchemaURL in 0.3
+	}
+	if contentType == "" {
+		contentType = attrs["datacontenttype"]
+	}
+	if contentType != "" {
+		e.SetDataContentType(contentType)
+	}
+	for _, name := range exts {
+		if err := e.Context.SetExtension(name, attrs[name]); err != nil {
+			ve.Add(name, "%v", err)
+		}
+	}
+	SetBinaryData(&e, data)
+	if err := ve.Err(); err != nil {
+		return nil, err
+	}
+	if err := Validate(&e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// schemaAttr names the schema attribute of a specversion.
+func schemaAttr(specversion string) string {
+	if specversion == ce.CloudEventsVersionV03 {
+		return "schemaurl"
+	}
+	return "dataschema"
+}
+
+// setVerbatim sets id, type and subject (when not "") as they are: sdk-go's
+// setters trim spaces, which the JSON format's decoder does not, so the
+// same event would have another id (and dedup key) in binary mode.
+func setVerbatim(e *ce.Event, id, typ, subject string) {
+	var sub *string
+	if subject != "" {
+		sub = &subject
+	}
+	switch ec := e.Context.(type) {
+	case *ce.EventContextV1:
+		ec.ID, ec.Type, ec.Subject = id, typ, sub
+	case *ce.EventContextV03:
+		ec.ID, ec.Type, ec.Subject = id, typ, sub
+	}
+}
+
+// SetBinaryData sets data that arrived as raw bytes (binary mode, a wrapped
+// request) on e, whose datacontenttype is set, so that the JSON event format,
+// in which the bus keeps events, carries it unchanged: JSON data of a JSON
+// content type (or none) stays a JSON value, UTF-8 data of another type a
+// string, and anything else (bytes that are not the JSON the content type
+// claims, or not UTF-8) becomes base64. Without this, sdk-go writes invalid
+// JSON into the bus (a non-JSON body without Content-Type) or JSON that is
+// not UTF-8. Empty data leaves e without data.
+func SetBinaryData(e *ce.Event, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	e.DataEncoded = data
+	ok := utf8.Valid(data)
+	if IsJSONContentType(e.DataContentType()) {
+		ok = ok && json.Valid(data)
+	}
+	if !ok {
+		e.DataBase64 = true
+		if e.SpecVersion() == ce.CloudEventsVersionV03 {
+			e.SetDataContentEncoding(ce.Base64)
+		}
+	}
+}
+
+// BinaryAttributes returns every attribute of e except datacontenttype
+// (which travels as the protocol's content type) as canonical strings, for
+// binary-mode encoders.
+func BinaryAttributes(e *ce.Event) map[string]string {
+	m := make(map[string]string, 8+len(e.Extensions()))
+	m["specversion"] = e.SpecVersion()
+	m["id"] = e.ID()
+	m["source"] = e.Source()
+	m["type"] = e.Type()
+	for _, name := range []string{"subject", "time", "dataschema"} {
+		if v, ok := Attr(e, name); ok {
+			m[name] = v
+		}
+	}
+	if v, ok := m["dataschema"]; ok && e.SpecVersion() == ce.CloudEventsVersionV03 {
+		delete(m, "dataschema") // Attr's name for it
+		m["schemaurl"] = v
+	}
+	for name := range e.Extensions() {
+		if v, ok := Attr(e, name); ok {
+			m[name] = v
+		}
+	}
+	return m
+}
+
+// PercentEncode encodes a header value as the HTTP and NATS bindings
+// require: space, '"', '%' and every byte outside U+0021..U+007E become
+// %XY (UTF-8 bytes, upper-case hex).
+func PercentEncode(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if mustPercent(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if mustPercent(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func mustPercent(c byte) bool { return c <= 0x20 || c >= 0x7f || c == '"' || c == '%' }
+
+// PercentDecode decodes a header value: an RFC 7230 quoted-string is
+// unquoted first, then one round of percent-decoding (lower-case hex and
+// unneeded escapes accepted). The result must be valid UTF-8.
+func PercentDecode(s string) (string, error) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		var b strings.Builder
+		for i := 1; i < len(s)-1; i++ {
+			if s[i] == '\\' && i+1 < len(s)-1 {
+				i++
+			}
+			b.WriteByte(s[i])
+		}
+		s = b.String()
+	}
+	if strings.IndexByte(s, '%') >= 0 {
+		b := make([]byte, 0, len(s))
+		for i := 0; i < len(s); i++ {
+			if s[i] != '%' {
+				b = append(b, s[i])
+				continue
+			}
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", fmt.Errorf("bad percent-encoding at byte %d", i)
+			}
+			b = append(b, fromHex(s[i+1])<<4|fromHex(s[i+2]))
+			i += 2
+		}
+		s = string(b)
+	}
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("not valid UTF-8 after percent-decoding")
+	}
+	return s, nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func fromHex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}

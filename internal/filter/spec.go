@@ -1,0 +1,130 @@
+package filter
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Spec is a rule's filter as written in a config file or sent to the API.
+// At most one of Pattern, Filters and SQL is set; none means "every event".
+type Spec struct {
+	// Pattern is an Amazon EventBridge event pattern (a JSON object) applied
+	// to the event's JSON form.
+	Pattern any `json:"pattern,omitempty" yaml:"pattern,omitempty"`
+	// Filters are CloudEvents Subscriptions API filters (exact, prefix,
+	// suffix, all, any, not, sql); all of them must match.
+	Filters []any `json:"filters,omitempty" yaml:"filters,omitempty"`
+	// SQL is a CESQL expression that must evaluate to TRUE.
+	SQL string `json:"sql,omitempty" yaml:"sql,omitempty"`
+}
+
+// IsZero reports whether the spec sets no filter.
+func (s Spec) IsZero() bool { return s.Pattern == nil && len(s.Filters) == 0 && s.SQL == "" }
+
+// Error is a problem with a filter: where inside it, and why.
+type Error struct {
+	// Path locates the problem inside the spec, e.g. "filters[1].all[0].exact"
+	// or "pattern.data.total[0].numeric".
+	Path string
+	// Reason says what is wrong.
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return e.Reason
+	}
+	return e.Path + ": " + e.Reason
+}
+
+// Errors is every problem found while compiling one spec.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func errorf(path, format string, args ...any) *Error {
+	return &Error{Path: path, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Compile compiles one spec into a Filter. Its error is an Errors value
+// listing every problem with its path.
+func Compile(s Spec) (Filter, error) {
+	var errs Errors
+	set := 0
+	if s.Pattern != nil {
+		set++
+	}
+	if len(s.Filters) > 0 {
+		set++
+	}
+	if s.SQL != "" {
+		set++
+	}
+	if set > 1 {
+		return nil, Errors{errorf("", "set only one of pattern, filters and sql")}
+	}
+	switch {
+	case s.Pattern != nil:
+		raw, err := json.Marshal(normalizeYAML(s.Pattern))
+		if err != nil {
+			return nil, Errors{errorf("pattern", "not JSON: %v", err)}
+		}
+		f, err := compilePattern(raw)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	case len(s.Filters) > 0:
+		fs := make([]Filter, 0, len(s.Filters))
+		for i, d := range s.Filters {
+			f := compileDialect(normalizeYAML(d), fmt.Sprintf("filters[%d]", i), &errs)
+			fs = append(fs, f)
+		}
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		return allOf(fs), nil
+	case s.SQL != "":
+		f, err := compileSQL(s.SQL, "sql")
+		if err != nil {
+			return nil, Errors{err}
+		}
+		return f, nil
+	}
+	return matchAll, nil
+}
+
+// normalizeYAML turns the map types YAML decoders produce
+// (map[any]any, map[string]any with nested such maps) into JSON-compatible
+// values, so that specs from files and from the API compile alike.
+func normalizeYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normalizeYAML(e)
+		}
+		return out
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = normalizeYAML(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalizeYAML(e)
+		}
+		return out
+	default:
+		return v
+	}
+}

@@ -1,0 +1,139 @@
+package resource
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// DecodeConnector decodes a source or target spec from JSON into its typed
+// config (chosen by "type"), expands secret references, applies defaults
+// and validates. The error is a *spec.ValidationError with paths under
+// prefix.
+func DecodeConnector(kind Kind, raw json.RawMessage, prefix string) (connector.Config, error) {
+	p := spec.NewProblems(prefix)
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		p.Add("not a JSON object: %v", err)
+		return nil, p.Err()
+	}
+	var cfg connector.Config
+	var types []string
+	switch kind {
+	case KindSource:
+		if t, ok := connector.LookupSource(head.Type); ok {
+			cfg = t.NewConfig()
+		}
+		types = connector.SourceTypes()
+	case KindTarget:
+		if t, ok := connector.LookupTarget(head.Type); ok {
+			cfg = t.NewConfig()
+		}
+		types = connector.TargetTypes()
+	default:
+		return nil, fmt.Errorf("resource: %s is not a connector kind", kind)
+	}
+	switch {
+	case head.Type == "":
+		p.AddAt("type", "required: one of %s", strings.Join(types, ", "))
+		return nil, p.Err()
+	case cfg == nil:
+		p.AddAt("type", "unknown type %q: one of %s", head.Type, strings.Join(types, ", "))
+		return nil, p.Err()
+	}
+	if err := strictJSON(raw, cfg); err != nil {
+		p.Add("%v", err)
+		return nil, p.Err()
+	}
+	spec.Expand(cfg, p)
+	cfg.Defaults()
+	cfg.Base().ValidateCommon(p)
+	cfg.Validate(p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// DecodeRule decodes a rule spec from JSON, expands references, applies
+// defaults and validates it (not whether its targets exist).
+func DecodeRule(raw json.RawMessage, prefix string) (*Rule, error) {
+	p := spec.NewProblems(prefix)
+	var r Rule
+	if err := strictJSON(raw, &r); err != nil {
+		p.Add("%v", err)
+		return nil, p.Err()
+	}
+	spec.Expand(&r, p)
+	r.Defaults()
+	r.Validate(p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// strictJSON decodes refusing unknown fields and trailing data.
+func strictJSON(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// Hash identifies a spec's content: equal specs (whatever their key order)
+// have equal hashes.
+func Hash(raw json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		sum := sha256.Sum256(raw)
+		return hex.EncodeToString(sum[:8])
+	}
+	h := sha256.New()
+	writeCanonical(h, v)
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+func writeCanonical(w interface{ Write([]byte) (int, error) }, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		_, _ = w.Write([]byte("{"))
+		for _, k := range keys {
+			b, _ := json.Marshal(k)
+			_, _ = w.Write(b)
+			_, _ = w.Write([]byte(":"))
+			writeCanonical(w, x[k])
+			_, _ = w.Write([]byte(","))
+		}
+		_, _ = w.Write([]byte("}"))
+	case []any:
+		_, _ = w.Write([]byte("["))
+		for _, e := range x {
+			writeCanonical(w, e)
+			_, _ = w.Write([]byte(","))
+		}
+		_, _ = w.Write([]byte("]"))
+	default:
+		b, _ := json.Marshal(x)
+		_, _ = w.Write(b)
+	}
+}

@@ -1,0 +1,86 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
+)
+
+func TestArchiveEventTypesAndStream(t *testing.T) {
+	b := startBridge(t, `
+sources: {in: {type: http, path: /events}, other: {type: http, path: /other}}
+targets: {t: {type: log, file: /dev/null}}
+rules: {r: {targets: [t]}}
+`)
+	c := api(t, b)
+	start := time.Now().UTC()
+	for i := 0; i < 6; i++ {
+		mustSendType(t, b, fmt.Sprintf("a%d", i), []string{"com.a", "com.b"}[i%2])
+	}
+	if code := sendEvent(t, b, "/other", "/elsewhere", "o1", "com.a"); code != 202 {
+		t.Fatal(code)
+	}
+	_, _, m := c.do("GET", "/v1/events?type=com.a", "")
+	if n := len(m["items"].([]any)); n != 4 {
+		t.Fatalf("type filter: %d items: %v", n, m)
+	}
+	_, _, m = c.do("GET", "/v1/events?source_name=other", "")
+	items := m["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["source_name"] != "other" {
+		t.Fatalf("source_name filter: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?limit=3&from="+start.Add(-time.Second).Format(time.RFC3339Nano), "")
+	if len(m["items"].([]any)) != 3 || m["next_page_token"] == nil {
+		t.Fatalf("page 1: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?limit=3&page_token="+m["next_page_token"].(string), "")
+	if len(m["items"].([]any)) != 3 {
+		t.Fatalf("page 2: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?source=/elsewhere", "")
+	if len(m["items"].([]any)) != 1 {
+		t.Fatalf("source filter: %v", m)
+	}
+
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		_, _, m := c.do("GET", "/v1/eventtypes", "")
+		return len(m["items"].([]any)) == 3
+	}, "event types not discovered")
+	_, _, m = c.do("GET", "/v1/eventtypes", "")
+	first := m["items"].([]any)[0].(map[string]any)
+	if first["count"] == nil || first["schema"].(map[string]any)["type"] != "object" {
+		t.Errorf("event type %v", first)
+	}
+
+	// Live stream: connect, send, read one SSE event.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+b.Addr()+"/v1/events:stream?type=com.live", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %v %v", err, resp)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	_, _ = rd.ReadString('\n') // the opening comment
+	mustSendType(t, b, "not-this", "com.other")
+	mustSendType(t, b, "live-1", "com.live")
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream read: %v", err)
+		}
+		if strings.HasPrefix(line, "data: ") {
+			if !strings.Contains(line, `"id":"live-1"`) {
+				t.Fatalf("streamed %s", line)
+			}
+			break
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
+)
+
+// TestIntegrationExternalBus runs the bridge on the machine's NATS server
+// (EVENTBRIDGE_NATS_URL, default nats://127.0.0.1:4222) instead of the
+// embedded one. Without EVENTBRIDGE_INTEGRATION=1 a missing server skips
+// the test; with it, the test fails.
+func TestIntegrationExternalBus(t *testing.T) {
+	url := os.Getenv("EVENTBRIDGE_NATS_URL")
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
+	if err != nil {
+		if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {
+			t.Fatalf("NATS at %s: %v", url, err)
+		}
+		t.Skipf("no NATS at %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close) // runs after the clean-up below
+	cleanStreams(t, nc)
+	t.Cleanup(func() { cleanStreams(t, nc) })
+	runOnExternalBus(t, url)
+}
+
+// TestExternalBusThrowawayServer does the same against a nats-server
+// process of its own, when the binary is installed.
+func TestExternalBusThrowawayServer(t *testing.T) {
+	path, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {
+			t.Fatal("nats-server not on PATH")
+		}
+		t.Skip("nats-server not on PATH")
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	cmd := exec.Command(path, "-a", "127.0.0.1", "-p", fmt.Sprint(addr.Port), "-js", "-sd", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := fmt.Sprintf("nats://127.0.0.1:%d", addr.Port)
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		nc, err := nats.Connect(url)
+		if err == nil {
+			nc.Close()
+		}
+		return err == nil
+	}, "nats-server did not start")
+	runOnExternalBus(t, url)
+}
+
+func runOnExternalBus(t *testing.T, url string) {
+	sink := testkit.NewSink(t)
+	b := startBridge(t, yamlf(`
+bus: {url: %q}
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+`, url, sink.URL))
+	for i := 0; i < 50; i++ {
+		mustSend(t, b, fmt.Sprintf("x%d", i))
+	}
+	mustSend(t, b, "x0") // a duplicate
+	testkit.Eventually(t, 10*time.Second, func() bool { return sink.Distinct() == 50 }, "sink got %d of 50", sink.Distinct())
+	if got := streamMsgs(t, b, bus.StreamEvents); got != 50 {
+		t.Fatalf("EVENTS holds %d, want 50", got)
+	}
+}
+
+func cleanStreams(t *testing.T, nc *nats.Conn) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range []string{bus.StreamEvents, bus.StreamRetry, bus.StreamDLQ} {
+		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Fatalf("delete stream %s: %v", s, err)
+		}
+	}
+}

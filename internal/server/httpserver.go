@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+)
+
+// mux is the shared HTTP server's handler: fixed routes (API, health,
+// metrics) plus the paths sources mount and unmount at run time.
+type mux struct {
+	base *http.ServeMux
+
+	mu      sync.RWMutex
+	mounted map[string]http.Handler
+	owner   map[string]*int // who mounted each path, so unmount removes only its own
+}
+
+func newMux() *mux {
+	return &mux{base: http.NewServeMux(), mounted: map[string]http.Handler{}, owner: map[string]*int{}}
+}
+
+// Mount implements connector.Mounter.
+func (m *mux) Mount(path string, h http.Handler) (func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, taken := m.mounted[path]; taken {
+		return nil, fmt.Errorf("path %s is already mounted", path)
+	}
+	token := new(int)
+	m.mounted[path], m.owner[path] = h, token
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.owner[path] == token {
+			delete(m.mounted, path)
+			delete(m.owner, path)
+		}
+	}, nil
+}
+
+func (m *mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mu.RLock()
+	h, ok := m.mounted[r.URL.Path]
+	if !ok {
+		for p, ph := range m.mounted {
+			if strings.HasSuffix(p, "/") && strings.HasPrefix(r.URL.Path, p) {
+				h, ok = ph, true
+				break
+			}
+		}
+	}
+	m.mu.RUnlock()
+	if ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	if _, pattern := m.base.Handler(r); pattern == "" {
+		problem.Write(w, r, problem.NotFound, "no source or API route at "+r.URL.Path)
+		return
+	}
+	m.base.ServeHTTP(w, r)
+}
+
+func mountPprof(m *http.ServeMux) {
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+}
+
+// httpServer is the shared listener.
+type httpServer struct {
+	srv *http.Server
+	ln  net.Listener
+	err chan error
+}
+
+func startHTTP(addr string, h http.Handler, tlsCfg *tls.Config) (*httpServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("api: listen %s: %w", addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	s := &httpServer{
+		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second},
+		ln:  ln,
+		err: make(chan error, 1),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.err <- err
+		}
+	}()
+	return s, nil
+}
+
+// shutdown stops accepting and waits for requests in flight.
+func (s *httpServer) shutdown(ctx context.Context) error {
+	return s.srv.Shutdown(ctx)
+}
+
+var _ connector.Mounter = (*mux)(nil)

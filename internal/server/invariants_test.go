@@ -1,0 +1,166 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
+)
+
+// Invariant 1: a producer is acknowledged only after its event is in the bus.
+func TestInvariant1_AckOnlyAfterStored(t *testing.T) {
+	sink := testkit.NewSink(t)
+	b := startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+`, sink.URL))
+	for i := 0; i < 20; i++ {
+		mustSend(t, b, fmt.Sprintf("e%d", i))
+		// The 202 came back: the event must be in EVENTS already.
+		if got := streamMsgs(t, b, bus.StreamEvents); got != uint64(i+1) {
+			t.Fatalf("after %d accepted events, EVENTS holds %d", i+1, got)
+		}
+	}
+	// With the bus gone, the source must refuse, not acknowledge.
+	b.Bus().Close()
+	if code := sendEvent(t, b, "/events", "/test", "lost", "com.example.test"); code != http.StatusServiceUnavailable {
+		t.Fatalf("send with the bus closed: status %d, want 503", code)
+	}
+}
+
+// Invariant 2: an event leaves EVENTS only when every matched rule
+// delivered it or queued it durably in RETRY or DLQ.
+func TestInvariant2_AckWhenEveryRouteSettled(t *testing.T) {
+	fast, blocked, failing := testkit.NewSink(t), testkit.NewSink(t), testkit.NewSink(t)
+	blocked.Block()
+	failing.SetStatus(func(int64) int { return http.StatusServiceUnavailable })
+	b := startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets:
+  fast: {type: http, url: %q}
+  blocked: {type: http, url: %q}
+  failing: {type: http, url: %q}
+rules:
+  a: {targets: [fast, blocked]}
+  b: {targets: [failing], delivery: {backoff: {initial: 1h, max: 1h}}}
+`, fast.URL, blocked.URL, failing.URL))
+	mustSend(t, b, "one")
+	testkit.Eventually(t, 5*time.Second, func() bool { return fast.Count() == 1 }, "fast target never got the event")
+	testkit.Eventually(t, 5*time.Second, func() bool { return streamMsgs(t, b, bus.StreamRetry) == 1 }, "the failing route did not queue a retry")
+	// The blocked route has not settled: the message stays unacknowledged.
+	testkit.Never(t, 500*time.Millisecond, func() bool { return routerInfo(t, b).NumAckPending == 0 },
+		"EVENTS message acked while a route still held it")
+	if info := routerInfo(t, b); info.AckFloor.Stream != 0 {
+		t.Fatalf("ack floor moved to %d before every route settled", info.AckFloor.Stream)
+	}
+	blocked.Open()
+	testkit.Eventually(t, 5*time.Second, func() bool { return blocked.Count() == 1 }, "blocked target never got the event")
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		info := routerInfo(t, b)
+		return info.NumAckPending == 0 && info.AckFloor.Stream == 1
+	}, "EVENTS message not acked once every route settled")
+}
+
+// Invariant 3: duplicate ingest of the same (source, id) inside the dedup
+// window is stored once.
+func TestInvariant3_DuplicatesStoredOnce(t *testing.T) {
+	sink := testkit.NewSink(t)
+	b := startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+`, sink.URL))
+	for i := 0; i < 3; i++ {
+		mustSend(t, b, "same-id")
+	}
+	// Same id from another CloudEvents source is a different event.
+	if code := sendEvent(t, b, "/events", "/other", "same-id", "com.example.test"); code != http.StatusAccepted {
+		t.Fatalf("status %d", code)
+	}
+	if got := streamMsgs(t, b, bus.StreamEvents); got != 2 {
+		t.Fatalf("EVENTS holds %d messages, want 2", got)
+	}
+	testkit.Eventually(t, 5*time.Second, func() bool { return sink.Count() == 2 }, "sink got %d, want 2", sink.Count())
+	testkit.Never(t, 300*time.Millisecond, func() bool { return sink.Count() > 2 }, "a duplicate was delivered")
+	if d := testutil.ToFloat64(b.Metrics().Duplicates.WithLabelValues("in")); d != 2 {
+		t.Fatalf("duplicates metric = %v, want 2", d)
+	}
+}
+
+// Invariant 4: a slow or failing target never stalls other rules; its
+// queue is bounded and what overflows waits on disk.
+func TestInvariant4_SlowTargetDoesNotStallOthers(t *testing.T) {
+	slow, fast := testkit.NewSink(t), testkit.NewSink(t)
+	slow.Block()
+	b := startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets:
+  slow: {type: http, url: %q}
+  fast: {type: http, url: %q}
+rules:
+  to-slow: {targets: [slow], delivery: {queue_size: 4, concurrency: 2}}
+  to-fast: {targets: [fast]}
+`, slow.URL, fast.URL))
+	const n = 300
+	for i := 0; i < n; i++ {
+		mustSend(t, b, fmt.Sprintf("e%d", i))
+	}
+	testkit.Eventually(t, 20*time.Second, func() bool { return fast.Count() == n }, "fast rule stalled: %d of %d", fast.Count(), n)
+	// The slow route holds at most queue+workers in memory; the rest is in RETRY.
+	testkit.Eventually(t, 5*time.Second, func() bool { return deliveries(b, "to-slow", "slow", "overflow") >= n-6 },
+		"overflow = %v, want at least %d", deliveries(b, "to-slow", "slow", "overflow"), n-6)
+	testkit.Eventually(t, 5*time.Second, func() bool { return streamMsgs(t, b, bus.StreamRetry) >= n-7 }, "overflow not on disk")
+	// Acks travel asynchronously; once they have landed, only what the slow
+	// route holds in memory is pending.
+	testkit.Eventually(t, 5*time.Second, func() bool { return routerInfo(t, b).NumAckPending <= 6 },
+		"router holds %d EVENTS messages for the slow route; want at most queue+workers (6)", routerInfo(t, b).NumAckPending)
+	slow.Open()
+	testkit.Eventually(t, 30*time.Second, func() bool { return slow.Distinct() == n }, "slow target got %d of %d after it recovered", slow.Distinct(), n)
+	testkit.Eventually(t, 10*time.Second, func() bool { return streamMsgs(t, b, bus.StreamRetry) == 0 }, "RETRY not drained")
+}
+
+// Invariant 5: every delivery attempt, success or failure, is counted with
+// the rule and target.
+func TestInvariant5_EveryAttemptCounted(t *testing.T) {
+	flaky, bad := testkit.NewSink(t), testkit.NewSink(t)
+	flaky.SetStatus(func(n int64) int {
+		if n <= 3 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	bad.SetStatus(func(int64) int { return http.StatusBadRequest })
+	b := startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets:
+  flaky: {type: http, url: %q}
+  bad: {type: http, url: %q}
+rules:
+  r: {targets: [flaky, bad], delivery: {backoff: {initial: 20ms, max: 50ms}}}
+`, flaky.URL, bad.URL))
+	mustSend(t, b, "x")
+	testkit.Eventually(t, 10*time.Second, func() bool { return deliveries(b, "r", "flaky", "delivered") == 1 }, "never delivered")
+	testkit.Eventually(t, 5*time.Second, func() bool { return deliveries(b, "r", "bad", "dead_lettered") == 1 }, "bad target not dead-lettered")
+	if got := deliveries(b, "r", "flaky", "retry"); got != 3 {
+		t.Errorf("retry count = %v, want 3", got)
+	}
+	if got := deliveries(b, "r", "flaky", "delivered"); got != 1 {
+		t.Errorf("delivered count = %v, want 1", got)
+	}
+	if got := flaky.Attempts(); got != 4 {
+		t.Errorf("flaky target saw %d attempts, want 4", got)
+	}
+	if got := testutil.CollectAndCount(b.Metrics().Attempt); got != 2 {
+		t.Errorf("attempt histogram has %d series, want 2 (one per route)", got)
+	}
+	hist := testutil.ToFloat64(b.Metrics().Matched.WithLabelValues("r"))
+	if hist != 1 {
+		t.Errorf("matched = %v, want 1", hist)
+	}
+}

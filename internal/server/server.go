@@ -1,0 +1,385 @@
+// Package server builds the running bridge from its configuration and runs
+// its components: bus, targets, routes, router, the shared HTTP server and
+// sources, started in that order and stopped in reverse.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/eventbridge-dev/eventbridge/internal/api"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/catalog"
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/config"
+	"github.com/eventbridge-dev/eventbridge/internal/controller"
+	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
+	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/store"
+	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	"github.com/eventbridge-dev/eventbridge/internal/version"
+)
+
+// Bridge is one running eventbridge.
+type Bridge struct {
+	cfg     *config.Config
+	logs    *telemetry.Logs
+	log     *slog.Logger
+	metrics *telemetry.Metrics
+	health  *component.Registry
+
+	bus        *bus.Bus
+	store      *store.Store
+	keeper     *delivery.Keeper
+	router     *router.Router
+	controller *controller.Controller
+	mux        *mux
+	http       *httpServer
+	// metricsHTTP serves /metrics when api.metrics_listen is set.
+	metricsHTTP *httpServer
+	api         *api.API
+	ops         *ops.Manager
+	catalog     *catalog.Catalog
+	lifecycle   *lifecycle.Publisher
+	jobs        *jobs.Manager
+
+	stopTracing func(context.Context) error
+
+	stopGauges chan struct{}
+	started    atomic.Bool // Start finished: only then is the bridge ready
+	stopOnce   sync.Once
+}
+
+// New prepares a bridge; Start runs it. Logs go to log's handler, each
+// component with its own logger (instance and component attributes,
+// levels changeable through /v1/loggers); nil log: the config's log
+// section decides.
+func New(cfg *config.Config, log *slog.Logger) *Bridge {
+	var base slog.Handler
+	if log != nil {
+		base = log.Handler()
+	} else {
+		base = cfg.LogHandler()
+	}
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
+	logs := telemetry.NewLogs(base.WithAttrs([]slog.Attr{slog.String("instance", cfg.Instance.Name)}), lvl)
+	return &Bridge{cfg: cfg, logs: logs, log: logs.Root(), metrics: telemetry.NewMetricsFor(cfg.Instance.Name), health: component.NewRegistry()}
+}
+
+// Logs returns the bridge's loggers.
+func (b *Bridge) Logs() *telemetry.Logs { return b.logs }
+
+// Metrics returns the bridge's metrics.
+func (b *Bridge) Metrics() *telemetry.Metrics { return b.metrics }
+
+// Bus returns the bridge's bus (nil before Start).
+func (b *Bridge) Bus() *bus.Bus { return b.bus }
+
+// Store returns the desired state (nil before Start).
+func (b *Bridge) Store() *store.Store { return b.store }
+
+// Controller returns the controller (nil before Start).
+func (b *Bridge) Controller() *controller.Controller { return b.controller }
+
+// MetricsAddr returns the address of the separate metrics listener, if any.
+func (b *Bridge) MetricsAddr() string {
+	if b.metricsHTTP == nil {
+		return ""
+	}
+	return b.metricsHTTP.ln.Addr().String()
+}
+
+// Addr returns the address the shared HTTP server listens on.
+func (b *Bridge) Addr() string {
+	if b.http == nil {
+		return ""
+	}
+	return b.http.ln.Addr().String()
+}
+
+// Jobs returns the scheduler of the poll and cron sources (nil before Start).
+func (b *Bridge) Jobs() *jobs.Manager { return b.jobs }
+
+// API returns the REST API (nil before Start).
+func (b *Bridge) API() *api.API { return b.api }
+
+// Health returns the readiness report.
+func (b *Bridge) Health() component.Report {
+	rep := b.health.Report()
+	if !b.started.Load() {
+		rep.Ready = false
+	}
+	return rep
+}
+
+// Start brings everything up. On error, what was started is stopped.
+//
+// Order: bus and store; the config file's resources into the store; the
+// HTTP server; one reconcile (targets, rules, sources); then the router,
+// so that events left from a previous run meet the rules, not an empty
+// rule set; then the watch that applies later changes.
+func (b *Bridge) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = b.Stop(sctx)
+		}
+	}()
+	if b.stopTracing, err = telemetry.SetupTracing(ctx, b.cfg.Tracing, b.cfg.Instance.Name, version.Version); err != nil {
+		return err
+	}
+	b.bus, err = bus.Open(ctx, b.cfg.Bus, b.logs.Logger("bus"))
+	if err != nil {
+		return err
+	}
+	b.health.Add("bus", b.bus)
+	b.store, err = store.Open(ctx, b.bus.JetStream(), b.cfg.Bus.Replicas)
+	if err != nil {
+		return err
+	}
+	b.catalog, err = catalog.Open(ctx, b.bus.JetStream(), b.cfg.Bus.Replicas, b.logs.Logger("catalog"))
+	if err != nil {
+		return err
+	}
+	if err := b.startJobs(ctx); err != nil {
+		return err
+	}
+	b.keeper = delivery.NewKeeper(b.cfg.Bus.AckWait.D())
+	b.router = router.New(router.Config{
+		JS: b.bus.JetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		Metrics: b.metrics, Log: b.logs.Logger("router"), Observe: b.catalog.Observe,
+		OptIn: []string{lifecycle.SourceName},
+	})
+
+	b.mux = newMux()
+	b.mux.base.HandleFunc("GET /healthz", b.serveHealthz)
+	b.mux.base.HandleFunc("GET /readyz", b.serveReadyz)
+	metrics := promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{})
+	if b.cfg.API.MetricsListen == "" {
+		b.mux.base.Handle("GET /metrics", metrics)
+	} else {
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", metrics)
+		if b.metricsHTTP, err = startHTTP(b.cfg.API.MetricsListen, mm, nil); err != nil {
+			return err
+		}
+		b.log.Info("metrics listening", "addr", b.metricsHTTP.ln.Addr().String())
+	}
+	if b.cfg.API.Pprof {
+		mountPprof(b.mux.base)
+	}
+	tokens := map[string]api.Token{}
+	for n, t := range b.cfg.API.Tokens {
+		tokens[n] = *t
+	}
+	var certScopes []api.Scope
+	if b.cfg.API.TLS != nil {
+		certScopes = b.cfg.API.TLS.ClientScopes
+	}
+	auth, err := api.NewAuth(tokens, certScopes)
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := serverTLS(b.cfg.API.TLS)
+	if err != nil {
+		return err
+	}
+	b.http, err = startHTTP(b.cfg.API.Listen, b.mux, tlsCfg)
+	if err != nil {
+		return err
+	}
+	b.log.Info("HTTP server listening", "addr", b.Addr(), "tls", tlsCfg != nil)
+	if auth.Open() {
+		b.log.Warn("the API has no tokens (api.tokens): it answers loopback clients only")
+	}
+
+	ing := &ingester{bus: b.bus, metrics: b.metrics}
+	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
+	b.controller = controller.New(controller.Config{
+		Store: b.store, JS: b.bus.JetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		Router: b.router, HTTP: b.mux, Ingest: ing,
+		OnDeadLetter: b.lifecycle.DeadLettered, OnComponentFailed: b.lifecycle.ComponentFailed,
+		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
+		StopTimeout: b.cfg.ShutdownTimeout.D(), AllowPrivateSinks: b.cfg.API.AllowPrivateSinks,
+		Jobs: b.jobs,
+	})
+	b.ops = ops.NewManager()
+	b.api = api.New(api.Deps{
+		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
+		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
+		AllowPrivateSinks: b.cfg.API.AllowPrivateSinks, Logs: b.logs,
+		Jobs: b.jobs,
+	})
+	b.api.Register(b.mux.base)
+	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {
+		return fmt.Errorf("applying %s: %w", b.cfg.Path, err)
+	}
+	if err := b.controller.Reconcile(ctx); err != nil {
+		return err
+	}
+	if err := b.router.Start(ctx); err != nil {
+		return err
+	}
+	b.health.Add("router", b.router)
+	b.controller.Watch()
+	b.stopGauges = make(chan struct{})
+	go b.updateGauges(b.stopGauges)
+	b.lifecycle.Start(ctx, b.bus.Provisioned)
+	b.started.Store(true)
+	b.log.Info("eventbridge started")
+	return nil
+}
+
+// Stop stops intake (sources, then the HTTP server once requests in flight
+// are answered), stops routing, lets routes deliver what they hold until
+// ctx is done, and closes the bus. What was not delivered stays in the bus
+// for the next start.
+func (b *Bridge) Stop(ctx context.Context) error {
+	var err error
+	b.stopOnce.Do(func() { err = b.stop(ctx) })
+	return err
+}
+
+func (b *Bridge) stop(ctx context.Context) error {
+	var errs []error
+	b.lifecycle.Stop(ctx)
+	if b.stopGauges != nil {
+		close(b.stopGauges)
+		b.stopGauges = nil
+	}
+	if b.controller != nil {
+		b.controller.StopSources(ctx)
+	}
+	if b.jobs != nil {
+		if err := b.jobs.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if b.http != nil {
+		if err := b.http.shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http server: %w", err))
+		}
+	}
+	if b.metricsHTTP != nil {
+		_ = b.metricsHTTP.shutdown(ctx)
+	}
+	if b.ops != nil {
+		b.ops.CancelAll()
+	}
+	if b.router != nil {
+		_ = b.router.Stop(ctx)
+	}
+	if b.controller != nil {
+		b.controller.Stop(ctx)
+	}
+	if b.keeper != nil {
+		b.keeper.Close()
+	}
+	if b.catalog != nil {
+		b.catalog.Close()
+	}
+	if b.bus != nil {
+		b.bus.Close()
+	}
+	if b.stopTracing != nil {
+		if err := b.stopTracing(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("tracing: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Bridge) serveHealthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (b *Bridge) serveReadyz(w http.ResponseWriter, _ *http.Request) {
+	rep := b.Health()
+	w.Header().Set("Content-Type", "application/json")
+	if !rep.Ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(rep)
+}
+
+// updateGauges refreshes the gauges that are read from the bus.
+func (b *Bridge) updateGauges(stop chan struct{}) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			b.refreshGauges()
+		}
+	}
+}
+
+// RefreshGauges reads the gauges that come from the bus now (they are
+// also refreshed every 5 seconds).
+func (b *Bridge) RefreshGauges() { b.refreshGauges() }
+
+func (b *Bridge) refreshGauges() {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	js := b.bus.JetStream()
+	m := b.metrics
+	for _, name := range []string{bus.StreamEvents, bus.StreamRetry, bus.StreamDLQ} {
+		if s, err := js.Stream(ctx, name); err == nil {
+			if info, err := s.Info(ctx); err == nil {
+				m.StreamMessages.WithLabelValues(name).Set(float64(info.State.Msgs))
+				m.StreamBytes.WithLabelValues(name).Set(float64(info.State.Bytes))
+			}
+		}
+	}
+	consumer := func(stream, name string) *jetstream.ConsumerInfo {
+		c, err := js.Consumer(ctx, stream, name)
+		if err != nil {
+			return nil
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return nil
+		}
+		m.ConsumerPending.WithLabelValues(name).Set(float64(info.NumPending))
+		m.ConsumerAckPending.WithLabelValues(name).Set(float64(info.NumAckPending))
+		m.ConsumerRedelivered.WithLabelValues(name).Set(float64(info.NumRedelivered))
+		return info
+	}
+	consumer(bus.StreamEvents, router.ConsumerName)
+	dlq := map[string]uint64{}
+	if s, err := js.Stream(ctx, bus.StreamDLQ); err == nil {
+		if info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>")); err == nil {
+			dlq = info.State.Subjects
+		}
+	}
+	for _, rt := range b.controller.Routes() {
+		rule, target := rt.Key()
+		m.DLQ.WithLabelValues(rule, target).Set(float64(dlq[bus.DLQSubject(rule, target)]))
+		pending := float64(rt.QueueLen())
+		if info := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); info != nil {
+			pending += float64(info.NumPending) + float64(info.NumAckPending)
+		}
+		m.Pending.WithLabelValues(rule, target).Set(pending)
+	}
+}
