@@ -103,6 +103,7 @@ rules:
 	})
 
 	t.Run("psql", func(t *testing.T) {
+		testkit.LockService(t, "postgres") // the postgres connector tests restart it
 		need(t, "127.0.0.1:5432", "psql")
 		in, out, ch := fmt.Sprintf("ebe2e_in_%d", n), fmt.Sprintf("ebe2e_out_%d", n), fmt.Sprintf("ebe2e_ch_%d", n)
 		psql := func(sql string) string {

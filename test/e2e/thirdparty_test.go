@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 	"io"
 	"net"
 	"os"
@@ -48,6 +49,7 @@ func tool(t *testing.T, name string) string {
 // fails under EVENTBRIDGE_INTEGRATION=1.
 func needRabbitMQ(t *testing.T) {
 	t.Helper()
+	testkit.LockService(t, "rabbitmq") // connector tests restart it
 	c, err := net.DialTimeout("tcp", "127.0.0.1:5672", 2*time.Second)
 	if err != nil {
 		if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {

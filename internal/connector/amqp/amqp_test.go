@@ -2,6 +2,7 @@ package amqp_test
 
 import (
 	"fmt"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 	"net"
 	"net/url"
 	"os"
@@ -32,6 +33,7 @@ func brokerURL() string {
 // EVENTBRIDGE_INTEGRATION=1, where that is a failure.
 func needBroker(t testing.TB) string {
 	t.Helper()
+	testkit.LockService(t, "rabbitmq") // other packages restart it
 	u := brokerURL()
 	pu, err := url.Parse(u)
 	if err != nil {

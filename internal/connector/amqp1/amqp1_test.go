@@ -2,6 +2,7 @@ package amqp1_test
 
 import (
 	"fmt"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 	"net"
 	"net/url"
 	"os"
@@ -41,6 +42,7 @@ func adminURL() string {
 // EVENTBRIDGE_INTEGRATION=1, where that is a failure.
 func needPeer(t testing.TB) string {
 	t.Helper()
+	testkit.LockService(t, "rabbitmq") // other packages restart it
 	u := peerURL()
 	pu, err := url.Parse(u)
 	if err != nil {

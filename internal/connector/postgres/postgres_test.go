@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 	"hash/fnv"
 	"os"
 	"os/exec"
@@ -26,6 +27,7 @@ func TestMain(m *testing.M) {
 // embedded PostgreSQL, so every test here needs it.
 func dbURL(t testing.TB) string {
 	t.Helper()
+	testkit.LockService(t, "postgres") // other packages restart it
 	url := os.Getenv("EVENTBRIDGE_POSTGRES_URL")
 	if url == "" {
 		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
