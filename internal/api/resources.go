@@ -343,6 +343,9 @@ func (a *API) waitApplied(ctx context.Context, rev uint64) {
 	if a.deps.Controller == nil {
 		return
 	}
+	// The store's watch kicks the controller too; kicking it here spares
+	// the local write the watch's latency.
+	a.deps.Controller.Kick()
 	deadline := time.Now().Add(3 * time.Second)
 	for a.deps.Controller.AppliedRevision() < rev && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)

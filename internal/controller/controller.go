@@ -206,6 +206,10 @@ func (c *Controller) watch(ctx context.Context) {
 			continue
 		}
 		backoff = time.Second
+		// Changes made before the watch began are not in its updates:
+		// reconcile once now so none is missed (a resource created by the
+		// API right after start-up would otherwise wait for the next change).
+		c.Kick()
 		for e := range w.Updates() {
 			if e != nil {
 				c.Kick()
