@@ -68,7 +68,7 @@ func (s *Sink) serveEvent(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, "application/cloudevents") {
 		_, _ = io.Copy(io.Discard, r.Body)
-		s.record(now, r.Header.Get("Ce-Source"), r.Header.Get("Ce-Id"), r.Header.Get("Ce-Time"))
+		s.Record(now, r.Header.Get("Ce-Source"), r.Header.Get("Ce-Id"), r.Header.Get("Ce-Time"))
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -89,7 +89,7 @@ func (s *Sink) serveEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, e := range events {
-		s.record(now, e.Source, e.ID, e.Time)
+		s.Record(now, e.Source, e.ID, e.Time)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -101,8 +101,10 @@ type structured struct {
 	Time   string `json:"time"`
 }
 
-// record counts one event that arrived at now.
-func (s *Sink) record(now time.Time, source, id, ts string) {
+// Record counts one event that arrived at now, with its source, id and time
+// attribute (RFC 3339; an unparsable one is counted in NoTime). Consumers of
+// other transports than HTTP (the broker scenarios) call it directly.
+func (s *Sink) Record(now time.Time, source, id, ts string) {
 	s.count.Add(1)
 	ns := now.UnixNano()
 	s.first.CompareAndSwap(0, ns)

@@ -107,6 +107,6 @@ func BenchmarkBinaryEvent(b *testing.B) {
 	ts := now.UTC().Format(time.RFC3339Nano)
 	b.ReportAllocs()
 	for i := range b.N {
-		s.record(now, "/bench", "id-"+string(rune('a'+i%26)), ts)
+		s.Record(now, "/bench", "id-"+string(rune('a'+i%26)), ts)
 	}
 }

@@ -40,6 +40,10 @@ func (s *Sink) Stats() Stats {
 	}
 }
 
+// Count returns the number of events received, duplicates included: the
+// cheap part of Stats.
+func (s *Sink) Count() uint64 { return s.count.Load() }
+
 // Unique returns the number of distinct events received.
 func (st Stats) Unique() uint64 { return st.Count - st.Duplicates }
 
