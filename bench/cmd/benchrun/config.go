@@ -58,6 +58,9 @@ type config struct {
 
 	ReadyTimeout time.Duration
 	DrainTimeout time.Duration
+	// DrainQuiet is how long the count may stay still, with events still
+	// missing, before the runner stops waiting for them.
+	DrainQuiet time.Duration
 
 	ProfileDir     string
 	ProfileSeconds int
@@ -104,6 +107,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.Mosquitto, "mosquitto", "mosquitto", "the mosquitto broker binary, for the mqtt scenario")
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", 30*time.Second, "how long a middlebox may take to be ready")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 60*time.Second, "how long to wait for accepted events to reach the sink")
+	fs.DurationVar(&c.DrainQuiet, "drain-quiet", 10*time.Second, "stop waiting for missing events when none arrived for this long")
 	fs.StringVar(&c.ProfileDir, "profile", "", "if set, take CPU profiles of the bridge (and forwarder) at saturation into this `DIR`")
 	fs.IntVar(&c.ProfileSeconds, "profile-seconds", 10, "CPU profile length")
 	fs.StringVar(&c.ResultsDir, "results-dir", "", "where results go (default bench/results in the module)")

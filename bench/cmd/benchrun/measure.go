@@ -16,10 +16,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/bench/internal/sink"
 )
 
-// drainQuiet is how long the sink's count may stay still, with events
-// still missing, before the runner stops waiting for them.
-const drainQuiet = 10 * time.Second
-
 // phase is one measured scenario run.
 type phase struct {
 	Scenario string         `json:"scenario"`
@@ -150,7 +146,7 @@ func snapshotTasks() procstat.Tasks {
 }
 
 // drain waits until the sink has want distinct events, its count stops
-// moving for drainQuiet, or the drain timeout passes. It returns the sink's
+// moving for --drain-quiet, or the drain timeout passes. It returns the sink's
 // last stats and whether all wanted events arrived.
 func (r *runner) drain(ctx context.Context, sc counter, want uint64) (sink.Stats, bool, error) {
 	deadline := time.Now().Add(r.cfg.DrainTimeout)
@@ -167,7 +163,7 @@ func (r *runner) drain(ctx context.Context, sc counter, want uint64) (sink.Stats
 			return st, true, nil
 		case st.Count != last:
 			last, lastMove = st.Count, now
-		case now.Sub(lastMove) > drainQuiet || now.After(deadline):
+		case now.Sub(lastMove) > r.cfg.DrainQuiet || now.After(deadline):
 			return st, false, nil
 		}
 		select {

@@ -165,7 +165,7 @@ func (rep *report) notes(cfg *config) []string {
 					who, p.Scenario, l.Errors, l.Non2xx, l.FirstError))
 			}
 			if !p.Drained || p.Lost > 0 {
-				add(fmt.Sprintf("%s %s: %d of %d accepted events never arrived", who, p.Scenario, p.Lost, l.OK))
+				add(fmt.Sprintf("%s %s: %d of %d accepted events had not arrived when the drain ended after %.0f s", who, p.Scenario, p.Lost, l.OK, p.DrainSec))
 			}
 			if p.OtherCPUCores > noisyCores {
 				add(fmt.Sprintf("%s %s: other processes used %.1f of %d cores: figures disturbed",
