@@ -120,7 +120,11 @@ func (r *runner) runLoadgen(ctx context.Context, url, scenario string, d time.Du
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	var res loadgen.Result
-	if err := cmd.Run(); err != nil {
+	err := startCmd(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return res, fmt.Errorf("loadgen: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
