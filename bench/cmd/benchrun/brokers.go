@@ -65,8 +65,8 @@ type benchEvent struct {
 type publishFunc func(ctx context.Context, e benchEvent) error
 
 // sendFunc turns pub into a load generator's send, with ids unique to this
-// call: prefix + sequence number.
-func sendFunc(pub publishFunc) loadgen.SendFunc {
+// call: prefix + sequence number. It returns the prefix too.
+func sendFunc(pub publishFunc) (loadgen.SendFunc, string) {
 	prefix := loadgen.RandomPrefix()
 	return func(ctx context.Context, j loadgen.Job) (int, error) {
 		e := benchEvent{ID: prefix + strconv.FormatUint(j.Seq, 10), Time: j.Intended.UTC().Format(time.RFC3339Nano)}
@@ -74,7 +74,7 @@ func sendFunc(pub publishFunc) loadgen.SendFunc {
 			return 0, err
 		}
 		return 200, nil
-	}
+	}, prefix
 }
 
 // windowed bounds the events in flight at saturation: a send waits while
@@ -96,10 +96,15 @@ func windowed(send loadgen.SendFunc, n uint64, until time.Time, arrived func() u
 	}
 }
 
-// localSink is a counter over a sink in the runner.
-type localSink struct{ *sink.Sink }
+// localSink is a counter over a sink in the runner that counts only the
+// events whose id starts with prefix: those of the phase being measured.
+type localSink struct {
+	*sink.Sink
+	prefix string
+}
 
-func (l localSink) reset(context.Context) error               { l.Reset(); return nil }
+func (l localSink) reset(context.Context) error { l.ResetFor(l.prefix); return nil }
+
 func (l localSink) stats(context.Context) (sink.Stats, error) { return l.Stats(), nil }
 
 // brokerEnv is one broker sample's broker, consumer, publisher and bridge.
@@ -209,7 +214,8 @@ func (r *runner) startBrokerEnv(ctx context.Context, scen, kind, logDir string) 
 	}
 	e.publish = pub
 	e.stops = append(e.stops, closePub)
-	return e, awaitFlow(ctx, sendFunc(pub), e.sink, r.cfg.ReadyTimeout)
+	probe, _ := sendFunc(pub)
+	return e, awaitFlow(ctx, probe, e.sink, r.cfg.ReadyTimeout)
 }
 
 // awaitFlow publishes a probe event every 100 ms until one arrives (a
@@ -241,13 +247,14 @@ func awaitFlow(ctx context.Context, send loadgen.SendFunc, s *sink.Sink, timeout
 const brokerSendTimeout = 10 * time.Second
 
 // measureBroker runs one load for d: the runner publishes, the sink in
-// the runner counts, as measureLoad does with the HTTP sink.
+// the runner counts, as measureLoad does with the HTTP sink. Events of
+// earlier phases that arrive late are not counted (sink.Stats.Stale).
 func (r *runner) measureBroker(ctx context.Context, e *brokerEnv, load string, d time.Duration) (*phase, error) {
-	return r.measureLoad(ctx, localSink{e.sink}, e.bridge, e.pids(), load, func() (loadgen.Result, error) {
+	send, prefix := sendFunc(e.publish)
+	return r.measureLoad(ctx, localSink{e.sink, prefix}, e.bridge, e.pids(), load, func() (loadgen.Result, error) {
 		lctx, cancel := context.WithTimeout(ctx, d+brokerSendTimeout)
 		defer cancel()
 		plan := loadgen.Plan{Mode: load, Rate: r.cfg.Rate, Duration: d, Concurrency: r.cfg.Workers}
-		send := sendFunc(e.publish)
 		if load == scenSaturation {
 			plan.Concurrency = r.cfg.Concurrency
 			send = windowed(send, uint64(r.cfg.Window), time.Now().Add(d), e.sink.Count)

@@ -136,7 +136,8 @@ func roundTrip(t *testing.T, b broker, wantTarget string) {
 		t.Fatal(err)
 	}
 	defer closePub()
-	if err := awaitFlow(ctx, sendFunc(pub), s, 10*time.Second); err != nil {
+	probe, _ := sendFunc(pub)
+	if err := awaitFlow(ctx, probe, s, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	intended := time.Now().Add(-5 * time.Millisecond).UTC().Format(time.RFC3339Nano)

@@ -171,6 +171,9 @@ func (rep *report) notes(cfg *config) []string {
 				add(fmt.Sprintf("%s %s: other processes used %.1f of %d cores: figures disturbed",
 					who, p.Scenario, p.OtherCPUCores, rep.Machine.CPUs))
 			}
+			if p.Sink.Stale > 0 {
+				add(fmt.Sprintf("%s %s: %d events of the previous phase arrived during this one (not counted)", who, p.Scenario, p.Sink.Stale))
+			}
 			if p.Sink.Duplicates > 0 {
 				add(fmt.Sprintf("%s %s: %d duplicate deliveries", who, p.Scenario, p.Sink.Duplicates))
 			}
