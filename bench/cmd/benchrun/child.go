@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +36,7 @@ func startChild(name, logDir, bin string, args ...string) (*child, error) {
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = childAttr()
 	fmt.Fprintf(f, "$ %s %s\n", bin, strings.Join(args, " "))
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -46,6 +47,35 @@ func startChild(name, logDir, bin string, args ...string) (*child, error) {
 		close(c.done)
 	}()
 	return c, nil
+}
+
+// spawns is served by one goroutine locked to its OS thread for the whole
+// run, which starts every child. A child's parent-death signal (see
+// childAttr) fires when the thread that started it exits, not the process,
+// and the runner does end threads: the broker scenarios' load generator
+// runs in the runner, and its pacer keeps the thread it changed and lets it
+// die. A child started from such a thread was killed when the load ended.
+var spawns = make(chan spawn)
+
+type spawn struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func init() {
+	go func() {
+		runtime.LockOSThread() // never unlocked: this thread lives as long as the runner
+		for s := range spawns {
+			s.done <- s.cmd.Start()
+		}
+	}()
+}
+
+// startCmd starts cmd from the spawning thread.
+func startCmd(cmd *exec.Cmd) error {
+	s := spawn{cmd: cmd, done: make(chan error, 1)}
+	spawns <- s
+	return <-s.done
 }
 
 // pid returns the child's process id.

@@ -25,17 +25,18 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.BridgeBin != "bin/eventbridge" || c.Rate != 2000 || c.Concurrency != 32 || c.Rounds != 2 ||
-		strings.Join(c.Middleboxes, ",") != "none,forwarder,bridge" || !c.has(scenSaturation) || !c.has(scenFixed) {
+		strings.Join(c.Middleboxes, ",") != "none,forwarder,bridge" || !c.has(scenSaturation) || !c.has(scenFixed) ||
+		strings.Join(c.Scenarios, ",") != "http,nats,mqtt,kafka" || strings.Join(c.boxesOf(scenKafka), ",") != "direct,bridge" {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
-	_, err := parseFlags([]string{"--middleboxes", "none,proxy", "--scenarios", "burst", "--rounds", "0"})
+	_, err := parseFlags([]string{"--middleboxes", "none,proxy", "--scenarios", "amqp,fixed", "--loads", "burst", "--rounds", "0"})
 	if err == nil {
 		t.Fatal("bad flags accepted")
 	}
-	for _, want := range []string{`"proxy"`, `"burst"`, "--rounds"} {
+	for _, want := range []string{`"proxy"`, `"amqp"`, "use --loads fixed", `"burst"`, "--rounds"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}

@@ -70,7 +70,7 @@ func (rep *report) write(dir string) (string, error) {
 
 // progressLine is printed as each sample ends.
 func progressLine(s sample) string {
-	head := fmt.Sprintf("  round %d %-9s", s.Round, s.Middlebox)
+	head := fmt.Sprintf("  round %d %-5s %-9s", s.Round, s.Scenario, s.Middlebox)
 	if s.Unavailable != "" {
 		return head + " unavailable: " + firstLine(s.Unavailable)
 	}

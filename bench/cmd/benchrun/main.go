@@ -1,11 +1,14 @@
-// Command benchrun measures "HTTP in → 1 rule → HTTP out": for each
-// middlebox (none: load generator straight to the sink; forwarder: a plain
-// net/http proxy; bridge: eventbridge serve) it starts a fresh sink and
-// middlebox on loopback ports and runs a saturation scenario (32 clients as
-// fast as they go) and a fixed-rate scenario (2,000 events/s, open loop,
-// latency from the intended send time). Middleboxes are interleaved over
-// rounds. It prints a table, bridge/forwarder ratios and floor checks, and
-// writes everything to bench/results/<run>/results.json. It exits 0
+// Command benchrun measures what the bridge costs. Scenario http is "HTTP in
+// → 1 rule → HTTP out": for each middlebox (none: load generator straight to
+// the sink; forwarder: a plain net/http proxy; bridge: eventbridge serve) it
+// starts a fresh sink and middlebox on loopback ports and runs a saturation
+// load (32 clients as fast as they go) and a fixed-rate load (2,000
+// events/s, open loop, latency from the intended send time). The broker
+// scenarios nats (NATS → NATS), mqtt (MQTT → HTTP) and kafka (Kafka → Kafka)
+// run the same loads through a private broker, comparing the bridge with a
+// direct client-to-client baseline (brokers.go). Middleboxes are interleaved
+// over rounds. It prints tables, bridge/baseline ratios and floor checks,
+// and writes everything to bench/results/<run>/results.json. It exits 0
 // whatever the floors say: they are a report, not a test.
 //
 //	go run ./bench/cmd/benchrun --bridge-bin bin/eventbridge
@@ -22,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -58,27 +62,34 @@ func run(ctx context.Context, cfg *config) error {
 	defer cleanup()
 	rep := &report{RunID: filepath.Base(r.runDir), Machine: readMachine(), Flags: cfg.Flags}
 	fmt.Printf("eventbridge bench %s: %s\n", rep.RunID, rep.Machine)
-	fmt.Printf("saturation: %v warm-up, %v with %d clients; fixed: %v warm-up, %v at %g events/s (%d workers); %d round(s)\n",
-		cfg.Warmup, cfg.SatDuration, cfg.Concurrency, cfg.FixedWarmup, cfg.FixedDuration, cfg.Rate, cfg.Workers, cfg.Rounds)
+	fmt.Printf("scenarios %s; saturation: %v warm-up, %v with %d clients; fixed: %v warm-up, %v at %g events/s (%d workers); %d round(s)\n",
+		strings.Join(cfg.Scenarios, ", "), cfg.Warmup, cfg.SatDuration, cfg.Concurrency, cfg.FixedWarmup, cfg.FixedDuration, cfg.Rate, cfg.Workers, cfg.Rounds)
 	if r.bridgeMissing != "" && slices.Contains(cfg.Middleboxes, boxBridge) {
 		fmt.Printf("bridge unavailable: %s\n", r.bridgeMissing)
 	}
 
 	for round := 1; round <= cfg.Rounds && ctx.Err() == nil; round++ {
-		order := slices.Clone(cfg.Middleboxes)
-		if round%2 == 0 {
-			slices.Reverse(order) // ABBA order: a steady drift of the machine cancels out
-		}
-		for _, kind := range order {
-			if ctx.Err() != nil {
-				break
+		for _, scen := range cfg.Scenarios {
+			order := slices.Clone(cfg.boxesOf(scen))
+			if round%2 == 0 {
+				slices.Reverse(order) // ABBA order: a steady drift of the machine cancels out
 			}
-			s := r.runSample(ctx, kind, round)
-			rep.Samples = append(rep.Samples, s)
-			fmt.Println(progressLine(s))
+			for _, kind := range order {
+				if ctx.Err() != nil {
+					break
+				}
+				var s sample
+				if scen == scenHTTP {
+					s = r.runSample(ctx, kind, round)
+				} else {
+					s = r.runBrokerSample(ctx, scen, kind, round)
+				}
+				rep.Samples = append(rep.Samples, s)
+				fmt.Println(progressLine(s))
+			}
 		}
 	}
-	if cfg.ProfileDir != "" && ctx.Err() == nil {
+	if cfg.ProfileDir != "" && ctx.Err() == nil && slices.Contains(cfg.Scenarios, scenHTTP) {
 		for _, kind := range cfg.Middleboxes {
 			if kind == boxNone || (kind == boxBridge && r.bridgeMissing != "") {
 				continue

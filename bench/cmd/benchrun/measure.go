@@ -16,10 +16,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/bench/internal/sink"
 )
 
-// drainQuiet is how long the sink's count may stay still, with events
-// still missing, before the runner stops waiting for them.
-const drainQuiet = 10 * time.Second
-
 // phase is one measured scenario run.
 type phase struct {
 	Scenario string         `json:"scenario"`
@@ -45,31 +41,49 @@ type phase struct {
 	OtherCPUCores float64 `json:"other_cpu_cores"`
 }
 
-// measure runs one scenario for d against env: reset the sink, load,
-// wait until the accepted events are delivered, read the sink.
-func (r *runner) measure(ctx context.Context, e *env, scenario string, d time.Duration) (*phase, error) {
-	if err := e.sinkAPI.reset(ctx); err != nil {
+// counter is where the events are counted: the sink process's API, or a
+// sink in the runner (broker scenarios).
+type counter interface {
+	reset(ctx context.Context) error
+	stats(ctx context.Context) (sink.Stats, error)
+}
+
+// measure runs one load for d against env: reset the sink, load, wait until
+// the accepted events are delivered, read the sink.
+func (r *runner) measure(ctx context.Context, e *env, load string, d time.Duration) (*phase, error) {
+	return r.measureLoad(ctx, e.sinkAPI, e.box.proc, e.pids(), load, func() (loadgen.Result, error) {
+		return r.runLoadgen(ctx, e.box.ingestURL, load, d)
+	})
+}
+
+// measureLoad resets the counter, runs the load, waits until the accepted
+// events have arrived and reads the counter. box is the middlebox process
+// whose CPU is measured (nil: none); own are the processes of the
+// benchmark, not counted as other processes' CPU use.
+func (r *runner) measureLoad(ctx context.Context, c counter, box *child, own []int, load string,
+	run func() (loadgen.Result, error)) (*phase, error) {
+	if err := c.reset(ctx); err != nil {
 		return nil, err
 	}
 	var cpu0 time.Duration
-	if e.box.proc != nil {
-		cpu0, _ = procstat.CPU(e.box.proc.pid())
+	if box != nil {
+		cpu0, _ = procstat.CPU(box.pid())
 	}
 	start, tasks0 := time.Now(), snapshotTasks()
-	res, err := r.runLoadgen(ctx, e.box.ingestURL, scenario, d)
+	res, err := run()
 	if err != nil {
 		return nil, err
 	}
 	drainStart := time.Now()
-	st, drained, err := r.drain(ctx, e.sinkAPI, res.OK)
+	st, drained, err := r.drain(ctx, c, res.OK)
 	if err != nil {
 		return nil, err
 	}
 	// The load generator was reaped by the runner: its time is in the
 	// runner's children's time, skipped with the runner.
-	other := snapshotTasks().CPUSince(tasks0, e.pids()...)
+	other := snapshotTasks().CPUSince(tasks0, own...)
 	p := &phase{
-		Scenario:      scenario,
+		Scenario:      load,
 		Load:          res,
 		Sink:          st,
 		DeliveredRate: st.Rate(),
@@ -78,11 +92,11 @@ func (r *runner) measure(ctx context.Context, e *env, scenario string, d time.Du
 		Lost:          max(int64(res.OK)-int64(st.Unique()), 0),
 		OtherCPUCores: max(other.Seconds()/time.Since(start).Seconds(), 0),
 	}
-	if e.box.proc != nil {
-		if e.box.proc.exited() {
+	if box != nil {
+		if box.exited() {
 			return p, errBoxDied
 		}
-		if cpu1, err := procstat.CPU(e.box.proc.pid()); err == nil {
+		if cpu1, err := procstat.CPU(box.pid()); err == nil {
 			p.CPUSec = (cpu1 - cpu0).Seconds()
 			if st.Unique() > 0 {
 				p.CPUPerEventUS = p.CPUSec * 1e6 / float64(st.Unique())
@@ -106,7 +120,11 @@ func (r *runner) runLoadgen(ctx context.Context, url, scenario string, d time.Du
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	var res loadgen.Result
-	if err := cmd.Run(); err != nil {
+	err := startCmd(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return res, fmt.Errorf("loadgen: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
@@ -132,9 +150,9 @@ func snapshotTasks() procstat.Tasks {
 }
 
 // drain waits until the sink has want distinct events, its count stops
-// moving for drainQuiet, or the drain timeout passes. It returns the sink's
+// moving for --drain-quiet, or the drain timeout passes. It returns the sink's
 // last stats and whether all wanted events arrived.
-func (r *runner) drain(ctx context.Context, sc sinkClient, want uint64) (sink.Stats, bool, error) {
+func (r *runner) drain(ctx context.Context, sc counter, want uint64) (sink.Stats, bool, error) {
 	deadline := time.Now().Add(r.cfg.DrainTimeout)
 	var last uint64
 	lastMove := time.Now()
@@ -149,7 +167,7 @@ func (r *runner) drain(ctx context.Context, sc sinkClient, want uint64) (sink.St
 			return st, true, nil
 		case st.Count != last:
 			last, lastMove = st.Count, now
-		case now.Sub(lastMove) > drainQuiet || now.After(deadline):
+		case now.Sub(lastMove) > r.cfg.DrainQuiet || now.After(deadline):
 			return st, false, nil
 		}
 		select {

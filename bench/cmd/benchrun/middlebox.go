@@ -115,21 +115,8 @@ func writeBridgeConfig(path, dataDir string, port int, sinkURL string, pprof boo
 
 // bridgeConfig renders the bridge's configuration for the benchmark.
 func bridgeConfig(dataDir string, port int, sinkURL string, pprof bool) string {
-	api := fmt.Sprintf("  listen: 127.0.0.1:%d\n", port)
-	if pprof {
-		api += "  pprof: true\n"
-	}
-	return "bus:\n" +
-		"  data_dir: " + yamlScalar(dataDir) + "\n" +
-		"api:\n" + api +
-		"sources:\n" +
-		"  in: {type: http, path: /events}\n" +
-		"targets:\n" +
-		"  sink: {type: http, url: " + strconv.Quote(sinkURL) + ", mode: binary}\n" +
-		"rules:\n" +
-		"  forward:\n" +
-		"    filter: {filters: [{prefix: {type: \"com.example.\"}}]}\n" +
-		"    targets: [sink]\n"
+	return renderBridgeConfig(dataDir, port, pprof, "{type: http, path: /events}",
+		"{type: http, url: "+strconv.Quote(sinkURL)+", mode: binary}")
 }
 
 var plainScalar = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)

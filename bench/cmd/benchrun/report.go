@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -19,29 +20,100 @@ type report struct {
 	CPURatio spread   `json:"bridge_forwarder_cpu_ratio"`
 	Floors   []floor  `json:"floors"`
 	Profiles []string `json:"profiles,omitempty"`
+	// Brokers are the broker scenarios' figures.
+	Brokers []brokerReport `json:"brokers,omitempty"`
+}
+
+// brokerReport is one broker scenario's figures: direct and bridge, and
+// bridge/direct ratios round by round.
+type brokerReport struct {
+	Scenario string       `json:"scenario"`
+	Boxes    []boxSummary `json:"summary"`
+	SatRatio spread       `json:"bridge_direct_sat_ratio"`
+	P99Ratio spread       `json:"bridge_direct_p99_ratio"`
+}
+
+// scenarioTitles name the scenarios in the report.
+var scenarioTitles = map[string]string{
+	scenHTTP:  "HTTP in → rule → HTTP out",
+	scenNATS:  "NATS → rule → NATS (core NATS)",
+	scenMQTT:  "MQTT → rule → HTTP (QoS 1, mosquitto)",
+	scenKafka: "Kafka → rule → Kafka (acks=all, kfake)",
+}
+
+// samplesOf returns the samples of scenario scen.
+func samplesOf(samples []sample, scen string) []sample {
+	var out []sample
+	for _, s := range samples {
+		if s.Scenario == scen {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // build fills the summaries, ratios and floors from the samples.
 func (rep *report) build(cfg *config) {
-	rep.Boxes = nil
-	for _, kind := range cfg.Middleboxes {
-		rep.Boxes = append(rep.Boxes, summarize(kind, rep.Samples))
+	rep.Boxes, rep.Brokers = nil, nil
+	for _, scen := range cfg.Scenarios {
+		samples := samplesOf(rep.Samples, scen)
+		if scen != scenHTTP {
+			b := brokerReport{Scenario: scen,
+				SatRatio: roundRatios(samples, boxBridge, boxDirect, satRate),
+				P99Ratio: roundRatios(samples, boxBridge, boxDirect, fixedP99)}
+			for _, kind := range cfg.boxesOf(scen) {
+				b.Boxes = append(b.Boxes, summarize(kind, samples))
+			}
+			rep.Brokers = append(rep.Brokers, b)
+			continue
+		}
+		for _, kind := range cfg.Middleboxes {
+			rep.Boxes = append(rep.Boxes, summarize(kind, samples))
+		}
+		rep.SatRatio = roundRatios(samples, boxBridge, boxForwarder, satRate)
+		rep.CPURatio = roundRatios(samples, boxBridge, boxForwarder, satCPU)
+		rep.Floors = checkFloors(summarize(boxBridge, samples), rep.SatRatio, cfg.Rate)
 	}
-	rep.SatRatio = roundRatios(rep.Samples, boxBridge, boxForwarder, satRate)
-	rep.CPURatio = roundRatios(rep.Samples, boxBridge, boxForwarder, satCPU)
-	bridge := summarize(boxBridge, rep.Samples)
-	rep.Floors = checkFloors(bridge, rep.SatRatio, cfg.Rate)
 }
 
 // print writes the table, the ratios, the floors and any notes.
 func (rep *report) print(w io.Writer, cfg *config) {
 	fmt.Fprintf(w, "\n== eventbridge bench %s: %d round(s); figures are min–max over rounds ==\n", rep.RunID, cfg.Rounds)
+	if slices.Contains(cfg.Scenarios, scenHTTP) {
+		fmt.Fprintf(w, "\n-- http: %s --\n", scenarioTitles[scenHTTP])
+		printTable(w, rep.Boxes, cfg, "accepted")
+		fmt.Fprintln(w, "\nbridge/forwarder, round by round:")
+		fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(rep.SatRatio, boxForwarder))
+		fmt.Fprintf(w, "  CPU per event at saturation:        %s\n", fmtRatio(rep.CPURatio, boxForwarder))
+		fmt.Fprintln(w)
+		for _, f := range rep.Floors {
+			fmt.Fprintf(w, "floor %-4s %s: %s\n", f.Verdict, f.Name, f.Detail)
+		}
+	}
+	for _, b := range rep.Brokers {
+		fmt.Fprintf(w, "\n-- %s: %s --\n", b.Scenario, scenarioTitles[b.Scenario])
+		printTable(w, b.Boxes, cfg, "published")
+		fmt.Fprintln(w, "bridge/direct, round by round:")
+		fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(b.SatRatio, boxDirect))
+		fmt.Fprintf(w, "  e2e p99 at %g/s:                  %s\n", cfg.Rate, fmtRatio(b.P99Ratio, boxDirect))
+	}
+	if notes := rep.notes(cfg); len(notes) > 0 {
+		fmt.Fprintln(w, "\nnotes:")
+		for _, n := range notes {
+			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(n, "\n", "\n    "))
+		}
+	}
+}
+
+// printTable writes one scenario's table; accepted names what the load
+// generator counts as sent (2xx answers, broker acknowledgements).
+func printTable(w io.Writer, boxes []boxSummary, cfg *config, accepted string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "middlebox\tdelivered ev/s (sat)\taccepted ev/s (sat)\te2e p50 ms @%g/s\te2e p99 ms @%g/s\tpeak RSS MiB\tCPU µs/ev sat\tCPU µs/ev @%g/s\n",
-		cfg.Rate, cfg.Rate, cfg.Rate)
-	for _, b := range rep.Boxes {
+	fmt.Fprintf(tw, "middlebox\tdelivered ev/s (sat)\t%s ev/s (sat)\te2e p50 ms @%g/s\te2e p99 ms @%g/s\tpeak RSS MiB\tCPU µs/ev sat\tCPU µs/ev @%g/s\n",
+		accepted, cfg.Rate, cfg.Rate, cfg.Rate)
+	for _, b := range boxes {
 		name := b.Middlebox
-		if name == boxBridge && cfg.FakeBridge {
+		if name == boxBridge && cfg.FakeBridge && accepted == "accepted" {
 			name = "bridge (fake)"
 		}
 		if b.Unavailable != "" {
@@ -55,19 +127,6 @@ func (rep *report) print(w io.Writer, cfg *config) {
 			fmtSpread(b.SatCPU, fmtUS), fmtSpread(b.FixedCPU, fmtUS))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nbridge/forwarder, round by round:")
-	fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(rep.SatRatio))
-	fmt.Fprintf(w, "  CPU per event at saturation:        %s\n", fmtRatio(rep.CPURatio))
-	fmt.Fprintln(w)
-	for _, f := range rep.Floors {
-		fmt.Fprintf(w, "floor %-4s %s: %s\n", f.Verdict, f.Name, f.Detail)
-	}
-	if notes := rep.notes(cfg); len(notes) > 0 {
-		fmt.Fprintln(w, "\nnotes:")
-		for _, n := range notes {
-			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(n, "\n", "\n    "))
-		}
-	}
 }
 
 // noisyCores is the CPU use by other processes, in cores, above which a
@@ -85,9 +144,13 @@ func (rep *report) notes(cfg *config) []string {
 		}
 	}
 	for _, s := range rep.Samples {
-		who := fmt.Sprintf("%s round %d", s.Middlebox, s.Round)
+		label := s.Middlebox
+		if s.Scenario != scenHTTP {
+			label = s.Scenario + " " + s.Middlebox
+		}
+		who := fmt.Sprintf("%s round %d", label, s.Round)
 		if s.Unavailable != "" {
-			add(fmt.Sprintf("%s unavailable: %s", s.Middlebox, s.Unavailable))
+			add(fmt.Sprintf("%s unavailable: %s", label, s.Unavailable))
 		}
 		if s.Error != "" {
 			add(fmt.Sprintf("%s: %s", who, s.Error))
@@ -102,11 +165,14 @@ func (rep *report) notes(cfg *config) []string {
 					who, p.Scenario, l.Errors, l.Non2xx, l.FirstError))
 			}
 			if !p.Drained || p.Lost > 0 {
-				add(fmt.Sprintf("%s %s: %d of %d accepted events never reached the sink", who, p.Scenario, p.Lost, l.OK))
+				add(fmt.Sprintf("%s %s: %d of %d accepted events had not arrived when the drain ended after %.0f s", who, p.Scenario, p.Lost, l.OK, p.DrainSec))
 			}
 			if p.OtherCPUCores > noisyCores {
 				add(fmt.Sprintf("%s %s: other processes used %.1f of %d cores: figures disturbed",
 					who, p.Scenario, p.OtherCPUCores, rep.Machine.CPUs))
+			}
+			if p.Sink.Stale > 0 {
+				add(fmt.Sprintf("%s %s: %d events of the previous phase arrived during this one (not counted)", who, p.Scenario, p.Sink.Stale))
 			}
 			if p.Sink.Duplicates > 0 {
 				add(fmt.Sprintf("%s %s: %d duplicate deliveries", who, p.Scenario, p.Sink.Duplicates))
@@ -130,9 +196,9 @@ func fmtSpread(s spread, f func(float64) string) string {
 	return f(s.Min) + "–" + f(s.Max)
 }
 
-func fmtRatio(s spread) string {
+func fmtRatio(s spread, base string) string {
 	if s.N == 0 {
-		return "— (needs forwarder and bridge in the same round)"
+		return "— (needs " + base + " and bridge in the same round)"
 	}
 	f := func(v float64) string { return fmt.Sprintf("%.2f", v) }
 	return fmt.Sprintf("%s (median %.2f)", fmtSpread(s, f), s.Median)

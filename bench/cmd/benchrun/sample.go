@@ -17,6 +17,7 @@ const stopGrace = 5 * time.Second
 // sample is one middlebox measured in one round: a fresh sink and
 // middlebox, then each scenario.
 type sample struct {
+	Scenario  string `json:"scenario"` // http, nats, mqtt, kafka
 	Middlebox string `json:"middlebox"`
 	Round     int    `json:"round"`
 	// Unavailable says why the middlebox could not be started.
@@ -39,7 +40,7 @@ type sample struct {
 
 // runSample measures middlebox kind once.
 func (r *runner) runSample(ctx context.Context, kind string, round int) (s sample) {
-	s = sample{Middlebox: kind, Round: round}
+	s = sample{Scenario: scenHTTP, Middlebox: kind, Round: round}
 	if kind == boxBridge && r.bridgeMissing != "" {
 		s.Unavailable = r.bridgeMissing
 		return s
@@ -58,41 +59,53 @@ func (r *runner) runSample(ctx context.Context, kind string, round int) (s sampl
 	}
 	defer env.close()
 
-	var sampler *procstat.Sampler
-	if env.box.proc != nil {
-		sampler = procstat.StartSampler(env.box.proc.pid(), r.cfg.SampleEvery)
-	}
-	err = r.runScenarios(ctx, env, &s)
-	if sampler != nil {
-		s.SampledRSS = sampler.Stop()
-		if m, merr := procstat.Mem(env.box.proc.pid()); merr == nil {
-			s.HWM = m.HWM
-		}
-		s.PeakRSS = max(s.HWM, s.SampledRSS)
-	}
+	err = r.measureSample(ctx, env.box.proc, &s, func(ctx context.Context, load string, d time.Duration) (*phase, error) {
+		return r.measure(ctx, env, load, d)
+	})
 	if err != nil {
 		s.Error = err.Error()
 	}
 	return s
 }
 
-// runScenarios runs the configured scenarios, each after its warm-up.
-func (r *runner) runScenarios(ctx context.Context, env *env, s *sample) error {
+// measureFunc runs one load (saturation, fixed) for d and measures it.
+type measureFunc func(ctx context.Context, load string, d time.Duration) (*phase, error)
+
+// measureSample runs the configured loads with measure, each after its
+// warm-up, and records the peak RSS of proc (the middlebox; nil: none).
+func (r *runner) measureSample(ctx context.Context, proc *child, s *sample, measure measureFunc) error {
+	var sampler *procstat.Sampler
+	if proc != nil {
+		sampler = procstat.StartSampler(proc.pid(), r.cfg.SampleEvery)
+	}
+	err := r.runScenarios(ctx, measure, s)
+	if sampler != nil {
+		s.SampledRSS = sampler.Stop()
+		if m, merr := procstat.Mem(proc.pid()); merr == nil {
+			s.HWM = m.HWM
+		}
+		s.PeakRSS = max(s.HWM, s.SampledRSS)
+	}
+	return err
+}
+
+// runScenarios runs the configured loads, each after its warm-up.
+func (r *runner) runScenarios(ctx context.Context, measure measureFunc, s *sample) error {
 	if r.cfg.has(scenSaturation) {
-		if _, err := r.measure(ctx, env, scenSaturation, r.cfg.Warmup); err != nil {
+		if _, err := measure(ctx, scenSaturation, r.cfg.Warmup); err != nil {
 			return fmt.Errorf("saturation warm-up: %w", err)
 		}
-		p, err := r.measure(ctx, env, scenSaturation, r.cfg.SatDuration)
+		p, err := measure(ctx, scenSaturation, r.cfg.SatDuration)
 		if err != nil {
 			return fmt.Errorf("saturation: %w", err)
 		}
 		s.Saturation = p
 	}
 	if r.cfg.has(scenFixed) {
-		if _, err := r.measure(ctx, env, scenFixed, r.cfg.FixedWarmup); err != nil {
+		if _, err := measure(ctx, scenFixed, r.cfg.FixedWarmup); err != nil {
 			return fmt.Errorf("fixed-rate warm-up: %w", err)
 		}
-		p, err := r.measure(ctx, env, scenFixed, r.cfg.FixedDuration)
+		p, err := measure(ctx, scenFixed, r.cfg.FixedDuration)
 		if err != nil {
 			return fmt.Errorf("fixed rate: %w", err)
 		}

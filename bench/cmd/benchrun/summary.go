@@ -113,6 +113,13 @@ func satRate(s sample) (float64, bool) {
 	return s.Saturation.DeliveredRate, true
 }
 
+func fixedP99(s sample) (float64, bool) {
+	if s.Fixed == nil {
+		return 0, false
+	}
+	return s.Fixed.Sink.P99, true
+}
+
 func satCPU(s sample) (float64, bool) {
 	if s.Saturation == nil {
 		return 0, false

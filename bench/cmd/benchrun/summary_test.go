@@ -9,7 +9,12 @@ import (
 )
 
 func mkSample(box string, round int, rate, p99 float64, rssMiB uint64) sample {
+	return mkScenSample(scenHTTP, box, round, rate, p99, rssMiB)
+}
+
+func mkScenSample(scen, box string, round int, rate, p99 float64, rssMiB uint64) sample {
 	return sample{
+		Scenario:   scen,
 		Middlebox:  box,
 		Round:      round,
 		Saturation: &phase{Scenario: scenSaturation, DeliveredRate: rate, CPUPerEventUS: 1e6 / rate},
@@ -74,14 +79,21 @@ func TestReportPrintsEveryMiddlebox(t *testing.T) {
 	cfg, _ := parseFlags([]string{"--fake-bridge"})
 	rep := &report{RunID: "test", Samples: []sample{
 		mkSample(boxNone, 1, 30000, 0.5, 0), mkSample(boxForwarder, 1, 15000, 1, 15), mkSample(boxBridge, 1, 9000, 2, 60),
+		mkScenSample(scenKafka, boxDirect, 1, 40000, 3, 0), mkScenSample(scenKafka, boxBridge, 1, 10000, 6, 50),
+		mkScenSample(scenKafka, boxBridge, 2, 12000, 9, 50), mkScenSample(scenKafka, boxDirect, 2, 40000, 3, 0),
 	}}
 	rep.build(cfg)
 	var b strings.Builder
 	rep.print(&b, cfg)
 	out := b.String()
-	for _, want := range []string{"none", "forwarder", "bridge (fake)", "30.0k", "0.60", "floor PASS"} {
+	for _, want := range []string{"none", "forwarder", "bridge (fake)", "30.0k", "0.60", "floor PASS",
+		"-- kafka: Kafka", "10.0k–12.0k", "0.25–0.30 (median 0.28)", "2.00–3.00 (median 2.50)", "— (needs direct and bridge in the same round)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	// The HTTP floors and ratios see only the http samples.
+	if rep.SatRatio.N != 1 || len(rep.Brokers) != 3 || rep.Brokers[2].SatRatio.N != 2 {
+		t.Errorf("http ratio %+v, brokers %+v", rep.SatRatio, rep.Brokers)
 	}
 }

@@ -56,18 +56,8 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
-	var rec loadgen.Recorder
-	start := time.Now()
-	if *mode == "fixed" {
-		loadgen.RunOpen(ctx, loadgen.NewSchedule(start, *rate, *duration), *workers, target.Send, &rec)
-	} else {
-		loadgen.RunClosed(ctx, *concurrency, start.Add(*duration), target.Send, &rec)
-	}
-	res := rec.Result(start)
-	res.Mode, res.URL, res.Concurrency = *mode, *url, conns
-	if *mode == "fixed" {
-		res.Rate = *rate
-	}
+	res := loadgen.Run(ctx, loadgen.Plan{Mode: *mode, Rate: *rate, Duration: *duration, Concurrency: conns}, target.Send)
+	res.URL = *url
 	if *asJSON {
 		_ = json.NewEncoder(os.Stdout).Encode(res)
 		return

@@ -5,6 +5,7 @@ package forward
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -27,24 +28,35 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	out, err := http.NewRequestWithContext(r.Context(), http.MethodPost, f.Target, bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+	h := http.Header{}
 	for k, v := range r.Header {
 		if strings.HasPrefix(k, "Ce-") || k == "Content-Type" {
-			out.Header[k] = v
+			h[k] = v
 		}
 	}
-	resp, err := f.Client.Do(out)
+	status, err := Post(r.Context(), f.Client, f.Target, h, body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
+	w.WriteHeader(status)
+}
+
+// Post posts body with header h to url and returns the answer's status. It
+// reads the whole answer, so that the connection is reused.
+func Post(ctx context.Context, c *http.Client, url string, h http.Header, body []byte) (int, error) {
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	out.Header = h
+	resp, err := c.Do(out)
+	if err != nil {
+		return 0, err
+	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	w.WriteHeader(resp.StatusCode)
+	return resp.StatusCode, nil
 }
 
 var _ http.Handler = (*Forwarder)(nil)

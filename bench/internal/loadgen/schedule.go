@@ -116,3 +116,30 @@ func RunClosed(ctx context.Context, clients int, until time.Time, send SendFunc,
 	}
 	wg.Wait()
 }
+
+// Plan is one load run: Mode "fixed" (Rate events/s from Concurrency
+// workers, open loop) or "saturation" (Concurrency clients, closed loop),
+// for Duration.
+type Plan struct {
+	Mode        string
+	Rate        float64
+	Duration    time.Duration
+	Concurrency int
+}
+
+// Run drives send by the plan and returns the result, its URL left empty.
+func Run(ctx context.Context, p Plan, send SendFunc) Result {
+	var rec Recorder
+	start := time.Now()
+	if p.Mode == "fixed" {
+		RunOpen(ctx, NewSchedule(start, p.Rate, p.Duration), p.Concurrency, send, &rec)
+	} else {
+		RunClosed(ctx, p.Concurrency, start.Add(p.Duration), send, &rec)
+	}
+	res := rec.Result(start)
+	res.Mode, res.Concurrency = p.Mode, p.Concurrency
+	if p.Mode == "fixed" {
+		res.Rate = p.Rate
+	}
+	return res
+}

@@ -24,9 +24,13 @@ type Sink struct {
 	count   atomic.Uint64
 	dups    atomic.Uint64
 	noTime  atomic.Uint64
-	first   atomic.Int64 // unix ns of the first arrival since reset
-	last    atomic.Int64 // unix ns of the latest arrival
-	ids     idSet
+	stale   atomic.Uint64
+	// only, when set, is the id prefix of the events counted: others are
+	// only counted as stale (see ResetFor).
+	only  atomic.Pointer[string]
+	first atomic.Int64 // unix ns of the first arrival since reset
+	last  atomic.Int64 // unix ns of the latest arrival
+	ids   idSet
 }
 
 // New returns an empty Sink.
@@ -68,7 +72,7 @@ func (s *Sink) serveEvent(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, "application/cloudevents") {
 		_, _ = io.Copy(io.Discard, r.Body)
-		s.record(now, r.Header.Get("Ce-Source"), r.Header.Get("Ce-Id"), r.Header.Get("Ce-Time"))
+		s.Record(now, r.Header.Get("Ce-Source"), r.Header.Get("Ce-Id"), r.Header.Get("Ce-Time"))
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -89,7 +93,7 @@ func (s *Sink) serveEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, e := range events {
-		s.record(now, e.Source, e.ID, e.Time)
+		s.Record(now, e.Source, e.ID, e.Time)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -101,8 +105,14 @@ type structured struct {
 	Time   string `json:"time"`
 }
 
-// record counts one event that arrived at now.
-func (s *Sink) record(now time.Time, source, id, ts string) {
+// Record counts one event that arrived at now, with its source, id and time
+// attribute (RFC 3339; an unparsable one is counted in NoTime). Consumers of
+// other transports than HTTP (the broker scenarios) call it directly.
+func (s *Sink) Record(now time.Time, source, id, ts string) {
+	if p := s.only.Load(); p != nil && !strings.HasPrefix(id, *p) {
+		s.stale.Add(1)
+		return
+	}
 	s.count.Add(1)
 	ns := now.UnixNano()
 	s.first.CompareAndSwap(0, ns)
@@ -122,8 +132,22 @@ func (s *Sink) record(now time.Time, source, id, ts string) {
 	}
 }
 
+// ResetFor forgets every event recorded so far, and from now on counts only
+// events whose id starts with prefix ("": all). The others, events of an
+// earlier run that a middlebox delivered late, are only counted as Stale:
+// their latency would be that of the earlier run.
+func (s *Sink) ResetFor(prefix string) {
+	s.Reset()
+	if prefix == "" {
+		s.only.Store(nil)
+	} else {
+		s.only.Store(&prefix)
+	}
+}
+
 // Reset forgets every event recorded so far.
 func (s *Sink) Reset() {
+	s.stale.Store(0)
 	s.latency.Reset()
 	s.count.Store(0)
 	s.dups.Store(0)

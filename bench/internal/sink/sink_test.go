@@ -107,6 +107,24 @@ func BenchmarkBinaryEvent(b *testing.B) {
 	ts := now.UTC().Format(time.RFC3339Nano)
 	b.ReportAllocs()
 	for i := range b.N {
-		s.record(now, "/bench", "id-"+string(rune('a'+i%26)), ts)
+		s.Record(now, "/bench", "id-"+string(rune('a'+i%26)), ts)
+	}
+}
+
+func TestResetForCountsOnlyTheRunsEvents(t *testing.T) {
+	s := New()
+	now := time.Now()
+	ts := now.Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	s.ResetFor("run2-")
+	s.Record(now, "/bench", "run1-7", ts) // late, from the earlier run
+	s.Record(now, "/bench", "run2-1", now.UTC().Format(time.RFC3339Nano))
+	st := s.Stats()
+	if st.Count != 1 || st.Stale != 1 || s.Count() != 1 || st.Max >= 1000 {
+		t.Fatalf("stats %+v: want the run's event only, one stale", st)
+	}
+	s.ResetFor("")
+	s.Record(now, "/bench", "run1-8", ts)
+	if st := s.Stats(); st.Count != 1 || st.Stale != 0 {
+		t.Fatalf("after ResetFor(\"\"): %+v", st)
 	}
 }

@@ -8,7 +8,10 @@ type Stats struct {
 	Count      uint64 `json:"count"`      // events received
 	Duplicates uint64 `json:"duplicates"` // events whose (source, id) had been seen
 	NoTime     uint64 `json:"no_time"`    // events without a parsable time
-	Unit       string `json:"unit"`       // always "ms"
+	// Stale counts events not counted because their id lacked the prefix
+	// given to ResetFor: late events of an earlier run.
+	Stale uint64 `json:"stale,omitempty"`
+	Unit  string `json:"unit"` // always "ms"
 
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
@@ -29,6 +32,7 @@ func (s *Sink) Stats() Stats {
 		Count:         s.count.Load(),
 		Duplicates:    s.dups.Load(),
 		NoTime:        s.noTime.Load(),
+		Stale:         s.stale.Load(),
 		Unit:          "ms",
 		P50:           sum.P50,
 		P90:           sum.P90,
@@ -39,6 +43,10 @@ func (s *Sink) Stats() Stats {
 		LastUnixNano:  s.last.Load(),
 	}
 }
+
+// Count returns the number of events received, duplicates included: the
+// cheap part of Stats.
+func (s *Sink) Count() uint64 { return s.count.Load() }
 
 // Unique returns the number of distinct events received.
 func (st Stats) Unique() uint64 { return st.Count - st.Duplicates }
