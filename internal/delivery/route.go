@@ -467,27 +467,44 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 			}
 			continue
 		}
-		// Take the whole batch (holding each message) before queueing any:
-		// the batch is at most the room there was.
-		var tasks []*Task
-		for msg := range batch.Messages() {
-			if t := r.retryTask(msg); t != nil {
-				tasks = append(tasks, t)
-			}
-		}
-		cancel()
-		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
-			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
-		}
-		for i, t := range tasks {
-			select {
-			case r.queue <- t:
-			case <-r.stopping:
-				for _, t := range tasks[i:] {
+		// Each message is held (kept alive) the moment it arrives and handed
+		// to a feeder that queues it: the batch is at most the room there
+		// was, so the feeder waits only while the router takes some of that
+		// room, and no message waits unheld in the client's buffer meanwhile.
+		// Waiting for the whole batch before queueing would delay a lone due
+		// retry until the fetch expires.
+		n := min(free, limit)
+		feed, fed := make(chan *Task, n), make(chan bool)
+		go func() {
+			stopped := false
+			for t := range feed {
+				if stopped {
+					t.Done(ErrStopped)
+					continue
+				}
+				select {
+				case r.queue <- t:
+				case <-r.stopping:
+					stopped = true
+					cancel()
 					t.Done(ErrStopped)
 				}
-				return
 			}
+			fed <- stopped
+		}()
+		for msg := range batch.Messages() {
+			if t := r.retryTask(msg); t != nil {
+				feed <- t
+			}
+		}
+		close(feed)
+		stopped := <-fed
+		cancel()
+		if stopped {
+			return
+		}
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
 		}
 	}
 }

@@ -3,9 +3,10 @@ package server_test
 import (
 	"context"
 	"fmt"
-	ce "github.com/cloudevents/sdk-go/v2/event"
 	"testing"
 	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
@@ -110,4 +111,34 @@ rules: {burst: {targets: [slow], delivery: {queue_size: 4, concurrency: 2}}}
 	sink.Open()
 	testkit.Eventually(t, 10*time.Second, func() bool { return sink.Distinct() == n }, "target got %d of %d", sink.Distinct(), n)
 	testkit.Never(t, 1500*time.Millisecond, func() bool { return sink.Count() > n }, "events delivered twice: %d requests for %d events", sink.Count(), n)
+}
+
+// A lone retry is taken from RETRY as soon as it is due: the consumer does
+// not wait for a fetch of several messages to fill up or expire.
+func TestLoneRetryIsPrompt(t *testing.T) {
+	sink := testkit.NewSink(t)
+	sink.SetStatus(func(n int64) int {
+		if n == 1 {
+			return 503
+		}
+		return 200
+	})
+	b := startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {r: {targets: [out], delivery: {backoff: {initial: 100ms, jitter: 0}}}}
+`, sink.URL))
+	if code := sendEvent(t, b, "/events", "/test", "lone-1", "com.example.test"); code != 202 {
+		t.Fatalf("send: %d", code)
+	}
+	testkit.Eventually(t, 10*time.Second, func() bool { return sink.Count() == 1 }, "the retry never arrived")
+	times := sink.Times()
+	if len(times) != 2 {
+		t.Fatalf("%d attempts, want 2", len(times))
+	}
+	// 100 ms of backoff; the retry consumer's fetch waits up to 2 s, which
+	// must not show here.
+	if gap := times[1].Sub(times[0]); gap > time.Second {
+		t.Errorf("the retry came %v after the failed attempt, want about 100ms", gap)
+	}
 }
