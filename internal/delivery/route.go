@@ -58,10 +58,10 @@ type Route struct {
 	workers    sync.WaitGroup
 	paused     atomic.Bool
 
-	rmu       sync.Mutex // guards the RETRY consumption below
-	retryCons jetstream.Consumer
-	retryIter jetstream.MessagesContext
-	retryDone chan struct{}
+	rmu         sync.Mutex // guards the RETRY consumption below
+	retryCons   jetstream.Consumer
+	retryCancel context.CancelFunc
+	retryDone   chan struct{}
 
 	delivered, retried, dead, overflow prometheus.Counter
 	attempt, latency                   prometheus.Observer
@@ -128,15 +128,12 @@ func (r *Route) Start(ctx context.Context) error {
 func (r *Route) startRetries() error {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
-	if r.retryIter != nil || r.retryCons == nil {
+	if r.retryCancel != nil || r.retryCons == nil {
 		return nil
 	}
-	it, err := r.retryCons.Messages(jetstream.PullMaxMessages(max(8, r.cfg.Policy.Concurrency)))
-	if err != nil {
-		return fmt.Errorf("route %s: retry consumer: %w", r.Name(), err)
-	}
-	r.retryIter, r.retryDone = it, make(chan struct{})
-	go r.consumeRetries(it, r.retryDone)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.retryCancel, r.retryDone = cancel, make(chan struct{})
+	go r.consumeRetries(ctx, r.retryDone)
 	return nil
 }
 
@@ -144,12 +141,12 @@ func (r *Route) startRetries() error {
 func (r *Route) stopRetries() {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
-	if r.retryIter == nil {
+	if r.retryCancel == nil {
 		return
 	}
-	r.retryIter.Stop()
+	r.retryCancel()
 	<-r.retryDone
-	r.retryIter, r.retryDone = nil, nil
+	r.retryCancel, r.retryDone = nil, nil
 }
 
 // TryEnqueue queues t for delivery without blocking. It returns false when
@@ -429,40 +426,107 @@ func (r *Route) publish(m *nats.Msg) error {
 	return nil
 }
 
-// consumeRetries feeds due RETRY messages into the queue. Messages not yet
-// due are handed back with a delay.
-func (r *Route) consumeRetries(it jetstream.MessagesContext, done chan struct{}) {
+// retryFetchWait bounds one RETRY fetch; retryPoll is how often a full
+// queue is looked at again.
+const (
+	retryFetchWait = 2 * time.Second
+	retryPoll      = 5 * time.Millisecond
+)
+
+// consumeRetries feeds due RETRY messages into the queue. It asks the bus
+// only for as many messages as the queue has room for, and only when it has
+// room: a message taken from RETRY is held (kept alive) at once and queued
+// soon after, never left waiting, unprotected, in a client buffer while the
+// queue is full (it would be handed out again after AckWait and delivered
+// twice). Messages not yet due are handed back with a delay.
+func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 	defer close(done)
-	for {
-		msg, err := it.Next()
+	limit := max(8, r.cfg.Policy.Concurrency)
+	poll := time.NewTicker(retryPoll)
+	defer poll.Stop()
+	for ctx.Err() == nil {
+		free := cap(r.queue) - len(r.queue)
+		if free <= 0 {
+			select {
+			case <-poll.C:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		fctx, cancel := context.WithTimeout(ctx, retryFetchWait)
+		batch, err := r.retryCons.Fetch(min(free, limit), jetstream.FetchContext(fctx))
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			cancel()
+			if ctx.Err() != nil {
 				return
 			}
 			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+			}
 			continue
 		}
-		h := msg.Headers()
-		if due, err := time.Parse(time.RFC3339Nano, h.Get(bus.HdrNotBefore)); err == nil {
-			if d := time.Until(due); d > 5*time.Millisecond {
-				_ = msg.NakWithDelay(d)
-				continue
+		// Each message is held (kept alive) the moment it arrives and handed
+		// to a feeder that queues it: the batch is at most the room there
+		// was, so the feeder waits only while the router takes some of that
+		// room, and no message waits unheld in the client's buffer meanwhile.
+		// Waiting for the whole batch before queueing would delay a lone due
+		// retry until the fetch expires.
+		n := min(free, limit)
+		feed, fed := make(chan *Task, n), make(chan bool)
+		go func() {
+			stopped := false
+			for t := range feed {
+				if stopped {
+					t.Done(ErrStopped)
+					continue
+				}
+				select {
+				case r.queue <- t:
+				case <-r.stopping:
+					stopped = true
+					cancel()
+					t.Done(ErrStopped)
+				}
+			}
+			fed <- stopped
+		}()
+		for msg := range batch.Messages() {
+			if t := r.retryTask(msg); t != nil {
+				feed <- t
 			}
 		}
-		t, err := r.taskFromRetry(msg)
-		if err != nil {
-			r.cfg.Log.Error("dropping unreadable RETRY message", "route", r.Name(), "err", err)
-			_ = msg.TermWithReason("unreadable")
-			continue
-		}
-		r.cfg.Keeper.Hold(msg)
-		select {
-		case r.queue <- t:
-		case <-r.stopping:
-			t.Done(ErrStopped)
+		close(feed)
+		stopped := <-fed
+		cancel()
+		if stopped {
 			return
 		}
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
+		}
 	}
+}
+
+// retryTask turns a RETRY message into a held task, or settles it and
+// returns nil (not yet due, or unreadable).
+func (r *Route) retryTask(msg jetstream.Msg) *Task {
+	h := msg.Headers()
+	if due, err := time.Parse(time.RFC3339Nano, h.Get(bus.HdrNotBefore)); err == nil {
+		if d := time.Until(due); d > 5*time.Millisecond {
+			_ = msg.NakWithDelay(d)
+			return nil
+		}
+	}
+	t, err := r.taskFromRetry(msg)
+	if err != nil {
+		r.cfg.Log.Error("dropping unreadable RETRY message", "route", r.Name(), "err", err)
+		_ = msg.TermWithReason("unreadable")
+		return nil
+	}
+	r.cfg.Keeper.Hold(msg)
+	return t
 }
 
 func (r *Route) taskFromRetry(msg jetstream.Msg) (*Task, error) {
