@@ -9,6 +9,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/server"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
@@ -35,20 +36,7 @@ rules: {burst: {targets: [slow], delivery: {queue_size: 8, concurrency: %d}}}
 	// faster than the target takes it.
 	start := time.Now()
 	for i := 0; i < n; i += 500 {
-		var batch []*ce.Event
-		for j := i; j < i+500 && j < n; j++ {
-			e := ce.New()
-			e.SetID(fmt.Sprintf("e%d", j))
-			e.SetSource("/test")
-			e.SetType("com.example.test")
-			batch = append(batch, &e)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := b.Bus().Publish(ctx, "in", batch)
-		cancel()
-		if err != nil {
-			t.Fatalf("publish: %v", err)
-		}
+		publishTestEvents(t, b, i, min(i+500, n))
 	}
 	sent := time.Since(start)
 	t.Logf("sent %d events in %v", n, sent.Round(time.Millisecond))
@@ -91,19 +79,7 @@ sources: {in: {type: http, path: /events}}
 targets: {slow: {type: http, url: %q}}
 rules: {burst: {targets: [slow], delivery: {queue_size: 4, concurrency: 2}}}
 `, sink.URL))
-	var batch []*ce.Event
-	for i := 0; i < n; i++ {
-		e := ce.New()
-		e.SetID(fmt.Sprintf("e%d", i))
-		e.SetSource("/test")
-		e.SetType("com.example.test")
-		batch = append(batch, &e)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := b.Bus().Publish(ctx, "in", batch); err != nil {
-		t.Fatalf("publish: %v", err)
-	}
+	publishTestEvents(t, b, 0, n)
 	testkit.Eventually(t, 10*time.Second, func() bool { return deliveries(b, "burst", "slow", "overflow") >= n-6 },
 		"overflow = %v", deliveries(b, "burst", "slow", "overflow"))
 	// Several ack_waits with the target stalled.
@@ -140,5 +116,24 @@ rules: {r: {targets: [out], delivery: {backoff: {initial: 100ms, jitter: 0}}}}
 	// must not show here.
 	if gap := times[1].Sub(times[0]); gap > time.Second {
 		t.Errorf("the retry came %v after the failed attempt, want about 100ms", gap)
+	}
+}
+
+// publishTestEvents publishes events e<from>…e<to-1> straight to the bus
+// for source "in", in one batch.
+func publishTestEvents(t *testing.T, b *server.Bridge, from, to int) {
+	t.Helper()
+	var batch []*ce.Event
+	for i := from; i < to; i++ {
+		e := ce.New()
+		e.SetID(fmt.Sprintf("e%d", i))
+		e.SetSource("/test")
+		e.SetType("com.example.test")
+		batch = append(batch, &e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.Bus().Publish(ctx, "in", batch); err != nil {
+		t.Fatalf("publish: %v", err)
 	}
 }
