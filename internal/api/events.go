@@ -256,7 +256,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
-			if _, err := fmt.Fprintf(w, "id: %s\nevent: cloudevent\ndata: %s\n\n", m.Header.Get(jetstream.MsgIDHeader), b); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %s\nevent: cloudevent\ndata: %s\n\n", bus.EventKey(m.Header), b); err != nil {
 				return
 			}
 			flusher.Flush()

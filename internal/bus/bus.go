@@ -1,9 +1,18 @@
 // Package bus is the durable log under the bridge: NATS JetStream, embedded
 // in the process by default or an external cluster.
 //
-// Every ingested event is written to the EVENTS stream before its producer
-// is acknowledged; RETRY holds deliveries waiting for another attempt, DLQ
-// those that failed for good. The package knows nothing of rules or
+// Every ingested event is written to two streams before its producer is
+// acknowledged: EVENTS, the archive that replays read, and WORK, the queue
+// the router consumes (an event leaves WORK once routed). RETRY holds
+// deliveries waiting for another attempt, DLQ those that failed for good.
+//
+// Why two copies: the file store keeps a block's cache in memory for ten
+// seconds after its last write when the block is also read, so a stream
+// that is both the archive and the router's queue holds about ten seconds
+// of ingest bytes in memory (hundreds of MiB at saturation). The archive is
+// only written while fresh, and WORK's blocks are deleted once routed.
+// WORK decides duplicates; the archive copy carries its key in Eb-Key, not
+// Nats-Msg-Id, so the server keeps one dedup map rather than two. The package knows nothing of rules or
 // targets; it stores, dedups and hands out messages.
 package bus
 
@@ -36,6 +45,13 @@ type Bus struct {
 	srv *server.Server // nil for an external cluster
 	nc  *nats.Conn
 	js  jetstream.JetStream
+	// rnc and rjs are a second connection, for the router: its deliveries
+	// and acknowledgements do not queue behind ingest's publishes, and
+	// each connection's traffic is parsed by a goroutine of its own.
+	rnc *nats.Conn
+	rjs jetstream.JetStream
+
+	events jetstream.Stream // EVENTS, for deleting duplicate copies
 
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).
@@ -63,6 +79,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		return nil, err
 	}
 	b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(16384))
+	if err == nil {
+		b.rnc, err = b.connect("eventbridge-router", false)
+	}
+	if err == nil {
+		b.rjs, err = jetstream.New(b.rnc)
+	}
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
@@ -118,38 +140,57 @@ func (b *Bus) startEmbedded() error {
 	if !srv.ReadyForConnections(30 * time.Second) {
 		return errors.New("bus: embedded server did not start within 30s")
 	}
-	b.nc, err = nats.Connect(srv.ClientURL(), nats.InProcessServer(srv), nats.Name("eventbridge"), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("bus: in-process connection: %w", err)
+	if b.nc, err = b.connect("eventbridge", true); err != nil {
+		return err
 	}
 	b.log.Info("embedded JetStream started", "data_dir", dir, "listen", b.cfg.Listen, "first_start", b.Provisioned)
 	return nil
 }
 
 func (b *Bus) connectExternal() error {
+	var err error
+	if b.nc, err = b.connect("eventbridge", true); err != nil {
+		return err
+	}
+	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted())
+	return nil
+}
+
+// connect opens a connection named name: in-process to the embedded
+// server, or to cfg.URL. The main connection's state is the bus's.
+func (b *Bus) connect(name string, main bool) (*nats.Conn, error) {
+	if b.srv != nil {
+		nc, err := nats.Connect(b.srv.ClientURL(), nats.InProcessServer(b.srv), nats.Name(name), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, fmt.Errorf("bus: in-process connection: %w", err)
+		}
+		return nc, nil
+	}
 	opts := []nats.Option{
-		nats.Name("eventbridge"),
+		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			b.Set(component.Starting, err)
-			b.log.Warn("bus disconnected", "err", err)
+			if main {
+				b.Set(component.Starting, err)
+			}
+			b.log.Warn("bus disconnected", "connection", name, "err", err)
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) {
-			b.Set(component.Running, nil)
-			b.log.Info("bus reconnected")
+			if main {
+				b.Set(component.Running, nil)
+			}
+			b.log.Info("bus reconnected", "connection", name)
 		}),
 	}
 	if b.cfg.Credentials != "" {
 		opts = append(opts, nats.UserCredentials(b.cfg.Credentials))
 	}
-	var err error
-	b.nc, err = nats.Connect(b.cfg.URL, opts...)
+	nc, err := nats.Connect(b.cfg.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("bus: connect %s: %w", b.cfg.URL, err)
+		return nil, fmt.Errorf("bus: connect %s: %w", b.cfg.URL, err)
 	}
-	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted())
-	return nil
+	return nc, nil
 }
 
 func (b *Bus) ensureStreams(ctx context.Context) error {
@@ -163,6 +204,14 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		MaxBytes:    int64(b.cfg.Archive.MaxBytes),
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Discard:     jetstream.DiscardOld,
+		Replicas:    b.cfg.Replicas,
+	}, {
+		Name:        StreamWork,
+		Description: "every ingested event until the router has settled it for every matched rule",
+		Subjects:    []string{"work.>"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
 	}, {
 		Name:        StreamRetry,
@@ -183,8 +232,12 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Replicas:    b.cfg.Replicas,
 	}}
 	for _, sc := range streams {
-		if _, err := b.js.CreateOrUpdateStream(ctx, sc); err != nil {
+		s, err := b.js.CreateOrUpdateStream(ctx, sc)
+		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
+		}
+		if sc.Name == StreamEvents {
+			b.events = s
 		}
 	}
 	return nil
@@ -192,6 +245,10 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 
 // JetStream returns the JetStream context.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// RouterJetStream is the JetStream context of the router's own
+// connection.
+func (b *Bus) RouterJetStream() jetstream.JetStream { return b.rjs }
 
 // Conn returns the NATS connection.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
@@ -209,9 +266,11 @@ func (b *Bus) Stop(context.Context) error { b.Close(); return nil }
 // down. Safe to call more than once.
 func (b *Bus) Close() {
 	b.Set(component.Stopping, nil)
-	if b.nc != nil && !b.nc.IsClosed() {
-		_ = b.nc.FlushTimeout(2 * time.Second)
-		b.nc.Close()
+	for _, nc := range []*nats.Conn{b.rnc, b.nc} {
+		if nc != nil && !nc.IsClosed() {
+			_ = nc.FlushTimeout(2 * time.Second)
+			nc.Close()
+		}
 	}
 	if b.srv != nil {
 		b.srv.Shutdown()

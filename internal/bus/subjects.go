@@ -7,6 +7,7 @@ import (
 // Stream names and subject prefixes (DESIGN §3).
 const (
 	StreamEvents = "EVENTS"
+	StreamWork   = "WORK"
 	StreamRetry  = "RETRY"
 	StreamDLQ    = "DLQ"
 )
@@ -24,7 +25,7 @@ const (
 	HdrLastError   = "Eb-Last-Error"  // error text of the last attempt
 	HdrReason      = "Eb-Reason"      // DLQ: why it is dead (exhausted, permanent, expired, transform)
 	HdrIngested    = "Eb-Ingested"    // RFC 3339 time the event was first stored
-	HdrKey         = "Eb-Key"         // RETRY and DLQ: the event's dedup key (see delivery.Task.Key)
+	HdrKey         = "Eb-Key"         // EVENTS, RETRY and DLQ: the event's dedup key (see delivery.Task.Key)
 )
 
 // ContentTypeEvent is the content type of every message body: a CloudEvent
@@ -35,6 +36,18 @@ const ContentTypeEvent = "application/cloudevents+json"
 // where the type is escaped into one subject token.
 func EventSubject(source, typ string) string {
 	return "events." + source + "." + EscapeToken(typ)
+}
+
+// WorkSubject is the WORK subject of an event: work.<source>.<type>, the
+// copy the router consumes.
+func WorkSubject(source, typ string) string {
+	return "work." + source + "." + EscapeToken(typ)
+}
+
+// WorkSubjectOf turns an EVENTS subject into the WORK subject of the same
+// event.
+func WorkSubjectOf(eventSubject string) string {
+	return "work." + strings.TrimPrefix(eventSubject, "events.")
 }
 
 // RetrySubject is the RETRY subject of a (rule, target) route.

@@ -286,8 +286,11 @@ func (r *Route) process(t *Task) {
 	ev := t.Event
 	// One span per attempt, in the trace the event started (its
 	// distributed-tracing extension).
-	ctx, span := telemetry.Tracer().Start(telemetry.EventContext(r.sendCtx, ev), "deliver "+r.Name(),
-		trace.WithSpanKind(trace.SpanKindClient))
+	ctx := telemetry.EventContext(r.sendCtx, ev)
+	span := trace.SpanFromContext(ctx) // records nothing
+	if telemetry.TracingOn() {
+		ctx, span = telemetry.Tracer().Start(ctx, "deliver "+r.Name(), trace.WithSpanKind(trace.SpanKindClient))
+	}
 	defer span.End()
 	if span.IsRecording() {
 		span.SetAttributes(telemetry.EventAttributes(ev)...)
@@ -295,7 +298,10 @@ func (r *Route) process(t *Task) {
 			attribute.Int("eventbridge.attempt", t.Attempts+1))
 	}
 	if r.cfg.Transform != nil {
-		tctx, tspan := telemetry.Tracer().Start(ctx, "transform "+r.cfg.Rule)
+		tctx, tspan := ctx, span
+		if telemetry.TracingOn() {
+			tctx, tspan = telemetry.Tracer().Start(ctx, "transform "+r.cfg.Rule)
+		}
 		tctx = transform.WithIngested(transform.WithRule(tctx, r.cfg.Rule), t.Ingested)
 		out, err := r.cfg.Transform.Apply(tctx, ev)
 		if err != nil {

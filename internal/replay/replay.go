@@ -132,7 +132,7 @@ func Run(ctx context.Context, js jetstream.JetStream, rules Rules, req Request, 
 			}
 			n++
 			ingested, _ := time.Parse(time.RFC3339Nano, msg.Headers().Get(bus.HdrIngested))
-			key := "rp" + op.ID() + "." + strconv.Itoa(n) + "." + msg.Headers().Get(jetstream.MsgIDHeader)
+			key := "rp" + op.ID() + "." + strconv.Itoa(n) + "." + bus.EventKey(msg.Headers())
 			for _, rt := range routes {
 				pending.Add(1)
 				t := &delivery.Task{Event: ev, Raw: raw, Key: key, Ingested: ingested}

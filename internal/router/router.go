@@ -1,21 +1,23 @@
-// Package router is the one consumer of the EVENTS stream: it matches each
-// event against every rule at once and hands it to the rules' routes. An
-// EVENTS message is acknowledged only when every route it went to has
-// delivered it or queued it durably in RETRY or DLQ (DESIGN §2, invariant 2).
+// Package router is the one consumer of the WORK stream, where every
+// ingested event waits for routing (the bus writes each event to WORK and
+// to EVENTS, the archive). It matches each event against every rule at once
+// and hands it to the rules' routes. A WORK message is acknowledged, and so
+// removed, only when every route it went to has delivered it or queued it
+// durably in RETRY or DLQ (DESIGN §2, invariant 2).
 package router
 
 import (
 	"context"
-
 	"errors"
 	"fmt"
-	ce "github.com/cloudevents/sdk-go/v2/event"
 	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,8 +28,10 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
-// ConsumerName is the durable name of the router's EVENTS consumer. All
-// replicas share it, so each event is routed by one of them.
+// ConsumerName is the durable name of the router's WORK consumer. All
+// replicas share it, so each event is routed by one of them. Before WORK
+// existed the router consumed EVENTS under the same name; Start moves what
+// that consumer had not settled into WORK (migrateLegacy).
 const ConsumerName = "router"
 
 // Rule is a rule as the router sees it: which events, and where they go.
@@ -55,7 +59,7 @@ type Config struct {
 	OptIn []string
 }
 
-// Router routes EVENTS to rules. Safe for concurrent use.
+// Router routes WORK messages to rules. Safe for concurrent use.
 type Router struct {
 	cfg Config
 
@@ -67,6 +71,7 @@ type Router struct {
 	cons jetstream.Consumer
 	iter jetstream.MessagesContext
 	done chan struct{}
+	acks *acker
 
 	component.Tracker
 }
@@ -77,7 +82,7 @@ func New(cfg Config) *Router {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	m, _ := filter.NewMatcher(nil)
-	r := &Router{cfg: cfg, matcher: m}
+	r := &Router{cfg: cfg, matcher: m, acks: newAcker(ackLinger)}
 	r.Set(component.New, nil)
 	return r
 }
@@ -107,7 +112,7 @@ func (r *Router) SetRules(ctx context.Context, rules []Rule) error {
 	return nil
 }
 
-// maxAckPending is how many EVENTS messages may be held at once: enough
+// maxAckPending is how many WORK messages may be held at once: enough
 // for every route's queue and workers to be full.
 func (r *Router) maxAckPending() int {
 	r.mu.RLock()
@@ -121,11 +126,96 @@ func (r *Router) maxAckPending() int {
 	return max(n, 4096)
 }
 
+// migrateLegacy moves the events that the router's consumer of EVENTS (the
+// layout before WORK) had not yet settled into WORK, then deletes that
+// consumer. The events are copied from the consumer's ack floor on, so an
+// event is routed again rather than lost if it was acked out of order; the
+// copies carry the event's key as Nats-Msg-Id, so a second run inside the
+// dedup window stores nothing twice. Nothing happens when there is no such consumer.
+func (r *Router) migrateLegacy(ctx context.Context) error {
+	if err := r.moveLegacy(ctx); err != nil {
+		return fmt.Errorf("router: legacy consumer: %w", err)
+	}
+	return nil
+}
+
+func (r *Router) moveLegacy(ctx context.Context) error {
+	old, err := r.cfg.JS.Consumer(ctx, bus.StreamEvents, ConsumerName)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	info, err := old.Info(ctx)
+	if err != nil {
+		return err
+	}
+	stream, err := r.cfg.JS.Stream(ctx, bus.StreamEvents)
+	if err != nil {
+		return err
+	}
+	sinfo, err := stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	from, last := max(info.AckFloor.Stream+1, sinfo.State.FirstSeq), sinfo.State.LastSeq
+	moved := 0
+	if from <= last {
+		oc, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
+		})
+		if err != nil {
+			return err
+		}
+		for done := false; !done; {
+			batch, err := oc.Fetch(256, jetstream.FetchMaxWait(time.Second))
+			if err != nil {
+				return err
+			}
+			got := 0
+			for msg := range batch.Messages() {
+				got++
+				meta, err := msg.Metadata()
+				if err != nil {
+					return err
+				}
+				if meta.Sequence.Stream > last {
+					done = true
+					break
+				}
+				m := &nats.Msg{Subject: bus.WorkSubjectOf(msg.Subject()), Header: msg.Headers(), Data: msg.Data()}
+				if m.Header.Get(jetstream.MsgIDHeader) == "" {
+					// Written by this version while the migration ran:
+					// WORK has it already, and dedups on the key.
+					m.Header.Set(jetstream.MsgIDHeader, bus.EventKey(m.Header))
+				}
+				if _, err := r.cfg.JS.PublishMsg(ctx, m); err != nil {
+					return err
+				}
+				moved++
+				done = meta.Sequence.Stream >= last
+			}
+			if err := batch.Error(); err != nil {
+				return err
+			}
+			if got == 0 {
+				done = true
+			}
+		}
+	}
+	if err := r.cfg.JS.DeleteConsumer(ctx, bus.StreamEvents, ConsumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return err
+	}
+	r.cfg.Log.Info("moved the events an earlier version had not routed from EVENTS to WORK", "events", moved)
+	return nil
+}
+
 func (r *Router) ensureConsumer(ctx context.Context) error {
-	cons, err := r.cfg.JS.CreateOrUpdateConsumer(ctx, bus.StreamEvents, jetstream.ConsumerConfig{
+	cons, err := r.cfg.JS.CreateOrUpdateConsumer(ctx, bus.StreamWork, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		Description:   "matches every event against the rules",
-		DeliverPolicy: jetstream.DeliverNewPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.cfg.AckWait,
 		MaxAckPending: r.maxAckPending(),
@@ -141,6 +231,10 @@ func (r *Router) ensureConsumer(ctx context.Context) error {
 // Start creates the durable consumer and starts routing.
 func (r *Router) Start(ctx context.Context) error {
 	r.Set(component.Starting, nil)
+	if err := r.migrateLegacy(ctx); err != nil {
+		r.Set(component.Failed, err)
+		return err
+	}
 	if err := r.ensureConsumer(ctx); err != nil {
 		r.Set(component.Failed, err)
 		return err
@@ -152,12 +246,13 @@ func (r *Router) Start(ctx context.Context) error {
 	}
 	r.iter = it
 	r.done = make(chan struct{})
+	r.acks.resume()
 	go r.run()
 	r.Set(component.Running, nil)
 	return nil
 }
 
-// Stop stops taking events from EVENTS. Events already handed to routes
+// Stop stops taking events from WORK. Events already handed to routes
 // are settled by the routes' Stop.
 func (r *Router) Stop(context.Context) error {
 	r.Set(component.Stopping, nil)
@@ -165,6 +260,7 @@ func (r *Router) Stop(context.Context) error {
 		r.iter.Stop()
 		<-r.done
 	}
+	r.acks.drain()
 	r.Set(component.Terminated, nil)
 	return nil
 }
@@ -187,11 +283,11 @@ func (r *Router) run() {
 	}
 }
 
-// route dispatches one EVENTS message. idx and routes are scratch space.
+// route dispatches one WORK message. idx and routes are scratch space.
 func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) ([]int, []*delivery.Route) {
 	ev, err := bus.DecodeEvent(msg.Data())
 	if err != nil {
-		r.cfg.Log.Error("dropping an unreadable EVENTS message", "subject", msg.Subject(), "err", err)
+		r.cfg.Log.Error("dropping an unreadable WORK message", "subject", msg.Subject(), "err", err)
 		_ = msg.TermWithReason("unreadable")
 		return idx, routes
 	}
@@ -201,10 +297,12 @@ func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) (
 		r.cfg.Observe(ev)
 	}
 	in := filter.NewInput(ev)
-	_, span := telemetry.Tracer().Start(telemetry.EventContext(context.Background(), ev), "match")
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(telemetry.EventAttributes(ev)...)
+	if telemetry.TracingOn() {
+		_, span := telemetry.Tracer().Start(telemetry.EventContext(context.Background(), ev), "match")
+		defer span.End()
+		if span.IsRecording() {
+			span.SetAttributes(telemetry.EventAttributes(ev)...)
+		}
 	}
 
 	r.mu.RLock()
@@ -221,12 +319,13 @@ func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) (
 		r.matched[i].Inc()
 		routes = append(routes, rl.Routes...)
 	}
+	order := r.acks.received()
 	if len(routes) == 0 {
-		_ = msg.Ack()
+		r.acks.ack(msg, order)
 		return idx, routes
 	}
 	ingested, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HdrIngested))
-	p := &pending{msg: msg, keeper: r.cfg.Keeper}
+	p := &pending{msg: msg, order: order, acks: r.acks, keeper: r.cfg.Keeper}
 	p.left.Store(int32(len(routes)))
 	r.cfg.Keeper.Hold(msg)
 	key := h.Get(jetstream.MsgIDHeader)
@@ -239,9 +338,11 @@ func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) (
 	return idx, routes
 }
 
-// pending is an EVENTS message waiting for its routes to settle.
+// pending is a WORK message waiting for its routes to settle.
 type pending struct {
 	msg    jetstream.Msg
+	order  uint64
+	acks   *acker
 	keeper *delivery.Keeper
 	left   atomic.Int32
 	failed atomic.Bool
@@ -261,7 +362,87 @@ func (p *pending) done(err error) {
 		_ = p.msg.NakWithDelay(time.Second)
 		return
 	}
-	_ = p.msg.Ack()
+	p.acks.ack(p.msg, p.order)
+}
+
+// ackLinger is how long the acker holds the newest settled message back
+// when nothing else settles.
+const ackLinger = 200 * time.Millisecond
+
+// acker acknowledges settled WORK messages, but holds back the one that
+// arrived last until a later one settles (or ackLinger passes). WORK
+// deletes what is acknowledged, and when an acknowledgement empties the
+// stream's newest file block, the store replaces that block with a new
+// file and a tombstone, inside the acknowledgement and under the stream's
+// lock. A router that keeps up empties WORK after nearly every event, so
+// without the hold that happens hundreds of times a second: syscalls that
+// stall ingest. Holding the newest message keeps the newest block in use
+// while events flow; it costs at most one extra redelivery after a crash.
+type acker struct {
+	linger time.Duration
+
+	next atomic.Uint64 // arrival order of the last message received
+
+	mu       sync.Mutex
+	held     jetstream.Msg
+	heldAt   uint64 // arrival order of held
+	timer    *time.Timer
+	draining bool
+}
+
+func newAcker(linger time.Duration) *acker {
+	a := &acker{linger: linger}
+	a.timer = time.AfterFunc(time.Hour, a.release)
+	a.timer.Stop()
+	return a
+}
+
+// received numbers a message as it arrives.
+func (a *acker) received() uint64 { return a.next.Add(1) }
+
+// ack acknowledges m (which arrived as number order) now, or holds it
+// back if it arrived after every message settled so far.
+func (a *acker) ack(m jetstream.Msg, order uint64) {
+	a.mu.Lock()
+	if a.draining || order < a.heldAt {
+		a.mu.Unlock()
+		_ = m.Ack()
+		return
+	}
+	prev := a.held
+	a.held, a.heldAt = m, order
+	a.timer.Reset(a.linger)
+	a.mu.Unlock()
+	if prev != nil {
+		_ = prev.Ack()
+	}
+}
+
+// release acknowledges the held message.
+func (a *acker) release() {
+	a.mu.Lock()
+	m := a.held
+	a.held = nil
+	a.mu.Unlock()
+	if m != nil {
+		_ = m.Ack()
+	}
+}
+
+// resume holds messages back again after drain.
+func (a *acker) resume() {
+	a.mu.Lock()
+	a.draining = false
+	a.mu.Unlock()
+}
+
+// drain acknowledges the held message and every later one at once.
+func (a *acker) drain() {
+	a.mu.Lock()
+	a.draining = true
+	a.timer.Stop()
+	a.mu.Unlock()
+	a.release()
 }
 
 var _ component.Component = (*Router)(nil)

@@ -93,7 +93,7 @@ func cleanStreams(t *testing.T, nc *nats.Conn) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, s := range []string{bus.StreamEvents, bus.StreamRetry, bus.StreamDLQ} {
+	for _, s := range []string{bus.StreamEvents, bus.StreamWork, bus.StreamRetry, bus.StreamDLQ} {
 		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			t.Fatalf("delete stream %s: %v", s, err)
 		}

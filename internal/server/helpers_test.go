@@ -99,6 +99,12 @@ func mustSend(t testing.TB, b *server.Bridge, id string) {
 
 func streamMsgs(t testing.TB, b *server.Bridge, stream string) uint64 {
 	t.Helper()
+	return streamState(t, b, stream).Msgs
+}
+
+// streamState is a stream's state now.
+func streamState(t testing.TB, b *server.Bridge, stream string) jetstream.StreamState {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := b.Bus().JetStream().Stream(ctx, stream)
@@ -109,14 +115,14 @@ func streamMsgs(t testing.TB, b *server.Bridge, stream string) uint64 {
 	if err != nil {
 		t.Fatalf("stream %s: %v", stream, err)
 	}
-	return info.State.Msgs
+	return info.State
 }
 
 func routerInfo(t testing.TB, b *server.Bridge) *jetstream.ConsumerInfo {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := b.Bus().JetStream().Consumer(ctx, bus.StreamEvents, router.ConsumerName)
+	c, err := b.Bus().JetStream().Consumer(ctx, bus.StreamWork, router.ConsumerName)
 	if err != nil {
 		t.Fatalf("router consumer: %v", err)
 	}

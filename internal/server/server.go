@@ -162,7 +162,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.keeper = delivery.NewKeeper(b.cfg.Bus.AckWait.D())
 	b.router = router.New(router.Config{
-		JS: b.bus.JetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		JS: b.bus.RouterJetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
 		Metrics: b.metrics, Log: b.logs.Logger("router"), Observe: b.catalog.Observe,
 		OptIn: []string{lifecycle.SourceName},
 	})
@@ -344,7 +344,7 @@ func (b *Bridge) refreshGauges() {
 	defer cancel()
 	js := b.bus.JetStream()
 	m := b.metrics
-	for _, name := range []string{bus.StreamEvents, bus.StreamRetry, bus.StreamDLQ} {
+	for _, name := range []string{bus.StreamEvents, bus.StreamWork, bus.StreamRetry, bus.StreamDLQ} {
 		if s, err := js.Stream(ctx, name); err == nil {
 			if info, err := s.Info(ctx); err == nil {
 				m.StreamMessages.WithLabelValues(name).Set(float64(info.State.Msgs))
@@ -366,7 +366,7 @@ func (b *Bridge) refreshGauges() {
 		m.ConsumerRedelivered.WithLabelValues(name).Set(float64(info.NumRedelivered))
 		return info
 	}
-	consumer(bus.StreamEvents, router.ConsumerName)
+	consumer(bus.StreamWork, router.ConsumerName)
 	dlq := map[string]uint64{}
 	if s, err := js.Stream(ctx, bus.StreamDLQ); err == nil {
 		if info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>")); err == nil {

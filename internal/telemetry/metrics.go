@@ -80,7 +80,7 @@ func NewMetricsFor(instance string) *Metrics {
 	m.ConnResets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_connection_resets_total", Help: "Connections a connector lost (and then re-established)."}, []string{"connector", "type"})
 	m.ConnConnected = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_connected", Help: "1 while a connector is connected to its broker."}, []string{"connector", "type"})
 	m.ConnLinks = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_open_links", Help: "Open senders and receivers (links, subscriptions, consumers) of a connector."}, []string{"connector", "type", "kind"})
-	m.StreamMessages = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_stream_messages", Help: "Messages in a bus stream (EVENTS, RETRY, DLQ)."}, []string{"stream"})
+	m.StreamMessages = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_stream_messages", Help: "Messages in a bus stream (EVENTS, WORK, RETRY, DLQ)."}, []string{"stream"})
 	m.StreamBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_stream_bytes", Help: "Bytes in a bus stream."}, []string{"stream"})
 	m.ConsumerPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_pending", Help: "Messages a bus consumer has not yet handed to the bridge (router, or a rule's retries)."}, []string{"consumer"})
 	m.ConsumerAckPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_ack_pending", Help: "Messages handed to the bridge and not yet acknowledged."}, []string{"consumer"})

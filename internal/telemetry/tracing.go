@@ -53,6 +53,16 @@ func (c *TracingConfig) Validate(p spec.Problems) {
 // Tracer is the tracer every component uses.
 func Tracer() trace.Tracer { return otel.Tracer("github.com/eventbridge-dev/eventbridge") }
 
+// defaultProvider is OpenTelemetry's global provider before any is set:
+// its spans record nothing.
+var defaultProvider = otel.GetTracerProvider()
+
+// TracingOn reports whether a tracer provider is installed (SetupTracing
+// with an exporter, or a program or test that set one). Hot paths skip
+// starting spans when none is (a span that records nothing still costs
+// allocations per event); the trace context in ctx travels either way.
+func TracingOn() bool { return otel.GetTracerProvider() != defaultProvider }
+
 // SetupTracing installs the global tracer provider and propagator; the
 // returned function flushes and stops it. With tracing off it installs the
 // propagator only (so contexts still travel) and spans are not recorded.

@@ -320,3 +320,70 @@ func TestTargetOutboundValidate(t *testing.T) {
 		t.Errorf("defaults: %+v %+v", cfg.RateLimit, cfg.CircuitBreaker)
 	}
 }
+
+// A redirect is never followed (the webhook spec: a sender MUST NOT) and
+// is permanent; a target slower than timeout is a retryable failure.
+func TestTargetRedirectAndTimeout(t *testing.T) {
+	var followed atomic.Int32
+	other := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+		followed.Add(1)
+		w.WriteHeader(nethttp.StatusNoContent)
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, other.URL, nethttp.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	tg := startTarget(t, &TargetConfig{URL: redirect.URL})
+	err := tg.Send(context.Background(), testEvent())
+	if !connector.IsPermanent(err) || connector.StatusCode(err) != nethttp.StatusTemporaryRedirect {
+		t.Fatalf("redirect: %v (status %d), want permanent 307", err, connector.StatusCode(err))
+	}
+	if n := followed.Load(); n != 0 {
+		t.Fatalf("the redirect was followed %d times", n)
+	}
+
+	release := make(chan struct{})
+	slow := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	tg = startTarget(t, &TargetConfig{URL: slow.URL, Timeout: spec.Duration(100 * time.Millisecond)})
+	start := time.Now()
+	err = tg.Send(context.Background(), testEvent())
+	if err == nil || connector.IsPermanent(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow target: %v, want a retryable deadline error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the timeout of 100ms took %v", d)
+	}
+}
+
+// BenchmarkTargetSend is one binary-mode delivery to a local endpoint that
+// answers 204 (compare allocs/op with the endpoint's own cost, which is
+// part of ns/op here).
+func BenchmarkTargetSend(b *testing.B) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+		w.WriteHeader(nethttp.StatusNoContent)
+	}))
+	defer srv.Close()
+	cfg := &TargetConfig{URL: srv.URL}
+	cfg.Defaults()
+	tg, err := newTarget("bench", cfg, connector.Deps{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = tg.Stop(context.Background()) }()
+	e := testEvent()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tg.Send(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -108,6 +108,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 type Target struct {
 	name   string
 	cfg    *TargetConfig
+	url    *url.URL // cfg.URL, parsed once
 	client *nethttp.Client
 	log    *slog.Logger
 	out    *outbound
@@ -134,8 +135,12 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   true,
 	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
 	t := &Target{
-		name: name, cfg: cfg, log: deps.Logger,
+		name: name, cfg: cfg, url: u, log: deps.Logger,
 		client: &nethttp.Client{
 			Transport: tr,
 			Timeout:   cfg.Timeout.D(),
@@ -168,7 +173,20 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
 		return err
 	}
 	defer func() { done(ctx, err) }()
-	h := nethttp.Header{}
+	// The request is built by hand rather than by NewRequest (the URL was
+	// parsed once, the headers are written straight into the request) and
+	// goes to the transport, not through Client.Do: a redirect is never
+	// followed (the webhook spec: a sender MUST NOT), so the client's
+	// redirect machinery would only copy the request and its headers.
+	rctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
+	defer cancel()
+	u := *t.url
+	req := (&nethttp.Request{
+		Method: t.cfg.Method, URL: &u, Host: u.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: make(nethttp.Header, 8+len(t.cfg.Headers)),
+	}).WithContext(rctx)
+	h := req.Header
 	var body []byte
 	switch t.cfg.Mode {
 	case ModeStructured:
@@ -191,21 +209,16 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
 	for k, v := range t.cfg.Headers {
 		h.Set(k, v.Value())
 	}
-	req, err := nethttp.NewRequestWithContext(ctx, t.cfg.Method, t.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return connector.Permanent(err)
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
+	setBody(req, body)
 	if err := t.out.auth.Apply(ctx, req); err != nil {
 		return fmt.Errorf("http %s: %w", t.cfg.Method, err)
 	}
 	// The W3C headers carry this hop's span; ce-traceparent (binary mode)
 	// keeps the trace the event started.
 	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
-	resp, err := t.client.Do(req)
+	resp, err := t.client.Transport.RoundTrip(req)
 	if err != nil {
+		err = &url.Error{Op: t.cfg.Method, URL: t.cfg.URL, Err: err}
 		if errors.Is(err, netguard.ErrForbidden) {
 			return connector.Permanent(fmt.Errorf("http %s: %w", t.cfg.Method, err))
 		}
@@ -231,6 +244,19 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
 	default:
 		return connector.Permanent(serr)
 	}
+}
+
+// setBody gives req body the way NewRequest does for a byte slice: a
+// known length, and GetBody so the transport can send it again on a
+// reused connection that was closed under it.
+func setBody(req *nethttp.Request, body []byte) {
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		req.Body, req.GetBody = nethttp.NoBody, func() (io.ReadCloser, error) { return nethttp.NoBody, nil }
+		return
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 }
 
 // retryAfter parses a Retry-After value: seconds or an HTTP date.
