@@ -60,6 +60,11 @@ type Config struct {
 	Timeout spec.Duration `json:"timeout,omitempty"`
 	// MaxBody limits one response body. Default 10MiB.
 	MaxBody spec.ByteSize `json:"max_body,omitempty"`
+	// BlockPrivate refuses to connect to loopback, link-local, private and
+	// other non-public addresses (checked on the address dialled, after DNS,
+	// so redirects and token requests are held to it too) and ignores the
+	// environment's proxy. For sources that API users may register.
+	BlockPrivate bool `json:"block_private,omitempty"`
 	// Backoff bounds the waits before retrying a failed run (a 429 or 503
 	// with Retry-After waits as told). Default 1s to 5m.
 	Backoff Backoff `json:"backoff,omitempty"`

@@ -31,6 +31,7 @@ import (
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/httpauth"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // Keys of the source's state (jobs.Scheduler.State).
@@ -69,9 +70,14 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 		return nil, fmt.Errorf("source %s: %w", name, err)
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	proxy := http.ProxyFromEnvironment
+	if cfg.BlockPrivate {
+		// A proxy would reach private addresses on our behalf.
+		dialer.Control, proxy = netguard.Control, nil
+	}
 	client := &http.Client{
 		Transport: &http.Transport{
-			Proxy: http.ProxyFromEnvironment, DialContext: dialer.DialContext,
+			Proxy: proxy, DialContext: dialer.DialContext,
 			MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
 			TLSHandshakeTimeout: 10 * time.Second,
 		},

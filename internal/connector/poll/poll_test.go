@@ -407,3 +407,29 @@ func TestValidatorsSurviveRestart(t *testing.T) {
 		t.Errorf("%d events", col.Count())
 	}
 }
+
+// TestBlockPrivate: with block_private a poll of a loopback API fails
+// before any request reaches it, and says why; a redirect from a public
+// host would be held to the same check (it is made on the address dialled).
+func TestBlockPrivate(t *testing.T) {
+	a := newAPI(t, 2)
+	clock := jobstest.NewClock(t0)
+	m, _ := jobstest.StartManager(t, clock, nil)
+	col := newBatches()
+	jobstest.StartSource(t, m, "guarded", fmt.Sprintf(`{"type":"poll","every":"1m","url":%q,"items":".[]","id":".id",
+		"block_private":true}`, a.URL+"/items"), col)
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		st := lastRun(t, m, "guarded")
+		return st != nil && st.Result == jobs.ResultError
+	}, "the guarded poll fails")
+	if st := lastRun(t, m, "guarded"); !strings.Contains(st.Error, "loopback") {
+		t.Errorf("error %q does not name the forbidden address", st.Error)
+	}
+	if n := len(a.log()); n != 0 || col.Count() != 0 {
+		t.Fatalf("%d requests reached the API and %d events were stored", n, col.Count())
+	}
+
+	// The same source without the guard polls it.
+	jobstest.StartSource(t, m, "open", fmt.Sprintf(`{"type":"poll","every":"1m","url":%q,"items":".[]","id":".id"}`, a.URL+"/items"), col)
+	testkit.Eventually(t, 5*time.Second, func() bool { return col.Count() == 2 }, "the unguarded poll stores 2 items")
+}
