@@ -52,11 +52,7 @@ rules: {all: {targets: [out], delivery: {max_attempts: 50, backoff: {initial: 20
 func TestTargetAlways400GoesToDLQ(t *testing.T) {
 	sink := testkit.NewSink(t)
 	sink.SetStatus(func(int64) int { return http.StatusBadRequest })
-	b := startBridge(t, yamlf(`
-sources: {in: {type: http, path: /events}}
-targets: {out: {type: http, url: %q}}
-rules: {all: {targets: [out]}}
-`, sink.URL))
+	b := startForwarder(t, sink.URL)
 	const n = 25
 	for i := 0; i < n; i++ {
 		mustSend(t, b, fmt.Sprintf("e%d", i))

@@ -51,6 +51,17 @@ func startBridge(t *testing.T, yamlText string) *server.Bridge {
 	return startBridgeConfig(t, cfg)
 }
 
+// startForwarder starts a bridge with one HTTP source (path /events) and
+// one rule that sends every event to the HTTP target at url.
+func startForwarder(t *testing.T, url string) *server.Bridge {
+	t.Helper()
+	return startBridge(t, yamlf(`
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+`, url))
+}
+
 func startBridgeConfig(t *testing.T, cfg *config.Config) *server.Bridge {
 	t.Helper()
 	lvl := slog.LevelWarn

@@ -18,11 +18,7 @@ import (
 // Invariant 1: a producer is acknowledged only after its event is in the bus.
 func TestInvariant1_AckOnlyAfterStored(t *testing.T) {
 	sink := testkit.NewSink(t)
-	b := startBridge(t, yamlf(`
-sources: {in: {type: http, path: /events}}
-targets: {out: {type: http, url: %q}}
-rules: {all: {targets: [out]}}
-`, sink.URL))
+	b := startForwarder(t, sink.URL)
 	for i := 0; i < 20; i++ {
 		mustSend(t, b, fmt.Sprintf("e%d", i))
 		// The 202 came back: the event must be in the archive and in
@@ -87,11 +83,7 @@ rules:
 // window is stored once.
 func TestInvariant3_DuplicatesStoredOnce(t *testing.T) {
 	sink := testkit.NewSink(t)
-	b := startBridge(t, yamlf(`
-sources: {in: {type: http, path: /events}}
-targets: {out: {type: http, url: %q}}
-rules: {all: {targets: [out]}}
-`, sink.URL))
+	b := startForwarder(t, sink.URL)
 	for i := 0; i < 3; i++ {
 		mustSend(t, b, "same-id")
 	}
@@ -190,11 +182,7 @@ rules:
 // message back so that this happens once per quiet spell, not per event.
 func TestWorkBlocksNotChurnedWhenRouterKeepsUp(t *testing.T) {
 	sink := testkit.NewSink(t)
-	b := startBridge(t, yamlf(`
-sources: {in: {type: http, path: /events}}
-targets: {out: {type: http, url: %q}}
-rules: {all: {targets: [out]}}
-`, sink.URL))
+	b := startForwarder(t, sink.URL)
 	const n = 100
 	for i := range n {
 		mustSend(t, b, fmt.Sprintf("e%d", i))
