@@ -11,9 +11,9 @@
 // that is both the archive and the router's queue holds about ten seconds
 // of ingest bytes in memory (hundreds of MiB at saturation). The archive is
 // only written while fresh, and WORK's blocks are deleted once routed.
-// WORK decides duplicates; the archive copy carries its key in Eb-Key, not
-// Nats-Msg-Id, so the server keeps one dedup map rather than two. The package knows nothing of rules or
-// targets; it stores, dedups and hands out messages.
+// The bus decides duplicates itself, before either write (dedupSet), and
+// both copies carry the event's key in Eb-Key. The package knows nothing of
+// rules or targets; it stores, dedups and hands out messages.
 package bus
 
 import (
@@ -52,6 +52,7 @@ type Bus struct {
 	rjs jetstream.JetStream
 
 	events jetstream.Stream // EVENTS, for deleting duplicate copies
+	dedup  *dedupSet        // the keys stored inside the dedup window
 
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).
@@ -92,6 +93,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if err := b.ensureStreams(ctx); err != nil {
 		b.Close()
 		return nil, err
+	}
+	b.dedup = newDedupSet(cfg.DedupWindow.D())
+	start := time.Now()
+	n, err := b.rebuildDedup(ctx)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("dedup keys read back from the archive", "keys", n, "window", cfg.DedupWindow.D(), "took", time.Since(start).Round(time.Millisecond))
 	}
 	b.Set(component.Running, nil)
 	return b, nil

@@ -1,8 +1,11 @@
 package bus
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -14,8 +17,7 @@ import (
 
 // EncodeEvent builds the bus message for an event ingested by source, on
 // its EVENTS subject: the JSON format of the event as body, its dedup key
-// as Nats-Msg-Id. (Publish sends it to WORK, and to EVENTS with the key in
-// Eb-Key.)
+// in Eb-Key. (Publish sends it to EVENTS, and to WORK.)
 func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
 	body, err := e.MarshalJSON()
 	if err != nil {
@@ -26,7 +28,7 @@ func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
 		Data:    body,
 		Header:  make(nats.Header, 4),
 	}
-	m.Header[jetstream.MsgIDHeader] = []string{ebevent.DedupKey(e.Source(), e.ID())}
+	m.Header[HdrKey] = []string{ebevent.DedupKey(e.Source(), e.ID())}
 	m.Header[HdrContentType] = []string{ContentTypeEvent}
 	m.Header[HdrSource] = []string{source}
 	m.Header[HdrIngested] = []string{now.UTC().Format(time.RFC3339Nano)}
@@ -62,37 +64,86 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	now := time.Now()
 	// Each event is written twice, both writes in flight at once: to
 	// WORK, the router's queue, and to EVENTS, the archive (see the
-	// package doc). WORK decides duplicates (its Nats-Msg-Id); the archive
-	// copy carries the key in Eb-Key instead, so the server keeps one
-	// dedup map, not two, and a copy whose WORK twin was a duplicate, or
-	// could not be stored, is deleted again.
-	type pair struct{ work, archive jetstream.PubAckFuture }
-	pairs := make([]pair, 0, len(events))
-	for _, e := range events {
+	// package doc). Duplicates are decided before either write, by the
+	// bus's own set of keys (dedupSet); both copies carry the key in
+	// Eb-Key. On an external cluster, which several bridges may share, WORK
+	// also gets it as Nats-Msg-Id, so the server drops a duplicate that
+	// another bridge stored; the archive copy of such a one, or of an event
+	// whose WORK write failed, is deleted again.
+	type pending struct {
+		h                    keyHash
+		dup, claimed, stored bool
+		work, archive        jetstream.PubAckFuture
+	}
+	ps := make([]pending, len(events))
+	defer func() {
+		// Release every claim. A key is remembered only if both copies of
+		// its event were stored: the producer sends a failed one again.
+		for _, p := range ps {
+			if p.claimed {
+				b.dedup.settle(p.h, p.stored, now)
+			}
+		}
+	}()
+	if dedup {
+		// Claim the keys in the order of their hashes: a claim waits for
+		// another call's claim of the same key, and a fixed order keeps two
+		// batches from each waiting for the other.
+		order := make([]int, len(events))
+		for i, e := range events {
+			ps[i].h = hashKey(ebevent.DedupKey(e.Source(), e.ID()))
+			order[i] = i
+		}
+		if len(order) > 1 {
+			slices.SortStableFunc(order, func(i, j int) int { return bytes.Compare(ps[i].h[:], ps[j].h[:]) })
+		}
+		for n, i := range order {
+			if n > 0 && ps[order[n-1]].h == ps[i].h { // twice in this batch
+				ps[i].dup = true
+				dups++
+				continue
+			}
+			dup, err := b.dedup.claim(ctx, ps[i].h, now)
+			if err != nil {
+				return dups, fmt.Errorf("bus: publish: %w", err)
+			}
+			ps[i].dup, ps[i].claimed = dup, !dup
+			if dup {
+				dups++
+			}
+		}
+	}
+	for i, e := range events {
+		p := &ps[i]
+		if p.dup {
+			continue
+		}
 		m, err := EncodeEvent(source, e, now)
 		if err != nil {
-			return 0, err
+			return dups, err
 		}
-		ah := make(nats.Header, len(m.Header))
-		for k, v := range m.Header {
-			if k == jetstream.MsgIDHeader {
-				k = HdrKey
+		wh := m.Header
+		if dedup && b.cfg.URL != "" {
+			wh = make(nats.Header, len(m.Header)+1)
+			for k, v := range m.Header {
+				wh[k] = v
 			}
-			ah[k] = v
+			wh[jetstream.MsgIDHeader] = m.Header[HdrKey]
 		}
-		if !dedup {
-			m.Header.Del(jetstream.MsgIDHeader)
+		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubject(source, e.Type()), Header: wh, Data: m.Data}); err != nil {
+			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
-		var p pair
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubject(source, e.Type()), Header: m.Header, Data: m.Data}); err != nil {
-			return 0, fmt.Errorf("bus: publish: %w", err)
+		if p.archive, err = b.js.PublishMsgAsync(m); err != nil {
+			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
-		if p.archive, err = b.js.PublishMsgAsync(&nats.Msg{Subject: m.Subject, Header: ah, Data: m.Data}); err != nil {
-			return 0, fmt.Errorf("bus: publish: %w", err)
-		}
-		pairs = append(pairs, p)
 	}
-	for _, p := range pairs {
+	// Wait for every write, so that each claim is settled with what
+	// became of its event.
+	for i := range ps {
+		p := &ps[i]
+		if p.dup {
+			continue
+		}
 		wack, werr := waitAck(ctx, p.work)
 		aack, aerr := waitAck(ctx, p.archive)
 		switch {
@@ -100,13 +151,19 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			if aerr == nil {
 				b.dropArchived(aack.Sequence)
 			}
-			return dups, fmt.Errorf("bus: publish: %w", werr)
+			err = cmp.Or(err, werr)
 		case aerr != nil:
-			return dups, fmt.Errorf("bus: publish: %w", aerr)
-		case wack.Duplicate:
+			err = cmp.Or(err, aerr)
+		case wack.Duplicate: // another bridge stored it (external cluster)
 			dups++
+			p.stored = true
 			b.dropArchived(aack.Sequence)
+		default:
+			p.stored = true
 		}
+	}
+	if err != nil {
+		return dups, fmt.Errorf("bus: publish: %w", err)
 	}
 	return dups, nil
 }

@@ -328,7 +328,7 @@ func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) (
 	p := &pending{msg: msg, order: order, acks: r.acks, keeper: r.cfg.Keeper}
 	p.left.Store(int32(len(routes)))
 	r.cfg.Keeper.Hold(msg)
-	key := h.Get(jetstream.MsgIDHeader)
+	key := bus.EventKey(h)
 	for _, rt := range routes {
 		t := &delivery.Task{Event: ev, Raw: msg.Data(), Key: key, Ingested: ingested, Done: p.done}
 		if !rt.TryEnqueue(t) {

@@ -84,6 +84,22 @@ rules: {all: {targets: [out]}}
 	if got := streamMsgs(t, b, bus.StreamEvents); got != 50 {
 		t.Fatalf("EVENTS holds %d, want 50", got)
 	}
+
+	// A second bridge on the same cluster does not know the keys the first
+	// stored; the server's dedup on WORK does, and the archive copy goes.
+	b2 := startBridge(t, yamlf(`
+bus: {url: %q}
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+`, url, sink.URL))
+	mustSend(t, b2, "x1")
+	mustSend(t, b2, "x50")
+	testkit.Eventually(t, 10*time.Second, func() bool { return sink.Distinct() == 51 }, "sink got %d of 51", sink.Distinct())
+	testkit.Never(t, 300*time.Millisecond, func() bool { return sink.Count() > 51 }, "the duplicate sent to the second bridge was delivered")
+	if got := streamMsgs(t, b2, bus.StreamEvents); got != 51 {
+		t.Fatalf("EVENTS holds %d, want 51", got)
+	}
 }
 
 func cleanStreams(t *testing.T, nc *nats.Conn) {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/config"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
@@ -201,5 +202,38 @@ func TestWorkBlocksNotChurnedWhenRouterKeepsUp(t *testing.T) {
 	}
 	if newest > 10 {
 		t.Fatalf("WORK's newest block is number %d after %d events delivered one by one: the block was replaced per event", newest, n)
+	}
+}
+
+// Invariant 3 across a restart: an event routed (and so gone from WORK)
+// before the bridge stopped is still a duplicate when sent again inside
+// the window after it started again.
+func TestInvariant3_DuplicatesStoredOnceAcrossRestart(t *testing.T) {
+	sink := testkit.NewSink(t)
+	cfg, err := config.Parse([]byte(yamlf(`
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+lifecycle: {disabled: true}
+`, sink.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bus.DataDir = t.TempDir()
+	cfg.API.Listen = "127.0.0.1:0"
+	b := startBridgeConfig(t, cfg)
+	mustSend(t, b, "before")
+	testkit.Eventually(t, 5*time.Second, func() bool { return sink.Count() == 1 }, "not delivered")
+	testkit.Eventually(t, 5*time.Second, func() bool { return streamMsgs(t, b, bus.StreamWork) == 0 }, "WORK not settled")
+	if err := stopBridge(b); err != nil {
+		t.Fatal(err)
+	}
+	b2 := startBridgeConfig(t, cfg)
+	mustSend(t, b2, "before")
+	mustSend(t, b2, "after")
+	testkit.Eventually(t, 5*time.Second, func() bool { return sink.Count() >= 2 }, "the new event was not delivered")
+	testkit.Never(t, 300*time.Millisecond, func() bool { return sink.Count() > 2 }, "the duplicate was delivered again after the restart")
+	if got := streamMsgs(t, b2, bus.StreamEvents); got != 2 {
+		t.Fatalf("EVENTS holds %d messages, want 2", got)
 	}
 }

@@ -48,6 +48,9 @@ func TestUpgradeMovesUnroutedEventsToWork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The old layout's archive copy had its key as Nats-Msg-Id.
+		m.Header.Set(jetstream.MsgIDHeader, m.Header.Get(bus.HdrKey))
+		m.Header.Del(bus.HdrKey)
 		if _, err := js.PublishMsg(ctx, m); err != nil {
 			t.Fatal(err)
 		}
