@@ -70,12 +70,13 @@ func TestExternalBusThrowawayServer(t *testing.T) {
 
 func runOnExternalBus(t *testing.T, url string) {
 	sink := testkit.NewSink(t)
-	b := startBridge(t, yamlf(`
+	cfg := yamlf(`
 bus: {url: %q}
 sources: {in: {type: http, path: /events}}
 targets: {out: {type: http, url: %q}}
 rules: {all: {targets: [out]}}
-`, url, sink.URL))
+`, url, sink.URL)
+	b := startBridge(t, cfg)
 	for i := 0; i < 50; i++ {
 		mustSend(t, b, fmt.Sprintf("x%d", i))
 	}
@@ -87,12 +88,7 @@ rules: {all: {targets: [out]}}
 
 	// A second bridge on the same cluster does not know the keys the first
 	// stored; the server's dedup on WORK does, and the archive copy goes.
-	b2 := startBridge(t, yamlf(`
-bus: {url: %q}
-sources: {in: {type: http, path: /events}}
-targets: {out: {type: http, url: %q}}
-rules: {all: {targets: [out]}}
-`, url, sink.URL))
+	b2 := startBridge(t, cfg)
 	mustSend(t, b2, "x1")
 	mustSend(t, b2, "x50")
 	testkit.Eventually(t, 10*time.Second, func() bool { return sink.Distinct() == 51 }, "sink got %d of 51", sink.Distinct())
