@@ -62,17 +62,17 @@ func (b *Bus) PublishNoDedup(ctx context.Context, source string, events []*ce.Ev
 
 func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, dedup bool) (dups int, err error) {
 	now := time.Now()
-	// Each event is written twice, both writes in flight at once: to
-	// WORK, the router's queue, and to EVENTS, the archive (see the
-	// package doc). Duplicates are decided before either write, by the
-	// bus's own set of keys (dedupSet); both copies carry the key in
+	// Each event is written twice: to WORK, the router's queue, and then
+	// to EVENTS, the archive (see the package doc); the writes of a batch
+	// are in flight together. Duplicates are decided before either write,
+	// by the bus's own set of keys (dedupSet); both copies carry the key in
 	// Eb-Key. On an external cluster, which several bridges may share, WORK
 	// also gets it as Nats-Msg-Id, so the server drops a duplicate that
-	// another bridge stored; the archive copy of such a one, or of an event
-	// whose WORK write failed, is deleted again.
+	// another bridge stored, and it is not archived.
 	type pending struct {
 		h                    keyHash
 		dup, claimed, stored bool
+		m                    *nats.Msg // the archive copy, until written
 		work, archive        jetstream.PubAckFuture
 	}
 	ps := make([]pending, len(events))
@@ -113,54 +113,60 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 		}
 	}
+	// WORK first, then the archive: a key the archive holds is then always
+	// one WORK took, which the rebuild of the set after a crash relies on.
 	for i, e := range events {
 		p := &ps[i]
 		if p.dup {
 			continue
 		}
-		m, err := EncodeEvent(source, e, now)
-		if err != nil {
+		if p.m, err = EncodeEvent(source, e, now); err != nil {
 			return dups, err
 		}
-		wh := m.Header
+		wh := p.m.Header
 		if dedup && b.cfg.URL != "" {
-			wh = make(nats.Header, len(m.Header)+1)
-			for k, v := range m.Header {
+			wh = make(nats.Header, len(p.m.Header)+1)
+			for k, v := range p.m.Header {
 				wh[k] = v
 			}
-			wh[jetstream.MsgIDHeader] = m.Header[HdrKey]
+			wh[jetstream.MsgIDHeader] = p.m.Header[HdrKey]
 		}
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubject(source, e.Type()), Header: wh, Data: m.Data}); err != nil {
-			return dups, fmt.Errorf("bus: publish: %w", err)
-		}
-		if p.archive, err = b.js.PublishMsgAsync(m); err != nil {
+		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubject(source, e.Type()), Header: wh, Data: p.m.Data}); err != nil {
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}
-	// Wait for every write, so that each claim is settled with what
-	// became of its event.
+	// Wait for every write, so that each claim is settled with what became
+	// of its event, and archive what WORK took.
 	for i := range ps {
 		p := &ps[i]
 		if p.dup {
 			continue
 		}
-		wack, werr := waitAck(ctx, p.work)
-		aack, aerr := waitAck(ctx, p.archive)
+		ack, werr := waitAck(ctx, p.work)
 		switch {
 		case werr != nil:
-			if aerr == nil {
-				b.dropArchived(aack.Sequence)
-			}
 			err = cmp.Or(err, werr)
-		case aerr != nil:
-			err = cmp.Or(err, aerr)
-		case wack.Duplicate: // another bridge stored it (external cluster)
+			p.m = nil
+		case ack.Duplicate: // another bridge stored it (external cluster)
 			dups++
-			p.stored = true
-			b.dropArchived(aack.Sequence)
+			p.stored, p.m = true, nil
 		default:
-			p.stored = true
+			if p.archive, werr = b.js.PublishMsgAsync(p.m); werr != nil {
+				err = cmp.Or(err, werr)
+				p.m = nil
+			}
 		}
+	}
+	for i := range ps {
+		p := &ps[i]
+		if p.dup || p.m == nil {
+			continue
+		}
+		if _, aerr := waitAck(ctx, p.archive); aerr != nil {
+			err = cmp.Or(err, aerr)
+			continue
+		}
+		p.stored = true
 	}
 	if err != nil {
 		return dups, fmt.Errorf("bus: publish: %w", err)
@@ -177,17 +183,6 @@ func waitAck(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, 
 		return nil, err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-// dropArchived deletes the archive copy at seq of an event that WORK did
-// not take (a duplicate, or a failed write the producer will send again).
-// Best effort: a copy left behind is an archived duplicate, not a loss.
-func (b *Bus) dropArchived(seq uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := b.events.DeleteMsg(ctx, seq); err != nil {
-		b.log.Warn("cannot delete a duplicate archive copy", "seq", seq, "err", err)
 	}
 }
 

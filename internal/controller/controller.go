@@ -175,15 +175,25 @@ func (c *Controller) Watch() {
 }
 
 func (c *Controller) watch(ctx context.Context) {
-	defer close(c.done)
+	// The reconciler is joined before done closes: a reconcile that began
+	// after StopSources had stopped everything would start components
+	// that nothing stops.
+	var wg sync.WaitGroup
+	defer func() { wg.Wait(); close(c.done) }()
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-c.kick:
 			}
-			time.Sleep(20 * time.Millisecond) // let a burst of changes land
+			select { // let a burst of changes land
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
 			rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			if err := c.Reconcile(rctx); err != nil && ctx.Err() == nil {
 				c.cfg.Log.Error("reconcile", "err", err)
