@@ -19,6 +19,11 @@ import (
 // its EVENTS subject: the JSON format of the event as body, its dedup key
 // in Eb-Key. (Publish sends it to EVENTS, and to WORK.)
 func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
+	return encodeEvent(source, e, ebevent.DedupKey(e.Source(), e.ID()), now)
+}
+
+// encodeEvent is EncodeEvent with the event's dedup key already made.
+func encodeEvent(source string, e *ce.Event, key string, now time.Time) (*nats.Msg, error) {
 	body, err := e.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
@@ -28,7 +33,7 @@ func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
 		Data:    body,
 		Header:  make(nats.Header, 4),
 	}
-	m.Header[HdrKey] = []string{ebevent.DedupKey(e.Source(), e.ID())}
+	m.Header[HdrKey] = []string{key}
 	m.Header[HdrContentType] = []string{ContentTypeEvent}
 	m.Header[HdrSource] = []string{source}
 	m.Header[HdrIngested] = []string{now.UTC().Format(time.RFC3339Nano)}
@@ -61,6 +66,9 @@ func (b *Bus) PublishNoDedup(ctx context.Context, source string, events []*ce.Ev
 }
 
 func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, dedup bool) (dups int, err error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
 	now := time.Now()
 	// Each event is written twice: to WORK, the router's queue, and then
 	// to EVENTS, the archive (see the package doc); the writes of a batch
@@ -70,12 +78,16 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	// also gets it as Nats-Msg-Id, so the server drops a duplicate that
 	// another bridge stored, and it is not archived.
 	type pending struct {
+		key                  string
 		h                    keyHash
 		dup, claimed, stored bool
 		m                    *nats.Msg // the archive copy, until written
 		work, archive        jetstream.PubAckFuture
 	}
 	ps := make([]pending, len(events))
+	for i, e := range events {
+		ps[i].key = ebevent.DedupKey(e.Source(), e.ID())
+	}
 	defer func() {
 		// Release every claim. A key is remembered only if both copies of
 		// its event were stored: the producer sends a failed one again.
@@ -89,9 +101,12 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		// Claim the keys in the order of their hashes: a claim waits for
 		// another call's claim of the same key, and a fixed order keeps two
 		// batches from each waiting for the other.
-		order := make([]int, len(events))
-		for i, e := range events {
-			ps[i].h = hashKey(ebevent.DedupKey(e.Source(), e.ID()))
+		order := []int{0}
+		if len(events) > 1 {
+			order = make([]int, len(events))
+		}
+		for i := range ps {
+			ps[i].h = hashKey(ps[i].key)
 			order[i] = i
 		}
 		if len(order) > 1 {
@@ -120,7 +135,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup {
 			continue
 		}
-		if p.m, err = EncodeEvent(source, e, now); err != nil {
+		if p.m, err = encodeEvent(source, e, p.key, now); err != nil {
 			return dups, err
 		}
 		wh := p.m.Header

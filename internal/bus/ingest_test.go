@@ -95,6 +95,9 @@ func TestPublishWritesWorkAndArchiveOnce(t *testing.T) {
 			t.Fatalf("send %d: %d duplicates, want %d", i+1, dups, want)
 		}
 	}
+	if dups, err := b.Publish(ctx, "in", nil); err != nil || dups != 0 {
+		t.Fatalf("empty batch: dups %d, err %v", dups, err)
+	}
 	if dups, err := b.Publish(ctx, "in", []*ce.Event{testEvent("a"), testEvent("b"), testEvent("b")}); err != nil || dups != 2 {
 		t.Fatalf("batch: dups %d, err %v; want 2, nil", dups, err)
 	}
