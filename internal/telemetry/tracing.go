@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,7 +32,9 @@ type TracingConfig struct {
 
 // OTLPConfig is where spans go (OTLP over HTTP).
 type OTLPConfig struct {
-	// Endpoint is the collector's base URL, e.g. http://127.0.0.1:4318.
+	// Endpoint is the collector's base URL, e.g. http://127.0.0.1:4318;
+	// spans go to its /v1/traces (a URL already ending in /v1/traces is
+	// used as written).
 	Endpoint string `json:"endpoint,omitempty"`
 	// Headers are sent with every export (secrets allowed).
 	Headers map[string]spec.Secret `json:"headers,omitempty"`
@@ -75,7 +78,7 @@ func SetupTracing(ctx context.Context, c TracingConfig, instance, version string
 	for k, v := range c.OTLP.Headers {
 		headers[k] = v.Value()
 	}
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(c.OTLP.Endpoint), otlptracehttp.WithHeaders(headers))
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(tracesURL(c.OTLP.Endpoint)), otlptracehttp.WithHeaders(headers))
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
@@ -95,6 +98,26 @@ func SetupTracing(ctx context.Context, c TracingConfig, instance, version string
 	)
 	otel.SetTracerProvider(tp)
 	return tp.Shutdown, nil
+}
+
+// tracesPath is the OTLP/HTTP path of the traces signal.
+const tracesPath = "/v1/traces"
+
+// tracesURL is the URL spans are posted to for the configured endpoint.
+// otlptracehttp.WithEndpointURL posts to the URL's path as written, but the
+// endpoint is a collector's base URL (as OTEL_EXPORTER_OTLP_ENDPOINT is), so
+// the signal path is appended to it, unless it already ends with it.
+func tracesURL(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return endpoint // Validate has reported it; the exporter will say why too.
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	if !strings.HasSuffix(p, tracesPath) {
+		p += tracesPath
+	}
+	u.Path, u.RawPath = p, ""
+	return u.String()
 }
 
 // The CloudEvents distributed-tracing extension attributes.
