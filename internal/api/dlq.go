@@ -12,6 +12,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
 
 // DeadLetterList is a page of dead letters.
@@ -35,9 +36,24 @@ func (a *API) registerDLQ(mux *http.ServeMux) {
 	a.handle(mux, "GET /v1/redrives/{id}", ScopeRead, a.getOp("redrive"))
 }
 
+// loadDeadLetterOwner checks that the rule whose dead letters are asked
+// for exists. A subscription runs as the rule subscription-<id>, which is
+// not stored as a rule: its letters are reachable while the subscription
+// exists.
+func (a *API) loadDeadLetterOwner(ctx context.Context, rule string) *problem.Problem {
+	if id, ok := strings.CutPrefix(rule, subscription.Prefix); ok {
+		if _, perr := a.load(ctx, resource.KindSubscription, id); perr != nil {
+			return problem.New(problem.NotFound, fmt.Sprintf("no rule named %q (and no subscription %q)", rule, id))
+		}
+		return nil
+	}
+	_, perr := a.load(ctx, resource.KindRule, rule)
+	return perr
+}
+
 func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	rule := r.PathValue("name")
-	if _, perr := a.load(r.Context(), resource.KindRule, rule); perr != nil {
+	if perr := a.loadDeadLetterOwner(r.Context(), rule); perr != nil {
 		perr.Write(w, r)
 		return
 	}
@@ -117,7 +133,7 @@ func (a *API) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 		}
 		f.IDs = []uint64{id}
 	}
-	if _, perr := a.load(r.Context(), resource.KindRule, rule); perr != nil {
+	if perr := a.loadDeadLetterOwner(r.Context(), rule); perr != nil {
 		perr.Write(w, r)
 		return
 	}
