@@ -241,6 +241,10 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		MaxAge:      b.cfg.DLQMaxAge.D(),
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
+		// Subscriptions' dead letters carry a TTL of their own
+		// (api.subscription_dlq_max_age); the server refuses one unless
+		// the stream allows it.
+		AllowMsgTTL: true,
 	}}
 	for _, sc := range streams {
 		s, err := b.js.CreateOrUpdateStream(ctx, sc)

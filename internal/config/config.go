@@ -97,6 +97,27 @@ type APIConfig struct {
 	// AllowPrivateSinks lets subscriptions deliver to loopback, link-local
 	// and private addresses. Off by default (SSRF protection).
 	AllowPrivateSinks bool `json:"allow_private_sinks,omitempty"`
+	// SubscriptionDLQMaxAge is how long the dead letters of subscriptions
+	// are kept (bus.dlq_max_age, when shorter, still applies). Subscriptions
+	// are made by API users, so their letters are not kept forever. Default
+	// 168h.
+	SubscriptionDLQMaxAge spec.Duration `json:"subscription_dlq_max_age,omitempty"`
+}
+
+// DefaultSubscriptionDLQMaxAge is api.subscription_dlq_max_age's default:
+// the archive's default age, after which the event could not be replayed
+// either.
+const DefaultSubscriptionDLQMaxAge = 7 * 24 * time.Hour
+
+// SubscriptionDeadLetterTTL is how long a subscription's dead letter is
+// kept: api.subscription_dlq_max_age, or bus.dlq_max_age when that is set
+// and shorter.
+func (c *Config) SubscriptionDeadLetterTTL() time.Duration {
+	ttl := c.API.SubscriptionDLQMaxAge.D()
+	if b := c.Bus.DLQMaxAge.D(); b > 0 && b < ttl {
+		ttl = b
+	}
+	return ttl
 }
 
 // TLSServerConfig is the server side of TLS.
@@ -126,6 +147,9 @@ func (c *Config) Defaults() {
 	c.Bus.Defaults()
 	if c.API.Listen == "" {
 		c.API.Listen = "127.0.0.1:8080"
+	}
+	if c.API.SubscriptionDLQMaxAge == 0 {
+		c.API.SubscriptionDLQMaxAge = spec.Duration(DefaultSubscriptionDLQMaxAge)
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = spec.Duration(30 * time.Second)
@@ -167,6 +191,9 @@ func (c *Config) Validate(p spec.Problems) {
 		if t.ClientCAFile == "" && len(t.ClientScopes) > 0 {
 			p.AddAt("api.tls.client_scopes", "needs client_ca_file")
 		}
+	}
+	if c.API.SubscriptionDLQMaxAge.D() < time.Second {
+		p.AddAt("api.subscription_dlq_max_age", "must be at least 1s")
 	}
 	if c.ShutdownTimeout.D() <= 0 {
 		p.AddAt("shutdown_timeout", "must be positive")

@@ -43,6 +43,9 @@ type Config struct {
 	StopTimeout time.Duration
 	// AllowPrivateSinks lets subscription sinks reach private addresses.
 	AllowPrivateSinks bool
+	// SubscriptionDeadLetterTTL, when positive, is how long the dead
+	// letters of subscriptions are kept.
+	SubscriptionDeadLetterTTL time.Duration
 	// Logger returns a component's logger ("source/web"); nil: Log.With.
 	Logger func(name string) *slog.Logger
 	// OnDeadLetter and OnComponentFailed, when set, are told of dead

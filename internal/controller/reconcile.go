@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
@@ -203,12 +204,16 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		return nil
 	}
 	lr := &liveRule{hash: h, spec: spec}
+	var deadLetterTTL time.Duration
+	if strings.HasPrefix(o.Name, subscription.Prefix) { // the prefix is kept for subscriptions
+		deadLetterTTL = c.cfg.SubscriptionDeadLetterTTL
+	}
 	for _, tname := range spec.Targets {
 		rt := delivery.NewRoute(delivery.RouteConfig{
 			Rule: o.Name, Target: tname, Policy: spec.Delivery, Transform: tr,
 			Sender: targets[tname].t, JS: c.cfg.JS, Keeper: c.cfg.Keeper,
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
-			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter,
+			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {

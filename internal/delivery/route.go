@@ -40,6 +40,9 @@ type RouteConfig struct {
 	AckWait time.Duration
 	// OnDeadLetter, when set, is told of every event written to the DLQ.
 	OnDeadLetter func(rule, target, reason string, e *ce.Event, attempts int, cause error)
+	// DeadLetterTTL, when positive, is how long the route's dead letters
+	// are kept (the DLQ stream's max age applies to the others).
+	DeadLetterTTL time.Duration
 }
 
 // Route delivers the events of one rule to one target: a bounded queue,
@@ -374,6 +377,9 @@ func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause e
 	m := r.message(bus.DLQSubject(r.cfg.Rule, r.cfg.Target), t, attempts, status, cause)
 	m.Header.Set(bus.HdrReason, reason)
 	m.Header.Set(jetstream.MsgIDHeader, t.Key+".d."+r.cfg.Rule+"."+r.cfg.Target)
+	if r.cfg.DeadLetterTTL > 0 {
+		m.Header.Set(jetstream.MsgTTLHeader, r.cfg.DeadLetterTTL.String())
+	}
 	err := r.publish(m)
 	if err == nil {
 		r.dead.Inc()

@@ -217,7 +217,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		OnDeadLetter: b.lifecycle.DeadLettered, OnComponentFailed: b.lifecycle.ComponentFailed,
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
 		StopTimeout: b.cfg.ShutdownTimeout.D(), AllowPrivateSinks: b.cfg.API.AllowPrivateSinks,
-		Jobs: b.jobs,
+		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(),
 	})
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{

@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
@@ -74,4 +78,76 @@ sources: {in: {type: http, path: /events}}
 	if _, _, m = c.do("GET", base, ""); len(m["items"].([]any)) != 0 {
 		t.Errorf("letters after purge: %v", m)
 	}
+}
+
+// A subscription's dead letters are kept for api.subscription_dlq_max_age
+// (default 168h), not forever as the bus keeps rules' by default.
+func TestSubscriptionDeadLettersExpire(t *testing.T) {
+	sink := testkit.NewSink(t)
+	sink.SetStatus(func(int64) int { return http.StatusBadRequest })
+	b := startBridge(t, `
+api: {allow_private_sinks: true}
+sources: {in: {type: http, path: /events}}
+`)
+	if !streamConfig(t, b, bus.StreamDLQ).AllowMsgTTL {
+		t.Fatal("the DLQ stream does not allow per-message TTLs")
+	}
+	c := api(t, b)
+	code, _, m := c.do("POST", "/v1/subscriptions", fmt.Sprintf(`{"sink": %q, "protocol": "HTTP"}`, sink.URL))
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	rule := "subscription-" + m["id"].(string)
+	if code := sendEvent(t, b, "/events", "/test", "ttl-1", "com.a"); code != 202 {
+		t.Fatal(code)
+	}
+	var letters []jetstream.RawStreamMsg
+	testkit.Eventually(t, 10*time.Second, func() bool { letters = dlqMessages(t, b, rule, rule); return len(letters) == 1 }, "not dead-lettered")
+	if got := letters[0].Header.Get(jetstream.MsgTTLHeader); got != (168 * time.Hour).String() {
+		t.Errorf("subscription dead letter TTL = %q, want 168h", got)
+	}
+}
+
+// With a short retention, a subscription's dead letters leave the DLQ.
+func TestSubscriptionDeadLettersRetentionIsApplied(t *testing.T) {
+	sink := testkit.NewSink(t)
+	sink.SetStatus(func(int64) int { return http.StatusBadRequest })
+	b := startBridge(t, `
+api: {allow_private_sinks: true, subscription_dlq_max_age: 1s}
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: "`+sink.URL+`"}}
+rules: {r: {targets: [out]}}
+`)
+	c := api(t, b)
+	code, _, m := c.do("POST", "/v1/subscriptions", fmt.Sprintf(`{"sink": %q, "protocol": "HTTP"}`, sink.URL))
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	rule := "subscription-" + m["id"].(string)
+	if code := sendEvent(t, b, "/events", "/test", "ttl-2", "com.a"); code != 202 {
+		t.Fatal(code)
+	}
+	testkit.Eventually(t, 10*time.Second, func() bool { return len(dlqMessages(t, b, "r", "out")) == 1 }, "rule's letter missing")
+	testkit.Eventually(t, 20*time.Second, func() bool { return deliveries(b, rule, rule, "dead_lettered") == 1 }, "not dead-lettered")
+	testkit.Eventually(t, 20*time.Second, func() bool { return len(dlqMessages(t, b, rule, rule)) == 0 }, "subscription's dead letter kept past its max age")
+	if n := len(dlqMessages(t, b, "r", "out")); n != 1 {
+		t.Errorf("the rule's dead letter went too (%d left): rules keep theirs per bus.dlq_max_age", n)
+	}
+}
+
+func streamConfig(t testing.TB, b interface {
+	Bus() *bus.Bus
+}, stream string) jetstream.StreamConfig {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := b.Bus().JetStream().Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Config
 }
