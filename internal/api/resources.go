@@ -388,6 +388,9 @@ func (a *API) view(o *resource.Object, withStatus bool) *Resource {
 				}
 			}
 		}
+		// A resource runs only as well as its components: a source that
+		// cannot bind is failed, not running.
+		st.Status = controller.WithComponents(st.Status, st.Components)
 		if a.deps.Counters != nil {
 			st.Counters = a.deps.Counters(o.Kind, o.Name)
 		}
