@@ -22,7 +22,8 @@ func newDLQ(c *conn, stdout, stderr io.Writer) *cobra.Command {
 		Short: "List, show, redrive and purge a rule's dead letters",
 		Long: `A dead letter is a delivery that failed for good: the target refused the
 event (reason permanent), attempts or time ran out (exhausted, expired), or
-the transform failed (transform). Each rule keeps its own.`,
+the transform failed (transform). Each rule keeps its own; a subscription's
+are those of the rule it runs as, subscription-<id>.`,
 		Args: groupArgs,
 		RunE: groupRun,
 	}
