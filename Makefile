@@ -14,7 +14,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Test timeouts: the whole suite is kept near 10 minutes on 2 cores.
 TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: all build run test test-integration test-short lint cover fuzz clean proto
+.PHONY: all build run test test-deps test-integration test-short lint cover fuzz clean proto
 
 include bench/Makefile.inc
 
@@ -26,14 +26,26 @@ build:
 run: build
 	./$(BIN) serve --config $(CONFIG)
 
+# make test first prepares, best effort, what the integration tests need
+# (scripts/test-deps.sh --quick: quick when all is there, never fails);
+# without it they skip and say what is missing. TEST_DEPS= turns it off.
+TEST_DEPS ?= GO=$(GO) scripts/test-deps.sh --quick
 test: build
+	@-$(TEST_DEPS)
 	EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test $(TEST_FLAGS) ./...
+
+# Install what the tests need: the client programs (Debian packages),
+# AMQP 1.0 on RabbitMQ 3.x (its plugin) and grpcurl in bin/tools. As root;
+# otherwise it prints the commands. scripts/test-deps.sh --check reports.
+test-deps:
+	GO=$(GO) scripts/test-deps.sh
 
 test-short:
 	$(GO) test -short ./...
 
 # Integration tests against the machine's brokers; a missing broker fails.
 test-integration: build
+	@-$(TEST_DEPS)
 	EVENTBRIDGE_INTEGRATION=1 EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test -timeout 15m -run Integration ./...
 
 lint:

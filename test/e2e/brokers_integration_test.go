@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,30 +15,24 @@ import (
 
 // need skips the test (fails it under EVENTBRIDGE_INTEGRATION=1) unless
 // the service answers at addr and the client programs are installed.
-func need(t *testing.T, addr string, programs ...string) {
+func need(t *testing.T, addr, service string, programs ...string) {
 	t.Helper()
-	strict := os.Getenv("EVENTBRIDGE_INTEGRATION") == "1"
-	miss := func(format string, args ...any) {
-		if strict {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
 	if testing.Short() {
 		t.Skip("integration")
 	}
 	for _, p := range programs {
-		if _, err := exec.LookPath(p); err != nil {
-			miss("%s is not installed (.ci/run installs it)", p)
-		}
+		testkit.NeedTool(t, p, debianPackage[p])
 	}
 	if addr != "" {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			miss("no service at %s: %v", addr, err)
-		}
-		c.Close()
+		testkit.NeedTCP(t, addr, service)
 	}
+}
+
+// debianPackage names what installs each client program.
+var debianPackage = map[string]string{
+	"redis-cli": "Debian package redis-tools",
+	"psql":      "Debian package postgresql-client",
+	"kcat":      "Debian package kcat",
 }
 
 // run runs a client program and returns its output.
@@ -78,7 +70,7 @@ func TestIntegrationBrokerClients(t *testing.T) {
 	n := time.Now().UnixNano() % 1e9
 
 	t.Run("redis-cli", func(t *testing.T) {
-		need(t, "127.0.0.1:6379", "redis-cli")
+		need(t, "127.0.0.1:6379", "Redis", "redis-cli")
 		in, out, ch := fmt.Sprintf("ebe2e-in-%d", n), fmt.Sprintf("ebe2e-out-%d", n), fmt.Sprintf("ebe2e-ch-%d", n)
 		addr := freeAddr(t)
 		p := start(t, writeConfig(t, addr, fmt.Sprintf(`
@@ -104,7 +96,7 @@ rules:
 
 	t.Run("psql", func(t *testing.T) {
 		testkit.LockService(t, "postgres") // the postgres connector tests restart it
-		need(t, "127.0.0.1:5432", "psql")
+		need(t, "127.0.0.1:5432", "PostgreSQL", "psql")
 		in, out, ch := fmt.Sprintf("ebe2e_in_%d", n), fmt.Sprintf("ebe2e_out_%d", n), fmt.Sprintf("ebe2e_ch_%d", n)
 		psql := func(sql string) string {
 			return runCmd(t, "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-At", "-c", sql)
@@ -142,7 +134,7 @@ VALUES ('psql-1', '/psql', 'com.example.cli', '2026-11-22T10:00:00Z', 'café €
 	})
 
 	t.Run("kcat", func(t *testing.T) {
-		need(t, "", "kcat")
+		need(t, "", "", "kcat")
 		// No Kafka server on this machine: kfake, in this process, on a
 		// real port; the bridge and kcat reach it over TCP.
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1))

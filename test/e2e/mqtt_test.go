@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 // Proof with third-party clients: mosquitto_pub publishes CloudEvents
@@ -18,23 +18,10 @@ import (
 // reads what the bridge's mqtt targets publish, in binary mode (MQTT 5)
 // and in structured mode (MQTT 3.1.1). Against the machine's Mosquitto.
 func TestIntegrationMosquittoClients(t *testing.T) {
-	integration := os.Getenv("EVENTBRIDGE_INTEGRATION") == "1"
 	for _, tool := range []string{"mosquitto_pub", "mosquitto_sub"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if integration {
-				t.Fatalf("%s not installed (Debian mosquitto-clients; .ci/run installs it)", tool)
-			}
-			t.Skipf("%s not installed (Debian mosquitto-clients)", tool)
-		}
+		testkit.NeedTool(t, tool, "Debian package mosquitto-clients")
 	}
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:1883", 2*time.Second); err != nil {
-		if integration {
-			t.Fatalf("no Mosquitto on 127.0.0.1:1883: %v", err)
-		}
-		t.Skipf("no Mosquitto on 127.0.0.1:1883: %v", err)
-	} else {
-		c.Close()
-	}
+	testkit.NeedTCP(t, "127.0.0.1:1883", "Mosquitto")
 
 	base := fmt.Sprintf("ebe2e/%d", time.Now().UnixNano())
 	addr := freeAddr(t)

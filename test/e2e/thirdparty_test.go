@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 	"io"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -26,38 +24,20 @@ import (
 )
 
 // tool finds a command-line client: on the PATH or in the repository's
-// bin/tools (where .ci/run installs grpcurl). Without it the test is
+// bin/tools (where make test-deps builds grpcurl). Without it the test is
 // skipped, or fails under EVENTBRIDGE_INTEGRATION=1.
-func tool(t *testing.T, name string) string {
+func tool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if p, err := filepath.Abs(filepath.Join("..", "..", "bin", "tools", name)); err == nil {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {
-		t.Fatalf("%s is not installed (.ci/run installs it)", name)
-	}
-	t.Skipf("%s is not installed", name)
-	return ""
+	return testkit.NeedTool(t, name, pkg)
 }
 
-// needRabbitMQ skips the test without RabbitMQ on 127.0.0.1:5672, or
-// fails under EVENTBRIDGE_INTEGRATION=1.
+// needRabbitMQ skips the test unless RabbitMQ on 127.0.0.1:5672 speaks
+// AMQP 1.0 as well as its own 0-9-1 (the bridge's amqp1 source and target
+// use it), or fails under EVENTBRIDGE_INTEGRATION=1.
 func needRabbitMQ(t *testing.T) {
 	t.Helper()
 	testkit.LockService(t, "rabbitmq") // connector tests restart it
-	c, err := net.DialTimeout("tcp", "127.0.0.1:5672", 2*time.Second)
-	if err != nil {
-		if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {
-			t.Fatalf("RabbitMQ: %v", err)
-		}
-		t.Skipf("RabbitMQ is not reachable: %v", err)
-	}
-	c.Close()
+	testkit.NeedAMQP1(t, "amqp://127.0.0.1:5672")
 }
 
 func run(t *testing.T, name string, args ...string) string {
@@ -96,9 +76,10 @@ func amqpGet(t *testing.T, get, queue string, p *proc) []byte {
 // bridge's second grpc source.
 func TestIntegrationThirdPartyClients(t *testing.T) {
 	needRabbitMQ(t)
-	publish, get := tool(t, "amqp-publish"), tool(t, "amqp-get")
-	declare, del := tool(t, "amqp-declare-queue"), tool(t, "amqp-delete-queue")
-	grpcurl := tool(t, "grpcurl")
+	const amqpTools = "Debian package amqp-tools"
+	publish, get := tool(t, "amqp-publish", amqpTools), tool(t, "amqp-get", amqpTools)
+	declare, del := tool(t, "amqp-declare-queue", amqpTools), tool(t, "amqp-delete-queue", amqpTools)
+	grpcurl := tool(t, "grpcurl", "go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 into bin/tools")
 	tag := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 	queues := map[string]string{}
 	for _, q := range []string{"in", "out", "in1", "out1"} {

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 // coreHarness pairs a nats target (subject <channel>.<type>) with a nats
@@ -95,6 +96,7 @@ func TestIntegrationConformance(t *testing.T) {
 	url := natsURL(t)
 	var restart func(testing.TB)
 	if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" && os.Getenv("EVENTBRIDGE_NATS_URL") == "" {
+		testkit.NeedTool(t, "ss", "Debian package iproute2") // restartLocalNATS finds the server's pid with it
 		restart = restartLocalNATS
 	}
 	t.Run("core", func(t *testing.T) {

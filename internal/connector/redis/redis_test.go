@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/redis"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -128,6 +129,7 @@ func TestIntegrationConformance(t *testing.T) {
 	url := redisURL(t)
 	var restart func(testing.TB)
 	if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" && url == "redis://127.0.0.1:6379/0" {
+		testkit.NeedTool(t, "redis-cli", "Debian package redis-tools") // restartRedis stops and pings with it
 		restart = restartRedis
 	}
 	t.Run("Stream", func(t *testing.T) { connectortest.Run(t, streamHarness(url, restart)) })
