@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -116,6 +117,20 @@ func Validate(ctx context.Context, s *Subscription, o Options) error {
 			}
 		}
 	}
+	// A subscription's strings are never expanded: ${env:…} and ${file:…}
+	// would read the bridge's environment and files, and none of its
+	// fields is a secret field for ${secret:…}.
+	cp := *s
+	if cp.SinkCredential != nil {
+		cred := *cp.SinkCredential
+		cp.SinkCredential = &cred
+	}
+	if cp.ProtocolSettings != nil {
+		ps := *cp.ProtocolSettings
+		ps.Headers = maps.Clone(ps.Headers)
+		cp.ProtocolSettings = &ps
+	}
+	spec.Expand(&cp, p, spec.Refs{})
 	if c := s.SinkCredential; c != nil {
 		switch c.CredentialType {
 		case "PLAIN":
