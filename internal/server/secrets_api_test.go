@@ -152,3 +152,27 @@ rules:
 		t.Errorf("rules:test: %d %s", code, body)
 	}
 }
+
+// A password in an outbound URL would be shown by GET, describe, logs and
+// dead-letter errors: such URLs are refused, without being echoed.
+func TestAPIRefusesCredentialsInURLs(t *testing.T) {
+	b := startBridge(t, tokensYAML())
+	base := "http://" + b.Addr()
+	cases := []struct{ method, path, body, field string }{
+		{"PUT", "/v1/targets/t", `{"type":"http","url":"http://user:MARKERpw@127.0.0.1:9/"}`, "spec.url"},
+		{"PUT", "/v1/targets/t", `{"type":"http","url":"http://127.0.0.1:9/","auth":{"oauth2":{"token_url":"https://id:MARKERpw@auth.example/token","client_id":"c","client_secret":"s"}}}`, "spec.auth.oauth2.token_url"},
+		{"PUT", "/v1/sources/s", `{"type":"poll","url":"https://user:MARKERpw@api.example/items","every":"1m"}`, "spec.url"},
+		{"POST", "/v1/subscriptions", `{"sink":"https://user:MARKERpw@8.8.8.8/hook","protocol":"HTTP"}`, "sink"},
+	}
+	for _, c := range cases {
+		code, body := raw(t, base, writeToken, c.method, c.path, c.body)
+		if code != 400 || strings.Contains(body, "MARKER") || !strings.Contains(body, c.field) || !strings.Contains(body, "user name or password") {
+			t.Errorf("%s: %d %s", c.body, code, body)
+		}
+	}
+	for _, path := range []string{"/v1/targets", "/v1/sources", "/v1/subscriptions"} {
+		if code, body := raw(t, base, readToken, "GET", path, ""); code != 200 || strings.Contains(body, "MARKER") {
+			t.Errorf("GET %s: %d %s", path, code, body)
+		}
+	}
+}

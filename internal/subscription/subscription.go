@@ -85,6 +85,8 @@ func Validate(ctx context.Context, s *Subscription, o Options) error {
 		p.AddAt("sink", "must be an absolute URL")
 	case s.Protocol == "HTTP" && u.Scheme != "http" && u.Scheme != "https":
 		p.AddAt("sink", "an HTTP sink must be an http:// or https:// URL")
+	case u.User != nil:
+		spec.CheckUserinfo(p.At("sink"), u, "sinkcredential")
 	case !o.AllowPrivateSinks:
 		if err := netguard.CheckHost(ctx, o.Resolver, u.Hostname()); err != nil {
 			p.AddAt("sink", "%v (sinks may not reach loopback, link-local or private addresses unless api.allow_private_sinks is set)", err)
