@@ -2,8 +2,8 @@ package spec
 
 import "errors"
 
-// Errors of references. A problem's reason wraps one of them; none of
-// them carries a resolved value.
+// Errors of references, given as the reasons of problems. None of them
+// carries a resolved value.
 var (
 	// ErrEnvFileRef: ${env:…} or ${file:…} in a spec that may not read the
 	// bridge's environment and files (one sent through the API).
