@@ -1,5 +1,7 @@
 package spec
 
+import "log/slog"
+
 // Secret is a string that must never be shown: APIs and logs print it as
 // "***". Its value may hold references: ${secret:NAME} anywhere, and
 // ${env:NAME} or ${file:PATH} in the config file.
@@ -16,8 +18,9 @@ func (s Secret) String() string {
 	return Redacted
 }
 
-// LogValue keeps the value out of structured logs.
-func (s Secret) LogValue() string { return s.String() }
+// LogValue implements slog.LogValuer, so that every log handler (the
+// JSON one marshals other values as they are) prints "***".
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Value returns the secret itself, for the code that uses it.
 func (s Secret) Value() string { return string(s) }
