@@ -57,6 +57,9 @@ type Deps struct {
 	Logs *telemetry.Logs
 	// Jobs is the scheduler of the poll and cron sources; nil: no jobs.
 	Jobs *jobs.Manager
+	// Secrets are the config file's named secrets: the only values a
+	// resource sent through the API may refer to (${secret:NAME}).
+	Secrets map[string]spec.Secret
 }
 
 // API serves /v1.

@@ -211,10 +211,10 @@ func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMess
 	var err error
 	switch kind {
 	case resource.KindSource, resource.KindTarget:
-		_, err = resource.DecodeConnector(kind, raw, "spec")
+		_, err = resource.DecodeConnectorRefs(kind, raw, "spec", a.refs())
 	case resource.KindRule:
 		p := spec.NewProblems("")
-		if _, derr := resource.DecodeRule(raw, "spec"); derr != nil {
+		if _, derr := resource.DecodeRuleRefs(raw, "spec", a.refs()); derr != nil {
 			var ve *spec.ValidationError
 			if !errors.As(derr, &ve) {
 				return invalidResource(derr)
@@ -235,6 +235,10 @@ func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMess
 	}
 	return nil
 }
+
+// refs is the reference policy of resources sent through the API: no
+// ${env:…} or ${file:…}, only the named secrets of the config file.
+func (a *API) refs() spec.Refs { return spec.Refs{Secrets: a.deps.Secrets} }
 
 func (a *API) checkRefs(ctx context.Context, p spec.Problems, kind resource.Kind, names []string) {
 	for i, n := range names {

@@ -45,8 +45,11 @@ func (a *API) testRule(w http.ResponseWriter, r *http.Request) {
 			perr.Write(w, r)
 			return
 		}
+		// The rule runs with its references as written: a test never
+		// reads the bridge's environment, files or secrets, whose values
+		// its results (readable with the read scope) would show.
 		var err error
-		if rule, err = resource.DecodeRule(o.Spec, "spec"); err != nil {
+		if rule, err = resource.DecodeRuleRefs(o.Spec, "spec", spec.Refs{Verbatim: true}); err != nil {
 			invalidResource(err).Write(w, r)
 			return
 		}

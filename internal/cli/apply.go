@@ -25,10 +25,13 @@ created or replaced through the API. Each is reported as created, configured
 (changed) or unchanged. The other sections (bus, api, log, ...) are skipped
 with a note: they take effect when a bridge starts.
 
-Secret references (${env:NAME}, ${file:PATH}) are sent as written and
-expanded by the bridge. The API never shows secret values, so a resource
-that holds one is sent again on every apply (reported as configured);
-prefer references, which compare exactly.
+References are sent as written. The bridge expands ${secret:NAME} (a
+secret declared under secrets: in the bridge's own config file) in secret
+fields, and refuses ${env:NAME} and ${file:PATH}: through the API they
+would read the bridge's environment and files. The API never shows secret
+values, so a resource that holds one is sent again on every apply
+(reported as configured); prefer ${secret:NAME}, which compares exactly.
+A secrets: section in FILE is skipped like bus: and api:.
 
 Resources from the bridge's own config file cannot be changed through the
 API: apply reports the conflict and goes on. Nothing is deleted: resources

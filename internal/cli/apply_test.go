@@ -13,6 +13,7 @@ import (
 func TestApplyGetDescribeDelete(t *testing.T) {
 	sink := testkit.NewSink(t)
 	url := startBridge(t, `
+secrets: {chat-token: tok}
 sources: {in: {type: http, path: /events}}
 targets: {filelog: {type: log, file: /dev/null}}
 rules: {fromfile: {targets: [filelog], filter: {sql: "type = 'never'"}}}
@@ -31,7 +32,7 @@ targets:
   chat:
     type: http
     url: %q
-    headers: {X-Ref: "${env:HOME}"}
+    headers: {X-Ref: "${secret:chat-token}"}
     labels: {team: shop}
 sources:
   web: {type: http, path: /web}
@@ -99,7 +100,7 @@ sources:
 	}
 	wantInOrder(t, "describe", r.out, "Name:", "orders", "Origin:", "api", "Labels:", "team=shop", "State:", "running",
 		"Spec:", "targets:", "- chat", "Components:", "route/orders/chat", "running", "Counters:", "matched:")
-	if r = cli(t, url, "describe", "target", "chat"); !strings.Contains(r.out, "X-Ref: ${env:HOME}") {
+	if r = cli(t, url, "describe", "target", "chat"); !strings.Contains(r.out, "X-Ref: ${secret:chat-token}") {
 		t.Errorf("describe target: %v", r)
 	}
 
@@ -126,6 +127,16 @@ sources:
 		"error: target/t9: The resource is not valid\n", bad+":4: targets.t9.url: must be an http",
 		"error: rule/r9: The resource is not valid\n", bad+":8: rules.r9.targets[0]: no target named \"nope\"",
 		"error: 2 of 2 resources not applied")
+
+	// ${env:…} belongs to the bridge's own config file: apply is told to
+	// declare a named secret, and nothing of the environment is read.
+	t.Setenv("EB_CLI_TEST_SECRET", "MARKER-cli-31")
+	envref := writeFile(t, "envref.yaml", "secrets: {x: y}\ntargets:\n  t8:\n    type: http\n    url: http://127.0.0.1:9/\n    headers: {X: \"${env:EB_CLI_TEST_SECRET}\"}\n")
+	r = cli(t, url, "apply", "-f", envref)
+	if r.code != 1 || !strings.Contains(r.err, "targets.t8.headers.X: ${env:…} and ${file:…} references are only expanded in the bridge's config file") ||
+		!strings.Contains(r.err, "(secrets:) and write ${secret:NAME}") || !strings.Contains(r.err, "skipped secrets") || strings.Contains(r.err+r.out, "MARKER") {
+		t.Errorf("apply with ${env:}: %v", r)
+	}
 
 	// Deletes.
 	if r = cli(t, url, "delete", "target", "chat"); r.code != 1 || !strings.Contains(r.err, "used by rule(s) orders") {

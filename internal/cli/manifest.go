@@ -41,7 +41,9 @@ func (e entry) String() string { return string(e.kind) + "/" + e.name }
 // starts (bus, api, log...); apply skips them. They are read from the
 // config's type, so that a section added there is known here.
 var startOnly = func() []string {
-	var out []string
+	// secrets: are read by the bridge from its own file only (Config keeps
+	// them out of JSON, so they are named here).
+	out := []string{"secrets"}
 	t := reflect.TypeFor[config.Config]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")

@@ -1,6 +1,7 @@
 // Package config reads the YAML config file: defaults in one place, secret
-// references (${env:NAME}, ${file:PATH}), and validation that reports every
-// problem with its path and line.
+// references (${env:NAME}, ${file:PATH}, ${secret:NAME}), the named secrets
+// that resources sent through the API may use, and validation that reports
+// every problem with its path and line.
 package config
 
 import (
@@ -37,6 +38,12 @@ type Config struct {
 	// Jobs configures the scheduler of the poll and cron sources.
 	Jobs jobs.Config `json:"jobs,omitempty"`
 
+	// Secrets are the named secrets (secrets:), expanded: resources refer
+	// to them as ${secret:NAME} in secret fields. They are the only values
+	// of the bridge's environment and files that resources sent through
+	// the API can use.
+	Secrets map[string]spec.Secret `json:"-"`
+
 	Sources map[string]connector.Config `json:"-"`
 	Targets map[string]connector.Config `json:"-"`
 	Rules   map[string]*resource.Rule   `json:"-"`
@@ -62,6 +69,13 @@ func (c *Config) Objects() []*resource.Object {
 	add(resource.KindRule, sortedKeys(c.Rules))
 	add(resource.KindSource, sortedKeys(c.Sources))
 	return out
+}
+
+// Refs is the reference policy of resources of an origin: the config
+// file's may read the environment and files; those sent through the API
+// may only name the file's secrets.
+func (c *Config) Refs(origin string) spec.Refs {
+	return spec.Refs{EnvFile: origin == resource.OriginFile, Secrets: c.Secrets}
 }
 
 // InstanceConfig names this process.
@@ -171,6 +185,11 @@ func (c *Config) Validate(p spec.Problems) {
 		p.AddAt("log.format", "must be text or json")
 	}
 	c.Bus.Validate(p.At("bus"))
+	for _, name := range sortedKeys(c.Secrets) {
+		if !spec.ValidName(name) {
+			p.At("secrets").AddAt(name, "invalid name: %s", spec.NameRule)
+		}
+	}
 	for _, name := range sortedKeys(c.API.Tokens) {
 		if !spec.ValidName(name) {
 			p.At("api.tokens").AddAt(name, "invalid name: %s", spec.NameRule)

@@ -31,6 +31,7 @@ type file struct {
 	Lifecycle       lifecycle.Config          `json:"lifecycle,omitempty"`
 	Tracing         telemetry.TracingConfig   `json:"tracing,omitempty"`
 	Jobs            jobs.Config               `json:"jobs,omitempty"`
+	Secrets         map[string]spec.Secret    `json:"secrets,omitempty"`
 	Sources         map[string]any            `json:"sources,omitempty"`
 	Targets         map[string]any            `json:"targets,omitempty"`
 	Rules           map[string]*resource.Rule `json:"rules,omitempty"`
@@ -106,15 +107,19 @@ func Parse(data []byte) (*Config, error) {
 		return nil, p.Err()
 	}
 	c.raw = rawSpecs(f, c)
-	spec.Expand(c, p)
+	// The named secrets first: the rest of the file may refer to them.
+	values := spec.Expand(&top.Secrets, p.At("secrets"), spec.Refs{EnvFile: true})
+	c.Secrets = top.Secrets
+	refs := c.Refs(resource.OriginFile)
+	values = append(values, spec.Expand(c, p, refs)...)
 	for name, s := range c.Sources {
-		spec.Expand(s, p.At("sources").At(name))
+		values = append(values, spec.Expand(s, p.At("sources").At(name), refs)...)
 	}
 	for name, t := range c.Targets {
-		spec.Expand(t, p.At("targets").At(name))
+		values = append(values, spec.Expand(t, p.At("targets").At(name), refs)...)
 	}
 	for name, r := range c.Rules {
-		spec.Expand(r, p.At("rules").At(name))
+		values = append(values, spec.Expand(r, p.At("rules").At(name), refs)...)
 	}
 	c.Defaults()
 	for _, s := range c.Sources {
@@ -124,6 +129,7 @@ func Parse(data []byte) (*Config, error) {
 		t.Defaults()
 	}
 	c.Validate(p)
+	p.Scrub(values)
 	locate(f, p)
 	if err := p.Err(); err != nil {
 		return c, err

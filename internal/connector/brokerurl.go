@@ -14,14 +14,14 @@ func ValidateURL(p spec.Problems, field, raw string, schemes ...string) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		p.AddAt(field, "not a URL: %v", err)
+		p.AddAt(field, "not a URL: %v", spec.URLParseError(err))
 	case !contains(schemes, u.Scheme):
 		p.AddAt(field, "must be a %s:// URL", strings.Join(schemes, ":// or "))
 	case u.Host == "":
 		p.AddAt(field, "must name a host")
 	default:
 		if _, ok := u.User.Password(); ok {
-			p.AddAt(field, "holds a password: put it in password (which may be a ${env:…} or ${file:…} reference)")
+			p.AddAt(field, "holds a password: put it in password (which may be a ${secret:NAME} reference)")
 		}
 	}
 }

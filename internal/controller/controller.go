@@ -54,6 +54,8 @@ type Config struct {
 	OnComponentFailed func(name string, err error)
 	// Jobs schedules the sources that poll or run on a timer.
 	Jobs jobs.Scheduler
+	// Secrets are the config file's named secrets, for ${secret:NAME}.
+	Secrets map[string]spec.Secret
 }
 
 // State of a resource, as shown by the API.

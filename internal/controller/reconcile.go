@@ -17,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 	"github.com/eventbridge-dev/eventbridge/internal/transform"
 )
@@ -141,6 +142,13 @@ func present(objs []*resource.Object, name string) bool {
 	return false
 }
 
+// refs is the reference policy of an object: only the config file's may
+// read the bridge's environment and files; a subscription's target and
+// rule have the subscription's origin (api).
+func (c *Controller) refs(o *resource.Object) spec.Refs {
+	return spec.Refs{EnvFile: o.Origin == resource.OriginFile, Secrets: c.cfg.Secrets}
+}
+
 func (c *Controller) deps(kind, name string) connector.Deps {
 	d := connector.Deps{
 		Logger: c.cfg.Logger(kind + "/" + name), Ingest: c.cfg.Ingest,
@@ -158,7 +166,7 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 		c.setStatus(o, StateRunning, nil)
 		return lt
 	}
-	cfg, err := resource.DecodeConnector(resource.KindTarget, o.Spec, "spec")
+	cfg, err := resource.DecodeConnectorRefs(resource.KindTarget, o.Spec, "spec", c.refs(o))
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
 		return nil
@@ -180,7 +188,7 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 }
 
 func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget) *liveRule {
-	spec, err := resource.DecodeRule(o.Spec, "spec")
+	spec, err := resource.DecodeRuleRefs(o.Spec, "spec", c.refs(o))
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
 		return nil
@@ -296,7 +304,7 @@ func (c *Controller) ensureSource(ctx context.Context, o *resource.Object) *live
 		c.setStatus(o, StateRunning, nil)
 		return old
 	}
-	cfg, err := resource.DecodeConnector(resource.KindSource, o.Spec, "spec")
+	cfg, err := resource.DecodeConnectorRefs(resource.KindSource, o.Spec, "spec", c.refs(o))
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
 		if had { // keep the old version running rather than nothing

@@ -103,6 +103,8 @@ func (c *Config) Validate(p spec.Problems) {
 		o := c.OAuth2
 		if u, err := url.Parse(o.TokenURL); o.TokenURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p.AddAt("oauth2.token_url", "required: an http:// or https:// URL")
+		} else {
+			spec.CheckUserinfo(p.At("oauth2.token_url"), u, "oauth2.client_id and oauth2.client_secret")
 		}
 		if o.ClientID == "" {
 			p.AddAt("oauth2.client_id", "required")

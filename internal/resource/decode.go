@@ -13,11 +13,18 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
-// DecodeConnector decodes a source or target spec from JSON into its typed
-// config (chosen by "type"), expands secret references, applies defaults
-// and validates. The error is a *spec.ValidationError with paths under
-// prefix.
+// DecodeConnector decodes a source or target spec sent through the API:
+// DecodeConnectorRefs with no named secrets, so that ${env:…} and
+// ${file:…} are refused and never read.
 func DecodeConnector(kind Kind, raw json.RawMessage, prefix string) (connector.Config, error) {
+	return DecodeConnectorRefs(kind, raw, prefix, spec.Refs{})
+}
+
+// DecodeConnectorRefs decodes a source or target spec from JSON into its
+// typed config (chosen by "type"), expands the references refs allows,
+// applies defaults and validates. The error is a *spec.ValidationError
+// with paths under prefix; no problem shows a value a reference put in.
+func DecodeConnectorRefs(kind Kind, raw json.RawMessage, prefix string, refs spec.Refs) (connector.Config, error) {
 	p := spec.NewProblems(prefix)
 	var head struct {
 		Type string `json:"type"`
@@ -54,28 +61,43 @@ func DecodeConnector(kind Kind, raw json.RawMessage, prefix string) (connector.C
 		p.Add("%v", err)
 		return nil, p.Err()
 	}
-	spec.Expand(cfg, p)
+	values := spec.Expand(cfg, p, refs)
+	if p.Len() > 0 {
+		return nil, p.Err()
+	}
 	cfg.Defaults()
 	cfg.Base().ValidateCommon(p)
 	cfg.Validate(p)
+	p.Scrub(values)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-// DecodeRule decodes a rule spec from JSON, expands references, applies
-// defaults and validates it (not whether its targets exist).
+// DecodeRule decodes a rule spec sent through the API: DecodeRuleRefs
+// with the API's policy (no ${env:…} or ${file:…}).
 func DecodeRule(raw json.RawMessage, prefix string) (*Rule, error) {
+	return DecodeRuleRefs(raw, prefix, spec.Refs{})
+}
+
+// DecodeRuleRefs decodes a rule spec from JSON, expands the references
+// refs allows, applies defaults and validates it (not whether its targets
+// exist).
+func DecodeRuleRefs(raw json.RawMessage, prefix string, refs spec.Refs) (*Rule, error) {
 	p := spec.NewProblems(prefix)
 	var r Rule
 	if err := strictJSON(raw, &r); err != nil {
 		p.Add("%v", err)
 		return nil, p.Err()
 	}
-	spec.Expand(&r, p)
+	values := spec.Expand(&r, p, refs)
+	if p.Len() > 0 {
+		return nil, p.Err()
+	}
 	r.Defaults()
 	r.Validate(p)
+	p.Scrub(values)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -51,19 +51,20 @@ func api(t *testing.T, b *server.Bridge) apiClient {
 func TestAPIResourcesLifecycle(t *testing.T) {
 	sink := testkit.NewSink(t)
 	b := startBridge(t, `
+secrets: {ref: ref-value}
 sources: {in: {type: http, path: /events}}
 targets: {filelog: {type: log}}
 rules: {fromfile: {targets: [filelog], filter: {sql: "type = 'never'"}}}
 `)
 	c := api(t, b)
 	// Create a target and a rule through the API: events flow at once.
-	code, hdr, m := c.do("PUT", "/v1/targets/out", fmt.Sprintf(`{"type":"http","url":%q,"headers":{"X-Key":"literal-secret","X-Ref":"${env:HOME}"},"labels":{"team":"a"}}`, sink.URL))
+	code, hdr, m := c.do("PUT", "/v1/targets/out", fmt.Sprintf(`{"type":"http","url":%q,"headers":{"X-Key":"literal-secret","X-Ref":"${secret:ref}"},"labels":{"team":"a"}}`, sink.URL))
 	if code != 201 || hdr.Get("ETag") == "" {
 		t.Fatalf("create target: %d %v", code, m)
 	}
 	spec := m["spec"].(map[string]any)
 	headers := spec["headers"].(map[string]any)
-	if headers["X-Key"] != "***" || headers["X-Ref"] != "${env:HOME}" {
+	if headers["X-Key"] != "***" || headers["X-Ref"] != "${secret:ref}" {
 		t.Errorf("secrets not redacted: %v", headers)
 	}
 	if code, _, m = c.do("PUT", "/v1/rules/api-rule", `{"targets":["out"],"filter":{"filters":[{"prefix":{"type":"com.example."}}]}}`); code != 201 {

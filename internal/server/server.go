@@ -217,14 +217,14 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		OnDeadLetter: b.lifecycle.DeadLettered, OnComponentFailed: b.lifecycle.ComponentFailed,
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
 		StopTimeout: b.cfg.ShutdownTimeout.D(), AllowPrivateSinks: b.cfg.API.AllowPrivateSinks,
-		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(),
+		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(), Secrets: b.cfg.Secrets,
 	})
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
 		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
 		AllowPrivateSinks: b.cfg.API.AllowPrivateSinks, Logs: b.logs,
-		Jobs: b.jobs,
+		Jobs: b.jobs, Secrets: b.cfg.Secrets,
 	})
 	b.api.Register(b.mux.base)
 	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {

@@ -82,6 +82,15 @@ func (p Problems) Locate(where func(path string) (line, col int)) {
 	}
 }
 
+// Scrub replaces, in every problem recorded so far, each of values (the
+// values that references put in a spec) by "***", so that no message shows
+// a secret, whatever the validator that wrote it printed.
+func (p Problems) Scrub(values []string) {
+	for i := range *p.list {
+		(*p.list)[i].Reason = scrub((*p.list)[i].Reason, values)
+	}
+}
+
 // Len returns the number of problems recorded so far in the whole list.
 func (p Problems) Len() int { return len(*p.list) }
 

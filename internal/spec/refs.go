@@ -5,140 +5,197 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 )
 
-// Secret is a string that must never be shown: APIs and logs print it as
-// "***". Its value may be a reference (${env:NAME}, ${file:PATH}).
-type Secret string
-
-// Redacted is how secrets are shown.
-const Redacted = "***"
-
-// String implements fmt.Stringer so that %v and slog never print the value.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return Redacted
+// Refs says which references a spec may hold, and gives the named
+// secrets. The zero value is the policy of resources sent through the
+// API: ${env:…} and ${file:…} are refused (and never read), ${secret:NAME}
+// is allowed in secret fields only, and there are no secrets.
+type Refs struct {
+	// EnvFile lets any string hold ${env:NAME} and ${file:PATH}. Only the
+	// operator's config file sets it.
+	EnvFile bool
+	// Secrets are the named secrets of the config file (secrets:), which
+	// ${secret:NAME} refers to.
+	Secrets map[string]Secret
+	// Verbatim leaves every reference as written, reads nothing and
+	// refuses nothing (only $${ becomes ${): for showing or testing a
+	// stored spec without its secrets.
+	Verbatim bool
 }
 
-// LogValue keeps the value out of structured logs.
-func (s Secret) LogValue() string { return s.String() }
+var refRE = regexp.MustCompile(`\$\{(env|file|secret):([^}]*)\}`)
 
-// Value returns the secret itself, for the code that uses it.
-func (s Secret) Value() string { return string(s) }
-
-var refRE = regexp.MustCompile(`\$\{(env|file):([^}]*)\}`)
-
-// IsReference reports whether s is exactly one ${env:…} or ${file:…}
-// reference.
+// IsReference reports whether s is exactly one reference: ${env:NAME},
+// ${file:PATH} or ${secret:NAME}.
 func IsReference(s string) bool {
 	loc := refRE.FindStringIndex(s)
-	return loc != nil && loc[0] == 0 && loc[1] == len(s)
+	return loc != nil && loc[0] == 0 && loc[1] == len(s) && !strings.HasPrefix(s, "$${")
 }
 
 // ExpandString replaces ${env:NAME} with the environment variable NAME and
-// ${file:PATH} with the contents of PATH (one trailing newline removed).
-// "$${" stands for a literal "${". A reference to an unset variable or an
-// unreadable file is an error.
+// ${file:PATH} with the contents of PATH (one trailing newline removed), as
+// the config file allows. "$${" stands for a literal "${". A reference to
+// an unset variable or an unreadable file is an error.
 func ExpandString(s string) (string, error) {
-	if !strings.Contains(s, "${") {
-		return s, nil
+	out, _, err := expandString(s, true, Refs{EnvFile: true})
+	return out, err
+}
+
+const escLit = "\x00lit\x00"
+
+// checkRefs refuses the references of s (with "$${" already escaped) that
+// refs does not allow, reading nothing.
+func checkRefs(s string, secret bool, refs Refs) error {
+	if refs.Verbatim {
+		return nil
 	}
-	const esc = "\x00lit\x00"
-	s = strings.ReplaceAll(s, "$${", esc)
+	for _, m := range refRE.FindAllStringSubmatch(s, -1) {
+		switch {
+		case m[1] != "secret" && !refs.EnvFile:
+			return ErrEnvFileRef
+		case m[1] == "secret" && !secret:
+			return ErrSecretField
+		case m[1] == "secret":
+			if _, ok := refs.Secrets[m[2]]; !ok {
+				return fmt.Errorf("%w: %q is not declared under secrets: in the bridge's config file", ErrUnknownSecret, m[2])
+			}
+		}
+	}
+	return nil
+}
+
+// expandString expands the references of s under refs; secret says
+// whether s is a secret field. Every reference is checked before any is
+// read, so a refused spec reads nothing. It returns the values put in.
+func expandString(s string, secret bool, refs Refs) (string, []string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil, nil
+	}
+	s = strings.ReplaceAll(s, "$${", escLit)
+	if err := checkRefs(s, secret, refs); err != nil {
+		return "", nil, err
+	}
 	var firstErr error
-	out := refRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := refRE.FindStringSubmatch(m)
-		switch sub[1] {
-		case "env":
-			v, ok := os.LookupEnv(sub[2])
-			if !ok && firstErr == nil {
-				firstErr = fmt.Errorf("environment variable %s is not set", sub[2])
+	var values []string
+	out := s
+	if !refs.Verbatim {
+		out = refRE.ReplaceAllStringFunc(s, func(m string) string {
+			sub := refRE.FindStringSubmatch(m)
+			var v string
+			switch sub[1] {
+			case "env":
+				var ok bool
+				if v, ok = os.LookupEnv(sub[2]); !ok && firstErr == nil {
+					firstErr = fmt.Errorf("environment variable %s is not set", sub[2])
+				}
+			case "file":
+				b, err := os.ReadFile(sub[2])
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("cannot read secret file: %w", err)
+				}
+				v = strings.TrimSuffix(string(b), "\n")
+			default:
+				v = refs.Secrets[sub[2]].Value()
+			}
+			if v != "" {
+				values = append(values, v)
 			}
 			return v
-		default:
-			b, err := os.ReadFile(sub[2])
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("cannot read secret file: %w", err)
-			}
-			return strings.TrimSuffix(string(b), "\n")
-		}
-	})
-	if firstErr != nil {
-		return "", firstErr
+		})
 	}
-	return strings.ReplaceAll(out, esc, "${"), nil
+	if firstErr != nil {
+		return "", nil, firstErr
+	}
+	return strings.ReplaceAll(out, escLit, "${"), values, nil
 }
 
 // Expand walks v (a pointer to a struct, map or slice) and expands the
-// references in every string it holds, in place. Problems go to p with the
-// JSON path of the field.
-func Expand(v any, p Problems) {
-	expandValue(reflect.ValueOf(v), p)
+// references in every string it holds, in place, under refs. Problems go
+// to p with the JSON path of the field. Strings it cannot set (inside
+// values of type any) are checked but left as written. Fields tagged
+// json:"-" are not read from a spec and are skipped. It returns the
+// values it put in, for Problems.Scrub.
+func Expand(v any, p Problems, refs Refs) []string {
+	e := expander{refs: refs}
+	e.value(reflect.ValueOf(v), p, false)
+	return e.values
 }
 
-func expandValue(v reflect.Value, p Problems) {
+type expander struct {
+	refs   Refs
+	values []string
+}
+
+func (e *expander) value(v reflect.Value, p Problems, secret bool) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			expandValue(v.Elem(), p)
+			e.value(v.Elem(), p, false)
 		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if !f.IsExported() {
+			if !f.IsExported() || f.Tag.Get("json") == "-" {
 				continue
 			}
 			if f.Anonymous {
-				expandValue(v.Field(i), p)
+				e.value(v.Field(i), p, false)
 				continue
 			}
-			expandValue(v.Field(i), p.At(jsonName(f)))
+			e.value(v.Field(i), p.At(jsonName(f)), false)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			expandValue(v.Index(i), p.Index(i))
+			e.value(v.Index(i), p.Index(i), false)
 		}
 	case reflect.Map:
-		if v.Type().Elem().Kind() == reflect.String {
-			for _, k := range v.MapKeys() {
-				s, err := ExpandString(v.MapIndex(k).String())
-				if err != nil {
-					p.AddAt(fmt.Sprint(k.Interface()), "%v", err)
-					continue
-				}
-				nv := reflect.New(v.Type().Elem()).Elem()
-				nv.SetString(s)
-				v.SetMapIndex(k, nv)
-			}
-			return
-		}
+		et := v.Type().Elem()
 		for _, k := range v.MapKeys() {
-			e := v.MapIndex(k)
-			if e.Kind() == reflect.Pointer {
-				expandValue(e, p.At(fmt.Sprint(k.Interface())))
+			kp := p.At(fmt.Sprint(k.Interface()))
+			if et.Kind() != reflect.String {
+				e.value(v.MapIndex(k), kp, false)
+				continue
 			}
+			s, ok := e.expand(v.MapIndex(k).String(), kp, et == secretType)
+			if !ok {
+				continue
+			}
+			nv := reflect.New(et).Elem()
+			nv.SetString(s)
+			v.SetMapIndex(k, nv)
 		}
 	case reflect.String:
 		if !v.CanSet() {
+			// Inside a value of type any: never expanded, but checked.
+			if err := checkRefs(strings.ReplaceAll(v.String(), "$${", escLit), false, e.refs); err != nil {
+				p.Add("%v", err)
+			}
 			return
 		}
-		s, err := ExpandString(v.String())
-		if err != nil {
-			p.Add("%v", err)
-			return
+		if s, ok := e.expand(v.String(), p, v.Type() == secretType); ok {
+			v.SetString(s)
 		}
-		v.SetString(s)
 	}
+}
+
+func (e *expander) expand(s string, p Problems, secret bool) (string, bool) {
+	out, vals, err := expandString(s, secret, e.refs)
+	if err != nil {
+		p.Add("%v", err)
+		return "", false
+	}
+	e.values = append(e.values, vals...)
+	return out, true
 }
 
 // Redact replaces, in place, every non-empty value of type Secret inside v
 // (a pointer) by "***", except values that are only a reference
-// (${env:NAME}, ${file:PATH}), which name a secret without holding it.
-// Call it on a copy that is about to be shown.
+// (${secret:NAME}, ${env:NAME}, ${file:PATH}), which name a secret without
+// holding it. Call it on a copy that is about to be shown.
 func Redact(v any) {
 	redactValue(reflect.ValueOf(v))
 }
@@ -174,6 +231,22 @@ func redactValue(v reflect.Value) {
 			v.SetString(Redacted)
 		}
 	}
+}
+
+// scrub replaces every occurrence of values in s by "***", longest first
+// (so that a value inside another goes too).
+func scrub(s string, values []string) string {
+	if len(values) == 0 {
+		return s
+	}
+	vs := append([]string(nil), values...)
+	sort.Slice(vs, func(i, j int) bool { return len(vs[i]) > len(vs[j]) })
+	for _, v := range vs {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, Redacted)
+		}
+	}
+	return s
 }
 
 func jsonName(f reflect.StructField) string {

@@ -60,7 +60,7 @@ func TestExpand(t *testing.T) {
 		N int      `json:"n"`
 	}{A: "x-${env:EB_SPEC_TEST}-$${literal}", L: []string{"${file:" + f + "}"}, I: &inner{S: "${env:EB_SPEC_TEST}", M: map[string]Secret{"k": "${env:EB_SPEC_TEST}"}}}
 	p := NewProblems("")
-	Expand(&v, p)
+	Expand(&v, p, Refs{EnvFile: true})
 	if err := p.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestExpand(t *testing.T) {
 		A string `json:"a"`
 	}{A: "${env:EB_SPEC_SURELY_UNSET}"}
 	p = NewProblems("top")
-	Expand(&w, p)
+	Expand(&w, p, Refs{EnvFile: true})
 	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "top.a: environment variable EB_SPEC_SURELY_UNSET is not set") {
 		t.Fatalf("unset: %v", err)
 	}

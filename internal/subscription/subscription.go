@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -84,6 +85,8 @@ func Validate(ctx context.Context, s *Subscription, o Options) error {
 		p.AddAt("sink", "must be an absolute URL")
 	case s.Protocol == "HTTP" && u.Scheme != "http" && u.Scheme != "https":
 		p.AddAt("sink", "an HTTP sink must be an http:// or https:// URL")
+	case u.User != nil:
+		spec.CheckUserinfo(p.At("sink"), u, "sinkcredential")
 	case !o.AllowPrivateSinks:
 		if err := netguard.CheckHost(ctx, o.Resolver, u.Hostname()); err != nil {
 			p.AddAt("sink", "%v (sinks may not reach loopback, link-local or private addresses unless api.allow_private_sinks is set)", err)
@@ -116,6 +119,20 @@ func Validate(ctx context.Context, s *Subscription, o Options) error {
 			}
 		}
 	}
+	// A subscription's strings are never expanded: ${env:…} and ${file:…}
+	// would read the bridge's environment and files, and none of its
+	// fields is a secret field for ${secret:…}.
+	cp := *s
+	if cp.SinkCredential != nil {
+		cred := *cp.SinkCredential
+		cp.SinkCredential = &cred
+	}
+	if cp.ProtocolSettings != nil {
+		ps := *cp.ProtocolSettings
+		ps.Headers = maps.Clone(ps.Headers)
+		cp.ProtocolSettings = &ps
+	}
+	spec.Expand(&cp, p, spec.Refs{})
 	if c := s.SinkCredential; c != nil {
 		switch c.CredentialType {
 		case "PLAIN":

@@ -86,7 +86,9 @@ func (c *ConnConfig) validate(p spec.Problems) {
 		pu, err := url.Parse(u)
 		switch {
 		case err != nil:
-			p.AddAt("url", "not a URL: %v", err)
+			p.AddAt("url", "not a URL: %v", spec.URLParseError(err))
+		case pu.User != nil:
+			spec.CheckUserinfo(p.At("url"), pu, "username and password")
 		case !validScheme(pu.Scheme):
 			p.AddAt("url", "%q: the scheme must be mqtt, tcp, mqtts, ssl, tls, ws or wss", u)
 		case pu.Host == "":

@@ -22,6 +22,8 @@ func TestConfigProblems(t *testing.T) {
 		{resource.KindTarget, `{"type":"mqtt","url":"mqtt://x"}`, []string{"target.topic: required"}},
 		{resource.KindTarget, `{"type":"mqtt","url":"mqtt://x","version":"3.1.1","topic":"a/{Type}","mode":"binary"}`, []string{"target.topic:", "target.mode:"}},
 		{resource.KindTarget, `{"type":"mqtt","url":"mqtt://x","topic":"a/#"}`, []string{"target.topic:"}},
+		// A URL is shown by the API and in logs: no credentials in it.
+		{resource.KindTarget, `{"type":"mqtt","url":"mqtt://u:pw-in-url@x","topic":"a"}`, []string{"target.url: must not hold a user name or password"}},
 	}
 	for _, c := range cases {
 		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))

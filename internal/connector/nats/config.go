@@ -55,7 +55,9 @@ func (c *ConnConfig) validate(p spec.Problems) {
 		u, err := url.Parse(s)
 		switch {
 		case err != nil:
-			p.AddAt("url", "not a URL: %v", err)
+			p.AddAt("url", "not a URL: %v", spec.URLParseError(err))
+		case u.User != nil:
+			spec.CheckUserinfo(p.At("url"), u, "user and password, or token")
 		case u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss":
 			p.AddAt("url", "%q: the scheme must be nats, tls, ws or wss", s)
 		case u.Host == "":

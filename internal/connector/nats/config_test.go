@@ -23,6 +23,8 @@ func TestConfigProblems(t *testing.T) {
 		{resource.KindTarget, `{"type":"nats","url":"nats://x"}`, []string{"target.subject: required"}},
 		{resource.KindTarget, `{"type":"jetstream","url":"nats://x","subject":"a.>","mode":"batch"}`, []string{"target.subject:", "target.mode:"}},
 		{resource.KindTarget, `{"type":"nats","url":"nats://x","subject":"a.{bad-name}"}`, []string{"target.subject:"}},
+		// A URL is shown by the API and in logs: no credentials in it.
+		{resource.KindTarget, `{"type":"nats","url":"nats://x:4222,nats://u:pw-in-url@y:4222","subject":"a"}`, []string{"target.url: must not hold a user name or password"}},
 	}
 	for _, c := range cases {
 		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))

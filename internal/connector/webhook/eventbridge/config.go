@@ -119,6 +119,8 @@ func (c *Config) Validate(p spec.Problems) {
 			u, err := url.Parse(i.URL)
 			if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 				op.AddAt("introspection.url", "must be an https URL (or http on loopback)")
+			} else {
+				spec.CheckUserinfo(op.At("introspection.url"), u, "introspection.client_id and introspection.client_secret")
 			}
 			if i.Cache.D() < 0 {
 				op.AddAt("introspection.cache", "must not be negative")

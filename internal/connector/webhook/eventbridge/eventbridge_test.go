@@ -213,6 +213,7 @@ func TestConfigValidation(t *testing.T) {
 		`{"type":"eventbridge","auth":{"oauth":{}}}`:                                                                   "either tokens or introspection",
 		`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":"http://auth.example.com/i"}}}}`:                "introspection.url",
 		`{"type":"eventbridge","auth":{"oauth":{"tokens":["t"]}},"wrap":{"type":"x"}}`:                                 "wrap.source",
+		`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":"https://id:pw@auth.example.com/i"}}}}`:         "introspection.url: must not hold a user name or password",
 	}
 	for cfg, want := range cases {
 		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfg), "s")
