@@ -110,6 +110,20 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	return b, nil
 }
 
+// OnRestart registers f to be called after the bus restarted JetStream in
+// the process (to heal a store that had stopped writing): the pull
+// requests of consumers were lost with it, so their owners pull again. f
+// runs on the bus's goroutine before events are accepted again. Nothing
+// happens with an external cluster.
+func (b *Bus) OnRestart(f func()) {
+	if b.storage == nil {
+		return
+	}
+	b.storage.mu.Lock()
+	defer b.storage.mu.Unlock()
+	b.storage.hooks = append(b.storage.hooks, f)
+}
+
 // Storage is the health of the embedded store's disk: running while there
 // is room, failed (with the reason) while ingest is refused for want of
 // space. Nil for an external cluster.

@@ -151,6 +151,7 @@ type storageGuard struct {
 	since   time.Time     // when err became non-nil
 	restart bool          // JetStream must be restarted once space is back
 	tried   time.Time     // the last restart
+	hooks   []func()      // called after a restart
 
 	stop chan struct{}
 	done chan struct{}
@@ -244,7 +245,11 @@ func (g *storageGuard) check(server bool) {
 		}
 		g.mu.Lock()
 		g.restart = false
+		hooks := g.hooks
 		g.mu.Unlock()
+		for _, f := range hooks {
+			f()
+		}
 		g.log.Info("JetStream restarted in-process: the store writes again", "data_dir", g.dir, "took", time.Since(start).Round(time.Millisecond))
 		g.setOK(free)
 	case wasFull:
