@@ -64,8 +64,8 @@ type Bridge struct {
 	// JetStream (restartRouter) with its stop; stopped is set by stop.
 	routerMu sync.Mutex
 	stopped  bool
-	started    atomic.Bool // Start finished: only then is the bridge ready
-	stopOnce   sync.Once
+	started  atomic.Bool // Start finished: only then is the bridge ready
+	stopOnce sync.Once
 }
 
 // New prepares a bridge; Start runs it. Logs go to log's handler, each
