@@ -60,12 +60,13 @@ type Bridge struct {
 	stopTracing func(context.Context) error
 
 	stopGauges chan struct{}
+	started    atomic.Bool // Start finished: only then is the bridge ready
+	stopOnce   sync.Once
+
 	// routerMu orders the router's restart after the bus restarted
 	// JetStream (restartRouter) with its stop; stopped is set by stop.
 	routerMu sync.Mutex
 	stopped  bool
-	started  atomic.Bool // Start finished: only then is the bridge ready
-	stopOnce sync.Once
 }
 
 // New prepares a bridge; Start runs it. Logs go to log's handler, each
