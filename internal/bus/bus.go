@@ -207,6 +207,9 @@ func (b *Bus) startEmbedded() error {
 }
 
 func (b *Bus) connectExternal() error {
+	if b.cfg.Archive.MaxBytes == 0 {
+		b.cfg.Archive.MaxBytes = defaultArchiveBytes
+	}
 	var err error
 	if b.nc, err = b.connect("eventbridge", true); err != nil {
 		return err
@@ -260,7 +263,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.Archive.MaxAge.D(),
-		MaxBytes:    archiveStreamBytes(int64(b.cfg.Archive.MaxBytes)),
+		MaxBytes:    b.archiveStreamBytes(),
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Discard:     jetstream.DiscardOld,
 		Replicas:    b.cfg.Replicas,
@@ -300,6 +303,16 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// archiveStreamBytes is the EVENTS stream's MaxBytes: on the embedded
+// store, less than archive.max_bytes by what the file store may keep on
+// disk beyond it; an external cluster's disks are its own.
+func (b *Bus) archiveStreamBytes() int64 {
+	if b.srv == nil {
+		return int64(b.cfg.Archive.MaxBytes)
+	}
+	return archiveStreamBytes(int64(b.cfg.Archive.MaxBytes))
 }
 
 // JetStream returns the JetStream context.

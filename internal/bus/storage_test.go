@@ -11,6 +11,7 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -249,5 +250,31 @@ func TestArchiveStaysWithinMaxBytesOnDisk(t *testing.T) {
 	}
 	if n := msgs(t, b, StreamEvents); n < 300 {
 		t.Errorf("the archive keeps only %d events of 8KiB", n)
+	}
+}
+
+// On an external cluster the archive keeps the configured or default
+// size: the disks are the cluster's.
+func TestExternalArchiveSize(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	b := openOn(t, Config{URL: srv.ClientURL()})
+	if b.Storage() != nil {
+		t.Error("a storage guard for an external cluster")
+	}
+	ctx, s := stream(t, b, StreamEvents)
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.MaxBytes != defaultArchiveBytes {
+		t.Errorf("EVENTS MaxBytes %d on an external cluster, want %d", info.Config.MaxBytes, defaultArchiveBytes)
 	}
 }
