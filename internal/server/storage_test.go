@@ -144,4 +144,27 @@ rules: {all: {targets: [out], delivery: {max_attempts: 100, backoff: {initial: 1
 		return true
 	}, "not every acknowledged event was delivered: the sink has %d", sink.Distinct())
 	t.Logf("every acknowledged event delivered %s after space was freed", time.Since(freed).Round(time.Millisecond))
+
+	// A restart on the same small disk, with what it holds now, succeeds
+	// with the defaults sized to it.
+	if err := stopBridge(b); err != nil {
+		t.Fatal(err)
+	}
+	cfg2, err := config.Parse([]byte(yamlf(`
+sources: {in: {type: http, path: /events}}
+targets: {out: {type: http, url: %q}}
+rules: {all: {targets: [out]}}
+`, sink.URL)))
+	if err != nil {
+		t.Fatalf("config: %s", config.String(err))
+	}
+	cfg2.Bus.DataDir = dir
+	cfg2.API.Listen = "127.0.0.1:0"
+	cfg2.Lifecycle.Disabled = true
+	b = startBridgeConfig(t, cfg2)
+	if got := b.Bus().Config().Archive.MaxBytes; got <= 0 || got > 8<<20 {
+		t.Errorf("archive sized to %d bytes on a 16MiB disk after restarting", got)
+	}
+	mustSend(t, b, "restarted")
+	testkit.Eventually(t, 20*time.Second, func() bool { return sink.Has("/test", "restarted") }, "no delivery after restarting on the small disk")
 }
