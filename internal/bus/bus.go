@@ -147,7 +147,9 @@ func (b *Bus) startEmbedded() error {
 	var plan storagePlan
 	total, free, serr := statfs(dir)
 	if serr == nil {
-		if plan, err = planStorage(b.cfg, total, free, dirSize(filepath.Join(dir, "jetstream"))); err != nil {
+		js := filepath.Join(dir, "jetstream")
+		archived := dirSize(filepath.Join(js, "$G", "streams", StreamEvents))
+		if plan, err = planStorage(b.cfg, total, free, dirSize(js), archived); err != nil {
 			return err
 		}
 		b.cfg.Archive.MaxBytes = spec.ByteSize(plan.archive)

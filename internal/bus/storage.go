@@ -44,8 +44,10 @@ func defaultReserve(total int64) int64 {
 // planStorage sizes the store to the disk it finds: the reserve, the
 // server's max_file_store (what the store has and what is free, less the
 // reserve) and, unless configured, the archive (half of max_file_store, at
-// most 1GiB). It fails with the setting to change when they do not fit.
-func planStorage(cfg Config, total, free, used int64) (storagePlan, error) {
+// most 1GiB, but not less than the archive's files, archived: a disk that
+// is full at a restart must not make the archive drop events). It fails
+// with the setting to change when they do not fit.
+func planStorage(cfg Config, total, free, used, archived int64) (storagePlan, error) {
 	p := storagePlan{total: total, free: free, used: used, reserve: int64(cfg.DiskReserve), archive: int64(cfg.Archive.MaxBytes)}
 	if p.reserve == 0 {
 		p.reserve = defaultReserve(total)
@@ -59,7 +61,7 @@ func planStorage(cfg Config, total, free, used int64) (storagePlan, error) {
 	}
 	if p.archive == 0 {
 		p.archiveAuto = true
-		p.archive = min(defaultArchiveBytes, p.maxStore/2)
+		p.archive = min(max(min(defaultArchiveBytes, p.maxStore/2), archived), p.maxStore)
 	} else if p.archive > p.maxStore {
 		return p, fmt.Errorf("bus: %s, which leaves %s for the store: set bus.archive.max_bytes (now %s) to at most %s (half of it leaves room for queued events), or free space",
 			room, human(p.maxStore), human(p.archive), human(p.maxStore))

@@ -186,15 +186,17 @@ func TestOpenSizesToSmallDisk(t *testing.T) {
 func TestPlanStorage(t *testing.T) {
 	const mi = 1 << 20
 	for _, c := range []struct {
-		name                      string
-		archive, reserve          int64
-		total, free, used         int64
-		wantArchive, wantMaxStore int64
-		wantErr                   string
+		name                        string
+		archive, reserve            int64
+		total, free, used, archived int64
+		wantArchive, wantMaxStore   int64
+		wantErr                     string
 	}{
 		{name: "large disk", total: 100 << 30, free: 50 << 30, wantArchive: 1 << 30, wantMaxStore: 49 << 30},
 		{name: "small disk", total: 16 * mi, free: 16 * mi, wantArchive: 7 * mi, wantMaxStore: 14 * mi},
 		{name: "used counts", total: 16 * mi, free: 6 * mi, used: 10 * mi, wantArchive: 7 * mi, wantMaxStore: 14 * mi},
+		{name: "archive kept at a restart on a full disk", total: 16 * mi, free: 0, used: 12 * mi, archived: 7 * mi, wantArchive: 7 * mi, wantMaxStore: 10 * mi},
+		{name: "archive at most the store", total: 16 * mi, free: 0, used: 12 * mi, archived: 11 * mi, wantArchive: 10 * mi, wantMaxStore: 10 * mi},
 		{name: "configured", archive: 4 * mi, total: 16 * mi, free: 16 * mi, wantArchive: 4 * mi, wantMaxStore: 14 * mi},
 		{name: "reserve", reserve: 8 * mi, total: 16 * mi, free: 16 * mi, wantArchive: 4 * mi, wantMaxStore: 8 * mi},
 		{name: "archive too big", archive: 1 << 30, total: 16 * mi, free: 16 * mi, wantErr: "set bus.archive.max_bytes (now 1.0GiB) to at most 14.0MiB"},
@@ -202,7 +204,7 @@ func TestPlanStorage(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := Config{DataDir: "/d", Archive: ArchiveConfig{MaxBytes: spec.ByteSize(c.archive)}, DiskReserve: spec.ByteSize(c.reserve)}
-			p, err := planStorage(cfg, c.total, c.free, c.used)
+			p, err := planStorage(cfg, c.total, c.free, c.used, c.archived)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err %v, want one with %q", err, c.wantErr)
