@@ -229,9 +229,9 @@ func (g *storageGuard) check(server bool) {
 	switch {
 	case low:
 		g.setFull(fmt.Errorf("%w: the disk of data_dir %s has %s free, under the reserve of %s (bus.disk_reserve)",
-			ErrStorageFull, g.dir, human(max(free, 0)), human(g.reserve)), writeErr != nil)
+			ErrStorageFull, g.dir, human(max(free, 0)), human(g.reserve)), writeErr)
 	case writeErr != nil && !wasFull:
-		g.setFull(fmt.Errorf("%w: the store cannot write to data_dir %s: %w", ErrStorageFull, g.dir, writeErr), true)
+		g.setFull(fmt.Errorf("%w: the store cannot write to data_dir %s", ErrStorageFull, g.dir), writeErr)
 	case writeErr != nil || restart:
 		// Space is back but the server still refuses to write. Restart
 		// at most once a second: a write error that is not about space
@@ -259,10 +259,22 @@ func (g *storageGuard) check(server bool) {
 	}
 }
 
-func (g *storageGuard) setFull(why error, restart bool) {
+// setFull marks storage full for the reason why; writeErr, when not nil,
+// is a write the server failed, which it heals only by a restart. A write
+// error found while already full is a change of state too.
+func (g *storageGuard) setFull(why, writeErr error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.restart = g.restart || restart
+	if writeErr != nil && !g.restart {
+		g.restart = true
+		why = fmt.Errorf("%w; a stream failed a write (JetStream restarts once there is room): %w", why, writeErr)
+		if g.err != nil {
+			g.err = why
+			g.Set(component.Failed, why)
+			g.log.Warn("storage full: a stream failed a write; JetStream restarts once there is room", "err", writeErr.Error())
+			return
+		}
+	}
 	if g.err != nil {
 		return
 	}

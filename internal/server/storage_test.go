@@ -114,6 +114,14 @@ rules: {all: {targets: [out], delivery: {max_attempts: 100, backoff: {initial: 1
 		t.Errorf("/readyz on a full disk: %d, %+v; want 200, degraded, the storage component naming %s", code, rep, dir)
 	}
 
+	// The deliveries that fail go on writing to RETRY, until one of those
+	// writes fails: the store then needs JetStream restarted, and the
+	// router to pull again, once there is room.
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		_, rep := readyz(t, b)
+		return strings.Contains(rep.Components["storage"].LastError, "failed a write")
+	}, "no write of the store failed on the full disk")
+
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +142,12 @@ rules: {all: {targets: [out], delivery: {max_attempts: 100, backoff: {initial: 1
 		return !rep.Degraded && rep.Components["storage"].State == "running"
 	}, "/readyz still degraded after space was freed")
 
+	// Deliveries whose write to RETRY hung on the failed stream are handed
+	// out again after their 10s publish timeout. Without pulling again
+	// after JetStream restarted, the router would wait about 30s for
+	// missed heartbeats.
 	sink.Up(t)
-	testkit.Eventually(t, 45*time.Second, func() bool {
+	testkit.Eventually(t, 25*time.Second, func() bool {
 		for _, id := range append(before, "after") {
 			if !sink.Has("/test", id) {
 				return false
