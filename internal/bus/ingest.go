@@ -71,7 +71,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	}
 	// Refuse at once while storage is known to be full; a write that is
 	// in flight when it fills fails as soon as the guard sees it.
-	full, filled := b.storage.state()
+	filled, full := b.storage.state()
 	if full != nil {
 		return 0, full
 	}
@@ -213,7 +213,7 @@ func (b *Bus) waitAck(ctx context.Context, f jetstream.PubAckFuture, filled <-ch
 			return nil, err
 		default:
 		}
-		if full, _ := b.storage.state(); full != nil {
+		if _, full := b.storage.state(); full != nil {
 			return nil, full
 		}
 		return nil, ErrStorageFull

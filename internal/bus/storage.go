@@ -173,15 +173,15 @@ func newStorageGuard(dir string, reserve int64, srv *server.Server, jsCfg server
 	return g
 }
 
-// state returns why storage is full (nil if it is not), and a channel
-// closed when it becomes full.
-func (g *storageGuard) state() (error, <-chan struct{}) {
+// state returns a channel closed when storage becomes full, and why it is
+// full now (nil if it is not).
+func (g *storageGuard) state() (<-chan struct{}, error) {
 	if g == nil {
 		return nil, nil
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.err, g.full
+	return g.full, g.err
 }
 
 func (g *storageGuard) run() {
