@@ -32,10 +32,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
-
-// ErrClosed is returned by operations on a closed bus.
-var ErrClosed = errors.New("bus: closed")
 
 // Bus is a connection to JetStream with the bridge's streams in place.
 // Safe for concurrent use.
@@ -51,8 +49,9 @@ type Bus struct {
 	rnc *nats.Conn
 	rjs jetstream.JetStream
 
-	events jetstream.Stream // EVENTS, for deleting duplicate copies
-	dedup  *dedupSet        // the keys stored inside the dedup window
+	events  jetstream.Stream // EVENTS, for deleting duplicate copies
+	dedup   *dedupSet        // the keys stored inside the dedup window
+	storage *storageGuard    // nil for an external cluster
 
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).
@@ -104,8 +103,35 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if n > 0 {
 		log.Info("dedup keys read back from the archive", "keys", n, "window", cfg.DedupWindow.D(), "took", time.Since(start).Round(time.Millisecond))
 	}
+	if b.storage != nil {
+		go b.storage.run()
+	}
 	b.Set(component.Running, nil)
 	return b, nil
+}
+
+// OnRestart registers f to be called after the bus restarted JetStream in
+// the process (to heal a store that had stopped writing): the pull
+// requests of consumers were lost with it, so their owners pull again. f
+// runs on the bus's goroutine before events are accepted again. Nothing
+// happens with an external cluster.
+func (b *Bus) OnRestart(f func()) {
+	if b.storage == nil {
+		return
+	}
+	b.storage.mu.Lock()
+	defer b.storage.mu.Unlock()
+	b.storage.hooks = append(b.storage.hooks, f)
+}
+
+// Storage is the health of the embedded store's disk: running while there
+// is room, failed (with the reason) while ingest is refused for want of
+// space. Nil for an external cluster.
+func (b *Bus) Storage() component.Component {
+	if b.storage == nil {
+		return nil
+	}
+	return b.storage
 }
 
 func (b *Bus) startEmbedded() error {
@@ -118,11 +144,26 @@ func (b *Bus) startEmbedded() error {
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "jetstream"))
 	b.Provisioned = len(entries) == 0
+	var plan storagePlan
+	total, free, serr := statfs(dir)
+	if serr == nil {
+		js := filepath.Join(dir, "jetstream")
+		archived := dirSize(filepath.Join(js, "$G", "streams", StreamEvents))
+		if plan, err = planStorage(b.cfg, total, free, dirSize(js), archived); err != nil {
+			return err
+		}
+		b.cfg.Archive.MaxBytes = spec.ByteSize(plan.archive)
+		b.cfg.DiskReserve = spec.ByteSize(plan.reserve)
+	} else if b.cfg.Archive.MaxBytes == 0 {
+		b.log.Warn("cannot read the free space of data_dir: the store is not sized to its disk", "data_dir", dir, "err", serr)
+		b.cfg.Archive.MaxBytes = defaultArchiveBytes
+	}
 	opts := &server.Options{
 		ServerName:         "eventbridge",
 		JetStream:          true,
 		StoreDir:           dir,
 		JetStreamMaxMemory: 64 << 20,
+		JetStreamMaxStore:  plan.maxStore, // 0: the server's own guess
 		DontListen:         true,
 		NoSigs:             true,
 		NoLog:              true,
@@ -155,10 +196,22 @@ func (b *Bus) startEmbedded() error {
 		return err
 	}
 	b.log.Info("embedded JetStream started", "data_dir", dir, "listen", b.cfg.Listen, "first_start", b.Provisioned)
+	if serr == nil {
+		b.log.Info("store sized to its disk", "data_dir", dir, "filesystem", human(total), "free", human(free),
+			"used", human(plan.used), "disk_reserve", human(plan.reserve), "max_file_store", human(plan.maxStore),
+			"archive_max_bytes", human(plan.archive), "archive_sized_to_disk", plan.archiveAuto)
+		b.storage = newStorageGuard(dir, plan.reserve, srv, server.JetStreamConfig{
+			StoreDir: dir, MaxMemory: opts.JetStreamMaxMemory, MaxStore: plan.maxStore,
+			SyncInterval: opts.SyncInterval, SyncAlways: opts.SyncAlways, Strict: true,
+		}, b.log)
+	}
 	return nil
 }
 
 func (b *Bus) connectExternal() error {
+	if b.cfg.Archive.MaxBytes == 0 {
+		b.cfg.Archive.MaxBytes = defaultArchiveBytes
+	}
 	var err error
 	if b.nc, err = b.connect("eventbridge", true); err != nil {
 		return err
@@ -212,7 +265,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.Archive.MaxAge.D(),
-		MaxBytes:    int64(b.cfg.Archive.MaxBytes),
+		MaxBytes:    b.archiveStreamBytes(),
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Discard:     jetstream.DiscardOld,
 		Replicas:    b.cfg.Replicas,
@@ -258,6 +311,16 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 	return nil
 }
 
+// archiveStreamBytes is the EVENTS stream's MaxBytes: on the embedded
+// store, less than archive.max_bytes by what the file store may keep on
+// disk beyond it; an external cluster's disks are its own.
+func (b *Bus) archiveStreamBytes() int64 {
+	if b.srv == nil {
+		return int64(b.cfg.Archive.MaxBytes)
+	}
+	return archiveStreamBytes(int64(b.cfg.Archive.MaxBytes))
+}
+
 // JetStream returns the JetStream context.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
@@ -281,6 +344,9 @@ func (b *Bus) Stop(context.Context) error { b.Close(); return nil }
 // down. Safe to call more than once.
 func (b *Bus) Close() {
 	b.Set(component.Stopping, nil)
+	if b.storage != nil {
+		b.storage.close()
+	}
 	for _, nc := range []*nats.Conn{b.rnc, b.nc} {
 		if nc != nil && !nc.IsClosed() {
 			_ = nc.FlushTimeout(2 * time.Second)

@@ -38,13 +38,19 @@ type Config struct {
 	Archive ArchiveConfig `json:"archive,omitempty"`
 	// DLQMaxAge bounds how long dead letters are kept. Default 0 = forever.
 	DLQMaxAge spec.Duration `json:"dlq_max_age,omitempty"`
+	// DiskReserve is the free space the embedded store keeps on data_dir's
+	// filesystem: below it, ingest is refused (ErrStorageFull) until space
+	// is back. Default: 5% of the filesystem, at least 2MiB, at most 1GiB.
+	DiskReserve spec.ByteSize `json:"disk_reserve,omitempty"`
 }
 
 // ArchiveConfig bounds the EVENTS stream.
 type ArchiveConfig struct {
 	// MaxAge drops events older than this. Default 168h (7 days).
 	MaxAge spec.Duration `json:"max_age,omitempty"`
-	// MaxBytes drops the oldest events beyond this size. Default 1GiB.
+	// MaxBytes bounds the archive's files on disk: the oldest events leave
+	// beyond it. Default (0): 1GiB, or less on a small disk (see
+	// sizeStorage), chosen when the bus opens.
 	MaxBytes spec.ByteSize `json:"max_bytes,omitempty"`
 }
 
@@ -65,9 +71,6 @@ func (c *Config) Defaults() {
 	if c.Archive.MaxAge == 0 {
 		c.Archive.MaxAge = spec.Duration(7 * 24 * time.Hour)
 	}
-	if c.Archive.MaxBytes == 0 {
-		c.Archive.MaxBytes = 1 << 30
-	}
 }
 
 // Validate reports problems under p.
@@ -87,8 +90,11 @@ func (c *Config) Validate(p spec.Problems) {
 	if c.SyncInterval < 0 {
 		p.AddAt("sync_interval", "must not be negative")
 	}
-	if c.Archive.MaxBytes < 1<<20 {
+	if c.Archive.MaxBytes != 0 && c.Archive.MaxBytes < MinArchiveBytes {
 		p.AddAt("archive.max_bytes", "must be at least 1MiB")
+	}
+	if c.DiskReserve < 0 {
+		p.AddAt("disk_reserve", "must not be negative")
 	}
 	if c.Archive.MaxAge.D() < c.DedupWindow.D() {
 		p.AddAt("archive.max_age", "must be at least the dedup window (%s)", c.DedupWindow.D())

@@ -69,6 +69,12 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	if len(events) == 0 {
 		return 0, nil
 	}
+	// Refuse at once while storage is known to be full; a write that is
+	// in flight when it fills fails as soon as the guard sees it.
+	filled, full := b.storage.state()
+	if full != nil {
+		return 0, full
+	}
 	now := time.Now()
 	// Each event is written twice: to WORK, the router's queue, and then
 	// to EVENTS, the archive (see the package doc); the writes of a batch
@@ -157,7 +163,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup {
 			continue
 		}
-		ack, werr := waitAck(ctx, p.work)
+		ack, werr := b.waitAck(ctx, p.work, filled)
 		switch {
 		case werr != nil:
 			err = cmp.Or(err, werr)
@@ -177,20 +183,21 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup || p.m == nil {
 			continue
 		}
-		if _, aerr := waitAck(ctx, p.archive); aerr != nil {
+		if _, aerr := b.waitAck(ctx, p.archive, filled); aerr != nil {
 			err = cmp.Or(err, aerr)
 			continue
 		}
 		p.stored = true
 	}
 	if err != nil {
-		return dups, fmt.Errorf("bus: publish: %w", err)
+		return dups, fmt.Errorf("bus: publish: %w", asStorageFull(err))
 	}
 	return dups, nil
 }
 
-// waitAck waits for a publish's acknowledgement.
-func waitAck(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
+// waitAck waits for a publish's acknowledgement, or until storage is
+// found full (filled closed): a store that cannot write does not answer.
+func (b *Bus) waitAck(ctx context.Context, f jetstream.PubAckFuture, filled <-chan struct{}) (*jetstream.PubAck, error) {
 	select {
 	case ack := <-f.Ok():
 		return ack, nil
@@ -198,6 +205,18 @@ func waitAck(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, 
 		return nil, err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-filled:
+		select { // an answer that came with the news wins
+		case ack := <-f.Ok():
+			return ack, nil
+		case err := <-f.Err():
+			return nil, err
+		default:
+		}
+		if _, full := b.storage.state(); full != nil {
+			return nil, full
+		}
+		return nil, ErrStorageFull
 	}
 }
 

@@ -68,10 +68,12 @@ type Router struct {
 	matched []prometheus.Counter
 	matcher *filter.Matcher
 
-	cons jetstream.Consumer
+	cons jetstream.Consumer // under consMu: Start sets it, SetRules reads it
 	iter jetstream.MessagesContext
 	done chan struct{}
 	acks *acker
+
+	consMu sync.Mutex
 
 	component.Tracker
 }
@@ -104,7 +106,7 @@ func (r *Router) SetRules(ctx context.Context, rules []Rule) error {
 	r.mu.Lock()
 	r.rules, r.matched, r.matcher = slices.Clone(rules), matched, m
 	r.mu.Unlock()
-	if r.cons != nil {
+	if r.consumer() != nil {
 		if err := r.ensureConsumer(ctx); err != nil {
 			return err
 		}
@@ -224,8 +226,17 @@ func (r *Router) ensureConsumer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("router: consumer: %w", err)
 	}
+	r.consMu.Lock()
 	r.cons = cons
+	r.consMu.Unlock()
 	return nil
+}
+
+// consumer is the durable consumer of WORK, once Start has made it.
+func (r *Router) consumer() jetstream.Consumer {
+	r.consMu.Lock()
+	defer r.consMu.Unlock()
+	return r.cons
 }
 
 // Start creates the durable consumer and starts routing.
@@ -239,7 +250,7 @@ func (r *Router) Start(ctx context.Context) error {
 		r.Set(component.Failed, err)
 		return err
 	}
-	it, err := r.cons.Messages(jetstream.PullMaxMessages(512))
+	it, err := r.consumer().Messages(jetstream.PullMaxMessages(512))
 	if err != nil {
 		r.Set(component.Failed, err)
 		return fmt.Errorf("router: %w", err)

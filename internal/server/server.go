@@ -62,6 +62,11 @@ type Bridge struct {
 	stopGauges chan struct{}
 	started    atomic.Bool // Start finished: only then is the bridge ready
 	stopOnce   sync.Once
+
+	// routerMu orders the router's restart after the bus restarted
+	// JetStream (restartRouter) with its stop; stopped is set by stop.
+	routerMu sync.Mutex
+	stopped  bool
 }
 
 // New prepares a bridge; Start runs it. Logs go to log's handler, each
@@ -149,6 +154,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return err
 	}
 	b.health.Add("bus", b.bus)
+	if st := b.bus.Storage(); st != nil {
+		// Optional: a full disk makes /readyz degraded, not unready, so
+		// that producers still reach the sources and get their 507.
+		b.health.AddOptional("storage", st)
+	}
 	b.store, err = store.Open(ctx, b.bus.JetStream(), b.cfg.Bus.Replicas)
 	if err != nil {
 		return err
@@ -237,6 +247,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return err
 	}
 	b.health.Add("router", b.router)
+	b.bus.OnRestart(b.restartRouter)
 	b.controller.Watch()
 	b.stopGauges = make(chan struct{})
 	go b.updateGauges(b.stopGauges)
@@ -282,6 +293,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	if b.ops != nil {
 		b.ops.CancelAll()
 	}
+	b.routerMu.Lock()
+	b.stopped = true
+	b.routerMu.Unlock()
 	if b.router != nil {
 		_ = b.router.Stop(ctx)
 	}
@@ -303,6 +317,23 @@ func (b *Bridge) stop(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// restartRouter makes the router pull from WORK again after the bus
+// restarted JetStream, which dropped the consumer's pull requests (it would
+// otherwise wait for missed heartbeats).
+func (b *Bridge) restartRouter() {
+	b.routerMu.Lock()
+	defer b.routerMu.Unlock()
+	if b.stopped {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = b.router.Stop(ctx)
+	if err := b.router.Start(ctx); err != nil {
+		b.log.Error("cannot restart the router after JetStream restarted", "err", err)
+	}
 }
 
 func (b *Bridge) serveHealthz(w http.ResponseWriter, _ *http.Request) {

@@ -38,6 +38,7 @@ var (
 	UnsupportedMediaType = Kind{"unsupported-media-type", http.StatusUnsupportedMediaType, "The content type cannot be read"}
 	TooManyRequests      = Kind{"too-many-requests", http.StatusTooManyRequests, "Too many requests"}
 	Unavailable          = Kind{"unavailable", http.StatusServiceUnavailable, "The bridge cannot store events right now"}
+	StorageFull          = Kind{"storage-full", http.StatusInsufficientStorage, "The bridge has no storage left for events"}
 	Internal             = Kind{"internal", http.StatusInternalServerError, "Internal error"}
 )
 

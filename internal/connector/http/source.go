@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
@@ -126,6 +127,10 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 		}
 	}
 }
+
+// StorageFullRetryAfter is the Retry-After, in seconds, of a 507 answered
+// while the bus has no storage left.
+const StorageFullRetryAfter = 5
 
 // Source receives CloudEvents over HTTP.
 type Source struct {
@@ -247,6 +252,14 @@ func (s *Source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	defer cancel()
 	if err := s.deps.Ingest.Ingest(ctx, s.name, events); err != nil {
 		span.RecordError(err)
+		if errors.Is(err, bus.ErrStorageFull) {
+			// The bus logs the change of state once; not every refusal.
+			s.rejected.WithLabelValues("storage_full").Add(float64(len(events)))
+			p := problem.New(problem.StorageFull, "the disk of the bridge's store is full (its /readyz names the cause): the events were not stored; send them again later")
+			p.RetryAfter = StorageFullRetryAfter
+			p.Write(w, r)
+			return
+		}
 		s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
 		s.log.Warn("cannot store events", "source", s.name, "events", len(events), "err", err)
 		p := problem.New(problem.Unavailable, "the events were not stored; send them again")
