@@ -3,12 +3,14 @@ package event
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 )
 
 // FromBinary builds an event from binary-mode parts: attributes by name
@@ -67,11 +69,14 @@ func FromBinary(attrs map[string]string, contentType string, data []byte) (*ce.E
 	// The schema is 1.0's dataschema (a URI) or 0.3's schemaurl (a
 	// URI-reference); the other name is an extension in each version.
 	schemaName := schemaAttr(sv)
+	var schema *url.URL
 	if v, ok := attrs[schemaName]; ok {
 		if u, err := parseURIRef(v); err != nil {
 			ve.Add(schemaName, "must be a URI: %v", err)
 		} else if !u.IsAbs() && schemaName == "dataschema" {
 			ve.Add(schemaName, "must be an absolute URI")
+		} else if v != "" {
+			schema = u
 		}
 	}
 	if contentType != "" {
@@ -102,8 +107,8 @@ func FromBinary(attrs map[string]string, contentType string, data []byte) (*ce.E
 	if !t.IsZero() {
 		e.SetTime(t)
 	}
-	if v, ok := attrs[schemaName]; ok {
-		e.SetDataSchema(v) // SchemaURL in 0.3
+	if schema != nil {
+		setSchema(&e, schema)
 	}
 	if contentType == "" {
 		contentType = attrs["datacontenttype"]
@@ -147,6 +152,19 @@ func setVerbatim(e *ce.Event, id, typ, subject string) {
 		ec.ID, ec.Type, ec.Subject = id, typ, sub
 	case *ce.EventContextV03:
 		ec.ID, ec.Type, ec.Subject = id, typ, sub
+	}
+}
+
+// setSchema sets dataschema (schemaurl in 0.3) to u, which parseURIRef
+// checked is written as it came: sdk-go's SetDataSchema trims spaces, and
+// the JSON format's decoder does not, so "a: " would reach the bus as "a:"
+// in binary mode and as "a: " in structured mode.
+func setSchema(e *ce.Event, u *url.URL) {
+	switch ec := e.Context.(type) {
+	case *ce.EventContextV1:
+		ec.DataSchema = &types.URI{URL: *u}
+	case *ce.EventContextV03:
+		ec.SchemaURL = &types.URIRef{URL: *u}
 	}
 }
 
