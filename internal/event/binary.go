@@ -1,6 +1,7 @@
 package event
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -83,6 +84,12 @@ func FromBinary(attrs map[string]string, contentType string, data []byte) (*ce.E
 		if err := checkMediaType(contentType); err != nil {
 			ve.Add("datacontenttype", "not a media type (RFC 2046): %v", err)
 		}
+	}
+	if ct := cmp.Or(contentType, attrs["datacontenttype"]); ct != "" && IsJSONContentType(ct) && !utf8.Valid(data) {
+		// JSON text is UTF-8 (RFC 8259 §8.1), and structured mode refuses
+		// a body that is not; binary mode keeps the same rule rather than
+		// storing the bytes as base64 that no JSON reader could take.
+		ve.Add("data", "the content type says JSON, and JSON must be UTF-8; this is not")
 	}
 	exts := make([]string, 0, len(attrs))
 	for name := range attrs {
