@@ -60,7 +60,10 @@ type linkConfig struct {
 	// down (with the reason) when a connection attempt failed or the
 	// connection was lost.
 	onState func(up bool, err error)
-	log     *slog.Logger
+	// onTakeover reports, once per change, that another client has taken
+	// the client id (err says how it was seen), or no longer contests it.
+	onTakeover func(taken bool, err error)
+	log        *slog.Logger
 }
 
 // dial starts a link; it returns at once and connects in the background.
@@ -77,21 +80,6 @@ func dial(cfg linkConfig) (link, error) {
 		return dial311(cfg, urls)
 	}
 	return dial5(cfg, urls)
-}
-
-// backoff is the wait before connection attempt n (0: none): 100ms
-// doubling up to max.
-func backoff(maxWait time.Duration) func(int) time.Duration {
-	return func(n int) time.Duration {
-		if n <= 0 {
-			return 0
-		}
-		d := 100 * time.Millisecond
-		for i := 1; i < n && d < maxWait; i++ {
-			d *= 2
-		}
-		return min(d, maxWait)
-	}
 }
 
 // errConnectionLost is the health error while reconnecting.
