@@ -2,8 +2,6 @@ package mqtt
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -119,13 +117,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 func (t *Target) Start(context.Context) error {
 	t.Set(component.Starting, nil)
 	t.SetDetail("connected", false)
-	id := t.cfg.ClientID
-	if id == "" {
-		// Targets keep no session, so replicas and restarts may differ.
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		id = t.cfg.clientID("target", t.name) + "-" + hex.EncodeToString(b[:])
-	}
+	id := t.cfg.clientID("target", t.name)
 	t.SetDetail("client_id", id)
 	l, err := dial(linkConfig{conn: &t.cfg.ConnConfig, clientID: id, cleanStart: true,
 		onState: t.health.state, onTakeover: t.health.takeover, log: t.log})
