@@ -1,6 +1,8 @@
 package event
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"unicode/utf8"
@@ -80,8 +82,14 @@ func FuzzBinaryHop(f *testing.F) {
 			if len(got) != len(sent) {
 				t.Errorf("%s: attributes %v, want %v", how, got, sent)
 			}
-			if string(gotData) != string(e.Data()) {
-				t.Errorf("%s: data %q became %q", how, e.Data(), gotData)
+			want := e.Data()
+			if !e.DataBase64 && IsJSONContentType(e.DataContentType()) && json.Valid(want) {
+				// The JSON format carries JSON data as a JSON value:
+				// whitespace around it is not part of it.
+				want, gotData = bytes.TrimSpace(want), bytes.TrimSpace(gotData)
+			}
+			if !bytes.Equal(gotData, want) {
+				t.Errorf("%s: data %q became %q", how, want, gotData)
 			}
 		}
 		b, err := FromBinary(sent, e.DataContentType(), e.Data())
