@@ -200,6 +200,21 @@ func SetBinaryData(e *ce.Event, data []byte) {
 	}
 }
 
+// BinaryContentType is the content type a binary-mode encoder sends for
+// e: its datacontenttype or, when it has none, application/json (which an
+// absent datacontenttype implies) for data that is UTF-8 and not carried
+// as base64, and none for other data: saying JSON of bytes that are not
+// would get the event refused at the next hop (FromBinary).
+func BinaryContentType(e *ce.Event) string {
+	if ct := e.DataContentType(); ct != "" {
+		return ct
+	}
+	if d := e.Data(); len(d) > 0 && !e.DataBase64 && utf8.Valid(d) {
+		return "application/json"
+	}
+	return ""
+}
+
 // BinaryAttributes returns every attribute of e except datacontenttype
 // (which travels as the protocol's content type) as canonical strings, for
 // binary-mode encoders.
