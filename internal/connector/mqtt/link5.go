@@ -44,7 +44,10 @@ func dial5(cfg linkConfig, urls []*url.URL) (*link5, error) {
 		ConnectPassword:  []byte(cfg.conn.Password.Value()),
 		OnConnectionUp:   l.up,
 		OnConnectionDown: l.down,
-		OnConnectError:   func(err error) { cfg.onState(false, err) },
+		OnConnectError: func(err error) {
+			l.churn.failed() // a broker that refuses did not hand the id to another
+			cfg.onState(false, err)
+		},
 		ConnectPacketBuilder: func(cp *paho.Connect, _ *url.URL) (*paho.Connect, error) {
 			if cp.Properties == nil {
 				cp.Properties = &paho.ConnectProperties{}
