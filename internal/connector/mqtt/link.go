@@ -103,6 +103,7 @@ func reasonError(code byte, reason string) error {
 type subscriber struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the current connection's subscribing
+	closed bool               // the link is closing: subscribe no more
 	wg     sync.WaitGroup
 }
 
@@ -112,6 +113,12 @@ func (s *subscriber) connected(cfg *linkConfig, subscribe func(context.Context) 
 	defer s.mu.Unlock()
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.closed {
+		// The libraries report a connection from their own goroutines,
+		// which may do so after close: its subscribing would never end.
+		s.cancel = nil
+		return
 	}
 	if len(cfg.subs) == 0 {
 		s.cancel = nil
@@ -133,7 +140,7 @@ func (s *subscriber) connected(cfg *linkConfig, subscribe func(context.Context) 
 }
 
 // lost ends the subscribing of a lost connection and reports it (err nil:
-// the link is closing, nothing to report).
+// the link is closing, nothing to report, and nothing to subscribe again).
 func (s *subscriber) lost(cfg *linkConfig, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -143,6 +150,8 @@ func (s *subscriber) lost(cfg *linkConfig, err error) {
 	}
 	if err != nil {
 		cfg.onState(false, err)
+	} else {
+		s.closed = true
 	}
 }
 
