@@ -1,14 +1,17 @@
 package event
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 )
 
 // FromBinary builds an event from binary-mode parts: attributes by name
@@ -67,17 +70,26 @@ func FromBinary(attrs map[string]string, contentType string, data []byte) (*ce.E
 	// The schema is 1.0's dataschema (a URI) or 0.3's schemaurl (a
 	// URI-reference); the other name is an extension in each version.
 	schemaName := schemaAttr(sv)
+	var schema *url.URL
 	if v, ok := attrs[schemaName]; ok {
 		if u, err := parseURIRef(v); err != nil {
 			ve.Add(schemaName, "must be a URI: %v", err)
 		} else if !u.IsAbs() && schemaName == "dataschema" {
 			ve.Add(schemaName, "must be an absolute URI")
+		} else if v != "" {
+			schema = u
 		}
 	}
 	if contentType != "" {
 		if err := checkMediaType(contentType); err != nil {
 			ve.Add("datacontenttype", "not a media type (RFC 2046): %v", err)
 		}
+	}
+	if ct := cmp.Or(contentType, attrs["datacontenttype"]); ct != "" && IsJSONContentType(ct) && !utf8.Valid(data) {
+		// JSON text is UTF-8 (RFC 8259 §8.1), and structured mode refuses
+		// a body that is not; binary mode keeps the same rule rather than
+		// storing the bytes as base64 that no JSON reader could take.
+		ve.Add("data", "the content type says JSON, and JSON must be UTF-8; this is not")
 	}
 	exts := make([]string, 0, len(attrs))
 	for name := range attrs {
@@ -102,8 +114,8 @@ func FromBinary(attrs map[string]string, contentType string, data []byte) (*ce.E
 	if !t.IsZero() {
 		e.SetTime(t)
 	}
-	if v, ok := attrs[schemaName]; ok {
-		e.SetDataSchema(v) // SchemaURL in 0.3
+	if schema != nil {
+		setSchema(&e, schema)
 	}
 	if contentType == "" {
 		contentType = attrs["datacontenttype"]
@@ -150,6 +162,19 @@ func setVerbatim(e *ce.Event, id, typ, subject string) {
 	}
 }
 
+// setSchema sets dataschema (schemaurl in 0.3) to u, which parseURIRef
+// checked is written as it came: sdk-go's SetDataSchema trims spaces, and
+// the JSON format's decoder does not, so "a: " would reach the bus as "a:"
+// in binary mode and as "a: " in structured mode.
+func setSchema(e *ce.Event, u *url.URL) {
+	switch ec := e.Context.(type) {
+	case *ce.EventContextV1:
+		ec.DataSchema = &types.URI{URL: *u}
+	case *ce.EventContextV03:
+		ec.SchemaURL = &types.URIRef{URL: *u}
+	}
+}
+
 // SetBinaryData sets data that arrived as raw bytes (binary mode, a wrapped
 // request) on e, whose datacontenttype is set, so that the JSON event format,
 // in which the bus keeps events, carries it unchanged: JSON data of a JSON
@@ -173,6 +198,21 @@ func SetBinaryData(e *ce.Event, data []byte) {
 			e.SetDataContentEncoding(ce.Base64)
 		}
 	}
+}
+
+// BinaryContentType is the content type a binary-mode encoder sends for
+// e: its datacontenttype or, when it has none, application/json (which an
+// absent datacontenttype implies) for data that is UTF-8 and not carried
+// as base64, and none for other data: saying JSON of bytes that are not
+// would get the event refused at the next hop (FromBinary).
+func BinaryContentType(e *ce.Event) string {
+	if ct := e.DataContentType(); ct != "" {
+		return ct
+	}
+	if d := e.Data(); len(d) > 0 && !e.DataBase64 && utf8.Valid(d) {
+		return "application/json"
+	}
+	return ""
 }
 
 // BinaryAttributes returns every attribute of e except datacontenttype

@@ -19,7 +19,6 @@ func TestFromBinaryDataSurvivesJSONFormat(t *testing.T) {
 		{"", `{"a":1}`, false},
 		{"", "not json", true},
 		{"application/json", "{broken", true},
-		{"application/json", "\"caf\xe9\"", true},
 		{"application/vnd.x+json", "[1]", false},
 		{"text/plain", "héllo\x00\x01", false},
 		{"text/plain", "caf\xe9", true},

@@ -1,6 +1,9 @@
 package event
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"testing"
 	"unicode/utf8"
 )
@@ -37,5 +40,74 @@ func FuzzPercentDecode(f *testing.F) {
 		if got != s {
 			t.Fatalf("PercentDecode(PercentEncode(%q)) = %q; encoded %q", s, got, enc)
 		}
+	})
+}
+
+// FuzzBinaryHop checks that an event taken in binary mode crosses another
+// binary-mode hop, and the JSON format the bus keeps, unchanged: each
+// attribute as it was sent, the data byte for byte.
+func FuzzBinaryHop(f *testing.F) {
+	f.Add("1.0", "1", "/s", "t", "", "a: ", "x", "application/json", []byte(`{"a":1}`))
+	f.Add("0.3", " 1 ", "urn:a b ", "t ", " sub ", "a: ", "", "", []byte("plain"))
+	f.Add("1.0", "id", "/caf%C3%A9", "t", "s", "https://example.com/s.json", "42", "text/plain; charset=utf-8", []byte("\xff"))
+	f.Add("1.0", "id", "/s", "t", "", "", "", "application/json", []byte("\"caf\xe9\""))
+	f.Add("1.0", "id", "/s", "t", "", "", "", "", []byte("\xff\x00"))
+	f.Fuzz(func(t *testing.T, version, id, source, typ, subject, schema, ext, ct string, data []byte) {
+		attrs := map[string]string{"specversion": version, "id": id, "source": source, "type": typ}
+		for name, v := range map[string]string{"subject": subject, schemaAttr(version): schema, "ext": ext} {
+			if v != "" {
+				attrs[name] = v
+			}
+		}
+		e, err := FromBinary(attrs, ct, data)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("not a *ValidationError: %v", err)
+			}
+			return
+		}
+		sent := BinaryAttributes(e)
+		for name, v := range attrs {
+			if sent[name] != v {
+				t.Errorf("%s: took %q, sends on %q", name, v, sent[name])
+			}
+		}
+		same := func(how string, got map[string]string, gotData []byte) {
+			t.Helper()
+			for name, v := range sent {
+				if got[name] != v {
+					t.Errorf("%s: %s %q became %q", how, name, v, got[name])
+				}
+			}
+			if len(got) != len(sent) {
+				t.Errorf("%s: attributes %v, want %v", how, got, sent)
+			}
+			want := e.Data()
+			if !e.DataBase64 && IsJSONContentType(e.DataContentType()) && json.Valid(want) {
+				// The JSON format carries JSON data as a JSON value:
+				// whitespace around it is not part of it.
+				want, gotData = bytes.TrimSpace(want), bytes.TrimSpace(gotData)
+			}
+			if !bytes.Equal(gotData, want) {
+				t.Errorf("%s: data %q became %q", how, want, gotData)
+			}
+		}
+		// The content type an encoder sends: none may claim JSON of data
+		// that is not, which the next hop would refuse.
+		b, err := FromBinary(sent, BinaryContentType(e), e.Data())
+		if err != nil {
+			t.Fatalf("the next binary hop refuses it: %v", err)
+		}
+		same("binary hop", BinaryAttributes(b), b.Data())
+		j, err := EncodeJSON(e)
+		if err != nil {
+			t.Fatalf("the JSON format cannot hold it: %v", err)
+		}
+		s, err := DecodeJSON(j)
+		if err != nil {
+			t.Fatalf("the JSON format cannot read back %s: %v", j, err)
+		}
+		same("JSON format", BinaryAttributes(s), s.Data())
 	})
 }

@@ -122,10 +122,8 @@ func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 	for name, v := range ebevent.BinaryAttributes(e) {
 		h["Ce-"+name] = []string{ebevent.PercentEncode(v)}
 	}
-	if ct := e.DataContentType(); ct != "" {
+	if ct := ebevent.BinaryContentType(e); ct != "" {
 		h.Set("Content-Type", ct)
-	} else if len(e.Data()) > 0 {
-		h.Set("Content-Type", "application/json")
 	}
 	return e.Data()
 }

@@ -96,8 +96,8 @@ func checkResend(t *testing.T, e *ce.Event) {
 func sameEvent(t *testing.T, how string, got, want *ce.Event) {
 	t.Helper()
 	wa := attrs(want)
-	if _, ok := wa["datacontenttype"]; !ok && how == "binary" && len(want.Data()) > 0 {
-		wa["datacontenttype"] = "application/json"
+	if _, ok := wa["datacontenttype"]; !ok && how == "binary" && ebevent.BinaryContentType(want) != "" {
+		wa["datacontenttype"] = ebevent.BinaryContentType(want)
 	}
 	if d := diffMaps(attrs(got), wa); d != "" {
 		t.Fatalf("%s resend changed attributes:%s", how, d)

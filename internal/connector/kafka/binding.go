@@ -56,10 +56,7 @@ func encode(e *ce.Event, mode Mode, r *kgo.Record) error {
 	for name, v := range ebevent.BinaryAttributes(e) {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: headerPrefix + name, Value: []byte(v)})
 	}
-	ct := e.DataContentType()
-	if ct == "" && len(e.Data()) > 0 {
-		ct = "application/json"
-	}
+	ct := ebevent.BinaryContentType(e)
 	if ct != "" {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: "content-type", Value: []byte(ct)})
 	}

@@ -1,6 +1,8 @@
 package mqtt
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -44,10 +46,11 @@ type ConnConfig struct {
 	URL string `json:"url"`
 	// Version is "5" (default) or "3.1.1".
 	Version Version `json:"version,omitempty"`
-	// ClientID identifies the session. Default for a source
-	// "eventbridge-<host>-source-<name>": stable across restarts of one
-	// replica (so the broker hands over what it kept), distinct between
-	// replicas. A target's default adds a random suffix.
+	// ClientID identifies the session. Default
+	// "eventbridge-<host>-<source|target>-<name>-<random>": unique to each
+	// running source or target, so that two bridges on one host (or one
+	// host name) never take each other's id. A session that outlives a
+	// restart needs a configured ClientID, unique to one bridge.
 	ClientID string `json:"client_id,omitempty"`
 	// Username and Password authenticate the client.
 	Username string      `json:"username,omitempty"`
@@ -131,7 +134,10 @@ func validScheme(s string) bool {
 	return false
 }
 
-// clientID is the configured client id, or "eventbridge-<host>-<kind>-<name>".
+// clientID is the configured client id, or a new one,
+// "eventbridge-<host>-<kind>-<name>-<random>": a broker keeps one
+// connection per client id, and two clients with one id knock each other
+// off, so a default must not be shared by two bridges, even on one host.
 func (c *ConnConfig) clientID(kind, name string) string {
 	if c.ClientID != "" {
 		return c.ClientID
@@ -140,7 +146,9 @@ func (c *ConnConfig) clientID(kind, name string) string {
 	if err != nil || host == "" {
 		host = "localhost"
 	}
-	return "eventbridge-" + host + "-" + kind + "-" + name
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "eventbridge-" + host + "-" + kind + "-" + name + "-" + hex.EncodeToString(b[:])
 }
 
 // validTopic checks a topic name to publish to (no wildcards).

@@ -60,7 +60,10 @@ type linkConfig struct {
 	// down (with the reason) when a connection attempt failed or the
 	// connection was lost.
 	onState func(up bool, err error)
-	log     *slog.Logger
+	// onTakeover reports, once per change, that another client has taken
+	// the client id (err says how it was seen), or no longer contests it.
+	onTakeover func(taken bool, err error)
+	log        *slog.Logger
 }
 
 // dial starts a link; it returns at once and connects in the background.
@@ -77,21 +80,6 @@ func dial(cfg linkConfig) (link, error) {
 		return dial311(cfg, urls)
 	}
 	return dial5(cfg, urls)
-}
-
-// backoff is the wait before connection attempt n (0: none): 100ms
-// doubling up to max.
-func backoff(maxWait time.Duration) func(int) time.Duration {
-	return func(n int) time.Duration {
-		if n <= 0 {
-			return 0
-		}
-		d := 100 * time.Millisecond
-		for i := 1; i < n && d < maxWait; i++ {
-			d *= 2
-		}
-		return min(d, maxWait)
-	}
 }
 
 // errConnectionLost is the health error while reconnecting.
@@ -115,6 +103,7 @@ func reasonError(code byte, reason string) error {
 type subscriber struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the current connection's subscribing
+	closed bool               // the link is closing: subscribe no more
 	wg     sync.WaitGroup
 }
 
@@ -124,6 +113,12 @@ func (s *subscriber) connected(cfg *linkConfig, subscribe func(context.Context) 
 	defer s.mu.Unlock()
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.closed {
+		// The libraries report a connection from their own goroutines,
+		// which may do so after close: its subscribing would never end.
+		s.cancel = nil
+		return
 	}
 	if len(cfg.subs) == 0 {
 		s.cancel = nil
@@ -145,7 +140,7 @@ func (s *subscriber) connected(cfg *linkConfig, subscribe func(context.Context) 
 }
 
 // lost ends the subscribing of a lost connection and reports it (err nil:
-// the link is closing, nothing to report).
+// the link is closing, nothing to report, and nothing to subscribe again).
 func (s *subscriber) lost(cfg *linkConfig, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,6 +150,8 @@ func (s *subscriber) lost(cfg *linkConfig, err error) {
 	}
 	if err != nil {
 		cfg.onState(false, err)
+	} else {
+		s.closed = true
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	pmqtt "github.com/eclipse/paho.mqtt.golang"
@@ -16,6 +18,12 @@ type link311 struct {
 	cfg    linkConfig
 	client pmqtt.Client
 	subs   subscriber
+	churn  *churn
+	// fresh is set by each new connection: the first reconnect attempt
+	// after it waits the churn's delay.
+	fresh atomic.Bool
+	quit  chan struct{} // closed by close: no more waiting
+	once  sync.Once
 }
 
 func dial311(cfg linkConfig, urls []*url.URL) (*link311, error) {
@@ -23,7 +31,7 @@ func dial311(cfg linkConfig, urls []*url.URL) (*link311, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &link311{cfg: cfg}
+	l := &link311{cfg: cfg, churn: newChurn(&cfg), quit: make(chan struct{})}
 	o := pmqtt.NewClientOptions()
 	for _, u := range urls {
 		o.AddBroker(u.String())
@@ -44,11 +52,28 @@ func dial311(cfg linkConfig, urls []*url.URL) (*link311, error) {
 	o.SetOrderMatters(true)
 	o.SetOnConnectHandler(l.up)
 	o.SetConnectionLostHandler(func(_ pmqtt.Client, err error) {
+		l.churn.down()
 		l.subs.lost(&l.cfg, fmt.Errorf("%w: %v", errConnectionLost, err))
 	})
+	// The library's first reconnect after a lost connection is at once;
+	// wait (with jitter, growing while connections keep dropping) first.
+	o.SetReconnectingHandler(func(pmqtt.Client, *pmqtt.ClientOptions) {
+		if !l.fresh.Swap(false) {
+			return
+		}
+		t := time.NewTimer(l.churn.delay(0))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-l.quit:
+		}
+	})
 	o.SetConnectionNotificationHandler(func(_ pmqtt.Client, n pmqtt.ConnectionNotification) {
-		if f, ok := n.(pmqtt.ConnectionNotificationFailed); ok && f.Reason != nil {
-			cfg.onState(false, f.Reason)
+		if f, ok := n.(pmqtt.ConnectionNotificationFailed); ok {
+			l.churn.failed()
+			if f.Reason != nil {
+				cfg.onState(false, f.Reason)
+			}
 		}
 	})
 	if cfg.onMessage != nil {
@@ -61,6 +86,8 @@ func dial311(cfg linkConfig, urls []*url.URL) (*link311, error) {
 }
 
 func (l *link311) up(c pmqtt.Client) {
+	l.churn.up()
+	l.fresh.Store(true)
 	l.subs.connected(&l.cfg, func(ctx context.Context) error {
 		filters := make(map[string]byte, len(l.cfg.subs))
 		for _, s := range l.cfg.subs {
@@ -99,6 +126,8 @@ func (l *link311) publish(ctx context.Context, m *Message) error {
 }
 
 func (l *link311) close(context.Context) error {
+	l.churn.close()
+	l.once.Do(func() { close(l.quit) })
 	l.client.Disconnect(250)
 	l.subs.lost(&l.cfg, nil)
 	l.subs.wait()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
@@ -20,6 +21,7 @@ type link5 struct {
 	cm        *autopaho.ConnectionManager
 	maxPacket atomic.Uint32 // the broker's Maximum Packet Size; 0: none
 	subs      subscriber
+	churn     *churn
 }
 
 func dial5(cfg linkConfig, urls []*url.URL) (*link5, error) {
@@ -27,20 +29,25 @@ func dial5(cfg linkConfig, urls []*url.URL) (*link5, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &link5{cfg: cfg}
+	l := &link5{cfg: cfg, churn: newChurn(&cfg)}
 	cc := autopaho.ClientConfig{
 		ServerUrls:                    urls,
 		TlsCfg:                        tc,
 		KeepAlive:                     uint16(cfg.conn.KeepAlive.D().Seconds()),
 		CleanStartOnInitialConnection: cfg.cleanStart,
 		SessionExpiryInterval:         uint32(cfg.sessionExpiry.Seconds()),
-		ReconnectBackoff:              backoff(cfg.conn.ReconnectMax.D()),
-		ConnectTimeout:                cfg.conn.ConnectTimeout.D(),
-		ConnectUsername:               cfg.conn.Username,
-		ConnectPassword:               []byte(cfg.conn.Password.Value()),
-		OnConnectionUp:                l.up,
-		OnConnectionDown:              l.down,
-		OnConnectError:                func(err error) { cfg.onState(false, err) },
+		// autopaho counts attempts from 0 after each lost connection, and
+		// waits nothing before attempt 0: the churn paces them instead.
+		ReconnectBackoff: l.churn.delay,
+		ConnectTimeout:   cfg.conn.ConnectTimeout.D(),
+		ConnectUsername:  cfg.conn.Username,
+		ConnectPassword:  []byte(cfg.conn.Password.Value()),
+		OnConnectionUp:   l.up,
+		OnConnectionDown: l.down,
+		OnConnectError: func(err error) {
+			l.churn.failed() // a broker that refuses did not hand the id to another
+			cfg.onState(false, err)
+		},
 		ConnectPacketBuilder: func(cp *paho.Connect, _ *url.URL) (*paho.Connect, error) {
 			if cp.Properties == nil {
 				cp.Properties = &paho.ConnectProperties{}
@@ -62,6 +69,11 @@ func dial5(cfg linkConfig, urls []*url.URL) (*link5, error) {
 			// Acknowledgements leave in order, in batches at this interval:
 			// short, so that Receive Maximum is not used up waiting.
 			SendAcksInterval: 10 * time.Millisecond,
+			OnServerDisconnect: func(d *paho.Disconnect) {
+				if d.ReasonCode == packets.DisconnectSessionTakenOver {
+					l.churn.takenOverNow()
+				}
+			},
 		},
 	}
 	if cfg.onMessage != nil {
@@ -77,6 +89,7 @@ func dial5(cfg linkConfig, urls []*url.URL) (*link5, error) {
 
 // up runs on autopaho's goroutine and must not block.
 func (l *link5) up(cm *autopaho.ConnectionManager, ca *paho.Connack) {
+	l.churn.up()
 	l.maxPacket.Store(0)
 	if ca.Properties != nil && ca.Properties.MaximumPacketSize != nil {
 		l.maxPacket.Store(*ca.Properties.MaximumPacketSize)
@@ -97,6 +110,7 @@ func (l *link5) up(cm *autopaho.ConnectionManager, ca *paho.Connack) {
 }
 
 func (l *link5) down() bool {
+	l.churn.down()
 	l.subs.lost(&l.cfg, errConnectionLost)
 	return true
 }
@@ -144,6 +158,7 @@ func (l *link5) publish(ctx context.Context, m *Message) error {
 }
 
 func (l *link5) close(ctx context.Context) error {
+	l.churn.close()
 	err := l.cm.Disconnect(ctx)
 	l.subs.lost(&l.cfg, nil)
 	l.subs.wait()

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -153,9 +151,7 @@ type Source struct {
 	quit    context.Context // done once Stop began: no new attempts
 	quitNow context.CancelFunc
 	done    chan struct{}
-	stopped atomic.Bool
-	up      atomic.Bool
-	stateMu sync.Mutex
+	health  connHealth
 
 	component.Tracker
 }
@@ -167,6 +163,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	s.log = s.log.With("source", name, "type", "mqtt")
 	s.m = newMetrics(deps, name, "receiver")
+	s.health = connHealth{tr: &s.Tracker, m: s.m, log: s.log}
 	s.Set(component.New, nil)
 	return s, nil
 }
@@ -181,15 +178,18 @@ func (s *Source) Start(context.Context) error {
 	s.queue = intake.NewQueue[delivery](s.cfg.MaxInflight + 1024)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.quit, s.quitNow = context.WithCancel(s.ctx)
+	id := s.cfg.clientID("source", s.name)
+	s.SetDetail("client_id", id)
 	l, err := dial(linkConfig{
 		conn:          &s.cfg.ConnConfig,
-		clientID:      s.cfg.clientID("source", s.name),
+		clientID:      id,
 		cleanStart:    s.cfg.CleanStart,
 		sessionExpiry: s.cfg.SessionExpiry.D(),
 		receiveMax:    uint16(s.cfg.MaxInflight),
 		subs:          s.cfg.filters(),
 		onMessage:     func(d delivery) { s.queue.Put(d) },
-		onState:       s.state,
+		onState:       s.health.state,
+		onTakeover:    s.health.takeover,
 		log:           s.log,
 	})
 	if err != nil {
@@ -204,35 +204,11 @@ func (s *Source) Start(context.Context) error {
 	return nil
 }
 
-func (s *Source) state(up bool, err error) {
-	s.stateMu.Lock()
-	defer s.stateMu.Unlock()
-	if s.stopped.Load() {
-		return
-	}
-	if up {
-		s.up.Store(true)
-		s.m.up()
-		s.SetDetail("connected", true)
-		s.Set(component.Running, nil)
-		return
-	}
-	if s.up.Swap(false) {
-		s.m.lost()
-		s.log.Warn("connection lost", "err", err)
-	}
-	s.m.down()
-	s.SetDetail("connected", false)
-	s.Set(component.Starting, err)
-}
-
 // Stop stops intake, lets the batch in hand finish within ctx, and
 // disconnects. Messages not yet stored stay unacknowledged: the broker
 // sends them again.
 func (s *Source) Stop(ctx context.Context) error {
-	s.stateMu.Lock()
-	s.stopped.Store(true)
-	s.stateMu.Unlock()
+	s.health.stop()
 	s.Set(component.Stopping, nil)
 	if s.link == nil {
 		s.Set(component.Terminated, nil)
@@ -248,8 +224,7 @@ func (s *Source) Stop(ctx context.Context) error {
 	}
 	s.cancel()
 	err := s.link.close(ctx)
-	s.m.down()
-	s.SetDetail("connected", false)
+	s.health.closed()
 	s.Set(component.Terminated, nil)
 	return err
 }

@@ -2,12 +2,8 @@ package mqtt
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -93,9 +89,7 @@ type Target struct {
 	m    metrics
 	link link
 
-	stateMu sync.Mutex
-	stopped bool
-	up      atomic.Bool
+	health connHealth
 	component.Tracker
 }
 
@@ -113,6 +107,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		t.log = slog.New(slog.DiscardHandler)
 	}
 	t.log = t.log.With("target", name, "type", "mqtt")
+	t.health = connHealth{tr: &t.Tracker, m: t.m, log: t.log}
 	t.Set(component.New, nil)
 	return t, nil
 }
@@ -122,14 +117,10 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 func (t *Target) Start(context.Context) error {
 	t.Set(component.Starting, nil)
 	t.SetDetail("connected", false)
-	id := t.cfg.ClientID
-	if id == "" {
-		// Targets keep no session, so replicas and restarts may differ.
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		id = t.cfg.clientID("target", t.name) + "-" + hex.EncodeToString(b[:])
-	}
-	l, err := dial(linkConfig{conn: &t.cfg.ConnConfig, clientID: id, cleanStart: true, onState: t.state, log: t.log})
+	id := t.cfg.clientID("target", t.name)
+	t.SetDetail("client_id", id)
+	l, err := dial(linkConfig{conn: &t.cfg.ConnConfig, clientID: id, cleanStart: true,
+		onState: t.health.state, onTakeover: t.health.takeover, log: t.log})
 	if err != nil {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)
@@ -138,41 +129,15 @@ func (t *Target) Start(context.Context) error {
 	return nil
 }
 
-func (t *Target) state(up bool, err error) {
-	t.stateMu.Lock()
-	defer t.stateMu.Unlock()
-	if t.stopped {
-		return
-	}
-	if up {
-		t.up.Store(true)
-		t.m.up()
-		t.SetDetail("connected", true)
-		t.Set(component.Running, nil)
-		return
-	}
-	if t.up.Swap(false) {
-		t.m.lost()
-		t.log.Warn("connection lost", "err", err)
-	}
-	t.m.down()
-	t.SetDetail("connected", false)
-	t.Set(component.Starting, err)
-}
-
 // Stop disconnects.
 func (t *Target) Stop(ctx context.Context) error {
-	t.stateMu.Lock()
-	t.stopped = true
-	t.stateMu.Unlock()
+	t.health.stop()
 	t.Set(component.Stopping, nil)
 	var err error
 	if t.link != nil {
 		err = t.link.close(ctx)
 	}
-	t.up.Store(false)
-	t.m.down()
-	t.SetDetail("connected", false)
+	t.health.closed()
 	t.Set(component.Terminated, nil)
 	return err
 }
@@ -180,7 +145,7 @@ func (t *Target) Stop(ctx context.Context) error {
 // Send implements connector.Target: it publishes e and, at QoS 1 or 2,
 // returns once the broker acknowledged it.
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
-	if t.link == nil || !t.up.Load() {
+	if t.link == nil || !t.health.up.Load() {
 		return connector.ErrNotConnected
 	}
 	topic, err := t.cfg.topic.Render(e)

@@ -69,10 +69,7 @@ func encodeEntry(e *ce.Event, mode Mode) ([]any, error) {
 	for _, n := range names {
 		out = append(out, n, attrs[n])
 	}
-	ct := e.DataContentType()
-	if ct == "" && len(e.Data()) > 0 {
-		ct = "application/json"
-	}
+	ct := ebevent.BinaryContentType(e)
 	if ct != "" {
 		out = append(out, fieldCT, ct)
 	}

@@ -1,0 +1,88 @@
+package mqtt
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/eventbridge-dev/eventbridge/internal/component"
+)
+
+// connHealth turns what a link reports into a source's or a target's
+// component state, metrics and log lines. While another client takes the
+// client id the component is starting, with the take-over as its last
+// error and the detail client_id_taken_over, and the connections it
+// loses, one per reconnect, are not logged one by one.
+type connHealth struct {
+	tr  *component.Tracker
+	m   metrics
+	log *slog.Logger
+
+	mu        sync.Mutex
+	stopped   bool
+	up        atomic.Bool
+	takenOver error // non-nil while the client id is taken over
+}
+
+func (h *connHealth) state(up bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return
+	}
+	if up {
+		h.up.Store(true)
+		h.m.up()
+		h.tr.SetDetail("connected", true)
+		if h.takenOver != nil {
+			h.tr.Set(component.Starting, h.takenOver)
+		} else {
+			h.tr.Set(component.Running, nil)
+		}
+		return
+	}
+	if h.up.Swap(false) {
+		h.m.lost()
+		if h.takenOver == nil {
+			h.log.Warn("connection lost", "err", err)
+		}
+	}
+	h.m.down()
+	h.tr.SetDetail("connected", false)
+	if h.takenOver != nil {
+		err = h.takenOver
+	}
+	h.tr.Set(component.Starting, err)
+}
+
+func (h *connHealth) takeover(taken bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return
+	}
+	h.tr.SetDetail("client_id_taken_over", taken)
+	if taken {
+		h.takenOver = err
+		h.tr.Set(component.Starting, err)
+		return
+	}
+	h.takenOver = nil
+	if h.up.Load() {
+		h.tr.Set(component.Running, nil)
+	}
+}
+
+// stop ends the reports: the component is stopping.
+func (h *connHealth) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped = true
+}
+
+// closed records the link closed.
+func (h *connHealth) closed() {
+	h.up.Store(false)
+	h.m.down()
+	h.tr.SetDetail("connected", false)
+}
