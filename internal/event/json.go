@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -177,9 +176,13 @@ func decodeMembers(raw map[string]json.RawMessage, obj []byte) (*ce.Event, error
 	}
 	if dups := duplicateMembers(obj); len(dups) > 0 {
 		// What was said of the value kept (the last) is beside the point.
+		dup := make(map[string]bool, len(dups))
+		for _, name := range dups {
+			dup[name] = true
+		}
 		kept := ve.Fields[:0]
 		for _, f := range ve.Fields {
-			if !slices.Contains(dups, f.Field) {
+			if !dup[f.Field] {
 				kept = append(kept, f)
 			}
 		}
