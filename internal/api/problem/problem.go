@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ContentType is the media type of problem documents.
@@ -60,9 +61,20 @@ type Problem struct {
 	Instance string       `json:"instance,omitempty"`
 	Code     string       `json:"code"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// ErrorsOmitted counts the errors Write left out: a document lists
+	// at most MaxErrors.
+	ErrorsOmitted int `json:"errors_omitted,omitempty"`
 	// RetryAfter, in seconds, is also sent as the Retry-After header.
 	RetryAfter int `json:"-"`
 }
+
+// MaxErrors is the most field errors a problem document lists, and
+// MaxDetail the most bytes of its detail: a small request (a batch of
+// 100,000 empty objects) must not get an answer of many megabytes.
+const (
+	MaxErrors = 100
+	MaxDetail = 2048
+)
 
 // New returns a problem of kind k with a detail text.
 func New(k Kind, detail string) *Problem {
@@ -88,6 +100,7 @@ func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
+	p.truncate()
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -101,4 +114,20 @@ func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
 // Write sends a problem of kind k.
 func Write(w http.ResponseWriter, r *http.Request, k Kind, detail string) {
 	New(k, detail).Write(w, r)
+}
+
+// truncate bounds the document: the first MaxErrors errors with a count
+// of the others, and a detail cut at MaxDetail bytes (on a rune boundary).
+func (p *Problem) truncate() {
+	if n := len(p.Errors); n > MaxErrors {
+		p.ErrorsOmitted += n - MaxErrors
+		p.Errors = p.Errors[:MaxErrors:MaxErrors]
+	}
+	if len(p.Detail) > MaxDetail {
+		cut := MaxDetail
+		for cut > 0 && !utf8.RuneStart(p.Detail[cut]) {
+			cut--
+		}
+		p.Detail = p.Detail[:cut] + " …"
+	}
 }
