@@ -25,6 +25,8 @@ const (
 	CodeConflict             = "conflict"
 	CodePreconditionFailed   = "precondition-failed"
 	CodeTooLarge             = "too-large"
+	CodeTooManyExtensions    = "too-many-extensions"
+	CodeHeadersTooLarge      = "headers-too-large"
 	CodeUnsupportedMediaType = "unsupported-media-type"
 	CodeTooManyRequests      = "too-many-requests"
 	CodeUnavailable          = "unavailable"

@@ -36,6 +36,8 @@ var (
 	Conflict             = Kind{"conflict", http.StatusConflict, "The request conflicts with the current state"}
 	PreconditionFailed   = Kind{"precondition-failed", http.StatusPreconditionFailed, "The resource changed since it was read"}
 	TooLarge             = Kind{"too-large", http.StatusRequestEntityTooLarge, "The request body is over the size limit"}
+	TooManyExtensions    = Kind{"too-many-extensions", http.StatusBadRequest, "The event has too many extensions, or too large ones"}
+	HeadersTooLarge      = Kind{"headers-too-large", http.StatusRequestHeaderFieldsTooLarge, "The event's attribute headers are over a limit"}
 	UnsupportedMediaType = Kind{"unsupported-media-type", http.StatusUnsupportedMediaType, "The content type cannot be read"}
 	TooManyRequests      = Kind{"too-many-requests", http.StatusTooManyRequests, "Too many requests"}
 	Unavailable          = Kind{"unavailable", http.StatusServiceUnavailable, "The bridge cannot store events right now"}

@@ -43,6 +43,11 @@ type SourceConfig struct {
 	MaxBatchSize spec.ByteSize `json:"max_batch_size,omitempty"`
 	// MaxBatchEvents limits the entries of a batch. Default 1000.
 	MaxBatchEvents int `json:"max_batch_events,omitempty"`
+	// MaxExtensions limits the extension attributes of one event. Default 100.
+	MaxExtensions int `json:"max_extensions,omitempty"`
+	// MaxExtensionSize limits the names and values of one event's
+	// extensions together. Default 64KiB.
+	MaxExtensionSize spec.ByteSize `json:"max_extension_size,omitempty"`
 	// Wrap turns a plain (non-CloudEvents) POST into a CloudEvent with a
 	// generated id, the current time, and this type and source.
 	Wrap *Wrap `json:"wrap,omitempty"`
@@ -79,6 +84,12 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxBatchEvents == 0 {
 		c.MaxBatchEvents = 1000
 	}
+	if c.MaxExtensions == 0 {
+		c.MaxExtensions = ebevent.DefaultMaxExtensions
+	}
+	if c.MaxExtensionSize == 0 {
+		c.MaxExtensionSize = ebevent.DefaultMaxExtensionBytes
+	}
 	if len(c.AllowedOrigins) == 0 {
 		c.AllowedOrigins = []string{"*"}
 	}
@@ -111,6 +122,12 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	}
 	if c.MaxBatchEvents < 1 {
 		p.AddAt("max_batch_events", "must be at least 1")
+	}
+	if c.MaxExtensions < 1 {
+		p.AddAt("max_extensions", "must be at least 1")
+	}
+	if c.MaxExtensionSize < 1024 {
+		p.AddAt("max_extension_size", "must be at least 1KiB")
 	}
 	if c.Wrap != nil {
 		if c.Wrap.Type == "" {
@@ -287,14 +304,13 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 	}
 	switch mode {
 	case ModeBatch:
-		events, err := ebevent.DecodeJSONBatch(body)
+		events, err := s.limits().DecodeJSONBatch(body)
+		if p := s.overLimit(err, problem.TooManyExtensions); p != nil {
+			return nil, p
+		}
 		if err != nil {
 			s.rejected.WithLabelValues("invalid").Inc()
 			return nil, problem.New(problem.InvalidBatch, err.Error()).WithErrors(batchFieldErrors(err)...)
-		}
-		if len(events) > s.cfg.MaxBatchEvents {
-			s.rejected.WithLabelValues("too_large").Add(float64(len(events)))
-			return nil, problem.New(problem.TooLarge, fmt.Sprintf("a batch may hold %d events, this one holds %d", s.cfg.MaxBatchEvents, len(events)))
 		}
 		var tooBig []problem.FieldError
 		for i, e := range events {
@@ -309,7 +325,10 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		s.received.Add(float64(len(events)))
 		return events, nil
 	case ModeStructured:
-		e, err := ebevent.DecodeJSON(body)
+		e, err := s.limits().DecodeJSON(body)
+		if p := s.overLimit(err, problem.TooManyExtensions); p != nil {
+			return nil, p
+		}
 		if err != nil {
 			s.rejected.WithLabelValues("invalid").Inc()
 			return nil, invalid(err)
@@ -325,13 +344,52 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		s.rejected.WithLabelValues("too_large").Inc()
 		return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes, attribute headers included", s.cfg.MaxEventSize))
 	}
-	e, err := decodeBinary(r.Header, body)
+	e, err := decodeBinary(r.Header, body, s.limits())
+	if p := s.overLimit(err, problem.HeadersTooLarge); p != nil {
+		return nil, p
+	}
 	if err != nil {
 		s.rejected.WithLabelValues("invalid").Inc()
 		return nil, invalid(err)
 	}
 	s.received.Inc()
 	return []*ce.Event{e}, nil
+}
+
+// limits are the source's limits on one request.
+func (s *Source) limits() ebevent.Limits {
+	return ebevent.Limits{
+		MaxBatchEntries:   s.cfg.MaxBatchEvents,
+		MaxExtensions:     s.cfg.MaxExtensions,
+		MaxExtensionBytes: int(s.cfg.MaxExtensionSize),
+	}
+}
+
+// overLimit is the problem for err when it is an *ebevent.LimitError (nil
+// otherwise): a batch with too many entries is too large (413); too many or
+// too large extensions are ext, naming the setting that limits them.
+func (s *Source) overLimit(err error, ext problem.Kind) *problem.Problem {
+	var le *ebevent.LimitError
+	if !errors.As(err, &le) {
+		return nil
+	}
+	var setting string
+	switch {
+	case errors.Is(err, ebevent.ErrTooManyEntries):
+		s.rejected.WithLabelValues("too_large").Inc()
+		return problem.New(problem.TooLarge, le.Error()+" (max_batch_events)")
+	case errors.Is(err, ebevent.ErrTooManyExtensions):
+		setting = "max_extensions"
+	default:
+		setting = "max_extension_size"
+	}
+	s.rejected.WithLabelValues("extensions").Inc()
+	p := problem.New(ext, le.Error()+" ("+setting+")")
+	fe := problem.FieldError{Field: setting, Reason: le.Error()}
+	if le.Entry >= 0 {
+		fe.Index = ptr(le.Entry)
+	}
+	return p.WithErrors(fe)
 }
 
 func (s *Source) wrap(r *nethttp.Request, body []byte) *ce.Event {
