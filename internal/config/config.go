@@ -15,6 +15,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/credential"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
@@ -97,6 +98,10 @@ type APIConfig struct {
 	// AllowPrivateSinks lets subscriptions deliver to loopback, link-local
 	// and private addresses. Off by default (SSRF protection).
 	AllowPrivateSinks bool `json:"allow_private_sinks,omitempty"`
+	// ReadTimeout bounds reading the body of each request to the shared
+	// server (API and mounted sources, which may set a shorter one).
+	// Default 30s.
+	ReadTimeout spec.Duration `json:"read_timeout,omitempty"`
 }
 
 // TLSServerConfig is the server side of TLS.
@@ -127,6 +132,9 @@ func (c *Config) Defaults() {
 	if c.API.Listen == "" {
 		c.API.Listen = "127.0.0.1:8080"
 	}
+	if c.API.ReadTimeout == 0 {
+		c.API.ReadTimeout = spec.Duration(httplimit.DefaultReadTimeout)
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = spec.Duration(30 * time.Second)
 	}
@@ -147,6 +155,9 @@ func (c *Config) Validate(p spec.Problems) {
 		p.AddAt("log.format", "must be text or json")
 	}
 	c.Bus.Validate(p.At("bus"))
+	if c.API.ReadTimeout.D() < 0 {
+		p.AddAt("api.read_timeout", "must not be negative")
+	}
 	for _, name := range sortedKeys(c.API.Tokens) {
 		if !spec.ValidName(name) {
 			p.At("api.tokens").AddAt(name, "invalid name: %s", spec.NameRule)

@@ -41,6 +41,8 @@ var (
 	UnsupportedMediaType = Kind{"unsupported-media-type", http.StatusUnsupportedMediaType, "The content type cannot be read"}
 	TooManyRequests      = Kind{"too-many-requests", http.StatusTooManyRequests, "Too many requests"}
 	Unavailable          = Kind{"unavailable", http.StatusServiceUnavailable, "The bridge cannot store events right now"}
+	Busy                 = Kind{"busy", http.StatusServiceUnavailable, "The source serves as many requests as it may"}
+	RequestTimeout       = Kind{"request-timeout", http.StatusRequestTimeout, "The request body was not received in time"}
 	Internal             = Kind{"internal", http.StatusInternalServerError, "Internal error"}
 )
 

@@ -25,6 +25,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -62,6 +63,12 @@ type SourceConfig struct {
 	AllowedRate string `json:"allowed_rate,omitempty"`
 	// Timeout bounds storing one request's events. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// ReadTimeout bounds reading one request's body; a slower client is
+	// answered 408 and cut. Default 30s.
+	ReadTimeout spec.Duration `json:"read_timeout,omitempty"`
+	// MaxConnections is how many requests the source serves at once;
+	// beyond it, 503 with Retry-After. Default 256.
+	MaxConnections int `json:"max_connections,omitempty"`
 }
 
 // Wrap is how plain requests become events.
@@ -99,6 +106,12 @@ func (c *SourceConfig) Defaults() {
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
 	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = spec.Duration(httplimit.DefaultReadTimeout)
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = httplimit.DefaultMaxConnections
+	}
 }
 
 // Validate implements connector.Config.
@@ -129,6 +142,12 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.MaxExtensionSize < 1024 {
 		p.AddAt("max_extension_size", "must be at least 1KiB")
 	}
+	if c.ReadTimeout.D() <= 0 {
+		p.AddAt("read_timeout", "must be positive")
+	}
+	if c.MaxConnections < 1 {
+		p.AddAt("max_connections", "must be at least 1")
+	}
 	if c.Wrap != nil {
 		if c.Wrap.Type == "" {
 			p.AddAt("wrap.type", "required: the type of wrapped events")
@@ -152,6 +171,10 @@ type Source struct {
 	log     *slog.Logger
 	unmount func()
 	srv     *nethttp.Server
+	// handler serves requests: at most max_connections at once, each
+	// body read within read_timeout.
+	handler nethttp.Handler
+	limiter *httplimit.Limiter
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
@@ -167,6 +190,8 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	s.received = deps.Metrics.Received.WithLabelValues(name)
 	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.limiter = httplimit.NewLimiter(cfg.MaxConnections, "max_connections")
+	s.handler = s.limiter.Wrap(httplimit.BodyDeadline(nethttp.HandlerFunc(s.serve), cfg.ReadTimeout.D()))
 	s.Set(component.New, nil)
 	return s, nil
 }
@@ -182,7 +207,7 @@ func (s *Source) Start(ctx context.Context) error {
 		}
 		mux := nethttp.NewServeMux()
 		mux.Handle(s.cfg.Path, s)
-		s.srv = &nethttp.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		s.srv = httplimit.NewServer(mux, s.cfg.ReadTimeout.D())
 		go func() { _ = s.srv.Serve(ln) }()
 		s.SetDetail("listen", ln.Addr().String())
 	} else {
@@ -215,8 +240,13 @@ func (s *Source) Stop(ctx context.Context) error {
 	return nil
 }
 
-// ServeHTTP implements the CloudEvents HTTP binding.
+// ServeHTTP implements the CloudEvents HTTP binding, serving at most
+// max_connections requests at once.
 func (s *Source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 	switch r.Method {
 	case nethttp.MethodOptions:
 		s.handshake(w, r)
@@ -290,6 +320,11 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		if errors.As(err, &mbe) {
 			s.rejected.WithLabelValues("too_large").Inc()
 			return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes", limit))
+		}
+		if httplimit.IsTimeout(err) {
+			s.rejected.WithLabelValues("timeout").Inc()
+			w.Header().Set("Connection", "close")
+			return nil, problem.New(problem.RequestTimeout, fmt.Sprintf("the body was not read within %s (read_timeout)", s.cfg.ReadTimeout.D()))
 		}
 		s.rejected.WithLabelValues("read").Inc()
 		return nil, problem.New(problem.InvalidRequest, "cannot read the body: "+err.Error())
