@@ -30,6 +30,8 @@ const (
 	CodeUnsupportedMediaType = "unsupported-media-type"
 	CodeTooManyRequests      = "too-many-requests"
 	CodeUnavailable          = "unavailable"
+	CodeBusy                 = "busy"
+	CodeRequestTimeout       = "request-timeout"
 	CodeInternal             = "internal"
 )
 
