@@ -90,15 +90,25 @@ func (l Limits) DecodeJSONBatch(body []byte) ([]*ce.Event, error) {
 	if err := checkUTF8(body); err != nil {
 		return nil, err
 	}
-	entries, err := l.splitBatch(body)
+	entries, rest, err := l.splitBatch(body)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*ce.Event, 0, len(entries))
 	var all ValidationError
 	version := "" // of the first valid entry
-	for i, ent := range entries {
-		e, err := l.decodeEntry(ent, i)
+	bad := 0
+	for i := 0; i <= len(entries); i++ {
+		if bad == maxBadEntries {
+			if i < len(entries) || rest {
+				all.Add("", "the entries after [%d] were not checked: a batch is refused at its %dth bad entry", i-1, maxBadEntries)
+			}
+			break
+		}
+		if i == len(entries) {
+			break
+		}
+		e, err := l.decodeEntry(entries[i], i)
 		var le *LimitError
 		if errors.As(err, &le) {
 			return nil, err
@@ -119,19 +129,27 @@ func (l Limits) DecodeJSONBatch(body []byte) ([]*ce.Event, error) {
 				}
 				all.Add(name, "%s", f.Reason)
 			}
+			bad++
 			continue
 		}
 		out = append(out, e)
 	}
-	if err := all.Err(); err != nil {
-		return nil, err
+	if len(all.Fields) > 0 {
+		return nil, &all // in the order of the entries, not sorted as Err would
 	}
 	return out, nil
 }
 
+// maxBadEntries is how many bad entries of a batch are checked before it
+// is refused without checking the rest: each costs the decoding of an
+// event and a few errors, none of which a longer list would save.
+const maxBadEntries = 1000
+
 // splitBatch returns the entries of a JSON array, undecoded, refusing the
-// array at its entry MaxBatchEntries+1.
-func (l Limits) splitBatch(body []byte) ([]json.RawMessage, error) {
+// array at its entry MaxBatchEntries+1. An entry that is not an object is
+// returned empty, and the scan stops at the maxBadEntries-th of them, with
+// rest true when entries were left unread.
+func (l Limits) splitBatch(body []byte) (entries []json.RawMessage, rest bool, err error) {
 	notArray := func(err error) error {
 		var ve ValidationError
 		ve.Add("", "not a JSON array of events: %v", err)
@@ -140,29 +158,36 @@ func (l Limits) splitBatch(body []byte) ([]json.RawMessage, error) {
 	d := json.NewDecoder(bytes.NewReader(body))
 	t, err := d.Token()
 	if err != nil {
-		return nil, notArray(err)
+		return nil, false, notArray(err)
 	}
 	if t == nil { // null: no entries, as json.Unmarshal reads it
-		return nil, trailing(d, notArray)
+		return nil, false, trailing(d, notArray)
 	}
 	if t != json.Delim('[') {
-		return nil, notArray(fmt.Errorf("the body starts with %v", t))
+		return nil, false, notArray(fmt.Errorf("the body starts with %v", t))
 	}
-	var entries []json.RawMessage
+	nonObjects := 0
 	for d.More() {
 		if l.MaxBatchEntries > 0 && len(entries) == l.MaxBatchEntries {
-			return nil, &LimitError{Err: ErrTooManyEntries, Entry: -1, Limit: l.MaxBatchEntries}
+			return nil, false, &LimitError{Err: ErrTooManyEntries, Entry: -1, Limit: l.MaxBatchEntries}
+		}
+		if nonObjects == maxBadEntries {
+			return entries, true, nil
 		}
 		var ent json.RawMessage
 		if err := d.Decode(&ent); err != nil {
-			return nil, notArray(err)
+			return nil, false, notArray(err)
+		}
+		if ent[0] != '{' {
+			ent = nil
+			nonObjects++
 		}
 		entries = append(entries, ent)
 	}
 	if _, err := d.Token(); err != nil { // the closing ]
-		return nil, notArray(err)
+		return nil, false, notArray(err)
 	}
-	return entries, trailing(d, notArray)
+	return entries, false, trailing(d, notArray)
 }
 
 // trailing refuses anything but white space after the array.
