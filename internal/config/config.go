@@ -16,6 +16,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/credential"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
@@ -116,6 +117,10 @@ type APIConfig struct {
 	// are made by API users, so their letters are not kept forever. Default
 	// 168h.
 	SubscriptionDLQMaxAge spec.Duration `json:"subscription_dlq_max_age,omitempty"`
+	// ReadTimeout bounds reading the body of each request to the shared
+	// server (API and mounted sources, which may set a shorter one).
+	// Default 30s.
+	ReadTimeout spec.Duration `json:"read_timeout,omitempty"`
 }
 
 // DefaultSubscriptionDLQMaxAge is api.subscription_dlq_max_age's default:
@@ -165,6 +170,9 @@ func (c *Config) Defaults() {
 	if c.API.SubscriptionDLQMaxAge == 0 {
 		c.API.SubscriptionDLQMaxAge = spec.Duration(DefaultSubscriptionDLQMaxAge)
 	}
+	if c.API.ReadTimeout == 0 {
+		c.API.ReadTimeout = spec.Duration(httplimit.DefaultReadTimeout)
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = spec.Duration(30 * time.Second)
 	}
@@ -189,6 +197,9 @@ func (c *Config) Validate(p spec.Problems) {
 		if !spec.ValidName(name) {
 			p.At("secrets").AddAt(name, "invalid name: %s", spec.NameRule)
 		}
+	}
+	if c.API.ReadTimeout.D() < 0 {
+		p.AddAt("api.read_timeout", "must not be negative")
 	}
 	for _, name := range sortedKeys(c.API.Tokens) {
 		if !spec.ValidName(name) {

@@ -36,10 +36,15 @@ func Attr(e *ce.Event, name string) (string, bool) {
 		}
 		return t.UTC().Format(time.RFC3339Nano), true
 	}
-	v, ok := e.Extensions()[name]
+	v, ok := Extension(e, name)
 	if !ok {
 		return "", false
 	}
+	return formatExt(v)
+}
+
+// formatExt is the canonical string of an extension value.
+func formatExt(v any) (string, bool) {
 	// Format, not ToString: an extension may hold any CloudEvents type
 	// (Integer, Boolean, Binary, URI, Timestamp), each with a canonical
 	// string; ToString accepts strings only.

@@ -217,9 +217,10 @@ func BinaryContentType(e *ce.Event) string {
 
 // BinaryAttributes returns every attribute of e except datacontenttype
 // (which travels as the protocol's content type) as canonical strings, for
-// binary-mode encoders.
+// binary-mode encoders. Its cost is linear in the number of extensions.
 func BinaryAttributes(e *ce.Event) map[string]string {
-	m := make(map[string]string, 8+len(e.Extensions()))
+	ext := extensions(e)
+	m := make(map[string]string, 8+len(ext))
 	m["specversion"] = e.SpecVersion()
 	m["id"] = e.ID()
 	m["source"] = e.Source()
@@ -233,9 +234,9 @@ func BinaryAttributes(e *ce.Event) map[string]string {
 		delete(m, "dataschema") // Attr's name for it
 		m["schemaurl"] = v
 	}
-	for name := range e.Extensions() {
-		if v, ok := Attr(e, name); ok {
-			m[name] = v
+	for name, v := range ext {
+		if s, ok := formatExt(v); ok {
+			m[name] = s
 		}
 	}
 	return m

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -15,8 +17,16 @@ import (
 
 // DecodeJSON parses one event in the JSON format (structured mode). Unlike
 // sdk-go's decoder, which stops at the first problem, its error is a
-// *ValidationError naming every bad attribute.
-func DecodeJSON(body []byte) (*ce.Event, error) {
+// *ValidationError naming every bad attribute. It sets no limits.
+func DecodeJSON(body []byte) (*ce.Event, error) { return Limits{}.DecodeJSON(body) }
+
+// DecodeJSONBatch parses a JSON batch without limits; see
+// Limits.DecodeJSONBatch.
+func DecodeJSONBatch(body []byte) ([]*ce.Event, error) { return Limits{}.DecodeJSONBatch(body) }
+
+// DecodeJSON is the package's DecodeJSON within l: an event over an
+// extension limit is refused with a *LimitError before it is decoded.
+func (l Limits) DecodeJSON(body []byte) (*ce.Event, error) {
 	if err := checkUTF8(body); err != nil {
 		return nil, err
 	}
@@ -26,7 +36,31 @@ func DecodeJSON(body []byte) (*ce.Event, error) {
 		ve.Add("", "not a JSON object: %v", err)
 		return nil, ve.Err()
 	}
+	if err := l.checkMembers(raw, -1); err != nil {
+		return nil, err
+	}
 	return decodeMembers(raw, body)
+}
+
+// checkMembers checks the extension limits on the members of a JSON
+// event; a member's size is its name and its JSON text.
+func (l Limits) checkMembers(raw map[string]json.RawMessage, entry int) error {
+	if l.MaxExtensions <= 0 && l.MaxExtensionBytes <= 0 {
+		return nil
+	}
+	n := 0
+	for k := range raw {
+		if !knownMember(k) {
+			n++
+		}
+	}
+	return l.checkExt(n, func(yield func(int) bool) {
+		for k, v := range raw {
+			if !knownMember(k) && !yield(len(k)+len(v)) {
+				return
+			}
+		}
+	}, entry)
 }
 
 // checkUTF8 refuses a body that is not UTF-8, which JSON text exchanged
@@ -47,36 +81,44 @@ func checkUTF8(body []byte) error {
 // When entries are invalid, the error is a *ValidationError whose fields
 // are prefixed by the entry index ("[2].id"); no event is returned then,
 // since a batch is all-or-nothing.
-func DecodeJSONBatch(body []byte) ([]*ce.Event, error) {
+//
+// The entries are counted as the array is scanned, before any is decoded:
+// a batch over MaxBatchEntries is refused with a *LimitError as soon as
+// the entry past the limit is seen, and an entry that is not an object
+// is refused without being decoded.
+func (l Limits) DecodeJSONBatch(body []byte) ([]*ce.Event, error) {
 	if err := checkUTF8(body); err != nil {
 		return nil, err
 	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(body, &entries); err != nil {
-		var ve ValidationError
-		ve.Add("", "not a JSON array of events: %v", err)
-		return nil, ve.Err()
+	entries, rest, err := l.splitBatch(body)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*ce.Event, 0, len(entries))
 	var all ValidationError
 	version := "" // of the first valid entry
-	for i, ent := range entries {
-		var raw map[string]json.RawMessage
-		var e *ce.Event
-		err := json.Unmarshal(ent, &raw)
-		if err == nil {
-			e, err = decodeMembers(raw, ent)
-			if err == nil && version != "" && e.SpecVersion() != version {
-				var ve ValidationError
-				ve.Add("specversion", "a batch holds events of one specversion: %q before, %q here", version, e.SpecVersion())
-				err = ve.Err()
-			} else if err == nil {
-				version = e.SpecVersion()
+	bad := 0
+	for i := 0; i <= len(entries); i++ {
+		if bad == maxBadEntries {
+			if i < len(entries) || rest {
+				all.Add("", "the entries after [%d] were not checked: a batch is refused at its %dth bad entry", i-1, maxBadEntries)
 			}
-		} else {
+			break
+		}
+		if i == len(entries) {
+			break
+		}
+		e, err := l.decodeEntry(entries[i], i)
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, err
+		}
+		if err == nil && version != "" && e.SpecVersion() != version {
 			var ve ValidationError
-			ve.Add("", "not a JSON object")
+			ve.Add("specversion", "a batch holds events of one specversion: %q before, %q here", version, e.SpecVersion())
 			err = ve.Err()
+		} else if err == nil {
+			version = e.SpecVersion()
 		}
 		if err != nil {
 			prefix := "[" + itoa(i) + "]"
@@ -87,14 +129,95 @@ func DecodeJSONBatch(body []byte) ([]*ce.Event, error) {
 				}
 				all.Add(name, "%s", f.Reason)
 			}
+			bad++
 			continue
 		}
 		out = append(out, e)
 	}
-	if err := all.Err(); err != nil {
-		return nil, err
+	if len(all.Fields) > 0 {
+		return nil, &all // in the order of the entries, not sorted as Err would
 	}
 	return out, nil
+}
+
+// maxBadEntries is how many bad entries of a batch are checked before it
+// is refused without checking the rest: each costs the decoding of an
+// event and a few errors, none of which a longer list would save.
+const maxBadEntries = 1000
+
+// splitBatch returns the entries of a JSON array, undecoded, refusing the
+// array at its entry MaxBatchEntries+1. An entry that is not an object is
+// returned empty, and the scan stops at the maxBadEntries-th of them, with
+// rest true when entries were left unread.
+func (l Limits) splitBatch(body []byte) (entries []json.RawMessage, rest bool, err error) {
+	notArray := func(err error) error {
+		var ve ValidationError
+		ve.Add("", "not a JSON array of events: %v", err)
+		return ve.Err()
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	t, err := d.Token()
+	if err != nil {
+		return nil, false, notArray(err)
+	}
+	if t == nil { // null: no entries, as json.Unmarshal reads it
+		return nil, false, trailing(d, notArray)
+	}
+	if t != json.Delim('[') {
+		return nil, false, notArray(fmt.Errorf("the body starts with %v", t))
+	}
+	nonObjects := 0
+	for d.More() {
+		if l.MaxBatchEntries > 0 && len(entries) == l.MaxBatchEntries {
+			return nil, false, &LimitError{Err: ErrTooManyEntries, Entry: -1, Limit: l.MaxBatchEntries}
+		}
+		if nonObjects == maxBadEntries {
+			return entries, true, nil
+		}
+		var ent json.RawMessage
+		if err := d.Decode(&ent); err != nil {
+			return nil, false, notArray(err)
+		}
+		if ent[0] != '{' {
+			ent = nil
+			nonObjects++
+		}
+		entries = append(entries, ent)
+	}
+	if _, err := d.Token(); err != nil { // the closing ]
+		return nil, false, notArray(err)
+	}
+	return entries, false, trailing(d, notArray)
+}
+
+// trailing refuses anything but white space after the array.
+func trailing(d *json.Decoder, wrap func(error) error) error {
+	if _, err := d.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("data after the array")
+		}
+		return wrap(err)
+	}
+	return nil
+}
+
+// decodeEntry decodes one entry of a batch; one that is not a JSON object
+// is refused without decoding it.
+func (l Limits) decodeEntry(ent json.RawMessage, i int) (*ce.Event, error) {
+	var ve ValidationError
+	if len(ent) == 0 || ent[0] != '{' {
+		ve.Add("", "not a JSON object")
+		return nil, ve.Err()
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(ent, &raw); err != nil {
+		ve.Add("", "not a JSON object")
+		return nil, ve.Err()
+	}
+	if err := l.checkMembers(raw, i); err != nil {
+		return nil, err
+	}
+	return decodeMembers(raw, ent)
 }
 
 func decodeMembers(raw map[string]json.RawMessage, obj []byte) (*ce.Event, error) {
@@ -177,9 +300,13 @@ func decodeMembers(raw map[string]json.RawMessage, obj []byte) (*ce.Event, error
 	}
 	if dups := duplicateMembers(obj); len(dups) > 0 {
 		// What was said of the value kept (the last) is beside the point.
+		dup := make(map[string]bool, len(dups))
+		for _, name := range dups {
+			dup[name] = true
+		}
 		kept := ve.Fields[:0]
 		for _, f := range ve.Fields {
-			if !slices.Contains(dups, f.Field) {
+			if !dup[f.Field] {
 				kept = append(kept, f)
 			}
 		}

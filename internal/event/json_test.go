@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -121,5 +122,34 @@ func TestDecodeJSONDuplicateMembers(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: fields %q, want %q", body, got, want)
 		}
+	}
+}
+
+// TestDecodeJSONBatchStopsAtManyBadEntries: a long batch of bad entries
+// is refused after maxBadEntries of them, in entry order, saying how many
+// were not checked.
+func TestDecodeJSONBatchStopsAtManyBadEntries(t *testing.T) {
+	body := "[" + strings.Repeat("{},", 4999) + "{}]"
+	_, err := DecodeJSONBatch([]byte(body))
+	fields := Fields(err)
+	if len(fields) != 4*maxBadEntries+1 {
+		t.Fatalf("%d fields, want %d", len(fields), 4*maxBadEntries+1)
+	}
+	if fields[0].Field != "[0].id" || fields[4].Field != "[1].id" {
+		t.Errorf("fields out of entry order: %v, %v", fields[0], fields[4])
+	}
+	if last := fields[len(fields)-1]; last.Field != "" || !strings.HasPrefix(last.Reason, "the entries after [999] were not checked") {
+		t.Errorf("last field %v", last)
+	}
+	// Entries that are not objects: the scan itself stops.
+	_, err = DecodeJSONBatch([]byte("[" + strings.Repeat("1,", 4999) + "1]"))
+	fields = Fields(err)
+	if len(fields) != maxBadEntries+1 || fields[0].Field != "[0]" || fields[0].Reason != "not a JSON object" {
+		t.Fatalf("%d fields, first %v", len(fields), fields[0])
+	}
+	// Exactly maxBadEntries bad entries: all checked, nothing more said.
+	_, err = DecodeJSONBatch([]byte("[" + strings.Repeat("1,", maxBadEntries-1) + "1]"))
+	if n := len(Fields(err)); n != maxBadEntries {
+		t.Errorf("%d fields for %d bad entries", n, maxBadEntries)
 	}
 }

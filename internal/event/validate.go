@@ -31,10 +31,18 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
+// maxErrorFields is the most fields Error names; the others are counted,
+// so that the message of a batch with 100,000 bad entries stays short.
+const maxErrorFields = 20
+
 func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
+	n := min(len(e.Fields), maxErrorFields)
+	parts := make([]string, n, n+1)
+	for i, f := range e.Fields[:n] {
 		parts[i] = f.String()
+	}
+	if more := len(e.Fields) - n; more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
 	}
 	return "invalid event: " + strings.Join(parts, "; ")
 }

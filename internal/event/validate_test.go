@@ -1,6 +1,9 @@
 package event
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCheckMediaType(t *testing.T) {
 	for ct, ok := range map[string]bool{
@@ -36,5 +39,21 @@ func TestParseTime(t *testing.T) {
 		if _, err := parseTime(v); (err == nil) != ok {
 			t.Errorf("parseTime(%q) = %v, want ok=%v", v, err, ok)
 		}
+	}
+}
+
+// TestValidationErrorMessageBounded: the message names the first fields
+// and counts the rest, however many there are.
+func TestValidationErrorMessageBounded(t *testing.T) {
+	var ve ValidationError
+	for i := 0; i < 100000; i++ {
+		ve.Add("["+itoa(i)+"].id", "missing: a CloudEvent needs a non-empty id")
+	}
+	msg := ve.Err().Error()
+	if len(msg) > 4096 {
+		t.Fatalf("message of %d bytes", len(msg))
+	}
+	if !strings.HasSuffix(msg, "and 99980 more") {
+		t.Errorf("message ends %q", msg[len(msg)-40:])
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 )
 
 // mux is the shared HTTP server's handler: fixed routes (API, health,
@@ -87,7 +88,9 @@ type httpServer struct {
 	err chan error
 }
 
-func startHTTP(addr string, h http.Handler, tlsCfg *tls.Config) (*httpServer, error) {
+// startHTTP serves h on addr; each request body must arrive within
+// readTimeout.
+func startHTTP(addr string, h http.Handler, tlsCfg *tls.Config, readTimeout time.Duration) (*httpServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("api: listen %s: %w", addr, err)
@@ -96,7 +99,7 @@ func startHTTP(addr string, h http.Handler, tlsCfg *tls.Config) (*httpServer, er
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	s := &httpServer{
-		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second},
+		srv: httplimit.NewServer(h, readTimeout),
 		ln:  ln,
 		err: make(chan error, 1),
 	}

@@ -186,7 +186,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	} else {
 		mm := http.NewServeMux()
 		mm.Handle("GET /metrics", metrics)
-		if b.metricsHTTP, err = startHTTP(b.cfg.API.MetricsListen, mm, nil); err != nil {
+		if b.metricsHTTP, err = startHTTP(b.cfg.API.MetricsListen, mm, nil, b.cfg.API.ReadTimeout.D()); err != nil {
 			return err
 		}
 		b.log.Info("metrics listening", "addr", b.metricsHTTP.ln.Addr().String())
@@ -210,7 +210,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	b.http, err = startHTTP(b.cfg.API.Listen, b.mux, tlsCfg)
+	b.http, err = startHTTP(b.cfg.API.Listen, b.mux, tlsCfg, b.cfg.API.ReadTimeout.D())
 	if err != nil {
 		return err
 	}

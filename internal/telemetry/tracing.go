@@ -17,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
 
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -130,10 +131,10 @@ const (
 // distributed-tracing extension (when it has one).
 func EventContext(ctx context.Context, e *ce.Event) context.Context {
 	carrier := propagation.MapCarrier{}
-	if v, ok := e.Extensions()[ExtTraceparent].(string); ok {
+	if v, ok := extString(e, ExtTraceparent); ok {
 		carrier[ExtTraceparent] = v
 	}
-	if v, ok := e.Extensions()[ExtTracestate].(string); ok {
+	if v, ok := extString(e, ExtTracestate); ok {
 		carrier[ExtTracestate] = v
 	}
 	if len(carrier) == 0 {
@@ -142,11 +143,22 @@ func EventContext(ctx context.Context, e *ce.Event) context.Context {
 	return propagation.TraceContext{}.Extract(ctx, carrier)
 }
 
+// extString is e's extension name when it is a string; e.Extensions()
+// would copy every extension of e to read one.
+func extString(e *ce.Event, name string) (string, bool) {
+	v, ok := ebevent.Extension(e, name)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
 // SetEventContext writes ctx's trace context into e's distributed-tracing
 // extension, unless e already carries one: the extension holds the trace
 // that started the event, not each hop's.
 func SetEventContext(ctx context.Context, e *ce.Event) {
-	if _, ok := e.Extensions()[ExtTraceparent]; ok {
+	if _, ok := ebevent.Extension(e, ExtTraceparent); ok {
 		return
 	}
 	carrier := propagation.MapCarrier{}

@@ -25,9 +25,13 @@ const (
 	CodeConflict             = "conflict"
 	CodePreconditionFailed   = "precondition-failed"
 	CodeTooLarge             = "too-large"
+	CodeTooManyExtensions    = "too-many-extensions"
+	CodeHeadersTooLarge      = "headers-too-large"
 	CodeUnsupportedMediaType = "unsupported-media-type"
 	CodeTooManyRequests      = "too-many-requests"
 	CodeUnavailable          = "unavailable"
+	CodeBusy                 = "busy"
+	CodeRequestTimeout       = "request-timeout"
 	CodeInternal             = "internal"
 )
 
@@ -63,6 +67,9 @@ type Error struct {
 	Code string `json:"code,omitempty"`
 	// Errors are the problems with single fields of the request.
 	Errors []FieldError `json:"errors,omitempty"`
+	// ErrorsOmitted counts the field errors the server left out of Errors,
+	// which holds at most the first 100.
+	ErrorsOmitted int `json:"errors_omitted,omitempty"`
 	// RetryAfter is the Retry-After header's delay, when one was sent.
 	RetryAfter time.Duration `json:"-"`
 }

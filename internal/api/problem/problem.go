@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ContentType is the media type of problem documents.
@@ -35,10 +36,14 @@ var (
 	Conflict             = Kind{"conflict", http.StatusConflict, "The request conflicts with the current state"}
 	PreconditionFailed   = Kind{"precondition-failed", http.StatusPreconditionFailed, "The resource changed since it was read"}
 	TooLarge             = Kind{"too-large", http.StatusRequestEntityTooLarge, "The request body is over the size limit"}
+	TooManyExtensions    = Kind{"too-many-extensions", http.StatusBadRequest, "The event has too many extensions, or too large ones"}
+	HeadersTooLarge      = Kind{"headers-too-large", http.StatusRequestHeaderFieldsTooLarge, "The event's attribute headers are over a limit"}
 	UnsupportedMediaType = Kind{"unsupported-media-type", http.StatusUnsupportedMediaType, "The content type cannot be read"}
 	TooManyRequests      = Kind{"too-many-requests", http.StatusTooManyRequests, "Too many requests"}
 	Unavailable          = Kind{"unavailable", http.StatusServiceUnavailable, "The bridge cannot store events right now"}
 	StorageFull          = Kind{"storage-full", http.StatusInsufficientStorage, "The bridge has no storage left for events"}
+	Busy                 = Kind{"busy", http.StatusServiceUnavailable, "The source serves as many requests as it may"}
+	RequestTimeout       = Kind{"request-timeout", http.StatusRequestTimeout, "The request body was not received in time"}
 	Internal             = Kind{"internal", http.StatusInternalServerError, "Internal error"}
 )
 
@@ -61,9 +66,20 @@ type Problem struct {
 	Instance string       `json:"instance,omitempty"`
 	Code     string       `json:"code"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// ErrorsOmitted counts the errors Write left out: a document lists
+	// at most MaxErrors.
+	ErrorsOmitted int `json:"errors_omitted,omitempty"`
 	// RetryAfter, in seconds, is also sent as the Retry-After header.
 	RetryAfter int `json:"-"`
 }
+
+// MaxErrors is the most field errors a problem document lists, and
+// MaxDetail the most bytes of its detail: a small request (a batch of
+// 100,000 empty objects) must not get an answer of many megabytes.
+const (
+	MaxErrors = 100
+	MaxDetail = 2048
+)
 
 // New returns a problem of kind k with a detail text.
 func New(k Kind, detail string) *Problem {
@@ -89,6 +105,7 @@ func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
+	p.truncate()
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -102,4 +119,20 @@ func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
 // Write sends a problem of kind k.
 func Write(w http.ResponseWriter, r *http.Request, k Kind, detail string) {
 	New(k, detail).Write(w, r)
+}
+
+// truncate bounds the document: the first MaxErrors errors with a count
+// of the others, and a detail cut at MaxDetail bytes (on a rune boundary).
+func (p *Problem) truncate() {
+	if n := len(p.Errors); n > MaxErrors {
+		p.ErrorsOmitted += n - MaxErrors
+		p.Errors = p.Errors[:MaxErrors:MaxErrors]
+	}
+	if len(p.Detail) > MaxDetail {
+		cut := MaxDetail
+		for cut > 0 && !utf8.RuneStart(p.Detail[cut]) {
+			cut--
+		}
+		p.Detail = p.Detail[:cut] + " …"
+	}
 }

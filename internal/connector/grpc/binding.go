@@ -76,7 +76,7 @@ func FromProto(p *pb.CloudEvent) (*ce.Event, error) {
 		return nil, ve.Err()
 	}
 	for name, v := range natives {
-		if _, ext := e.Extensions()[name]; ext {
+		if _, ext := ebevent.Extension(e, name); ext {
 			if err := e.Context.SetExtension(name, v); err != nil {
 				ve.Add(name, "%v", err)
 			}

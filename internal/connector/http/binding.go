@@ -71,8 +71,12 @@ func hasBinaryHeaders(h nethttp.Header) bool {
 
 // decodeBinary builds an event from ce- headers, Content-Type and body. Its
 // error names every bad attribute: headers that cannot be decoded as well as
-// what FromBinary finds in the others.
-func decodeBinary(h nethttp.Header, body []byte) (*ce.Event, error) {
+// what FromBinary finds in the others. Extensions over lim are refused
+// with an *ebevent.LimitError before the event is built.
+func decodeBinary(h nethttp.Header, body []byte, lim ebevent.Limits) (*ce.Event, error) {
+	if err := checkHeaderCount(h, lim); err != nil {
+		return nil, err
+	}
 	attrs := make(map[string]string, len(h))
 	var ve ebevent.ValidationError
 	bad := map[string]bool{}
@@ -104,6 +108,9 @@ func decodeBinary(h nethttp.Header, body []byte) (*ce.Event, error) {
 		attrs[name] = v
 	}
 	delete(attrs, "datacontenttype")
+	if err := lim.CheckExtensions(ebevent.ExtensionAttrs(attrs)); err != nil {
+		return nil, err
+	}
 	e, err := ebevent.FromBinary(attrs, h.Get("Content-Type"), body)
 	if len(ve.Fields) == 0 {
 		return e, err
@@ -114,6 +121,25 @@ func decodeBinary(h nethttp.Header, body []byte) (*ce.Event, error) {
 		}
 	}
 	return nil, ve.Err()
+}
+
+// checkHeaderCount refuses a request with more ce- headers than there can
+// be context attributes and lim.MaxExtensions extensions, before any is
+// decoded.
+func checkHeaderCount(h nethttp.Header, lim ebevent.Limits) error {
+	if lim.MaxExtensions <= 0 {
+		return nil
+	}
+	n := 0
+	for k := range h {
+		if len(k) > 3 && strings.EqualFold(k[:3], "ce-") {
+			n++
+		}
+	}
+	if max := lim.MaxExtensions + ebevent.ContextAttributeCount; n > max {
+		return &ebevent.LimitError{Err: ebevent.ErrTooManyExtensions, Entry: -1, Limit: lim.MaxExtensions, Got: n - ebevent.ContextAttributeCount}
+	}
+	return nil
 }
 
 // encodeBinary writes e's attributes as ce- headers (percent-encoded) and

@@ -77,7 +77,7 @@ func checkResend(t *testing.T, e *ce.Event) {
 	}
 	h := nethttp.Header{}
 	body := encodeBinary(e, h)
-	b, err := decodeBinary(h, body)
+	b, err := decodeBinary(h, body, ebevent.Limits{})
 	if err != nil {
 		t.Fatalf("binary re-decode: %v\nheaders %v", err, h)
 	}

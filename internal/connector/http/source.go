@@ -26,6 +26,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -44,6 +45,11 @@ type SourceConfig struct {
 	MaxBatchSize spec.ByteSize `json:"max_batch_size,omitempty"`
 	// MaxBatchEvents limits the entries of a batch. Default 1000.
 	MaxBatchEvents int `json:"max_batch_events,omitempty"`
+	// MaxExtensions limits the extension attributes of one event. Default 100.
+	MaxExtensions int `json:"max_extensions,omitempty"`
+	// MaxExtensionSize limits the names and values of one event's
+	// extensions together. Default 64KiB.
+	MaxExtensionSize spec.ByteSize `json:"max_extension_size,omitempty"`
 	// Wrap turns a plain (non-CloudEvents) POST into a CloudEvent with a
 	// generated id, the current time, and this type and source.
 	Wrap *Wrap `json:"wrap,omitempty"`
@@ -58,6 +64,12 @@ type SourceConfig struct {
 	AllowedRate string `json:"allowed_rate,omitempty"`
 	// Timeout bounds storing one request's events. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// ReadTimeout bounds reading one request's body; a slower client is
+	// answered 408 and cut. Default 30s.
+	ReadTimeout spec.Duration `json:"read_timeout,omitempty"`
+	// MaxConnections is how many requests the source serves at once;
+	// beyond it, 503 with Retry-After. Default 256.
+	MaxConnections int `json:"max_connections,omitempty"`
 }
 
 // Wrap is how plain requests become events.
@@ -80,6 +92,12 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxBatchEvents == 0 {
 		c.MaxBatchEvents = 1000
 	}
+	if c.MaxExtensions == 0 {
+		c.MaxExtensions = ebevent.DefaultMaxExtensions
+	}
+	if c.MaxExtensionSize == 0 {
+		c.MaxExtensionSize = ebevent.DefaultMaxExtensionBytes
+	}
 	if len(c.AllowedOrigins) == 0 {
 		c.AllowedOrigins = []string{"*"}
 	}
@@ -88,6 +106,12 @@ func (c *SourceConfig) Defaults() {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = spec.Duration(httplimit.DefaultReadTimeout)
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = httplimit.DefaultMaxConnections
 	}
 }
 
@@ -112,6 +136,18 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	}
 	if c.MaxBatchEvents < 1 {
 		p.AddAt("max_batch_events", "must be at least 1")
+	}
+	if c.MaxExtensions < 1 {
+		p.AddAt("max_extensions", "must be at least 1")
+	}
+	if c.MaxExtensionSize < 1024 {
+		p.AddAt("max_extension_size", "must be at least 1KiB")
+	}
+	if c.ReadTimeout.D() <= 0 {
+		p.AddAt("read_timeout", "must be positive")
+	}
+	if c.MaxConnections < 1 {
+		p.AddAt("max_connections", "must be at least 1")
 	}
 	if c.Wrap != nil {
 		if c.Wrap.Type == "" {
@@ -140,6 +176,10 @@ type Source struct {
 	log     *slog.Logger
 	unmount func()
 	srv     *nethttp.Server
+	// handler serves requests: at most max_connections at once, each
+	// body read within read_timeout.
+	handler nethttp.Handler
+	limiter *httplimit.Limiter
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
@@ -155,6 +195,8 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	s.received = deps.Metrics.Received.WithLabelValues(name)
 	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	s.limiter = httplimit.NewLimiter(cfg.MaxConnections, "max_connections")
+	s.handler = s.limiter.Wrap(httplimit.BodyDeadline(nethttp.HandlerFunc(s.serve), cfg.ReadTimeout.D()))
 	s.Set(component.New, nil)
 	return s, nil
 }
@@ -170,7 +212,7 @@ func (s *Source) Start(ctx context.Context) error {
 		}
 		mux := nethttp.NewServeMux()
 		mux.Handle(s.cfg.Path, s)
-		s.srv = &nethttp.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		s.srv = httplimit.NewServer(mux, s.cfg.ReadTimeout.D())
 		go func() { _ = s.srv.Serve(ln) }()
 		s.SetDetail("listen", ln.Addr().String())
 	} else {
@@ -203,8 +245,13 @@ func (s *Source) Stop(ctx context.Context) error {
 	return nil
 }
 
-// ServeHTTP implements the CloudEvents HTTP binding.
+// ServeHTTP implements the CloudEvents HTTP binding, serving at most
+// max_connections requests at once.
 func (s *Source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 	switch r.Method {
 	case nethttp.MethodOptions:
 		s.handshake(w, r)
@@ -287,6 +334,11 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 			s.rejected.WithLabelValues("too_large").Inc()
 			return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes", limit))
 		}
+		if httplimit.IsTimeout(err) {
+			s.rejected.WithLabelValues("timeout").Inc()
+			w.Header().Set("Connection", "close")
+			return nil, problem.New(problem.RequestTimeout, fmt.Sprintf("the body was not read within %s (read_timeout)", s.cfg.ReadTimeout.D()))
+		}
 		s.rejected.WithLabelValues("read").Inc()
 		return nil, problem.New(problem.InvalidRequest, "cannot read the body: "+err.Error())
 	}
@@ -300,14 +352,13 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 	}
 	switch mode {
 	case ModeBatch:
-		events, err := ebevent.DecodeJSONBatch(body)
+		events, err := s.limits().DecodeJSONBatch(body)
+		if p := s.overLimit(err, problem.TooManyExtensions); p != nil {
+			return nil, p
+		}
 		if err != nil {
 			s.rejected.WithLabelValues("invalid").Inc()
 			return nil, problem.New(problem.InvalidBatch, err.Error()).WithErrors(batchFieldErrors(err)...)
-		}
-		if len(events) > s.cfg.MaxBatchEvents {
-			s.rejected.WithLabelValues("too_large").Add(float64(len(events)))
-			return nil, problem.New(problem.TooLarge, fmt.Sprintf("a batch may hold %d events, this one holds %d", s.cfg.MaxBatchEvents, len(events)))
 		}
 		var tooBig []problem.FieldError
 		for i, e := range events {
@@ -322,7 +373,10 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		s.received.Add(float64(len(events)))
 		return events, nil
 	case ModeStructured:
-		e, err := ebevent.DecodeJSON(body)
+		e, err := s.limits().DecodeJSON(body)
+		if p := s.overLimit(err, problem.TooManyExtensions); p != nil {
+			return nil, p
+		}
 		if err != nil {
 			s.rejected.WithLabelValues("invalid").Inc()
 			return nil, invalid(err)
@@ -338,13 +392,52 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		s.rejected.WithLabelValues("too_large").Inc()
 		return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes, attribute headers included", s.cfg.MaxEventSize))
 	}
-	e, err := decodeBinary(r.Header, body)
+	e, err := decodeBinary(r.Header, body, s.limits())
+	if p := s.overLimit(err, problem.HeadersTooLarge); p != nil {
+		return nil, p
+	}
 	if err != nil {
 		s.rejected.WithLabelValues("invalid").Inc()
 		return nil, invalid(err)
 	}
 	s.received.Inc()
 	return []*ce.Event{e}, nil
+}
+
+// limits are the source's limits on one request.
+func (s *Source) limits() ebevent.Limits {
+	return ebevent.Limits{
+		MaxBatchEntries:   s.cfg.MaxBatchEvents,
+		MaxExtensions:     s.cfg.MaxExtensions,
+		MaxExtensionBytes: int(s.cfg.MaxExtensionSize),
+	}
+}
+
+// overLimit is the problem for err when it is an *ebevent.LimitError (nil
+// otherwise): a batch with too many entries is too large (413); too many or
+// too large extensions are ext, naming the setting that limits them.
+func (s *Source) overLimit(err error, ext problem.Kind) *problem.Problem {
+	var le *ebevent.LimitError
+	if !errors.As(err, &le) {
+		return nil
+	}
+	var setting string
+	switch {
+	case errors.Is(err, ebevent.ErrTooManyEntries):
+		s.rejected.WithLabelValues("too_large").Inc()
+		return problem.New(problem.TooLarge, le.Error()+" (max_batch_events)")
+	case errors.Is(err, ebevent.ErrTooManyExtensions):
+		setting = "max_extensions"
+	default:
+		setting = "max_extension_size"
+	}
+	s.rejected.WithLabelValues("extensions").Inc()
+	p := problem.New(ext, le.Error()+" ("+setting+")")
+	fe := problem.FieldError{Field: setting, Reason: le.Error()}
+	if le.Entry >= 0 {
+		fe.Index = ptr(le.Entry)
+	}
+	return p.WithErrors(fe)
 }
 
 func (s *Source) wrap(r *nethttp.Request, body []byte) *ce.Event {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -22,6 +23,12 @@ type Endpoint struct {
 	MaxBodySize spec.ByteSize `json:"max_body_size,omitempty"`
 	// Timeout bounds storing one request's events. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// ReadTimeout bounds reading one request's body; a slower client is
+	// answered 408 and cut. Default 30s.
+	ReadTimeout spec.Duration `json:"read_timeout,omitempty"`
+	// MaxConnections is how many requests the source serves at once;
+	// beyond it, 503 with Retry-After. Default 256.
+	MaxConnections int `json:"max_connections,omitempty"`
 }
 
 // DefaultMaxBodySize is max_body_size when unset.
@@ -37,6 +44,12 @@ func (e *Endpoint) FillDefaults(path string) {
 	}
 	if e.Timeout == 0 {
 		e.Timeout = spec.Duration(10 * time.Second)
+	}
+	if e.ReadTimeout == 0 {
+		e.ReadTimeout = spec.Duration(httplimit.DefaultReadTimeout)
+	}
+	if e.MaxConnections == 0 {
+		e.MaxConnections = httplimit.DefaultMaxConnections
 	}
 }
 
@@ -58,6 +71,12 @@ func (e *Endpoint) Validate(p spec.Problems) {
 	}
 	if e.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
+	}
+	if e.ReadTimeout.D() <= 0 {
+		p.AddAt("read_timeout", "must be positive")
+	}
+	if e.MaxConnections < 1 {
+		p.AddAt("max_connections", "must be at least 1")
 	}
 }
 

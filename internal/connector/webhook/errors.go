@@ -35,6 +35,8 @@ var (
 	// endpoint, the subscription confirmation) failed; the sender should
 	// try again. 503 with Retry-After, reason "upstream".
 	ErrUpstream = errors.New("upstream service failed")
+	// ErrTimeout: the body was not received within read_timeout (408).
+	ErrTimeout = errors.New("body not received in time")
 )
 
 // Metric reasons, the values of the "reason" label.
@@ -49,6 +51,8 @@ const (
 	ReasonMethod      = "method"
 	ReasonUpstream    = "upstream"
 	ReasonUnavailable = "unavailable"
+	ReasonTimeout     = "timeout"
+	ReasonBusy        = "busy"
 )
 
 // BatchError says which entries of a batch are invalid; since a batch is
@@ -100,6 +104,8 @@ func Classify(err error) (*problem.Problem, string) {
 		return problem.New(problem.Forbidden, err.Error()), ReasonForbidden
 	case errors.Is(err, ErrTooLarge):
 		return problem.New(problem.TooLarge, err.Error()), ReasonTooLarge
+	case errors.Is(err, ErrTimeout):
+		return problem.New(problem.RequestTimeout, err.Error()), ReasonTimeout
 	case errors.Is(err, ErrUpstream):
 		p := problem.New(problem.Unavailable, err.Error())
 		p.RetryAfter = 5

@@ -18,6 +18,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -90,6 +91,9 @@ type Source struct {
 
 	unmount func()
 	srv     *http.Server
+	// handler serves requests: at most max_connections at once, each
+	// body read within read_timeout.
+	handler http.Handler
 
 	component.Tracker
 }
@@ -118,6 +122,11 @@ func NewSource(name, typ string, ep *Endpoint, deps connector.Deps, h Handler, o
 		received: deps.Metrics.Received.WithLabelValues(name),
 		rejected: deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name}),
 	}
+	limit := ep.MaxConnections
+	if limit < 1 { // an Endpoint without defaults (tests)
+		limit = httplimit.DefaultMaxConnections
+	}
+	s.handler = httplimit.NewLimiter(limit, "max_connections").Wrap(httplimit.BodyDeadline(http.HandlerFunc(s.serve), ep.ReadTimeout.D()))
 	s.Set(component.New, nil)
 	return s
 }
@@ -135,7 +144,7 @@ func (s *Source) Start(ctx context.Context) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle(s.ep.Path, s)
-		s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		s.srv = httplimit.NewServer(mux, s.ep.ReadTimeout.D())
 		go func() { _ = s.srv.Serve(ln) }()
 		s.SetDetail("listen", ln.Addr().String())
 	} else {
@@ -172,8 +181,13 @@ func (s *Source) Stop(ctx context.Context) error {
 	return nil
 }
 
-// ServeHTTP reads, verifies, stores, then answers.
+// ServeHTTP reads, verifies, stores, then answers; at most max_connections
+// requests at once.
 func (s *Source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
 	if !slices.Contains(s.methods, r.Method) {
 		s.rejected.WithLabelValues(ReasonMethod).Inc()
 		w.Header().Set("Allow", strings.Join(s.methods, ", "))
@@ -223,6 +237,9 @@ func (s *Source) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", s.challenge)
 	}
+	if reason == ReasonTimeout {
+		w.Header().Set("Connection", "close")
+	}
 	p.Write(w, r)
 }
 
@@ -237,6 +254,9 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, limit)
+		}
+		if httplimit.IsTimeout(err) {
+			return nil, fmt.Errorf("%w (read_timeout)", ErrTimeout)
 		}
 		return nil, Invalidf("cannot read the body: %v", err)
 	}
