@@ -42,7 +42,7 @@ func TestForbidden(t *testing.T) {
 		{"100.64.0.1", "carrier-grade"},
 		{"100.100.100.200", "carrier-grade"}, // Alibaba Cloud's metadata service
 		{"192.0.0.192", "special-purpose"},   // Oracle Cloud's metadata service
-		{"224.0.0.1", "link-local"}, // link-local multicast
+		{"224.0.0.1", "link-local"},          // link-local multicast
 		{"239.1.2.3", "multicast"},
 		{"ff02::1", "link-local"},
 		{"ff05::1", "multicast"},
