@@ -141,6 +141,17 @@ type Guard struct {
 	Allow func(netip.AddrPort) bool
 }
 
+// AllowOnly returns a guard that makes an exception for the given
+// addresses ("127.0.0.1:8080", what a loopback test server listens on)
+// and refuses every other forbidden address. For tests.
+func AllowOnly(addrs ...string) *Guard {
+	ok := map[netip.AddrPort]bool{}
+	for _, a := range addrs {
+		ok[netip.MustParseAddrPort(a)] = true
+	}
+	return &Guard{Allow: func(ap netip.AddrPort) bool { return ok[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())] }}
+}
+
 // Strict is the guard that allows no exception.
 var Strict = &Guard{}
 
