@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrForbidden is wrapped by errors about forbidden addresses.
@@ -207,6 +209,19 @@ func (g *Guard) Dialer(d *net.Dialer) *net.Dialer {
 // DialContext dials like a net.Dialer with the guard's Control.
 func (g *Guard) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	return g.Dialer(nil).DialContext(ctx, network, address)
+}
+
+// Transport returns an HTTP transport whose connections are held to the
+// guard and that uses no proxy (a proxy would connect on our behalf); nil
+// (the default transport) with a nil guard.
+func (g *Guard) Transport() http.RoundTripper {
+	if g == nil {
+		return nil
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = g.Dialer(&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return tr
 }
 
 // Control is Strict.Control.
