@@ -42,6 +42,15 @@ targets: {back: {type: http, url: "http://127.0.0.1:9/"}}
 		{"/v1/sources/poller", `{"type":"poll","every":"1m","url":"http://10.0.0.1/items"}`, "spec.url"},
 		{"/v1/sources/polltoken", `{"type":"poll","every":"1m","url":"https://example.com/items",
 			"auth":{"oauth2":{"token_url":"http://[fd00:ec2::254]/token","client_id":"c","client_secret":"s"}}}`, "spec.auth.oauth2.token_url"},
+		// Brokers: the addresses in their URLs.
+		{"/v1/targets/nats", `{"type":"nats","url":"nats://example.com:4222,nats://10.0.0.1:4222","subject":"x"}`, "spec.url[1]"},
+		{"/v1/targets/js", `{"type":"jetstream","url":"nats://[::1]:4222","subject":"x"}`, "spec.url[0]"},
+		{"/v1/targets/kafka", `{"type":"kafka","brokers":["10.0.0.1:9092"],"topic":"x"}`, "spec.brokers[0]"},
+		{"/v1/targets/mqtt", `{"type":"mqtt","url":"mqtt://169.254.169.254:1883","topic":"x"}`, "spec.url[0]"},
+		{"/v1/targets/amqp", `{"type":"amqp","url":"amqp://127.0.0.1:5672","exchange":"x"}`, "spec.url"},
+		{"/v1/targets/amqp1", `{"type":"amqp1","address":"q"}`, "spec.url"}, // its default is loopback
+		{"/v1/targets/redis", `{"type":"redis","url":"redis://192.168.1.1:6379/0","stream":"x"}`, "spec.url"},
+		{"/v1/targets/pg", `{"type":"postgres","url":"postgres://u@10.1.1.1:5432/db","table":"x"}`, "spec.url"},
 	} {
 		code, _, m := c.do("PUT", tc.path, tc.body)
 		if reason := fieldErrors(m)[tc.field]; code != 400 || !strings.Contains(reason, "not allowed") {

@@ -275,3 +275,12 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ connector.Config = (*TargetConfig)(nil)
 )
+
+// OutboundAddresses implements connector.Outbound: the seed brokers.
+func (c *ClientConfig) OutboundAddresses() []connector.Address {
+	var out []connector.Address
+	for i, b := range c.Brokers {
+		out = append(out, connector.Address{Field: fmt.Sprintf("brokers[%d]", i), Value: b})
+	}
+	return out
+}

@@ -133,3 +133,17 @@ func validName(name string) bool {
 }
 
 var _ connector.Config = (*SourceConfig)(nil)
+
+// OutboundAddresses implements connector.Outbound: the hosts of the
+// connection string (URL or key=value form), fallbacks included.
+func (c *ClientConfig) OutboundAddresses() []connector.Address {
+	pc, err := pgx.ParseConfig(c.URL.Value())
+	if err != nil {
+		return nil // refused by validate
+	}
+	out := []connector.Address{{Field: "url", Value: pc.Host}}
+	for _, f := range pc.Fallbacks {
+		out = append(out, connector.Address{Field: "url", Value: f.Host})
+	}
+	return out
+}

@@ -225,3 +225,12 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ connector.Config = (*TargetConfig)(nil)
 )
+
+// OutboundAddresses implements connector.Outbound.
+func (c *ClientConfig) OutboundAddresses() []connector.Address {
+	o, err := goredis.ParseURL(c.URL.Value())
+	if err != nil {
+		return nil // refused by validate
+	}
+	return []connector.Address{{Field: "url", Value: o.Addr}}
+}
