@@ -13,6 +13,7 @@ import (
 func TestApplyGetDescribeDelete(t *testing.T) {
 	sink := testkit.NewSink(t)
 	url := startBridge(t, `
+api: {allow_private_addresses: true} # the applied target posts to a loopback sink
 sources: {in: {type: http, path: /events}}
 targets: {filelog: {type: log, file: /dev/null}}
 rules: {fromfile: {targets: [filelog], filter: {sql: "type = 'never'"}}}
