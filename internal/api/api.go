@@ -49,8 +49,10 @@ type Deps struct {
 	NC *nats.Conn
 	// Catalog holds the event types seen.
 	Catalog *catalog.Catalog
-	// AllowPrivateSinks lets subscription sinks be private addresses.
-	AllowPrivateSinks bool
+	// Guard checks the addresses API callers set in targets, sources and
+	// subscription sinks; nil allows every address
+	// (api.allow_private_addresses).
+	Guard *netguard.Guard
 	// Resolver checks sink hosts; nil is the system's.
 	Resolver netguard.Resolver
 	// Logs are the bridge's loggers, whose levels /v1/loggers changes.

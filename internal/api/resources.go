@@ -211,7 +211,10 @@ func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMess
 	var err error
 	switch kind {
 	case resource.KindSource, resource.KindTarget:
-		_, err = resource.DecodeConnectorRefs(kind, raw, "spec", a.refs())
+		var cfg connector.Config
+		if cfg, err = resource.DecodeConnectorRefs(kind, raw, "spec", a.refs()); err == nil {
+			err = a.checkAddresses(cfg)
+		}
 	case resource.KindRule:
 		p := spec.NewProblems("")
 		if _, derr := resource.DecodeRuleRefs(raw, "spec", a.refs()); derr != nil {
@@ -239,6 +242,23 @@ func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMess
 // refs is the reference policy of resources sent through the API: no
 // ${env:…} or ${file:…}, only the named secrets of the config file.
 func (a *API) refs() spec.Refs { return spec.Refs{Secrets: a.deps.Secrets} }
+
+// checkAddresses refuses the forbidden addresses written out in a
+// connector's spec, so the caller learns which field is wrong. Names are
+// checked when the connector dials them (connector.Deps.Guard).
+func (a *API) checkAddresses(cfg connector.Config) error {
+	out, ok := cfg.(connector.Outbound)
+	if !ok || a.deps.Guard == nil {
+		return nil
+	}
+	p := spec.NewProblems("spec")
+	for _, addr := range out.OutboundAddresses() {
+		if err := a.deps.Guard.CheckLiteral(addr.Value); err != nil {
+			p.AddAt(addr.Field, "%v (resources created through the API may not reach loopback, link-local, private or other non-public addresses unless api.allow_private_addresses is set)", err)
+		}
+	}
+	return p.Err()
+}
 
 func (a *API) checkRefs(ctx context.Context, p spec.Problems, kind resource.Kind, names []string) {
 	for i, n := range names {

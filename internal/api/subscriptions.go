@@ -36,7 +36,7 @@ func allow(methods string) http.HandlerFunc {
 }
 
 func (a *API) subOptions() subscription.Options {
-	return subscription.Options{AllowPrivateSinks: a.deps.AllowPrivateSinks, Resolver: a.deps.Resolver}
+	return subscription.Options{AllowPrivate: a.deps.Guard == nil, Resolver: a.deps.Resolver}
 }
 
 func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ func TestApplyGetDescribeDelete(t *testing.T) {
 	sink := testkit.NewSink(t)
 	url := startBridge(t, `
 secrets: {chat-token: tok}
+api: {allow_private_addresses: true} # the applied target posts to a loopback sink
 sources: {in: {type: http, path: /events}}
 targets: {filelog: {type: log, file: /dev/null}}
 rules: {fromfile: {targets: [filelog], filter: {sql: "type = 'never'"}}}

@@ -109,8 +109,14 @@ type APIConfig struct {
 	// TLS serves the shared HTTP server over TLS, optionally requiring
 	// client certificates.
 	TLS *TLSServerConfig `json:"tls,omitempty"`
-	// AllowPrivateSinks lets subscriptions deliver to loopback, link-local
-	// and private addresses. Off by default (SSRF protection).
+	// AllowPrivateAddresses lets the resources created through the API
+	// (targets, sources, subscriptions) reach loopback, link-local,
+	// private and other non-public addresses. Off by default (SSRF
+	// protection); the config file's resources may reach any address.
+	AllowPrivateAddresses bool `json:"allow_private_addresses,omitempty"`
+	// AllowPrivateSinks is the former name of AllowPrivateAddresses, from
+	// when only subscription sinks were checked; either one turns the
+	// check off.
 	AllowPrivateSinks bool `json:"allow_private_sinks,omitempty"`
 	// SubscriptionDLQMaxAge is how long the dead letters of subscriptions
 	// are kept (bus.dlq_max_age, when shorter, still applies). Subscriptions
@@ -137,6 +143,12 @@ func (c *Config) SubscriptionDeadLetterTTL() time.Duration {
 		ttl = b
 	}
 	return ttl
+}
+
+// PrivateAddressesAllowed reports whether API-created resources may reach
+// non-public addresses.
+func (c *APIConfig) PrivateAddressesAllowed() bool {
+	return c.AllowPrivateAddresses || c.AllowPrivateSinks
 }
 
 // TLSServerConfig is the server side of TLS.

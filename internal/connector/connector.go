@@ -17,6 +17,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -55,6 +56,29 @@ type Deps struct {
 	// Jobs schedules sources that poll or run on a timer (poll, cron),
 	// and keeps their state between runs. Nil for targets.
 	Jobs jobs.Scheduler
+	// Guard, when not nil, is applied to every connection the connector
+	// makes to an address its spec names (URLs, brokers, token and
+	// introspection endpoints), and such connections ignore the
+	// environment's proxy. The bridge sets it on resources created
+	// through the API unless api.allow_private_addresses is set; nil for
+	// the operator's own (config file) resources.
+	Guard *netguard.Guard
+}
+
+// Address is an outgoing address set in a connector's spec.
+type Address struct {
+	// Field is its path in the spec ("url", "auth.oauth2.token_url",
+	// "brokers[1]").
+	Field string
+	// Value is a URL, host:port or host.
+	Value string
+}
+
+// Outbound is implemented by configs that name addresses the connector
+// connects to. The API checks them (literal addresses only; names are
+// checked when dialled, through Deps.Guard) when an API caller sets them.
+type Outbound interface {
+	OutboundAddresses() []Address
 }
 
 // Source is a configured ingress. It runs as a component: Start connects or

@@ -20,6 +20,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -41,11 +42,14 @@ type Config struct {
 	Log     *slog.Logger
 	// StopTimeout bounds stopping a replaced route or source. Default 30s.
 	StopTimeout time.Duration
-	// AllowPrivateSinks lets subscription sinks reach private addresses.
-	AllowPrivateSinks bool
 	// SubscriptionDeadLetterTTL, when positive, is how long the dead
 	// letters of subscriptions are kept.
 	SubscriptionDeadLetterTTL time.Duration
+	// Guard is applied to the outgoing connections of resources created
+	// through the API (subscriptions included); nil lets them reach any
+	// address (api.allow_private_addresses). The config file's resources
+	// are the operator's and never guarded.
+	Guard *netguard.Guard
 	// Logger returns a component's logger ("source/web"); nil: Log.With.
 	Logger func(name string) *slog.Logger
 	// OnDeadLetter and OnComponentFailed, when set, are told of dead

@@ -123,7 +123,7 @@ func (c *Controller) subscriptionResources(o *resource.Object) (*resource.Object
 		return nil, nil, fmt.Errorf("subscription: %w", err)
 	}
 	sub.ID = o.Name
-	tspec, rspec, err := subscription.Resources(&sub, subscription.Options{AllowPrivateSinks: c.cfg.AllowPrivateSinks})
+	tspec, rspec, err := subscription.Resources(&sub, subscription.Options{AllowPrivate: c.cfg.Guard == nil})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,13 +149,17 @@ func (c *Controller) refs(o *resource.Object) spec.Refs {
 	return spec.Refs{EnvFile: o.Origin == resource.OriginFile, Secrets: c.cfg.Secrets}
 }
 
-func (c *Controller) deps(kind, name string) connector.Deps {
+func (c *Controller) deps(o *resource.Object) connector.Deps {
 	d := connector.Deps{
-		Logger: c.cfg.Logger(kind + "/" + name), Ingest: c.cfg.Ingest,
+		Logger: c.cfg.Logger(string(o.Kind) + "/" + o.Name), Ingest: c.cfg.Ingest,
 		HTTP: c.cfg.HTTP, Metrics: c.cfg.Metrics,
 	}
-	if kind == "source" {
+	if o.Kind == resource.KindSource {
 		d.Jobs = c.cfg.Jobs
+	}
+	if o.Origin != resource.OriginFile {
+		// An API caller chose its addresses (SSRF).
+		d.Guard = c.cfg.Guard
 	}
 	return d
 }
@@ -172,7 +176,7 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 		return nil
 	}
 	typ, _ := connector.LookupTarget(cfg.Base().Type)
-	t, err := typ.New(o.Name, cfg, c.deps("target", o.Name))
+	t, err := typ.New(o.Name, cfg, c.deps(o))
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
 		return nil
@@ -313,7 +317,7 @@ func (c *Controller) ensureSource(ctx context.Context, o *resource.Object) *live
 		return nil
 	}
 	typ, _ := connector.LookupSource(cfg.Base().Type)
-	deps := c.deps("source", o.Name)
+	deps := c.deps(o)
 	if !cfg.Base().DedupEnabled() {
 		deps.Ingest = noDedup{deps.Ingest}
 	}

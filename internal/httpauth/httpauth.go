@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -73,6 +74,15 @@ func (c *Config) Defaults() {
 			c.OAuth2.Timeout = spec.Duration(10 * time.Second)
 		}
 	}
+}
+
+// OutboundAddresses lists the addresses c connects to (the OAuth2 token
+// endpoint), with their paths under prefix; nil c has none.
+func (c *Config) OutboundAddresses(prefix string) []connector.Address {
+	if c == nil || c.OAuth2 == nil {
+		return nil
+	}
+	return []connector.Address{{Field: prefix + ".oauth2.token_url", Value: c.OAuth2.TokenURL}}
 }
 
 // Validate reports problems under p (the path of the auth option).

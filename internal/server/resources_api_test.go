@@ -52,6 +52,7 @@ func TestAPIResourcesLifecycle(t *testing.T) {
 	sink := testkit.NewSink(t)
 	b := startBridge(t, `
 secrets: {ref: ref-value}
+api: {allow_private_addresses: true} # the API's target posts to a loopback sink
 sources: {in: {type: http, path: /events}}
 targets: {filelog: {type: log}}
 rules: {fromfile: {targets: [filelog], filter: {sql: "type = 'never'"}}}
@@ -168,7 +169,9 @@ rules: {r: {targets: [out]}}
 
 func TestAPIResourcesSurviveRestart(t *testing.T) {
 	sink := testkit.NewSink(t)
-	cfg, err := config.Parse([]byte(`sources: {in: {type: http, path: /events}}`))
+	cfg, err := config.Parse([]byte(`
+api: {allow_private_addresses: true} # the API's target posts to a loopback sink
+sources: {in: {type: http, path: /events}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +179,12 @@ func TestAPIResourcesSurviveRestart(t *testing.T) {
 	cfg.API.Listen = "127.0.0.1:0"
 	b := startBridgeConfig(t, cfg)
 	c := api(t, b)
-	c.do("PUT", "/v1/targets/out", fmt.Sprintf(`{"type":"http","url":%q}`, sink.URL))
-	c.do("PUT", "/v1/rules/r", `{"targets":["out"]}`)
+	if code, _, m := c.do("PUT", "/v1/targets/out", fmt.Sprintf(`{"type":"http","url":%q}`, sink.URL)); code != 201 {
+		t.Fatalf("PUT target: %d %v", code, m)
+	}
+	if code, _, m := c.do("PUT", "/v1/rules/r", `{"targets":["out"]}`); code != 201 {
+		t.Fatalf("PUT rule: %d %v", code, m)
+	}
 	if err := stopBridge(b); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
@@ -221,19 +222,23 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 
 	ing := &ingester{bus: b.bus, metrics: b.metrics}
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
+	guard := netguard.Strict
+	if b.cfg.API.PrivateAddressesAllowed() {
+		guard = nil
+	}
 	b.controller = controller.New(controller.Config{
 		Store: b.store, JS: b.bus.JetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
 		Router: b.router, HTTP: b.mux, Ingest: ing,
 		OnDeadLetter: b.lifecycle.DeadLettered, OnComponentFailed: b.lifecycle.ComponentFailed,
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
-		StopTimeout: b.cfg.ShutdownTimeout.D(), AllowPrivateSinks: b.cfg.API.AllowPrivateSinks,
+		StopTimeout: b.cfg.ShutdownTimeout.D(), Guard: guard,
 		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(), Secrets: b.cfg.Secrets,
 	})
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
 		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
-		AllowPrivateSinks: b.cfg.API.AllowPrivateSinks, Logs: b.logs,
+		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets,
 	})
 	b.api.Register(b.mux.base)

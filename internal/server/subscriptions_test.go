@@ -98,8 +98,13 @@ func TestSubscriptionSinksAreGuarded(t *testing.T) {
 	}
 	// The guard also runs when connecting: a target with block_private
 	// cannot reach a loopback sink, whatever DNS said when it was made.
-	_, _, _ = c.do("PUT", "/v1/targets/guarded", fmt.Sprintf(`{"type":"http","url":%q,"block_private":true}`, sink.URL))
-	_, _, _ = c.do("PUT", "/v1/rules/g", `{"targets":["guarded"]}`)
+	localhost := strings.Replace(sink.URL, "127.0.0.1", "localhost", 1)
+	if code, _, m := c.do("PUT", "/v1/targets/guarded", fmt.Sprintf(`{"type":"http","url":%q,"block_private":true}`, localhost)); code != 201 {
+		t.Fatalf("PUT target: %d %v", code, m)
+	}
+	if code, _, m := c.do("PUT", "/v1/rules/g", `{"targets":["guarded"]}`); code != 201 {
+		t.Fatalf("PUT rule: %d %v", code, m)
+	}
 	mustSend(t, b, "guarded-1")
 	testkit.Eventually(t, 10*time.Second, func() bool { return streamMsgs(t, b, bus.StreamDLQ) == 1 }, "blocked delivery not dead-lettered")
 	if sink.Attempts() != 0 {

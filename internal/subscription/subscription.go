@@ -60,9 +60,9 @@ var Protocols = []string{"HTTP"}
 
 // Options are the operator's settings for subscriptions.
 type Options struct {
-	// AllowPrivateSinks lets sinks be loopback, link-local or private
-	// addresses (api.allow_private_sinks). Off by default: SSRF.
-	AllowPrivateSinks bool
+	// AllowPrivate lets sinks be loopback, link-local or private
+	// addresses (api.allow_private_addresses). Off by default: SSRF.
+	AllowPrivate bool
 	// Resolver looks sink hosts up; nil is the system's.
 	Resolver netguard.Resolver
 }
@@ -87,9 +87,9 @@ func Validate(ctx context.Context, s *Subscription, o Options) error {
 		p.AddAt("sink", "an HTTP sink must be an http:// or https:// URL")
 	case u.User != nil:
 		spec.CheckUserinfo(p.At("sink"), u, "sinkcredential")
-	case !o.AllowPrivateSinks:
+	case !o.AllowPrivate:
 		if err := netguard.CheckHost(ctx, o.Resolver, u.Hostname()); err != nil {
-			p.AddAt("sink", "%v (sinks may not reach loopback, link-local or private addresses unless api.allow_private_sinks is set)", err)
+			p.AddAt("sink", "%v (sinks may not reach loopback, link-local or private addresses unless api.allow_private_addresses is set)", err)
 		}
 	}
 	if s.Source != "" {
@@ -194,7 +194,7 @@ func Resources(s *Subscription, o Options) (target, rule json.RawMessage, err er
 	}
 	tspec := map[string]any{
 		"type": "http", "url": s.Sink, "method": method, "mode": "binary",
-		"block_private": !o.AllowPrivateSinks,
+		"block_private": !o.AllowPrivate,
 		"description":   "sink of subscription " + s.ID,
 		"labels":        map[string]string{"subscription": s.ID},
 	}

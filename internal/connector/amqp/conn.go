@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // session is one connection and the one channel a connector uses on it.
@@ -46,13 +47,15 @@ type dialer struct {
 	name      string
 	cfg       *ConnConfig
 	tlsConfig *tls.Config
+	// guard holds the connections of a resource created through the API.
+	guard *netguard.Guard
 }
 
 // newReconnector returns what keeps a source or target connected, and
 // its logger. serve uses one session; see connector.Reconnector.
 func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *component.Tracker,
 	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], *slog.Logger, error) {
-	d := &dialer{name: name, cfg: cfg}
+	d := &dialer{name: name, cfg: cfg, guard: deps.Guard}
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
 		return nil, nil, err
@@ -76,13 +79,28 @@ func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *compo
 	}, log, nil
 }
 
+// netDial is amqp091.DefaultDial held to the guard: the connection's
+// deadline bounds the handshake.
+func (r *dialer) netDial(network, addr string) (net.Conn, error) {
+	timeout := r.cfg.ConnectTimeout.D()
+	conn, err := r.guard.Dialer(&net.Dialer{Timeout: timeout}).Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
 // dial opens a connection and a channel, and watches both.
 func (r *dialer) dial(context.Context) (*session, error) {
 	cfg := amqp091.Config{
 		Heartbeat:       r.cfg.Heartbeat.D(),
 		TLSClientConfig: r.tlsConfig,
 		Properties:      amqp091.Table{"connection_name": "eventbridge amqp " + r.name},
-		Dial:            amqp091.DefaultDial(r.cfg.ConnectTimeout.D()),
+		Dial:            r.netDial,
 	}
 	if r.cfg.Username != "" || r.cfg.Password != "" {
 		user := r.cfg.Username

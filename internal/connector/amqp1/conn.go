@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // session is one connection and the one session a connector uses on it.
@@ -25,13 +26,15 @@ type session struct {
 type dialer struct {
 	cfg       *ConnConfig
 	tlsConfig *tls.Config
+	// guard holds the connections of a resource created through the API.
+	guard *netguard.Guard
 }
 
 // newReconnector returns what keeps a source or target connected, and
 // its logger. serve uses one session; see connector.Reconnector.
 func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *component.Tracker,
 	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], *slog.Logger, error) {
-	d := &dialer{cfg: cfg}
+	d := &dialer{cfg: cfg, guard: deps.Guard}
 	if cfg.ContainerID == "" {
 		cfg.ContainerID = "eventbridge-" + name
 	}
@@ -59,6 +62,17 @@ func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *compo
 	}, log, nil
 }
 
+// hostPort is the URL's host and port, with AMQP's default port.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "amqps" {
+		return net.JoinHostPort(u.Hostname(), "5671")
+	}
+	return net.JoinHostPort(u.Hostname(), "5672")
+}
+
 func (r *dialer) dial(ctx context.Context) (*session, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout.D())
 	defer cancel()
@@ -76,14 +90,21 @@ func (r *dialer) dial(ctx context.Context) (*session, error) {
 	u.User = nil
 	var conn *amqp.Conn
 	var err error
-	if r.tlsConfig != nil && u.Scheme == "amqp" {
-		// go-amqp starts TLS only for amqps://; dial it ourselves.
+	switch {
+	case r.tlsConfig != nil && (u.Scheme == "amqp" || r.guard != nil):
+		// go-amqp starts TLS only for amqps://, and has no dialer to
+		// hold to the guard: dial it ourselves.
 		var nc net.Conn
-		d := &tls.Dialer{Config: r.tlsConfig}
-		if nc, err = d.DialContext(ctx, "tcp", u.Host); err == nil {
+		d := &tls.Dialer{NetDialer: r.guard.Dialer(nil), Config: r.tlsConfig}
+		if nc, err = d.DialContext(ctx, "tcp", hostPort(u)); err == nil {
 			conn, err = amqp.NewConn(ctx, nc, opts)
 		}
-	} else {
+	case r.guard != nil:
+		var nc net.Conn
+		if nc, err = r.guard.DialContext(ctx, "tcp", hostPort(u)); err == nil {
+			conn, err = amqp.NewConn(ctx, nc, opts)
+		}
+	default:
 		conn, err = amqp.Dial(ctx, u.String(), opts)
 	}
 	if err != nil {

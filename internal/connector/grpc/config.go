@@ -121,7 +121,13 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	}
 }
 
+// OutboundAddresses implements connector.Outbound.
+func (c *TargetConfig) OutboundAddresses() []connector.Address {
+	return []connector.Address{{Field: "address", Value: c.Address}}
+}
+
 var (
-	_ connector.Config = (*SourceConfig)(nil)
-	_ connector.Config = (*TargetConfig)(nil)
+	_ connector.Outbound = (*TargetConfig)(nil)
+	_ connector.Config   = (*SourceConfig)(nil)
+	_ connector.Config   = (*TargetConfig)(nil)
 )

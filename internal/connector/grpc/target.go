@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -18,6 +19,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepb"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -25,9 +27,10 @@ import (
 // connection up by itself (reconnecting with backoff); Send fails with
 // ErrNotConnected while it is down.
 type Target struct {
-	name string
-	cfg  *TargetConfig
-	log  *slog.Logger
+	name  string
+	cfg   *TargetConfig
+	log   *slog.Logger
+	guard *netguard.Guard // nil: any address
 
 	mu     sync.Mutex
 	conn   *grpc.ClientConn
@@ -51,7 +54,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := deps.Metrics
-	t := &Target{name: name, cfg: cfg, log: deps.Logger.With("connector", name, "type", "grpc"),
+	t := &Target{name: name, cfg: cfg, log: deps.Logger.With("connector", name, "type", "grpc"), guard: deps.Guard,
 		messages:  m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "grpc", "direction": "out"}),
 		connected: m.ConnConnected.WithLabelValues(name, "grpc"),
 		resets:    m.ConnResets.WithLabelValues(name, "grpc"),
@@ -88,6 +91,13 @@ func (t *Target) Start(context.Context) error {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(int(t.cfg.MaxMessageSize))),
 		grpc.WithIdleTimeout(0), // stay connected, so that health shows the truth
+	}
+	if t.guard != nil {
+		// Dial the resolved address itself (no proxy), held to the guard;
+		// it refuses what is not an IP address and port (a unix socket).
+		opts = append(opts, grpc.WithNoProxy(), grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return t.guard.DialContext(ctx, "tcp", addr)
+		}))
 	}
 	if t.cfg.Token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: t.cfg.Token.Value(), secure: t.cfg.TLS.On()}))

@@ -18,6 +18,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/circuit"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/httpauth"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -67,13 +68,20 @@ func testEvent() *ce.Event {
 
 func startTarget(t *testing.T, cfg *TargetConfig) *Target {
 	t.Helper()
+	return startGuardedTarget(t, cfg, nil)
+}
+
+// startGuardedTarget starts a target the way the bridge starts one
+// created through the API: with guard.
+func startGuardedTarget(t *testing.T, cfg *TargetConfig, guard *netguard.Guard) *Target {
+	t.Helper()
 	cfg.Defaults()
 	p := spec.NewProblems("")
 	cfg.Validate(p)
 	if err := p.Err(); err != nil {
 		t.Fatal(err)
 	}
-	tg, err := newTarget("api", cfg, connector.Deps{})
+	tg, err := newTarget("api", cfg, connector.Deps{Guard: guard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,8 +45,9 @@ type TargetConfig struct {
 	// TLS configures https URLs.
 	TLS connector.TLS `json:"tls,omitempty"`
 	// BlockPrivate refuses to connect to loopback, link-local, private and
-	// unspecified addresses (checked on every connection, after DNS). Set
-	// on the targets of subscriptions, whose URLs come from API users.
+	// other non-public addresses (checked on every connection, after DNS).
+	// Targets created through the API are held to it whatever it says,
+	// unless api.allow_private_addresses is set.
 	BlockPrivate bool `json:"block_private,omitempty"`
 	// Auth adds credentials to every request (basic, bearer, api_key,
 	// oauth2 client credentials).
@@ -106,6 +107,12 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	c.validateOutbound(p)
 }
 
+// OutboundAddresses implements connector.Outbound.
+func (c *TargetConfig) OutboundAddresses() []connector.Address {
+	out := []connector.Address{{Field: "url", Value: c.URL}}
+	return append(out, c.Auth.OutboundAddresses("auth")...)
+}
+
 // Target delivers events with HTTP requests.
 type Target struct {
 	name   string
@@ -123,10 +130,13 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	if err != nil {
 		return nil, err
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	if cfg.BlockPrivate {
-		dialer.Control = netguard.Control
+	guard := deps.Guard
+	if guard == nil && cfg.BlockPrivate {
+		guard = netguard.Strict
 	}
+	// The guard holds every connection, the OAuth2 token requests' too
+	// (they share the client); the transport uses no proxy.
+	dialer := guard.Dialer(&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second})
 	tr := &nethttp.Transport{
 		Proxy:               nil,
 		DialContext:         dialer.DialContext,
@@ -276,6 +286,7 @@ func retryAfter(v string) (time.Duration, bool) {
 }
 
 var (
-	_ connector.Target = (*Target)(nil)
-	_ connector.Config = (*TargetConfig)(nil)
+	_ connector.Target   = (*Target)(nil)
+	_ connector.Config   = (*TargetConfig)(nil)
+	_ connector.Outbound = (*TargetConfig)(nil)
 )

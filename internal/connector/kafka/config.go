@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -71,7 +74,10 @@ func (c *ClientConfig) validate(p spec.Problems) {
 }
 
 // opts are the kgo options both sides share.
-func (c *ClientConfig) opts() ([]kgo.Opt, error) {
+// opts are the client's options; a non-nil guard holds every connection
+// (to the seed brokers and those the cluster announces) to the address
+// dialled.
+func (c *ClientConfig) opts(guard *netguard.Guard) ([]kgo.Opt, error) {
 	o := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.ClientID),
@@ -87,7 +93,21 @@ func (c *ClientConfig) opts() ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tc != nil {
+	switch {
+	case guard != nil:
+		// kgo.Dialer replaces DialTLSConfig: TLS is done here.
+		d := guard.Dialer(&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 5 * time.Minute})
+		o = append(o, kgo.Dialer(func(ctx context.Context, network, host string) (net.Conn, error) {
+			if tc == nil {
+				return d.DialContext(ctx, network, host)
+			}
+			cfg := tc.Clone()
+			if cfg.ServerName == "" {
+				cfg.ServerName, _, _ = net.SplitHostPort(host)
+			}
+			return (&tls.Dialer{NetDialer: d, Config: cfg}).DialContext(ctx, network, host)
+		}))
+	case tc != nil:
 		o = append(o, kgo.DialTLSConfig(tc))
 	}
 	if s := c.SASL; s != nil {
@@ -275,3 +295,12 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ connector.Config = (*TargetConfig)(nil)
 )
+
+// OutboundAddresses implements connector.Outbound: the seed brokers.
+func (c *ClientConfig) OutboundAddresses() []connector.Address {
+	var out []connector.Address
+	for i, b := range c.Brokers {
+		out = append(out, connector.Address{Field: fmt.Sprintf("brokers[%d]", i), Value: b})
+	}
+	return out
+}

@@ -63,7 +63,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // runs, so a cluster that is down does not fail Start.
 func (s *Source) Start(startCtx context.Context) error {
 	s.conn.Starting()
-	opts, err := s.cfg.opts()
+	opts, err := s.cfg.opts(s.deps.Guard)
 	if err != nil {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)

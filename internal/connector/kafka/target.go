@@ -17,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // Target produces events to Kafka with an idempotent producer and
@@ -28,6 +29,8 @@ type Target struct {
 	log        *slog.Logger
 	conn       *conntrack.Conn
 	topic, key attrtemplate.Template
+	// guard holds the connections of a target created through the API.
+	guard *netguard.Guard
 
 	mu     sync.RWMutex
 	cl     *kgo.Client
@@ -39,7 +42,7 @@ type Target struct {
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
-	t := &Target{name: name, cfg: cfg, log: deps.Logger}
+	t := &Target{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
@@ -61,7 +64,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 // Start creates the producer and returns; it connects in the background.
 func (t *Target) Start(ctx context.Context) error {
 	t.conn.Starting()
-	opts, err := t.cfg.opts()
+	opts, err := t.cfg.opts(t.guard)
 	if err != nil {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)

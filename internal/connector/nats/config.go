@@ -221,3 +221,13 @@ func (c *OutputConfig) template() (*connector.Destination, error) {
 	}
 	return connector.ParseDestination(c.Subject)
 }
+
+// OutboundAddresses implements connector.Outbound: each server of the
+// comma-separated list.
+func (c *ConnConfig) OutboundAddresses() []connector.Address {
+	var out []connector.Address
+	for i, u := range strings.Split(c.URL, ",") {
+		out = append(out, connector.Address{Field: fmt.Sprintf("url[%d]", i), Value: strings.TrimSpace(u)})
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/nats-io/nats.go"
@@ -11,13 +12,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // dial connects to the server in the background: it returns at once, and
 // reconnects forever until the connection is closed. onState sees the
 // connection come up and go down. Publishes fail (rather than being
 // buffered) while it is down, so that targets can say ErrNotConnected.
-func dial(c *ConnConfig, name string, log *slog.Logger, onState func(up bool, err error)) (*nats.Conn, error) {
+//
+// A non-nil guard holds every connection, to the servers of the URL and to
+// those the cluster announces, to the address dialled (after DNS).
+func dial(c *ConnConfig, guard *netguard.Guard, name string, log *slog.Logger, onState func(up bool, err error)) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name("eventbridge " + name),
 		nats.RetryOnFailedConnect(true),
@@ -40,6 +45,9 @@ func dial(c *ConnConfig, name string, log *slog.Logger, onState func(up bool, er
 			}
 			log.Warn("nats error", "subject", subject, "err", err)
 		}),
+	}
+	if guard != nil {
+		opts = append(opts, nats.SetCustomDialer(guard.Dialer(&net.Dialer{Timeout: c.ConnectTimeout.D()})))
 	}
 	switch {
 	case c.Credentials != "":

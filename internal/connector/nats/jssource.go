@@ -14,6 +14,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -106,8 +107,10 @@ type JetStreamSource struct {
 	name string
 	cfg  *JetStreamSourceConfig
 	log  *slog.Logger
-	recv receiver
-	h    health
+	// guard holds the connections of a source created through the API.
+	guard *netguard.Guard
+	recv  receiver
+	h     health
 
 	nc      *nats.Conn
 	js      jetstream.JetStream
@@ -125,7 +128,7 @@ type JetStreamSource struct {
 
 func newJetStreamSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*JetStreamSourceConfig)
-	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Logger, reset: make(chan struct{}, 1)}
+	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard, reset: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -146,7 +149,7 @@ func (s *JetStreamSource) Start(context.Context) error {
 	s.cancel, s.quitNow = cancel, quitNow
 	s.recv.ctx, s.recv.quit = ctx, quit
 	s.queue = intake.NewQueue[item](s.cfg.MaxAckPending + 1024)
-	nc, err := dial(&s.cfg.ConnConfig, "source "+s.name, s.log, s.connState)
+	nc, err := dial(&s.cfg.ConnConfig, s.guard, "source "+s.name, s.log, s.connState)
 	if err != nil {
 		cancel()
 		s.Set(component.Failed, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -59,8 +60,10 @@ type Source struct {
 	name string
 	cfg  *SourceConfig
 	log  *slog.Logger
-	recv receiver
-	h    health
+	// guard holds the connections of a source created through the API.
+	guard *netguard.Guard
+	recv  receiver
+	h     health
 
 	nc      *nats.Conn
 	queue   *intake.Queue[item]
@@ -77,7 +80,7 @@ type Source struct {
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	s := &Source{name: name, cfg: cfg, log: deps.Logger}
+	s := &Source{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -98,7 +101,7 @@ func (s *Source) Start(context.Context) error {
 	s.cancel, s.quitNow = cancel, quitNow
 	s.recv.ctx, s.recv.quit = ctx, quit
 	s.queue = intake.NewQueue[item](1 << 16)
-	nc, err := dial(&s.cfg.ConnConfig, "source "+s.name, s.log, s.connState)
+	nc, err := dial(&s.cfg.ConnConfig, s.guard, "source "+s.name, s.log, s.connState)
 	if err != nil {
 		cancel()
 		s.Set(component.Failed, err)

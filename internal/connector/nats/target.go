@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -36,11 +37,13 @@ type publisher struct {
 	typ  string
 	conn *ConnConfig
 	out  *OutputConfig
-	tmpl *connector.Destination
-	log  *slog.Logger
-	m    metrics
-	h    health
-	nc   *nats.Conn
+	// guard holds the connections of a target created through the API.
+	guard *netguard.Guard
+	tmpl  *connector.Destination
+	log   *slog.Logger
+	m     metrics
+	h     health
+	nc    *nats.Conn
 	component.Tracker
 }
 
@@ -49,7 +52,7 @@ func newPublisher(name, typ string, conn *ConnConfig, out *OutputConfig, deps co
 	if err != nil {
 		return nil, err
 	}
-	p := &publisher{name: name, typ: typ, conn: conn, out: out, tmpl: tmpl, log: deps.Logger}
+	p := &publisher{name: name, typ: typ, conn: conn, out: out, tmpl: tmpl, log: deps.Logger, guard: deps.Guard}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -65,7 +68,7 @@ func newPublisher(name, typ string, conn *ConnConfig, out *OutputConfig, deps co
 func (p *publisher) Start(context.Context) error {
 	p.Set(component.Starting, nil)
 	p.SetDetail("connected", false)
-	nc, err := dial(p.conn, "target "+p.name, p.log, p.h.set)
+	nc, err := dial(p.conn, p.guard, "target "+p.name, p.log, p.h.set)
 	if err != nil {
 		p.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", p.name, err)

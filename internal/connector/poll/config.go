@@ -63,7 +63,8 @@ type Config struct {
 	// BlockPrivate refuses to connect to loopback, link-local, private and
 	// other non-public addresses (checked on the address dialled, after DNS,
 	// so redirects and token requests are held to it too) and ignores the
-	// environment's proxy. For sources that API users may register.
+	// environment's proxy. Sources created through the API are held to it
+	// whatever it says, unless api.allow_private_addresses is set.
 	BlockPrivate bool `json:"block_private,omitempty"`
 	// Backoff bounds the waits before retrying a failed run (a 429 or 503
 	// with Retry-After waits as told). Default 1s to 5m.
@@ -219,4 +220,13 @@ func (c *Config) Validate(p spec.Problems) {
 	}
 }
 
-var _ connector.Config = (*Config)(nil)
+// OutboundAddresses implements connector.Outbound.
+func (c *Config) OutboundAddresses() []connector.Address {
+	out := []connector.Address{{Field: "url", Value: c.URL}}
+	return append(out, c.Auth.OutboundAddresses("auth")...)
+}
+
+var (
+	_ connector.Config   = (*Config)(nil)
+	_ connector.Outbound = (*Config)(nil)
+)

@@ -69,11 +69,16 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", name, err)
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	guard := deps.Guard
+	if guard == nil && cfg.BlockPrivate {
+		guard = netguard.Strict
+	}
+	// The guard holds every connection: pages, redirects, next pages and
+	// token requests alike.
+	dialer := guard.Dialer(&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second})
 	proxy := http.ProxyFromEnvironment
-	if cfg.BlockPrivate {
-		// A proxy would reach private addresses on our behalf.
-		dialer.Control, proxy = netguard.Control, nil
+	if guard != nil {
+		proxy = nil // a proxy would reach private addresses on our behalf
 	}
 	client := &http.Client{
 		Transport: &http.Transport{

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -39,11 +41,15 @@ func redact(err error, url string) error {
 	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), cfg.Password, "***"))
 }
 
-func (c *ClientConfig) connConfig() (*pgx.ConnConfig, error) {
+// connConfig is the connection's config; a non-nil guard holds every
+// connection (fallback hosts too) to the address dialled, and refuses
+// unix sockets.
+func (c *ClientConfig) connConfig(guard *netguard.Guard) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(c.URL.Value())
 	if err != nil {
 		return nil, redact(err, c.URL.Value())
 	}
+	guardDial(cfg, guard)
 	if err := c.applyTLS(cfg); err != nil {
 		return nil, err
 	}
@@ -53,11 +59,12 @@ func (c *ClientConfig) connConfig() (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
-func (c *ClientConfig) poolConfig(maxConns int32) (*pgxpool.Config, error) {
+func (c *ClientConfig) poolConfig(maxConns int32, guard *netguard.Guard) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(c.URL.Value())
 	if err != nil {
 		return nil, redact(err, c.URL.Value())
 	}
+	guardDial(cfg.ConnConfig, guard)
 	if err := c.applyTLS(cfg.ConnConfig); err != nil {
 		return nil, err
 	}
@@ -67,6 +74,13 @@ func (c *ClientConfig) poolConfig(maxConns int32) (*pgxpool.Config, error) {
 	cfg.MaxConns = maxConns
 	cfg.HealthCheckPeriod = 5 * time.Second
 	return cfg, nil
+}
+
+func guardDial(cfg *pgx.ConnConfig, guard *netguard.Guard) {
+	if guard != nil {
+		// pgconn does TLS itself, after dialling.
+		cfg.DialFunc = guard.Dialer(&net.Dialer{KeepAlive: 5 * time.Minute}).DialContext
+	}
 }
 
 func (c *ClientConfig) applyTLS(cfg *pgx.ConnConfig) error {
@@ -133,3 +147,17 @@ func validName(name string) bool {
 }
 
 var _ connector.Config = (*SourceConfig)(nil)
+
+// OutboundAddresses implements connector.Outbound: the hosts of the
+// connection string (URL or key=value form), fallbacks included.
+func (c *ClientConfig) OutboundAddresses() []connector.Address {
+	pc, err := pgx.ParseConfig(c.URL.Value())
+	if err != nil {
+		return nil // refused by validate
+	}
+	out := []connector.Address{{Field: "url", Value: pc.Host}}
+	for _, f := range pc.Fallbacks {
+		out = append(out, connector.Address{Field: "url", Value: f.Host})
+	}
+	return out
+}

@@ -52,7 +52,7 @@ func (s *Source) listen(ctx context.Context) {
 
 // session runs one connection until it fails.
 func (s *Source) session(ctx context.Context, bo *conntrack.Backoff) error {
-	cfg, err := s.cfg.connConfig()
+	cfg, err := s.cfg.connConfig(s.deps.Guard)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ var errStore = errors.New("events not stored")
 func (s *Source) poll(ctx context.Context) {
 	s.conn.Link("receiver", 1)
 	defer s.conn.Link("receiver", -1)
-	pc, _ := s.cfg.poolConfig(2)
+	pc, _ := s.cfg.poolConfig(2, s.deps.Guard)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		s.conn.Down(err)

@@ -175,7 +175,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // not fail Start.
 func (s *Source) Start(ctx context.Context) error {
 	s.conn.Starting()
-	if _, err := s.cfg.connConfig(); err != nil {
+	if _, err := s.cfg.connConfig(nil); err != nil {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}

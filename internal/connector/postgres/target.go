@@ -17,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -78,9 +79,11 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 
 // Target inserts events into a table or sends them with NOTIFY.
 type Target struct {
-	name   string
-	cfg    *TargetConfig
-	log    *slog.Logger
+	name string
+	cfg  *TargetConfig
+	log  *slog.Logger
+	// guard holds the connections of a target created through the API.
+	guard  *netguard.Guard
 	conn   *conntrack.Conn
 	insert string
 
@@ -94,7 +97,7 @@ type Target struct {
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
-	t := &Target{name: name, cfg: cfg, log: deps.Logger}
+	t := &Target{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
@@ -111,7 +114,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source, id) DO NOTHING`, id
 // happens in the background, retried while the target runs.
 func (t *Target) Start(ctx context.Context) error {
 	t.conn.Starting()
-	pc, err := t.cfg.poolConfig(int32(t.cfg.MaxConns))
+	pc, err := t.cfg.poolConfig(int32(t.cfg.MaxConns), t.guard)
 	if err != nil {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)

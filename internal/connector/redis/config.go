@@ -1,7 +1,10 @@
 package redis
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -38,7 +42,9 @@ func (c *ClientConfig) validate(p spec.Problems) {
 }
 
 // options builds the client options.
-func (c *ClientConfig) options() (*goredis.Options, error) {
+// options are the client's options; a non-nil guard holds every
+// connection to the address dialled (a unix socket is refused).
+func (c *ClientConfig) options(guard *netguard.Guard) (*goredis.Options, error) {
 	o, err := goredis.ParseURL(c.URL.Value())
 	if err != nil {
 		return nil, fmt.Errorf("url: %w", err)
@@ -61,6 +67,16 @@ func (c *ClientConfig) options() (*goredis.Options, error) {
 	// Reconnecting is the connector's loop's job, with its own backoff.
 	o.MinRetryBackoff, o.MaxRetryBackoff = 50*time.Millisecond, 200*time.Millisecond
 	o.DisableIdentity = true
+	if guard != nil {
+		// A custom dialer replaces go-redis's, TLS included.
+		d, tc := guard.Dialer(&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 5 * time.Minute}), o.TLSConfig
+		o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if tc == nil {
+				return d.DialContext(ctx, network, addr)
+			}
+			return (&tls.Dialer{NetDialer: d, Config: tc}).DialContext(ctx, network, addr)
+		}
+	}
 	return o, nil
 }
 
@@ -225,3 +241,12 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ connector.Config = (*TargetConfig)(nil)
 )
+
+// OutboundAddresses implements connector.Outbound.
+func (c *ClientConfig) OutboundAddresses() []connector.Address {
+	o, err := goredis.ParseURL(c.URL.Value())
+	if err != nil {
+		return nil // refused by validate
+	}
+	return []connector.Address{{Field: "url", Value: o.Addr}}
+}

@@ -63,7 +63,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // runs.
 func (s *Source) Start(startCtx context.Context) error {
 	s.conn.Starting()
-	o, err := s.cfg.options()
+	o, err := s.cfg.options(s.deps.Guard)
 	if err != nil {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // Target appends events to a stream (XADD) or publishes them to a channel
@@ -26,8 +27,10 @@ type Target struct {
 	name string
 	cfg  *TargetConfig
 	log  *slog.Logger
-	conn *conntrack.Conn
-	key  attrtemplate.Template
+	// guard holds the connections of a target created through the API.
+	guard *netguard.Guard
+	conn  *conntrack.Conn
+	key   attrtemplate.Template
 
 	mu     sync.RWMutex
 	client *goredis.Client
@@ -39,7 +42,7 @@ type Target struct {
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
-	t := &Target{name: name, cfg: cfg, log: deps.Logger}
+	t := &Target{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +63,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 // background.
 func (t *Target) Start(ctx context.Context) error {
 	t.conn.Starting()
-	o, err := t.cfg.options()
+	o, err := t.cfg.options(t.guard)
 	if err != nil {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)

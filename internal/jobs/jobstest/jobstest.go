@@ -9,6 +9,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
@@ -35,13 +36,20 @@ func StartManager(t testing.TB, clock jobs.Clock, state jobs.Store) (*jobs.Manag
 // (or earlier, with the returned func).
 func StartSource(t testing.TB, m jobs.Scheduler, name, cfgJSON string, ing connector.Ingester) (connector.Source, func()) {
 	t.Helper()
+	return StartGuardedSource(t, m, name, cfgJSON, ing, nil)
+}
+
+// StartGuardedSource is StartSource with connector.Deps.Guard set to
+// guard, as for a source created through the API.
+func StartGuardedSource(t testing.TB, m jobs.Scheduler, name, cfgJSON string, ing connector.Ingester, guard *netguard.Guard) (connector.Source, func()) {
+	t.Helper()
 	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
 	if err != nil {
 		t.Fatalf("source config: %v", err)
 	}
 	typ, _ := connector.LookupSource(cfg.Base().Type)
 	deps := connectortest.Deps(ing)
-	deps.Jobs = m
+	deps.Jobs, deps.Guard = m, guard
 	s, err := typ.New(name, cfg, deps)
 	if err != nil {
 		t.Fatalf("new source: %v", err)

@@ -164,6 +164,7 @@ type options struct {
 func newSource(name string, c *Config, deps connector.Deps, o options) *webhook.Source {
 	if o.client == nil {
 		o.client = &http.Client{
+			Transport:     deps.Guard.Transport(),
 			Timeout:       5 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
@@ -179,4 +180,15 @@ func newSource(name string, c *Config, deps connector.Deps, o options) *webhook.
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, h, o.Options)
 }
 
-var _ connector.Config = (*Config)(nil)
+// OutboundAddresses implements connector.Outbound.
+func (c *Config) OutboundAddresses() []connector.Address {
+	if i := c.Auth.introspection(); i != nil {
+		return []connector.Address{{Field: "auth.oauth.introspection.url", Value: i.URL}}
+	}
+	return nil
+}
+
+var (
+	_ connector.Config   = (*Config)(nil)
+	_ connector.Outbound = (*Config)(nil)
+)

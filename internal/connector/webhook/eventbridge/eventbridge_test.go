@@ -17,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook/webhooktest"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
@@ -258,4 +259,25 @@ func FuzzEnvelope(f *testing.F) {
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	})
+}
+
+// TestIntrospectionGuarded: a source created through the API (Deps.Guard
+// set) may not ask a loopback introspection endpoint; the request is
+// answered 503 and nothing reaches the endpoint.
+func TestIntrospectionGuarded(t *testing.T) {
+	srv, calls := introspectionServer(t)
+	cfgJSON := fmt.Sprintf(`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":%q,"client_id":"eventbridge","client_secret":"cs"}}}}`,
+		strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
+	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := connectortest.NewCollector()
+	deps := webhooktest.Deps(col)
+	deps.Guard = netguard.Strict
+	src := newSource("eb", cfg.(*Config), deps, options{Options: webhook.Options{Clock: webhooktest.NewClock(t0).Now}})
+	webhooktest.WantProblem(t, webhooktest.Post(src, []byte(ec2Event), "Authorization", "Bearer good"), 503, "unavailable")
+	if n := calls.Load(); n != 0 || col.Count() != 0 {
+		t.Fatalf("%d introspection calls reached the loopback endpoint, %d events stored", n, col.Count())
+	}
 }

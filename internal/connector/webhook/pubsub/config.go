@@ -119,6 +119,7 @@ func newSource(name string, c *Config, deps connector.Deps, o options) (*webhook
 	if c.OIDC != nil {
 		if o.client == nil {
 			o.client = &http.Client{
+				Transport:     deps.Guard.Transport(),
 				Timeout:       10 * time.Second,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			}
@@ -133,4 +134,15 @@ func newSource(name string, c *Config, deps connector.Deps, o options) (*webhook
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, h, o.Options), nil
 }
 
-var _ connector.Config = (*Config)(nil)
+// OutboundAddresses implements connector.Outbound.
+func (c *Config) OutboundAddresses() []connector.Address {
+	if c.OIDC != nil && c.OIDC.JWKSURL != "" {
+		return []connector.Address{{Field: "oidc.jwks_url", Value: c.OIDC.JWKSURL}}
+	}
+	return nil
+}
+
+var (
+	_ connector.Config   = (*Config)(nil)
+	_ connector.Outbound = (*Config)(nil)
+)

@@ -81,6 +81,7 @@ type options struct {
 func newSource(name string, c *Config, deps connector.Deps, o options) *webhook.Source {
 	if o.client == nil {
 		o.client = &http.Client{
+			Transport:     deps.Guard.Transport(),
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}

@@ -1,0 +1,64 @@
+package connectortest
+
+import (
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
+)
+
+// RefusingGuard returns a guard that refuses every forbidden address and
+// tells of each it is asked about, to check that a connector dials
+// through the guard.
+func RefusingGuard() (*netguard.Guard, <-chan netip.AddrPort) {
+	asked := make(chan netip.AddrPort, 16)
+	return &netguard.Guard{Allow: func(ap netip.AddrPort) bool {
+		select {
+		case asked <- ap:
+		default:
+		}
+		return false
+	}}, asked
+}
+
+// WaitAsked waits until the guard was asked about the loopback port.
+func WaitAsked(t testing.TB, asked <-chan netip.AddrPort, port int) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case ap := <-asked:
+			if ap.Addr().IsLoopback() && int(ap.Port()) == port {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the guard was never asked about port %d", port)
+		}
+	}
+}
+
+// CountingListener listens on a loopback port and counts the connections
+// it accepts (closing each at once); it is closed when the test ends.
+func CountingListener(t testing.TB) (port int, accepted *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted = new(atomic.Int32)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, accepted
+}
