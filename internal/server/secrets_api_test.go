@@ -102,7 +102,7 @@ func TestAPIRefusesEnvAndFileReferences(t *testing.T) {
 func TestAPINamedSecret(t *testing.T) {
 	t.Setenv("EB_TEST_CHAT_TOKEN", "MARKER-chat-55d1")
 	sink := testkit.NewSink(t)
-	b := startBridge(t, tokensYAML()+`
+	b := startBridge(t, tokensYAML()+`  allow_private_addresses: true # the target posts to a loopback sink
 secrets:
   chat-token: ${env:EB_TEST_CHAT_TOKEN}
 sources: {in: {type: http, path: /events}}
