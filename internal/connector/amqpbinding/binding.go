@@ -229,14 +229,10 @@ func (n Natives) keepsTime(t time.Time) bool {
 }
 
 // ContentType is the content-type of a binary-mode message: the event's
-// datacontenttype, or application/json when it has data but no type (the
-// JSON format's implied type, stated as the binding asks).
+// datacontenttype, or application/json when it has UTF-8 data but no type
+// (the JSON format's implied type, stated as the binding asks), and none
+// for other data, which the next hop would refuse as JSON
+// (ebevent.BinaryContentType).
 func ContentType(e *ce.Event) string {
-	if ct := e.DataContentType(); ct != "" {
-		return ct
-	}
-	if len(e.Data()) > 0 {
-		return ce.ApplicationJSON
-	}
-	return ""
+	return ebevent.BinaryContentType(e)
 }
