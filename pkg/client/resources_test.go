@@ -12,6 +12,7 @@ import (
 
 func TestResources(t *testing.T) {
 	c, _ := start(t, `
+api: {allow_private_addresses: true} # the API's target names a loopback URL
 sources: {in: {type: http, path: /events, labels: {team: core}}}
 targets: {filelog: {type: log, file: /dev/null}}
 rules: {fromfile: {targets: [filelog]}}
