@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
 // link is a connection to the broker that keeps itself up, reconnecting
@@ -63,7 +64,10 @@ type linkConfig struct {
 	// onTakeover reports, once per change, that another client has taken
 	// the client id (err says how it was seen), or no longer contests it.
 	onTakeover func(taken bool, err error)
-	log        *slog.Logger
+	// guard, when set (resources created through the API), holds every
+	// connection to the address dialled; see guardedDialer.
+	guard *netguard.Guard
+	log   *slog.Logger
 }
 
 // dial starts a link; it returns at once and connects in the background.

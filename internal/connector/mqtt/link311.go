@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -76,6 +77,13 @@ func dial311(cfg linkConfig, urls []*url.URL) (*link311, error) {
 			}
 		}
 	})
+	if cfg.guard != nil {
+		gd := &guardedDialer{guard: cfg.guard, tls: tc, timeout: cfg.conn.ConnectTimeout.D()}
+		// The library gives no context: an attempt ends at the timeout.
+		o.SetCustomOpenConnectionFn(func(u *url.URL, _ pmqtt.ClientOptions) (net.Conn, error) {
+			return gd.dial(context.Background(), u)
+		})
+	}
 	if cfg.onMessage != nil {
 		o.SetAutoAckDisabled(true)
 		o.SetDefaultPublishHandler(l.received)

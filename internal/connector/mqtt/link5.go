@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,18 @@ func dial5(cfg linkConfig, urls []*url.URL) (*link5, error) {
 				}
 			},
 		},
+	}
+	if cfg.guard != nil {
+		gd := &guardedDialer{guard: cfg.guard, tls: tc, timeout: cfg.conn.ConnectTimeout.D()}
+		cc.AttemptConnection = func(ctx context.Context, _ autopaho.ClientConfig, u *url.URL) (net.Conn, error) {
+			c, err := gd.dial(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			// paho writes a packet in several writes, from several
+			// goroutines: it locks a conn that is a sync.Locker.
+			return packets.NewThreadSafeConn(c), nil
+		}
 	}
 	if cfg.onMessage != nil {
 		cc.OnPublishReceived = []func(paho.PublishReceived) (bool, error){l.received}

@@ -190,6 +190,7 @@ func (s *Source) Start(context.Context) error {
 		onMessage:     func(d delivery) { s.queue.Put(d) },
 		onState:       s.health.state,
 		onTakeover:    s.health.takeover,
+		guard:         s.deps.Guard,
 		log:           s.log,
 	})
 	if err != nil {

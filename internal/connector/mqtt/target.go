@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -88,6 +89,8 @@ type Target struct {
 	log  *slog.Logger
 	m    metrics
 	link link
+	// guard holds the connections of a target created through the API.
+	guard *netguard.Guard
 
 	health connHealth
 	component.Tracker
@@ -102,7 +105,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		}
 		cfg.topic = t
 	}
-	t := &Target{name: name, cfg: cfg, log: deps.Logger, m: newMetrics(deps, name, "sender")}
+	t := &Target{name: name, cfg: cfg, log: deps.Logger, m: newMetrics(deps, name, "sender"), guard: deps.Guard}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
@@ -120,7 +123,7 @@ func (t *Target) Start(context.Context) error {
 	id := t.cfg.clientID("target", t.name)
 	t.SetDetail("client_id", id)
 	l, err := dial(linkConfig{conn: &t.cfg.ConnConfig, clientID: id, cleanStart: true,
-		onState: t.health.state, onTakeover: t.health.takeover, log: t.log})
+		onState: t.health.state, onTakeover: t.health.takeover, guard: t.guard, log: t.log})
 	if err != nil {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)
