@@ -71,3 +71,13 @@ func LimitSetting(err error) string {
 	}
 	return ""
 }
+
+// RejectReason is the reason label of eventbridge_events_rejected_total
+// for an event a source refuses with err: "extensions" for a limit error
+// of CheckExtensions, else "invalid".
+func RejectReason(err error) string {
+	if LimitSetting(err) != "" {
+		return "extensions"
+	}
+	return "invalid"
+}

@@ -102,11 +102,7 @@ func (r *receiver) handle(batch []item) bool {
 // it. It returns false if the source stopped before the dead letter was
 // published.
 func (r *receiver) reject(it item, reason error) bool {
-	label := "invalid"
-	if connector.LimitSetting(reason) != "" {
-		label = "extensions"
-	}
-	r.m.rejected.WithLabelValues(label).Inc()
+	r.m.rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
 	r.m.msgs(outInvalid).Inc()
 	r.log.Warn("message is not a valid CloudEvent", "subject", it.msg.Subject, "dead_letter", r.cfg.DeadLetter, "err", reason)
 	if r.cfg.DeadLetter != "" {
