@@ -3,6 +3,8 @@ package event
 import (
 	"errors"
 	"fmt"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
 )
 
 // Errors of Limits, wrapped in a *LimitError; check them with errors.Is.
@@ -70,6 +72,23 @@ func (l Limits) CheckExtensions(exts map[string]string) error {
 	return l.checkExt(len(exts), func(yield func(int) bool) {
 		for k, v := range exts {
 			if !yield(len(k) + len(v)) {
+				return
+			}
+		}
+	}, -1)
+}
+
+// CheckEvent checks the number and size of the extensions of a built
+// event, by the names and canonical string values of its extensions: for
+// sources that get events whole (a webhook's handler, a broker's binding).
+// Its cost is linear in the number of extensions; a source whose input is
+// bounded (a body, a message) can afford to build the event first.
+func (l Limits) CheckEvent(e *ce.Event) error {
+	ext := extensions(e)
+	return l.checkExt(len(ext), func(yield func(int) bool) {
+		for k, v := range ext {
+			s, _ := formatExt(v)
+			if !yield(len(k) + len(s)) {
 				return
 			}
 		}

@@ -38,7 +38,7 @@ var (
 	teredo         = netip.MustParsePrefix("2001::/32")
 	siteLocal      = netip.MustParsePrefix("fec0::/10")
 	broadcast      = netip.MustParseAddr("255.255.255.255")
-	embeddedReason = "%s embedding %s, a %s"
+	embeddedReason = "%s embedding %s, %s"
 )
 
 // Forbidden reports why ip may not be reached, or "" when it may.
@@ -49,7 +49,7 @@ func Forbidden(ip netip.Addr) string {
 	}
 	if ip.Is4In6() {
 		if why := forbidden4(ip.Unmap()); why != "" {
-			return fmt.Sprintf(embeddedReason, "IPv4-mapped address", ip.Unmap(), why)
+			return fmt.Sprintf(embeddedReason, "IPv4-mapped address", ip.Unmap(), withArticle(why))
 		}
 		return ""
 	}
@@ -95,12 +95,23 @@ func Forbidden(ip netip.Addr) string {
 // or always when strict.
 func embedded(ip netip.Addr, form string, v4 netip.Addr, strict bool) string {
 	if why := forbidden4(v4); why != "" {
-		return fmt.Sprintf(embeddedReason, form, v4, why)
+		return fmt.Sprintf(embeddedReason, form, v4, withArticle(why))
 	}
 	if strict {
 		return form
 	}
 	return ""
+}
+
+// withArticle puts "a" or "an" before a reason of Forbidden. Spelling
+// decides, which is right for every reason there is ("an IPv4-mapped",
+// "an unspecified", "a 6to4", "a NAT64" read as "nat"); a reason that is
+// said otherwise than spelt ("unicast") would need its own case.
+func withArticle(s string) string {
+	if s != "" && strings.ContainsRune("aeiouAEIOU", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 func v4At(ip netip.Addr, at int) netip.Addr {
@@ -166,7 +177,7 @@ func (g *Guard) CheckAddr(ap netip.AddrPort) error {
 	if why == "" || g.Allow != nil && g.Allow(ap) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is a %s", ErrForbidden, ap.Addr(), why)
+	return fmt.Errorf("%w: %s is %s", ErrForbidden, ap.Addr(), withArticle(why))
 }
 
 // Control is a net.Dialer Control function that refuses to connect to a
@@ -243,7 +254,7 @@ func (g *Guard) CheckLiteral(value string) error {
 		return nil
 	}
 	if why := Forbidden(ip); why != "" && (g.Allow == nil || !g.Allow(netip.AddrPortFrom(ip, portOf(value)))) {
-		return fmt.Errorf("%w: %s is a %s", ErrForbidden, host, why)
+		return fmt.Errorf("%w: %s is %s", ErrForbidden, host, withArticle(why))
 	}
 	return nil
 }
@@ -298,7 +309,7 @@ func CheckHost(ctx context.Context, r Resolver, host string) error {
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if why := Forbidden(ip); why != "" {
-			return fmt.Errorf("%w: %s is a %s", ErrForbidden, host, why)
+			return fmt.Errorf("%w: %s is %s", ErrForbidden, host, withArticle(why))
 		}
 		return nil
 	}
@@ -308,7 +319,7 @@ func CheckHost(ctx context.Context, r Resolver, host string) error {
 	}
 	for _, ip := range addrs {
 		if why := Forbidden(ip); why != "" {
-			return fmt.Errorf("%w: %s resolves to %s, a %s", ErrForbidden, host, ip, why)
+			return fmt.Errorf("%w: %s resolves to %s, %s", ErrForbidden, host, ip, withArticle(why))
 		}
 	}
 	return nil

@@ -191,3 +191,18 @@ func TestDialRefusedBeforeConnect(t *testing.T) {
 		t.Fatal("the allowed connection never arrived")
 	}
 }
+
+// TestReasonArticle checks the article before each reason of an error.
+func TestReasonArticle(t *testing.T) {
+	for value, want := range map[string]string{
+		"https://[::ffff:10.0.0.1]/": "::ffff:10.0.0.1 is an IPv4-mapped address embedding 10.0.0.1, a private address",
+		"http://0.0.0.0/":            "0.0.0.0 is an unspecified address",
+		"http://127.0.0.1/":          "127.0.0.1 is a loopback address",
+		"http://[64:ff9b::a00:1]/":   "64:ff9b::a00:1 is a NAT64 address embedding 10.0.0.1, a private address",
+	} {
+		err := Strict.CheckLiteral(value)
+		if err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("CheckLiteral(%s) = %v, want … %s", value, err, want)
+		}
+	}
+}

@@ -72,6 +72,10 @@ type SourceConfig struct {
 	// the source declares it. Without declare, the queue's own
 	// dead-letter exchange (from a policy or its arguments) applies.
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused as
+	// an invalid CloudEvent is.
+	connector.ExtensionLimits
 	// DeadLetterRoutingKey replaces their routing key (x-dead-letter-routing-key).
 	DeadLetterRoutingKey string `json:"dead_letter_routing_key,omitempty"`
 	// Prefetch is how many unacknowledged messages the broker hands out
@@ -111,6 +115,7 @@ type Binding struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
+	c.FillExtensionDefaults()
 	c.ConnConfig.defaults()
 	if c.Prefetch == 0 {
 		c.Prefetch = 100
@@ -126,6 +131,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	c.ConnConfig.validate(p)
 	if c.Queue == "" {
 		p.AddAt("queue", "required: the queue to consume")

@@ -213,9 +213,12 @@ func (s *Source) decode(d amqp091.Delivery) (*ce.Event, bool) {
 		}
 		err = fmt.Errorf("not a CloudEvent: no %s… application properties and content type %q", amqpbinding.PrefixColon, d.ContentType)
 	}
+	if err == nil {
+		err = s.cfg.CheckExtensions(e)
+	}
 	if err != nil {
 		s.messages.WithLabelValues("invalid").Inc()
-		s.rejected.WithLabelValues("invalid").Inc()
+		s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
 		s.log.Warn("rejecting a message that is not a valid CloudEvent (to the dead-letter exchange, if the queue has one)",
 			"queue", s.cfg.Queue, "routing_key", d.RoutingKey, "kind", kind.String(), "err", err)
 		_ = d.Nack(false, false)

@@ -77,6 +77,10 @@ type SourceConfig struct {
 	// CloudEvents are sent to (then accepted here). Without it they are
 	// rejected, and the peer's dead-lettering, if any, takes them.
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused as
+	// an invalid CloudEvent is.
+	connector.ExtensionLimits
 	// Wrap turns messages that are not CloudEvents into events.
 	Wrap *connector.Wrap `json:"wrap,omitempty"`
 	// Timeout bounds storing one batch of events. Default 10s.
@@ -90,6 +94,7 @@ type SourceConfig struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
+	c.FillExtensionDefaults()
 	c.ConnConfig.defaults()
 	if c.Credit == 0 {
 		c.Credit = 100
@@ -104,6 +109,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	c.ConnConfig.validate(p)
 	if c.Address == "" {
 		p.AddAt("address", "required: the address (queue) to receive from")

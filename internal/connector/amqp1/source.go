@@ -203,10 +203,13 @@ func (s *Source) decode(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 		err = fmt.Errorf("not a CloudEvent: no %s… application properties and content type %q", amqpbinding.PrefixColon, contentType(m))
 	}
 	if err == nil {
+		err = s.cfg.CheckExtensions(e)
+	}
+	if err == nil {
 		return e, nil
 	}
 	s.messages.WithLabelValues("invalid").Inc()
-	s.rejected.WithLabelValues("invalid").Inc()
+	s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
 	s.log.Warn("a message that is not a valid CloudEvent", "address", s.cfg.Address, "kind", kind.String(), "dead_letter", s.cfg.DeadLetter, "err", err)
 	if dl != nil {
 		if m.ApplicationProperties == nil {

@@ -75,6 +75,7 @@ func Run(t *testing.T, h Harness) {
 	}
 	t.Run("LargeData", func(t *testing.T) { largeData(t, h) })
 	t.Run("TenThousand", func(t *testing.T) { tenThousand(t, h) })
+	t.Run("TooManyExtensions", func(t *testing.T) { tooManyExtensions(t, h) })
 	t.Run("RedeliveryAfterFailedStore", func(t *testing.T) {
 		if !h.Persistent {
 			t.Skip("the broker does not keep unacknowledged messages")

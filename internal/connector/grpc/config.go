@@ -30,6 +30,10 @@ type SourceConfig struct {
 	// Reflection serves gRPC server reflection, so that tools such as
 	// grpcurl need no .proto files.
 	Reflection bool `json:"reflection,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a published event; one over them is refused
+	// InvalidArgument.
+	connector.ExtensionLimits
 }
 
 // ServerTLS is the server side of TLS.
@@ -53,6 +57,7 @@ func (c *SourceConfig) Defaults() {
 	if c.SubscribeBuffer == 0 {
 		c.SubscribeBuffer = 1000
 	}
+	c.FillExtensionDefaults()
 }
 
 // Validate implements connector.Config.
@@ -77,6 +82,7 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.SubscribeBuffer < 1 {
 		p.AddAt("subscribe_buffer", "must be at least 1")
 	}
+	c.ValidateExtensionLimits(p)
 }
 
 // TargetConfig configures a grpc target: a client of a remote

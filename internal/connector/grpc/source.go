@@ -159,6 +159,11 @@ func (s *Source) Publish(ctx context.Context, req *cepb.PublishRequest) (*emptyp
 		s.rejected.WithLabelValues("invalid").Inc()
 		return nil, invalidStatus(err)
 	}
+	if err := s.cfg.CheckExtensions(e); err != nil {
+		s.in.WithLabelValues("invalid").Inc()
+		s.rejected.WithLabelValues("extensions").Inc()
+		return nil, limitStatus(err)
+	}
 	ictx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
 	defer cancel()
 	events := []*ce.Event{e}
@@ -223,6 +228,17 @@ func invalidStatus(err error) error {
 	for _, f := range ebevent.Fields(err) {
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f.Field, Description: f.Reason})
 	}
+	if d, derr := st.WithDetails(br); derr == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// limitStatus is InvalidArgument with a BadRequest detail naming the
+// setting an event is over (max_extensions or max_extension_size).
+func limitStatus(err error) error {
+	st := status.New(codes.InvalidArgument, err.Error())
+	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: connector.LimitSetting(err), Description: err.Error()}}}
 	if d, derr := st.WithDetails(br); derr == nil {
 		st = d
 	}

@@ -146,6 +146,10 @@ type SourceConfig struct {
 	// eventbridge_error and eventbridge_origin headers) before their offset
 	// is committed. Without it they are logged, counted and skipped.
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused as
+	// an invalid CloudEvent is.
+	connector.ExtensionLimits
 	// Wrap turns records that carry no CloudEvent (no ce_ headers, no
 	// structured content type) into events with this type and source.
 	Wrap *connector.Wrap `json:"wrap,omitempty"`
@@ -153,6 +157,7 @@ type SourceConfig struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
+	c.FillExtensionDefaults()
 	c.defaults()
 	if c.Start == "" {
 		c.Start = "earliest"
@@ -167,6 +172,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	c.validate(p)
 	if len(c.Topics) == 0 {
 		p.AddAt("topics", "required: at least one topic")

@@ -176,13 +176,18 @@ func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
 	var invalid int
 	for _, r := range recs {
 		e, err := decode(r)
+		if errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil {
+			e, err = s.cfg.Wrap.Event(r.Value, contentType(r), r.Topic), nil
+		}
+		if err == nil {
+			err = s.cfg.CheckExtensions(e)
+		}
 		switch {
 		case err == nil:
 			events = append(events, e)
-		case errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil:
-			events = append(events, s.cfg.Wrap.Event(r.Value, contentType(r), r.Topic))
 		default:
 			invalid++
+			s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
 			s.log.Warn("record is not a valid CloudEvent", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err, "dead_letter", s.cfg.DeadLetter)
 			if s.cfg.DeadLetter != "" {
 				dead = append(dead, deadLetter(r, s.cfg.DeadLetter, err))
@@ -196,7 +201,6 @@ func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
 		}
 	}
 	if invalid > 0 {
-		s.rejected.WithLabelValues("invalid").Add(float64(invalid))
 		s.conn.Message(conntrack.In, conntrack.Invalid, invalid)
 	}
 	if len(events) == 0 {

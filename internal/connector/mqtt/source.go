@@ -47,10 +47,15 @@ type SourceConfig struct {
 	// (and not wrapped) are published, as they came, with the reason in
 	// the user property "eventbridge-error" (MQTT 5).
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused as
+	// an invalid CloudEvent is.
+	connector.ExtensionLimits
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
+	c.FillExtensionDefaults()
 	c.ConnConfig.defaults()
 	if c.QoS == nil {
 		q := 1
@@ -73,6 +78,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	c.ConnConfig.validate(p)
 	if len(c.Topics) == 0 {
 		p.AddAt("topics", "required: at least one topic filter")
@@ -255,6 +261,9 @@ func (s *Source) handle(batch []delivery, v5 bool) bool {
 		if errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil {
 			e, err = s.cfg.Wrap.Event(d.msg.Payload, d.msg.ContentType, d.msg.Topic), nil
 		}
+		if err == nil {
+			err = s.cfg.CheckExtensions(e)
+		}
 		if err != nil {
 			if !s.reject(d, err) {
 				return false
@@ -292,7 +301,7 @@ func (s *Source) handle(batch []delivery, v5 bool) bool {
 // acknowledges it. It returns false if the source stopped before the
 // dead letter was published.
 func (s *Source) reject(d delivery, reason error) bool {
-	s.m.rejected.WithLabelValues("invalid").Inc()
+	s.m.rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
 	s.m.msgs(outInvalid).Inc()
 	s.log.Warn("message is not a valid CloudEvent", "topic", d.msg.Topic, "dead_letter", s.cfg.DeadLetter, "err", reason)
 	if s.cfg.DeadLetter != "" {

@@ -143,6 +143,10 @@ type IntakeConfig struct {
 	// CloudEvents (and not wrapped) are published as they came, with the
 	// reason in the header Eventbridge-Error.
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused
+	// as an invalid one is (dead-lettered, or dropped with a log).
+	connector.ExtensionLimits
 }
 
 func (c *IntakeConfig) defaults() {
@@ -152,9 +156,11 @@ func (c *IntakeConfig) defaults() {
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
 	}
+	c.FillExtensionDefaults()
 }
 
 func (c *IntakeConfig) validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	if c.MaxBatch < 1 {
 		p.AddAt("max_batch", "must be at least 1")
 	}

@@ -54,6 +54,9 @@ func (r *receiver) handle(batch []item) bool {
 		if errors.Is(err, errNotCloudEvent) && r.cfg.Wrap != nil {
 			e, err = r.cfg.Wrap.Event(it.msg.Data, header(it.msg.Header, "Content-Type"), it.msg.Subject), nil
 		}
+		if err == nil {
+			err = r.cfg.CheckExtensions(e)
+		}
 		if err != nil {
 			if !r.reject(it, err) {
 				return false
@@ -99,7 +102,7 @@ func (r *receiver) handle(batch []item) bool {
 // it. It returns false if the source stopped before the dead letter was
 // published.
 func (r *receiver) reject(it item, reason error) bool {
-	r.m.rejected.WithLabelValues("invalid").Inc()
+	r.m.rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
 	r.m.msgs(outInvalid).Inc()
 	r.log.Warn("message is not a valid CloudEvent", "subject", it.msg.Subject, "dead_letter", r.cfg.DeadLetter, "err", reason)
 	if r.cfg.DeadLetter != "" {

@@ -10,6 +10,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
@@ -104,12 +105,15 @@ func (s *Source) session(ctx context.Context, bo *conntrack.Backoff) error {
 func (s *Source) notification(ctx context.Context, c *pgx.Conn, channel, payload string) error {
 	s.received.Inc()
 	e, err := decodePayload(payload)
+	if err == nil {
+		err = s.cfg.CheckExtensions(e)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil:
 		e = s.cfg.Wrap.Event([]byte(payload), wrapContentType(payload), channel)
 	default:
-		s.rejected.WithLabelValues("invalid").Inc()
+		s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
 		s.conn.Message(conntrack.In, conntrack.Invalid, 1)
 		s.log.Warn("notification is not a valid CloudEvent", "channel", channel, "err", err, "dead_letter", s.cfg.DeadLetter)
 		if s.cfg.DeadLetter == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
@@ -151,7 +152,11 @@ func (s *Source) batch(ctx context.Context, pool *pgxpool.Pool, query string) (i
 			r.Attributes = []byte(*attrs)
 		}
 		ctids = append(ctids, tid)
-		if e, err := r.toEvent(); err != nil {
+		e, err := r.toEvent()
+		if err == nil {
+			err = s.cfg.CheckExtensions(e)
+		}
+		if err != nil {
 			invalid = append(invalid, bad{r, err})
 		} else {
 			events = append(events, e)
@@ -166,6 +171,7 @@ func (s *Source) batch(ctx context.Context, pool *pgxpool.Pool, query string) (i
 	}
 	s.received.Add(float64(len(ctids)))
 	for _, b := range invalid {
+		s.rejected.WithLabelValues(connector.RejectReason(b.err)).Inc()
 		s.log.Warn("row is not a valid CloudEvent", "table", s.cfg.Table, "id", deref(b.r.ID), "source", deref(b.r.Source), "err", b.err, "dead_letter", s.cfg.DeadLetter)
 		if s.cfg.DeadLetter != "" {
 			payload, _ := json.Marshal(b.r.json())
@@ -176,7 +182,6 @@ func (s *Source) batch(ctx context.Context, pool *pgxpool.Pool, query string) (i
 		}
 	}
 	if len(invalid) > 0 {
-		s.rejected.WithLabelValues("invalid").Add(float64(len(invalid)))
 		s.conn.Message(conntrack.In, conntrack.Invalid, len(invalid))
 	}
 	if len(events) > 0 {

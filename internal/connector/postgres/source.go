@@ -54,6 +54,10 @@ type SourceConfig struct {
 	// before the row is deleted or marked. Without it they are logged,
 	// counted and dropped.
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused as
+	// an invalid CloudEvent is.
+	connector.ExtensionLimits
 	// Wrap turns notification payloads that are not CloudEvents into
 	// events with this type and source (channel sources only).
 	Wrap *connector.Wrap `json:"wrap,omitempty"`
@@ -61,6 +65,7 @@ type SourceConfig struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
+	c.FillExtensionDefaults()
 	c.Columns.defaults()
 	if c.OrderBy == "" {
 		c.OrderBy = "seq"
@@ -81,6 +86,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	c.validate(p)
 	switch {
 	case c.Table == "" && c.Channel == "":

@@ -112,6 +112,10 @@ type SourceConfig struct {
 	// eventbridge_error and eventbridge_origin fields, before they are
 	// acknowledged. Without it they are logged, counted and acknowledged.
 	DeadLetter string `json:"dead_letter,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of a received event; a message over them is refused as
+	// an invalid CloudEvent is.
+	connector.ExtensionLimits
 	// Wrap turns entries and messages that carry no CloudEvent into events
 	// with this type and source.
 	Wrap *connector.Wrap `json:"wrap,omitempty"`
@@ -119,6 +123,7 @@ type SourceConfig struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
+	c.FillExtensionDefaults()
 	c.defaults()
 	if c.Consumer == "" {
 		c.Consumer, _ = os.Hostname()
@@ -142,6 +147,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
+	c.ValidateExtensionLimits(p)
 	c.validate(p)
 	switch {
 	case c.Stream == "" && c.Channel == "":

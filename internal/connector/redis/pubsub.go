@@ -11,6 +11,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
@@ -61,12 +62,15 @@ func (s *Source) handleMessage(ctx context.Context, m *goredis.Message) {
 	s.received.Inc()
 	payload := []byte(m.Payload)
 	e, err := decodeMessage(payload)
+	if err == nil {
+		err = s.cfg.CheckExtensions(e)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil:
 		e = s.cfg.Wrap.Event(payload, wrapContentType(payload), m.Channel)
 	default:
-		s.rejected.WithLabelValues("invalid").Inc()
+		s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
 		s.conn.Message(conntrack.In, conntrack.Invalid, 1)
 		s.log.Warn("message is not a valid CloudEvent", "channel", m.Channel, "err", err, "dead_letter", s.cfg.DeadLetter)
 		if s.cfg.DeadLetter != "" {

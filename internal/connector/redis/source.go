@@ -228,6 +228,9 @@ func (s *Source) handle(ctx context.Context, msgs []goredis.XMessage) error {
 			continue // deleted while pending: nothing to store
 		}
 		e, err := decodeEntry(m.Values)
+		if err == nil {
+			err = s.cfg.CheckExtensions(e)
+		}
 		switch {
 		case err == nil:
 			events = append(events, e)
@@ -236,6 +239,7 @@ func (s *Source) handle(ctx context.Context, msgs []goredis.XMessage) error {
 			events = append(events, s.cfg.Wrap.Event(b, "application/json", s.cfg.Stream))
 		default:
 			invalid++
+			s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
 			s.log.Warn("entry is not a valid CloudEvent", "stream", s.cfg.Stream, "id", m.ID, "err", err, "dead_letter", s.cfg.DeadLetter)
 			if s.cfg.DeadLetter != "" {
 				if derr := s.deadLetter(ctx, m, err); derr != nil {
@@ -246,7 +250,6 @@ func (s *Source) handle(ctx context.Context, msgs []goredis.XMessage) error {
 	}
 	s.received.Add(float64(len(msgs)))
 	if invalid > 0 {
-		s.rejected.WithLabelValues("invalid").Add(float64(invalid))
 		s.conn.Message(conntrack.In, conntrack.Invalid, invalid)
 	}
 	if len(events) > 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -29,6 +30,11 @@ type Endpoint struct {
 	// MaxConnections is how many requests the source serves at once;
 	// beyond it, 503 with Retry-After. Default 256.
 	MaxConnections int `json:"max_connections,omitempty"`
+	// ExtensionLimits (max_extensions, max_extension_size) bound the
+	// extensions of each event a request makes; an event over them is
+	// answered 400 too-many-extensions, and none of the request's events
+	// is stored.
+	connector.ExtensionLimits
 }
 
 // DefaultMaxBodySize is max_body_size when unset.
@@ -51,6 +57,7 @@ func (e *Endpoint) FillDefaults(path string) {
 	if e.MaxConnections == 0 {
 		e.MaxConnections = httplimit.DefaultMaxConnections
 	}
+	e.FillExtensionDefaults()
 }
 
 // Validate reports problems under p.
@@ -78,6 +85,7 @@ func (e *Endpoint) Validate(p spec.Problems) {
 	if e.MaxConnections < 1 {
 		p.AddAt("max_connections", "must be at least 1")
 	}
+	e.ValidateExtensionLimits(p)
 }
 
 // MountPath is where the source lives on the shared server, for the

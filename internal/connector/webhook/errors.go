@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
@@ -53,7 +54,29 @@ const (
 	ReasonUnavailable = "unavailable"
 	ReasonTimeout     = "timeout"
 	ReasonBusy        = "busy"
+	ReasonExtensions  = "extensions"
 )
+
+// ExtensionsError says that an event of a request is over max_extensions
+// or max_extension_size; none of the request's events was stored. 400
+// too-many-extensions, reason "extensions".
+type ExtensionsError struct {
+	// Entry is the event's index among those of the request.
+	Entry int
+	// Batch: the request made more than one event.
+	Batch bool
+	// Err is connector.ExtensionLimits.CheckExtensions' error.
+	Err error
+}
+
+func (e *ExtensionsError) Error() string {
+	if e.Batch {
+		return fmt.Sprintf("event %d: %v", e.Entry, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExtensionsError) Unwrap() error { return e.Err }
 
 // BatchError says which entries of a batch are invalid; since a batch is
 // all-or-nothing, none was stored. 400 invalid-batch, reason "invalid".
@@ -91,6 +114,7 @@ func (e *BatchError) Err() error {
 func Classify(err error) (*problem.Problem, string) {
 	var ve *ebevent.ValidationError
 	var be *BatchError
+	var xe *ExtensionsError
 	switch {
 	case errors.Is(err, ErrMissing):
 		return problem.New(problem.Unauthorized, err.Error()), ReasonMissing
@@ -110,6 +134,12 @@ func Classify(err error) (*problem.Problem, string) {
 		p := problem.New(problem.Unavailable, err.Error())
 		p.RetryAfter = 5
 		return p, ReasonUpstream
+	case errors.As(err, &xe):
+		fe := problem.FieldError{Field: connector.LimitSetting(xe.Err), Reason: xe.Err.Error()}
+		if xe.Batch {
+			fe.Index = &xe.Entry
+		}
+		return problem.New(problem.TooManyExtensions, xe.Error()).WithErrors(fe), ReasonExtensions
 	case errors.As(err, &be):
 		return problem.New(problem.InvalidBatch, "some entries of the batch are invalid; none was stored").WithErrors(be.Fields...), ReasonInvalid
 	case errors.As(err, &ve):

@@ -200,6 +200,9 @@ func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply, err := s.h.Handle(r.Context(), &Request{HTTP: r, Body: body, Now: s.clock()})
+	if err == nil {
+		err = s.checkExtensions(reply.Events)
+	}
 	if err != nil {
 		s.refuse(w, r, err)
 		return
@@ -227,6 +230,18 @@ func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(reply.Body)
+}
+
+// checkExtensions checks every event against max_extensions and
+// max_extension_size, whatever the handler built them from: the request
+// is refused at the first event over a limit (an *ExtensionsError).
+func (s *Source) checkExtensions(events []*ce.Event) error {
+	for i, e := range events {
+		if err := s.ep.CheckExtensions(e); err != nil {
+			return &ExtensionsError{Entry: i, Batch: len(events) > 1, Err: err}
+		}
+	}
+	return nil
 }
 
 // refuse answers err as a problem document and counts it.
