@@ -1,6 +1,7 @@
 # eventbridge — the two commands a new user needs:
 #   make run    build and run the bridge on examples/quickstart.yaml
 #   make test   run the tests
+# make help lists every target: the text after "## " on a target's line.
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/eventbridge
@@ -14,51 +15,63 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Test timeouts: the whole suite is kept near 10 minutes on 2 cores.
 TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: all build run test test-deps test-integration test-short lint cover fuzz clean proto
+.PHONY: all help build compile run test test-deps test-integration test-short lint check cover fuzz clean proto
 
 include bench/Makefile.inc
 
-all: build
+all: build ## the default: build
 
-build:
+help: ## list the targets, one line each
+	@echo "make TARGET  (variables: CONFIG=$(CONFIG) for run, GO, TEST_FLAGS, FUZZTIME, BENCH_FLAGS)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# The first build downloads the modules and compiles them: minutes, silent.
+build: ## build bin/eventbridge with version, build and git tag baked in
+	@echo "==> building $(BIN) (the first build downloads and compiles the dependencies: a few minutes)"
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventbridge
 
-run: build
+compile: build ## the same as build
+
+run: build ## build and run the bridge on CONFIG (examples/quickstart.yaml; make run CONFIG=my.yaml)
+	@echo "==> starting the bridge on $(CONFIG); Ctrl-C stops it"
 	./$(BIN) serve --config $(CONFIG)
 
 # make test first prepares, best effort, what the integration tests need
 # (scripts/test-deps.sh --quick: quick when all is there, never fails);
 # without it they skip and say what is missing. TEST_DEPS= turns it off.
 TEST_DEPS ?= GO=$(GO) scripts/test-deps.sh --quick
-test: build
+test: build ## run every test (-race), integration tests skip what is missing
 	@-$(TEST_DEPS)
 	EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test $(TEST_FLAGS) ./...
 
 # Install what the tests need: the client programs (Debian packages),
 # AMQP 1.0 on RabbitMQ 3.x (its plugin) and grpcurl in bin/tools. As root;
 # otherwise it prints the commands. scripts/test-deps.sh --check reports.
-test-deps:
+test-deps: ## install what the integration tests need (as root; else prints the commands)
 	GO=$(GO) scripts/test-deps.sh
 
-test-short:
+test-short: ## the tests with -short (quick, no race detector)
 	$(GO) test -short ./...
 
 # Integration tests against the machine's brokers; a missing broker fails.
-test-integration: build
+test-integration: build ## tests against the local brokers; a missing broker fails
 	@-$(TEST_DEPS)
 	EVENTBRIDGE_INTEGRATION=1 EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test -timeout 15m -run Integration ./...
 
-lint:
+lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 
-cover:
+# check is what to run before pushing: lint, then the short tests.
+check: lint test-short ## lint, then test-short
+
+cover: ## coverage summary of the short tests
 	$(GO) test -short -coverprofile=cover.out ./... && $(GO) tool cover -func=cover.out | tail -1
 
 # Short fuzz runs of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 20s
-fuzz:
+fuzz: ## short runs of every fuzz target (FUZZTIME each)
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep ^Fuzz); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
@@ -68,7 +81,7 @@ fuzz:
 # committed; only changing the .proto needs this). Installs protoc from
 # Debian and the Go plugins at pinned versions into bin/tools.
 PROTO_DIR := internal/connector/grpc/cepb
-proto:
+proto: ## regenerate the gRPC connector's code from its .proto
 	command -v protoc >/dev/null || (apt-get update && apt-get install -y protobuf-compiler)
 	GOBIN=$(CURDIR)/bin/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	GOBIN=$(CURDIR)/bin/tools $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
@@ -77,5 +90,5 @@ proto:
 	  --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative \
 	  cloudevent_service.proto
 
-clean:
+clean: ## remove bin, data and cover.out
 	rm -rf bin data cover.out

@@ -75,9 +75,36 @@ func report(w io.Writer, err error) int {
 	return code
 }
 
+// hintError is an error with the hint to print under it when the other
+// side was not reached, in place of the API commands' hint.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// withHint gives err, when it is a connection refused, the hint to print.
+func withHint(err error, hint string) error {
+	if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	code := codeFailed
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	return &exitError{code: code, err: &hintError{err: err, hint: hint}}
+}
+
 // errorLines renders an error: an API problem as its title and detail then
 // one line per field error; other errors as they are.
 func errorLines(err error) []string {
+	var he *hintError
+	if errors.As(err, &he) {
+		return []string{he.Error(), he.hint}
+	}
 	var ae *client.Error
 	if errors.As(err, &ae) {
 		lines := ae.Lines()

@@ -79,7 +79,7 @@ Then send:   eventbridge send --type com.example.order.created --source /shop --
 	c := &conn{}
 	c.addFlags(root.PersistentFlags())
 	root.AddGroup(&cobra.Group{ID: "run", Title: "Running a bridge, checking configs:"}, &cobra.Group{ID: "api", Title: "Managing a running bridge (through its API):"})
-	for _, cmd := range []*cobra.Command{newServe(), newVersion(stdout), newSend(stdout), newValidate(stdout), newTest(stdout), newPattern(stdout), newTally(stdout)} {
+	for _, cmd := range []*cobra.Command{newServe(), newVersion(stdout), newSend(c, stdout), newValidate(stdout), newTest(stdout), newPattern(stdout), newTally(stdout)} {
 		cmd.GroupID = "run"
 		root.AddCommand(cmd)
 	}

@@ -19,12 +19,15 @@ import (
 )
 
 type sendOpts struct {
-	url, typ, source, id, subject, data, file, mode, contentType, token string
-	exts                                                                []string
-	timeout                                                             time.Duration
+	url, path, typ, source, id, subject, data, file, mode, contentType, token string
+	exts                                                                      []string
+	timeout                                                                   time.Duration
 }
 
-func newSend(stdout io.Writer) *cobra.Command {
+// envSendURL names the whole URL send posts to, as --url does.
+const envSendURL = "EVENTBRIDGE_SEND_URL"
+
+func newSend(c *conn, stdout io.Writer) *cobra.Command {
 	o := &sendOpts{}
 	cmd := &cobra.Command{
 		Use:   "send",
@@ -32,8 +35,14 @@ func newSend(stdout io.Writer) *cobra.Command {
 		Long: `Send one CloudEvent to a bridge's http source (or any CloudEvents HTTP receiver).
 
 Build it from flags, or read a JSON-format event with --file (- for stdin).
-The event goes in binary mode (ce- headers) unless --mode structured.`,
+The event goes in binary mode (ce- headers) unless --mode structured.
+
+It is posted to the bridge's main listener (--server, env EVENTBRIDGE_SERVER,
+or the CLI config file's context, as for the API commands) at --path, the
+path of the http source (default /events, as in the quickstart). --url (env
+EVENTBRIDGE_SEND_URL) sets the whole URL instead and wins when set.`,
 		Example: `  eventbridge send --type com.example.order.created --source /shop --data '{"total":42}'
+  eventbridge send --server 127.0.0.1:9090 --path /audit --type t --source /s
   eventbridge send --file event.json --mode structured --url http://127.0.0.1:8080/events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -41,11 +50,22 @@ The event goes in binary mode (ce- headers) unless --mode structured.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			return o.send(cmd.Context(), e, stdout)
+			hint := "(is a bridge running there? see --url or " + envSendURL + ")"
+			if o.url == "" {
+				s, err := c.resolve(cmd)
+				if err != nil {
+					return usageError(err)
+				}
+				o.url = strings.TrimSuffix(s.Server, "/") + "/" + strings.TrimPrefix(o.path, "/")
+				hint = "(is a bridge running there? see --server, " + envServer + " or the config file " + configPath() +
+					"; --path for another source; --url or " + envSendURL + " for any URL)"
+			}
+			return withHint(o.send(cmd.Context(), e, stdout), hint)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", envOr("EVENTBRIDGE_SEND_URL", "http://127.0.0.1:8080/events"), "where to send (env EVENTBRIDGE_SEND_URL)")
+	f.StringVar(&o.url, "url", os.Getenv(envSendURL), "the whole URL to send to, instead of --server and --path (env "+envSendURL+")")
+	f.StringVar(&o.path, "path", "/events", "the path of the http source on --server")
 	f.StringVar(&o.typ, "type", "", "event type")
 	f.StringVar(&o.source, "source", "", "event source")
 	f.StringVar(&o.id, "id", "", "event id (default: a new UUID)")
@@ -145,7 +165,7 @@ func (o *sendOpts) send(ctx context.Context, e *ce.Event, stdout io.Writer) erro
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return &exitError{code: 1, err: fmt.Errorf("send to %s: %w", o.url, err)}
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -79,7 +79,7 @@ signal exits at once.`,
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "eventbridge.yaml", "config file")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "override bus.data_dir")
-	cmd.Flags().StringVar(&listen, "listen", "", "override api.listen")
+	cmd.Flags().StringVar(&listen, "listen", "", "serve sources, the API and /healthz on this address instead of api.listen (e.g. 127.0.0.1:9090)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of api.listen (api.metrics_listen)")
 	return cmd
 }

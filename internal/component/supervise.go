@@ -28,7 +28,9 @@ type Supervised struct {
 	OnFailure func(name string, err error)
 }
 
-// Supervise wraps c; Start runs it.
+// Supervise wraps c; Start runs it. log is the component's own logger,
+// which already carries its name (telemetry.Logs.Logger adds
+// component=name), so the supervisor's lines do not add it again.
 func Supervise(name string, c Component, log *slog.Logger) *Supervised {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -61,7 +63,7 @@ func (s *Supervised) failed(err error) {
 	s.lastErr = err
 	s.running = false
 	s.mu.Unlock()
-	s.log.Error("component failed; restarting with backoff", "component", s.name, "err", err)
+	s.log.Error("component failed; restarting with backoff", "err", err)
 	if s.OnFailure != nil {
 		s.OnFailure(s.name, err)
 	}
@@ -112,7 +114,7 @@ func (s *Supervised) run(stop, done chan struct{}) {
 		s.running, s.lastErr = true, nil
 		s.mu.Unlock()
 		wait = minWait
-		s.log.Info("component restarted", "component", s.name)
+		s.log.Info("component restarted")
 	}
 }
 

@@ -48,6 +48,7 @@ type proc struct {
 	addr    string
 	cmd     *exec.Cmd
 	logPath string
+	extra   []string // more arguments of serve
 }
 
 // freeAddr returns a loopback address with a free port.
@@ -75,10 +76,11 @@ func writeConfig(t *testing.T, addr, body string) string {
 	return path
 }
 
-// start runs the binary and waits until /readyz answers 200.
-func start(t *testing.T, cfgPath, addr string) *proc {
+// start runs the binary and waits until /readyz answers 200 on addr.
+// extra are more arguments of serve.
+func start(t *testing.T, cfgPath, addr string, extra ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cfgPath: cfgPath, addr: addr, logPath: cfgPath + ".log"}
+	p := &proc{t: t, cfgPath: cfgPath, addr: addr, logPath: cfgPath + ".log", extra: extra}
 	p.run()
 	t.Cleanup(func() { p.kill() })
 	return p
@@ -91,7 +93,7 @@ func (p *proc) run() {
 		p.t.Fatal(err)
 	}
 	defer logf.Close()
-	p.cmd = exec.Command(bin, "serve", "--config", p.cfgPath)
+	p.cmd = exec.Command(bin, append([]string{"serve", "--config", p.cfgPath}, p.extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
