@@ -84,3 +84,65 @@ rules: {r: {targets: [t]}}
 		}
 	}
 }
+
+// TestArchiveOrder: order=desc lists the archive newest first and pages
+// on backwards; an unknown query parameter is refused by name.
+func TestArchiveOrder(t *testing.T) {
+	b := startBridge(t, `
+sources: {in: {type: http, path: /events}}
+targets: {t: {type: log, file: /dev/null}}
+rules: {r: {targets: [t]}}
+`)
+	c := api(t, b)
+	for i := 1; i <= 5; i++ {
+		mustSendType(t, b, fmt.Sprintf("e%d", i), "com.a")
+	}
+	ids := func(m map[string]any) string {
+		var out []string
+		for _, it := range m["items"].([]any) {
+			out = append(out, it.(map[string]any)["event"].(map[string]any)["id"].(string))
+		}
+		return strings.Join(out, ",")
+	}
+	code, _, m := c.do("GET", "/v1/events?order=desc", "")
+	if code != 200 || ids(m) != "e5,e4,e3,e2,e1" || m["next_page_token"] != nil {
+		t.Fatalf("desc: %d %v", code, m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=desc&limit=2", "")
+	if ids(m) != "e5,e4" || m["next_page_token"] == nil {
+		t.Fatalf("desc page 1: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=desc&limit=2&page_token="+m["next_page_token"].(string), "")
+	if ids(m) != "e3,e2" || m["next_page_token"] == nil {
+		t.Fatalf("desc page 2: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=desc&limit=2&page_token="+m["next_page_token"].(string), "")
+	if ids(m) != "e1" || m["next_page_token"] != nil {
+		t.Fatalf("desc page 3: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=asc&limit=3", "")
+	if ids(m) != "e1,e2,e3" {
+		t.Fatalf("asc: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=asc&limit=4", "")
+	fourth := m["items"].([]any)[3].(map[string]any)["stored"].(string)
+	_, _, m = c.do("GET", "/v1/events?order=desc&from="+fourth, "")
+	if ids(m) != "e5,e4" {
+		t.Fatalf("desc from the 4th: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=desc&to="+fourth, "")
+	if ids(m) != "e4,e3,e2,e1" {
+		t.Fatalf("desc to the 4th: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=desc&type=com.b", "")
+	if ids(m) != "" {
+		t.Fatalf("desc, no match: %v", m)
+	}
+	for _, q := range []string{"sort=desc", "order=newest", "limit=2&ordre=desc"} {
+		param, _, _ := strings.Cut(q[strings.LastIndex(q, "&")+1:], "=")
+		code, _, m := c.do("GET", "/v1/events?"+q, "")
+		if code != 400 || m["code"] != "invalid-request" || !strings.Contains(toJSON(m), `"field":"`+param+`"`) {
+			t.Errorf("%s: %d %v", q, code, m)
+		}
+	}
+}
