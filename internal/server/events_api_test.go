@@ -146,3 +146,56 @@ rules: {r: {targets: [t]}}
 		}
 	}
 }
+
+// TestArchiveOrderDescManyWindows: newest first over an archive larger
+// than one read window, with a filter that leaves most windows empty.
+func TestArchiveOrderDescManyWindows(t *testing.T) {
+	b := startBridge(t, `
+sources: {in: {type: http, path: /events}}
+targets: {t: {type: log, file: /dev/null}}
+rules: {r: {targets: [t]}}
+`)
+	var batch []string
+	for i := 0; i < 900; i++ {
+		typ := "com.common"
+		if i%300 == 7 {
+			typ = "com.rare" // e7, e307, e607
+		}
+		batch = append(batch, fmt.Sprintf(`{"specversion":"1.0","id":"e%d","source":"/s","type":%q}`, i, typ))
+	}
+	resp, err := http.Post("http://"+b.Addr()+"/events", "application/cloudevents-batch+json", strings.NewReader("["+strings.Join(batch, ",")+"]"))
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("batch: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	c := api(t, b)
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		_, _, m := c.do("GET", "/v1/events?order=desc&limit=1", "")
+		items := m["items"].([]any)
+		return len(items) == 1 && items[0].(map[string]any)["event"].(map[string]any)["id"] == "e899"
+	}, "the batch is not archived")
+
+	var got []string
+	token := ""
+	for pages := 0; ; pages++ {
+		_, _, m := c.do("GET", "/v1/events?order=desc&limit=100&page_token="+token, "")
+		for _, it := range m["items"].([]any) {
+			got = append(got, it.(map[string]any)["event"].(map[string]any)["id"].(string))
+		}
+		if m["next_page_token"] == nil || pages > 20 {
+			break
+		}
+		token = m["next_page_token"].(string)
+	}
+	if len(got) != 900 || got[0] != "e899" || got[299] != "e600" || got[899] != "e0" {
+		t.Fatalf("%d events, newest first: %v … %v", len(got), got[:min(3, len(got))], got[max(0, len(got)-3):])
+	}
+	_, _, m := c.do("GET", "/v1/events?order=desc&type=com.rare&limit=2", "")
+	if ids := toJSON(m["items"]); !strings.Contains(ids, `"e607"`) || !strings.Contains(ids, `"e307"`) || m["next_page_token"] == nil {
+		t.Fatalf("rare, page 1: %v", m)
+	}
+	_, _, m = c.do("GET", "/v1/events?order=desc&type=com.rare&limit=2&page_token="+m["next_page_token"].(string), "")
+	if items := m["items"].([]any); len(items) != 1 || !strings.Contains(toJSON(items), `"e7"`) || m["next_page_token"] != nil {
+		t.Fatalf("rare, page 2: %v", m)
+	}
+}
