@@ -100,10 +100,31 @@ func (eq eventQuery) subject() string {
 	return "events." + src + "." + typ
 }
 
+// listEventsParams are the query parameters GET /v1/events knows; it
+// refuses others, so a misspelt one is not silently ignored.
+var listEventsParams = map[string]bool{
+	"source": true, "type": true, "source_name": true, "from": true, "to": true,
+	"limit": true, "page_token": true, "order": true,
+}
+
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
+	if perr := refuseUnknownParams(r, listEventsParams); perr != nil {
+		perr.Write(w, r)
+		return
+	}
 	eq, perr := parseEventQuery(r)
 	if perr != nil {
 		perr.Write(w, r)
+		return
+	}
+	desc := false
+	switch o := r.URL.Query().Get("order"); o {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		problem.New(problem.InvalidRequest, "order: "+strconv.Quote(o)+" is not asc or desc").
+			WithErrors(problem.FieldError{Field: "order", Reason: "use asc or desc"}).Write(w, r)
 		return
 	}
 	limit, perr := queryLimit(r.URL.Query().Get("limit"), 100)
@@ -120,7 +141,11 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	items, next, err := a.readArchive(r.Context(), eq, after, limit)
+	read := a.readArchive
+	if desc {
+		read = a.readArchiveDesc
+	}
+	items, next, err := read(r.Context(), eq, after, limit)
 	if err != nil {
 		problem.Write(w, r, problem.Unavailable, err.Error())
 		return

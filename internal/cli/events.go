@@ -20,11 +20,13 @@ func newEvents(c *conn, stdout io.Writer) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "List archived events, oldest first",
-		Long: `List the events the bridge has stored (the archive), oldest first, selected
-by type, source attribute, source resource and the time they were stored.
+		Short: "List archived events, oldest first (--order desc: newest first)",
+		Long: `List the events the bridge has stored (the archive), oldest first or, with
+--order desc, newest first, selected by type, source attribute, source
+resource and the time they were stored.
 TIME is RFC 3339, a date, or a duration meaning that long ago (2h).`,
 		Example: `  eventbridge events --type com.example.order.created --from 1h
+  eventbridge events --order desc --limit 20
   eventbridge events --source-name github -o json`,
 		Args: usageArgs(cobra.NoArgs),
 	}
@@ -35,11 +37,16 @@ TIME is RFC 3339, a date, or a duration meaning that long ago (2h).`,
 	f.StringVar(&q.SourceName, "source-name", "", "only events taken in by this source resource")
 	f.StringVar(&from, "from", "", "only events stored from this time")
 	f.StringVar(&to, "to", "", "only events stored until this time")
+	f.StringVar(&q.Order, "order", "asc", "asc: oldest first; desc: newest first")
 	f.IntVar(&limitTotal, "limit", 100, "show at most this many (0: all)")
+	_ = cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("source-name", flagNames(c, client.KindSource))
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := check(); err != nil {
 			return err
+		}
+		if q.Order != "asc" && q.Order != "desc" {
+			return usageErrorf("--order: %q is not asc or desc", q.Order)
 		}
 		now := time.Now()
 		var err error

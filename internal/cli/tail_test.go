@@ -85,6 +85,14 @@ rules: {r: {targets: [t]}}
 	if r = cli(t, url, "events", "--source-name", "in", "-o", "line"); strings.Count(r.out, "\n") != 4 {
 		t.Errorf("-o line: %v", r)
 	}
+	r = cli(t, url, "events", "--order", "desc", "--limit", "3", "-o", "json")
+	wantInOrder(t, "--order desc", r.out, `"id": "e3"`, `"id": "e2"`, `"id": "e1"`)
+	if strings.Contains(r.out, `"e0"`) {
+		t.Errorf("--order desc --limit 3: %v", r)
+	}
+	if r = cli(t, url, "events", "--order", "newest"); r.code != 2 {
+		t.Errorf("bad --order: %v", r)
+	}
 	if r = cli(t, url, "events", "--from", "x"); r.code != 2 {
 		t.Errorf("bad --from: %v", r)
 	}

@@ -66,11 +66,47 @@ func (m *mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		return
 	}
-	if _, pattern := m.base.Handler(r); pattern == "" {
+	if h, pattern := m.base.Handler(r); pattern == "" {
+		// No fixed route matches: h is ServeMux's plain-text 404 or 405.
+		// Let it decide which (it knows the methods each path has and
+		// sets Allow), then answer with a problem document instead.
+		var probe statusProbe
+		h.ServeHTTP(&probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			allow := probe.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			problem.Write(w, r, problem.MethodNotAllowed, r.Method+" is not served at "+r.URL.Path+"; use "+allow)
+			return
+		}
 		problem.Write(w, r, problem.NotFound, "no source or API route at "+r.URL.Path)
 		return
 	}
 	m.base.ServeHTTP(w, r)
+}
+
+// statusProbe keeps the status and headers a handler answers with and
+// drops its body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header {
+	if p.header == nil {
+		p.header = http.Header{}
+	}
+	return p.header
+}
+
+func (p *statusProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *statusProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 func mountPprof(m *http.ServeMux) {

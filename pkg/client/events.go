@@ -40,6 +40,9 @@ type EventQuery struct {
 	SourceName string
 	// From and To bound the time the events were stored.
 	From, To time.Time
+	// Order is "asc" (oldest first; "" is the same) or "desc" (newest
+	// first). A PageToken pages on in the order it came from.
+	Order string
 	// Limit is the page size (1-1000; 0: the server's default, 100).
 	Limit     int
 	PageToken string
@@ -62,11 +65,13 @@ func (q *EventQuery) values() url.Values {
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
+	setNonEmpty(v, "order", q.Order)
 	setNonEmpty(v, "page_token", q.PageToken)
 	return v
 }
 
-// Events returns one page of archived events, oldest first.
+// Events returns one page of archived events, oldest first unless
+// q.Order is "desc".
 func (c *Client) Events(ctx context.Context, q *EventQuery) (*EventList, error) {
 	var out EventList
 	if _, _, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/events", query: q.values()}, &out); err != nil {

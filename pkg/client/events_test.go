@@ -42,6 +42,10 @@ rules:
 	if err != nil || len(all) != 7 {
 		t.Fatalf("all: %v %d", err, len(all))
 	}
+	desc, err := client.Collect(c.AllEvents(ctx, &client.EventQuery{Limit: 2, Order: "desc"}))
+	if err != nil || len(desc) != 7 || desc[0].Event["id"] != "o1" || desc[6].Event["id"] != "a0" {
+		t.Fatalf("all, newest first: %v %d", err, len(desc))
+	}
 
 	testkit.Eventually(t, 5*time.Second, func() bool {
 		l, err := c.EventTypes(ctx)
