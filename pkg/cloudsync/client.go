@@ -93,8 +93,11 @@ type core struct {
 	dataType DataType
 	cfg      clientConfig
 	resync   func(ctx context.Context) error
-	life     context.Context
-	stop     context.CancelFunc
+	// onSubscribe runs before the receiver starts after every
+	// (re)subscribe.
+	onSubscribe func()
+	life        context.Context
+	stop        context.CancelFunc
 
 	events chan ConnectionEvent
 	errs   chan error // transport errors, coalesced
@@ -292,6 +295,9 @@ func (c *core) subscribe(ctx context.Context, dispatch func(ctx context.Context,
 }
 
 func (c *core) startReceiver() {
+	if c.onSubscribe != nil {
+		c.onSubscribe()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	parent := c.subCtx
@@ -303,11 +309,9 @@ func (c *core) startReceiver() {
 	go func() {
 		defer close(done)
 		defer stopOnClose()
-		err := c.t.Receive(rctx, dispatch)
-		if rctx.Err() == nil {
-			if err == nil {
-				err = errors.New("receive ended")
-			}
+		// Receive returns nil when the transport closed (and reported why
+		// on ErrorChan); an error it returns is a transport error.
+		if err := c.t.Receive(rctx, dispatch); err != nil && rctx.Err() == nil {
 			c.reportErr(err)
 		}
 	}()

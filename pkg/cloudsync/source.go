@@ -150,6 +150,14 @@ func (s *SourceClient[T]) receive(ctx context.Context, evt cloudevents.Event, ha
 		if err := s.respondSpecResync(ctx, t.DataType, &evt); err != nil {
 			log.Error("cloudsync: spec resync failed", "err", err)
 		}
+		// An agent that asks for specs has just (re)subscribed: the
+		// statuses it published while away are lost, so ask for them
+		// (the agent's request says its cluster).
+		if cl := ExtString(&evt, ExtClusterName); s.cfg.resync && cl != ClusterAll {
+			if err := s.Resync(ctx, cl); err != nil {
+				log.Warn("cloudsync: status resync after an agent's spec resync", "err", err)
+			}
+		}
 		return
 	}
 	if t.SubResource != SubResourceStatus {

@@ -350,7 +350,7 @@ func (t *Transport) Receive(ctx context.Context, fn func(ctx context.Context, ev
 		}
 		if conn.down {
 			conn.mu.Unlock()
-			return errors.New("mqtt: connection lost")
+			return nil // closed, or lost and reported on ErrorChan
 		}
 		wake := conn.wake
 		conn.mu.Unlock()
