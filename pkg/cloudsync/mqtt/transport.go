@@ -172,7 +172,13 @@ func (t *Transport) Connect(ctx context.Context) error {
 		ConnectTimeout:                timeout,
 		ConnectUsername:               t.opts.Username,
 		ConnectPassword:               []byte(t.opts.Password),
-		ReconnectBackoff:              func(int) time.Duration { return time.Hour },
+		// attempt 0 is the first connect; the client does the retries
+		ReconnectBackoff: func(attempt int) time.Duration {
+			if attempt == 0 {
+				return 0
+			}
+			return time.Hour
+		},
 		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, u *url.URL) (net.Conn, error) {
 			d := &net.Dialer{Timeout: timeout}
 			var c net.Conn
