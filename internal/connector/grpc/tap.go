@@ -7,7 +7,7 @@ import (
 	"github.com/cloudevents/sdk-go/binding/format/protobuf/v2/pb"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepb"
+	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
