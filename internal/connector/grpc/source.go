@@ -32,6 +32,7 @@ import (
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
+	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
 )
 
 // Source serves the CloudEventService. Publish returns once the event is
@@ -161,6 +162,10 @@ func (s *Source) Stop(ctx context.Context) error {
 // and is not stored.
 func (s *Source) Publish(ctx context.Context, req *cepb.PublishRequest) (*emptypb.Empty, error) {
 	s.received.Inc()
+	if s.broker != nil && req.GetEvent() != nil {
+		// open-cluster-management's binding keys attributes "ce-<name>".
+		csgrpc.FromOCMAttributes(req.Event)
+	}
 	e, err := FromProto(req.GetEvent())
 	if err != nil {
 		s.in.WithLabelValues("invalid").Inc()

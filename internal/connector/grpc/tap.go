@@ -8,6 +8,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
 	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
 )
 
@@ -89,6 +90,9 @@ func (t *tap) publish(events []*ce.Event) (sent, dropped int) {
 				var err error
 				if p, err = ToProto(e); err != nil {
 					break
+				}
+				if s.broker != nil {
+					csgrpc.ToOCMAttributes(p)
 				}
 			}
 			select {
