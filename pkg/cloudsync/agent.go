@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 )
@@ -31,6 +32,9 @@ type AgentClient[T Object] struct {
 	lister Lister[T]
 	hash   StatusHashFunc[T]
 	codec  Codec[T]
+
+	heardMu sync.Mutex
+	heard   map[string]bool // sources heard from since the last (re)subscribe
 }
 
 // NewAgentClient connects an agent client. ctx bounds the client's life
@@ -45,12 +49,13 @@ func NewAgentClient[T Object](ctx context.Context, opts AgentOptions, lister Lis
 	if hash == nil {
 		hash = DefaultStatusHash[T]
 	}
-	a := &AgentClient[T]{opts: opts, lister: lister, hash: hash, codec: codec}
+	a := &AgentClient[T]{opts: opts, lister: lister, hash: hash, codec: codec, heard: map[string]bool{}}
 	c, err := newCore(ctx, RoleAgent, opts.AgentID, opts.Transport, codec.EventDataType(), options)
 	if err != nil {
 		return nil, err
 	}
 	c.resync = a.autoResync
+	c.onSubscribe = a.forget
 	a.core = c
 	return a, nil
 }
@@ -67,6 +72,25 @@ func (a *AgentClient[T]) autoResync(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// hear notes an event from source and reports whether it is the first
+// since the last (re)subscribe.
+func (a *AgentClient[T]) hear(source string) bool {
+	a.heardMu.Lock()
+	defer a.heardMu.Unlock()
+	if a.heard[source] {
+		return false
+	}
+	a.heard[source] = true
+	return true
+}
+
+// forget clears what hear noted: called on every (re)subscribe.
+func (a *AgentClient[T]) forget() {
+	a.heardMu.Lock()
+	defer a.heardMu.Unlock()
+	clear(a.heard)
 }
 
 // AgentID returns the agent's id.
@@ -148,8 +172,19 @@ func (a *AgentClient[T]) receive(ctx context.Context, evt cloudevents.Event, han
 			log.Debug("cloudsync: dropped a status resync request for another cluster", "clustername", cluster)
 			return
 		}
+		first := a.hear(evt.Source())
 		if err := a.respondStatusResync(ctx, t.DataType, &evt); err != nil {
 			log.Error("cloudsync: status resync failed", "err", err)
+		}
+		// The first word from a source since the agent (re)subscribed is
+		// a status resync request: the source has just (re)subscribed,
+		// and the agent's own spec resync may have reached no one. Ask
+		// again (the source answers the specs, then asks for statuses
+		// once more: by then the agent has heard from it).
+		if first && a.cfg.resync {
+			if err := a.Resync(ctx, evt.Source()); err != nil {
+				log.Warn("cloudsync: spec resync after a source's status resync", "err", err)
+			}
 		}
 		return
 	}
@@ -161,6 +196,7 @@ func (a *AgentClient[T]) receive(ctx context.Context, evt cloudevents.Event, han
 		log.Debug("cloudsync: dropped a spec event for another cluster", "clustername", cluster)
 		return
 	}
+	a.hear(evt.Source())
 	obj, err := a.codec.Decode(&evt)
 	if err != nil {
 		log.Error("cloudsync: decode spec", "err", err)

@@ -80,6 +80,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.log = 
 // reconnecting.
 var ErrNotConnected = errors.New("cloudsync: the client is not connected")
 
+// receiveEndGrace is how long a client waits for a transport error after
+// Receive returned nil on its own.
+const receiveEndGrace = 3 * time.Second
+
 // connEventBuffer is how many connection events Reconnects() keeps for a
 // slow reader; older ones are dropped.
 const connEventBuffer = 64
@@ -93,8 +97,11 @@ type core struct {
 	dataType DataType
 	cfg      clientConfig
 	resync   func(ctx context.Context) error
-	life     context.Context
-	stop     context.CancelFunc
+	// onSubscribe runs before the receiver starts after every
+	// (re)subscribe.
+	onSubscribe func()
+	life        context.Context
+	stop        context.CancelFunc
 
 	events chan ConnectionEvent
 	errs   chan error // transport errors, coalesced
@@ -292,6 +299,9 @@ func (c *core) subscribe(ctx context.Context, dispatch func(ctx context.Context,
 }
 
 func (c *core) startReceiver() {
+	if c.onSubscribe != nil {
+		c.onSubscribe()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	parent := c.subCtx
@@ -303,12 +313,25 @@ func (c *core) startReceiver() {
 	go func() {
 		defer close(done)
 		defer stopOnClose()
+		// Receive returns nil when the transport closed (and reported why
+		// on ErrorChan); an error it returns is a transport error.
 		err := c.t.Receive(rctx, dispatch)
-		if rctx.Err() == nil {
-			if err == nil {
-				err = errors.New("receive ended")
-			}
+		switch {
+		case rctx.Err() != nil:
+		case err != nil:
 			c.reportErr(err)
+		default:
+			// A transport that ended Receive without reporting an error
+			// would leave the client deaf: if no reconnect has replaced
+			// this receiver shortly, reconnect.
+			time.AfterFunc(receiveEndGrace, func() {
+				c.mu.Lock()
+				stale := c.recvDone == done
+				c.mu.Unlock()
+				if stale && c.life.Err() == nil {
+					c.reportErr(errors.New("cloudsync: the transport stopped receiving"))
+				}
+			})
 		}
 	}()
 }

@@ -29,7 +29,9 @@ type Transport interface {
 	// made for.
 	Subscribe(ctx context.Context) error
 	// Receive calls fn for every received event, one at a time, and
-	// blocks until ctx is done or the transport is closed.
+	// blocks until ctx is done or the transport is closed. It returns nil
+	// then, and also when the connection broke and the transport reported
+	// that on ErrorChan; an error it returns counts as a transport error.
 	Receive(ctx context.Context, fn func(ctx context.Context, evt cloudevents.Event)) error
 	// ErrorChan reports transport errors; after one the client reconnects.
 	ErrorChan() <-chan error

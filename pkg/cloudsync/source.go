@@ -147,8 +147,20 @@ func (s *SourceClient[T]) receive(ctx context.Context, evt cloudevents.Event, ha
 			log.Debug("cloudsync: dropped a status resync request (sources answer spec resync requests)")
 			return
 		}
+		if o := ExtString(&evt, ExtOriginalSource); o != SourceAll && o != s.opts.SourceID {
+			log.Debug("cloudsync: dropped a spec resync request for another source", "originalsource", o)
+			return
+		}
 		if err := s.respondSpecResync(ctx, t.DataType, &evt); err != nil {
 			log.Error("cloudsync: spec resync failed", "err", err)
+		}
+		// An agent that asks for specs has just (re)subscribed: the
+		// statuses it published while away are lost, so ask for them
+		// (the agent's request says its cluster).
+		if cl := ExtString(&evt, ExtClusterName); s.cfg.resync && cl != ClusterAll {
+			if err := s.Resync(ctx, cl); err != nil {
+				log.Warn("cloudsync: status resync after an agent's spec resync", "err", err)
+			}
 		}
 		return
 	}

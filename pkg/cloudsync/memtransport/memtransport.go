@@ -197,7 +197,7 @@ func (t *Transport) Receive(ctx context.Context, fn func(ctx context.Context, ev
 		t.mu.Lock()
 		if !t.connected || t.gen != gen {
 			t.mu.Unlock()
-			return ErrNotConnected
+			return nil // Fail reported it on ErrorChan
 		}
 		if len(t.queue) > 0 {
 			evt := t.queue[0]
