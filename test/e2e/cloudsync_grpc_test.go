@@ -239,7 +239,9 @@ sources: {ocm: {type: grpc, listen: %q, broker: {enabled: true}}}
 	stores := map[string]*cloudsync.ResourceStore{"c1": cloudsync.NewResourceStore(), "c2": cloudsync.NewResourceStore()}
 	a1 := startAgent(t, grpcAddr, "c1", stores["c1"])
 	a2 := startAgent(t, grpcAddr, "c2", stores["c2"])
-	spec := func(id string, v int64) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"image":"%s:%d"}`, id, v)) }
+	spec := func(id string, v int64) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"image":"%s:%d"}`, id, v))
+	}
 	for _, c := range []string{"c1", "c2"} {
 		for i := range 5 {
 			id := fmt.Sprintf("%s-%d", c, i)
