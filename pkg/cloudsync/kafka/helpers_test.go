@@ -13,18 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
-// transportContract is the cloudsync transport contract.
-type transportContract interface {
-	Connect(ctx context.Context) error
-	Send(ctx context.Context, evt cloudevents.Event) error
-	Subscribe(ctx context.Context) error
-	Receive(ctx context.Context, fn func(ctx context.Context, evt cloudevents.Event)) error
-	ErrorChan() <-chan error
-	Close(ctx context.Context) error
-}
-
-var _ transportContract = (*Transport)(nil)
-
 const (
 	specCreate   = "io.example.widgets.v1.widgets.spec.create_request"
 	specResync   = "io.example.widgets.v1.widgets.spec.resync_request"

@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventbridge-dev/eventbridge/pkg/cloudsync"
 )
 
 // Errors of the transport.
@@ -352,3 +354,6 @@ func (t *Transport) closeClients(ctx context.Context) {
 		prod.Close()
 	}
 }
+
+// Interface guard.
+var _ cloudsync.Transport = (*Transport)(nil)

@@ -13,19 +13,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// transportContract is the cloudsync transport contract, checked here so
-// this package does not depend on the client package's tests.
-type transportContract interface {
-	Connect(ctx context.Context) error
-	Send(ctx context.Context, evt cloudevents.Event) error
-	Subscribe(ctx context.Context) error
-	Receive(ctx context.Context, fn func(ctx context.Context, evt cloudevents.Event)) error
-	ErrorChan() <-chan error
-	Close(ctx context.Context) error
-}
-
-var _ transportContract = (*Transport)(nil)
-
 // runServer starts an embedded NATS server with JetStream on port (0: a
 // free one) storing in dir.
 func runServer(t *testing.T, port int, dir string) *server.Server {

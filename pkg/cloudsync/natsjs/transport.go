@@ -11,6 +11,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/pkg/cloudsync"
 )
 
 // Errors of the transport.
@@ -438,3 +440,6 @@ func (t *Transport) Close(ctx context.Context) error {
 	s.end()
 	return nil
 }
+
+// Interface guard.
+var _ cloudsync.Transport = (*Transport)(nil)
