@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -258,12 +261,34 @@ func (t *Transport) Subscribe(ctx context.Context) error {
 			_ = cl.CommitMarkedOffsets(ctx)
 		}),
 	)
+	hook := &connectHook{t: t}
+	opts = append(opts, kgo.WithHooks(hook))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka: consumer: %w", err)
 	}
+	hook.cl.Store(cl)
 	t.cons = cl
 	return nil
+}
+
+// connectHook reports a failed connection to a broker on ErrorChan. Kafka
+// keeps the events and the group's offsets over a broker outage, but what
+// a side changed meanwhile without publishing (its Lister's view) is
+// repaired only by a resync, which the client runs after it reconnects.
+type connectHook struct {
+	t  *Transport
+	cl atomic.Pointer[kgo.Client]
+}
+
+// OnBrokerConnect implements kgo.HookBrokerConnect.
+func (h *connectHook) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err == nil {
+		return
+	}
+	if cl := h.cl.Load(); cl != nil {
+		h.t.fail(cl, fmt.Errorf("kafka: connect to broker %s:%d: %w", meta.Host, meta.Port, err))
+	}
 }
 
 // Receive calls fn for each event, one at a time, until ctx is done, the

@@ -8,3 +8,7 @@ func timeUntil(d time.Time) time.Duration {
 	}
 	return time.Millisecond
 }
+
+// flushTimeout bounds the wait for the server to confirm subscriptions
+// when the caller's context has no deadline.
+const flushTimeout = 30 * time.Second

@@ -322,7 +322,13 @@ func (t *Transport) Subscribe(ctx context.Context) error {
 			s.subs = append(s.subs, sub)
 		}
 		// The subscriptions are in place once the server has them.
-		if err := s.nc.FlushWithContext(ctx); err != nil {
+		fctx := ctx
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			fctx, cancel = context.WithTimeout(ctx, flushTimeout)
+			defer cancel()
+		}
+		if err := s.nc.FlushWithContext(fctx); err != nil {
 			return fmt.Errorf("natsjs: subscribe: %w", err)
 		}
 	}
