@@ -80,6 +80,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.log = 
 // reconnecting.
 var ErrNotConnected = errors.New("cloudsync: the client is not connected")
 
+// receiveEndGrace is how long a client waits for a transport error after
+// Receive returned nil on its own.
+const receiveEndGrace = 3 * time.Second
+
 // connEventBuffer is how many connection events Reconnects() keeps for a
 // slow reader; older ones are dropped.
 const connEventBuffer = 64
@@ -311,8 +315,23 @@ func (c *core) startReceiver() {
 		defer stopOnClose()
 		// Receive returns nil when the transport closed (and reported why
 		// on ErrorChan); an error it returns is a transport error.
-		if err := c.t.Receive(rctx, dispatch); err != nil && rctx.Err() == nil {
+		err := c.t.Receive(rctx, dispatch)
+		switch {
+		case rctx.Err() != nil:
+		case err != nil:
 			c.reportErr(err)
+		default:
+			// A transport that ended Receive without reporting an error
+			// would leave the client deaf: if no reconnect has replaced
+			// this receiver shortly, reconnect.
+			time.AfterFunc(receiveEndGrace, func() {
+				c.mu.Lock()
+				stale := c.recvDone == done
+				c.mu.Unlock()
+				if stale && c.life.Err() == nil {
+					c.reportErr(errors.New("cloudsync: the transport stopped receiving"))
+				}
+			})
 		}
 	}()
 }

@@ -147,6 +147,10 @@ func (s *SourceClient[T]) receive(ctx context.Context, evt cloudevents.Event, ha
 			log.Debug("cloudsync: dropped a status resync request (sources answer spec resync requests)")
 			return
 		}
+		if o := ExtString(&evt, ExtOriginalSource); o != SourceAll && o != s.opts.SourceID {
+			log.Debug("cloudsync: dropped a spec resync request for another source", "originalsource", o)
+			return
+		}
 		if err := s.respondSpecResync(ctx, t.DataType, &evt); err != nil {
 			log.Error("cloudsync: spec resync failed", "err", err)
 		}
