@@ -62,8 +62,10 @@ type JetStreamOptions struct {
 	MaxAge time.Duration
 	// Replicas of the created stream (default 1).
 	Replicas int
-	// Durable names a durable consumer: its position survives restarts,
-	// so events published while the side was away are delivered when it
+	// Durable names the durable consumers (Durable+"_events" and
+	// Durable+"_broadcast", one per subscribed subject, which also works
+	// with servers before 2.10): their position survives restarts, so
+	// events published while the side was away are delivered when it
 	// comes back; replicas using the same name share the events. Empty:
 	// an ephemeral consumer that delivers only events published after it
 	// subscribed (the resync catches up).

@@ -54,7 +54,7 @@ type session struct {
 	once sync.Once
 
 	subs       []*nats.Subscription
-	cc         jetstream.ConsumeContext
+	ccs        []jetstream.ConsumeContext
 	subscribed bool
 }
 
@@ -304,11 +304,19 @@ func (t *Transport) Subscribe(ctx context.Context) error {
 		}
 	}
 	if s.js != nil {
-		cc, err := t.consume(ctx, s, push)
-		if err != nil {
-			return err
+		// One consumer per subject: servers before 2.10 have no
+		// consumers with several filter subjects.
+		for i, subj := range t.Subjects() {
+			cc, err := t.consume(ctx, s, subj, consumerSuffix[i], push)
+			if err != nil {
+				for _, cc := range s.ccs {
+					cc.Stop()
+				}
+				s.ccs = nil
+				return err
+			}
+			s.ccs = append(s.ccs, cc)
 		}
-		s.cc = cc
 	} else {
 		for _, subj := range t.Subjects() {
 			sub, err := s.nc.QueueSubscribe(subj, t.opts.QueueGroup, func(m *nats.Msg) { push(delivery{msg: m}) })
@@ -336,16 +344,20 @@ func (t *Transport) Subscribe(ctx context.Context) error {
 	return nil
 }
 
-func (t *Transport) consume(ctx context.Context, s *session, push func(delivery)) (jetstream.ConsumeContext, error) {
+// consumerSuffix names the durable consumer of each subject of Subjects:
+// the events, then the broadcasts.
+var consumerSuffix = []string{"_events", "_broadcast"}
+
+func (t *Transport) consume(ctx context.Context, s *session, subject, suffix string, push func(delivery)) (jetstream.ConsumeContext, error) {
 	jo := t.opts.JetStream
 	cfg := jetstream.ConsumerConfig{
-		Durable:        jo.Durable,
-		FilterSubjects: t.Subjects(),
+		FilterSubject:  subject,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        jo.AckWait,
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
 	}
 	if jo.Durable != "" {
+		cfg.Durable = jo.Durable + suffix
 		// Used only when the consumer is created: a durable consumer
 		// starts with what the stream holds for its subjects.
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
@@ -373,8 +385,10 @@ func (t *Transport) createConsumer(ctx context.Context, js jetstream.JetStream, 
 		// subjects and ack wait follow the options.
 		if c, err := js.Consumer(ctx, stream, cfg.Durable); err == nil {
 			info := c.CachedInfo().Config
-			info.FilterSubject = ""
-			info.FilterSubjects = cfg.FilterSubjects
+			if info.FilterSubject == cfg.FilterSubject && info.AckWait == cfg.AckWait {
+				return c, nil
+			}
+			info.FilterSubject = cfg.FilterSubject
 			info.AckWait = cfg.AckWait
 			return js.UpdateConsumer(ctx, stream, info)
 		}
@@ -439,8 +453,8 @@ func (t *Transport) Close(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
-	if s.cc != nil {
-		s.cc.Stop()
+	for _, cc := range s.ccs {
+		cc.Stop()
 	}
 	s.nc.Close()
 	s.end()
