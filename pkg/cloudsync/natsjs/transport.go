@@ -351,10 +351,10 @@ var consumerSuffix = []string{"_events", "_broadcast"}
 func (t *Transport) consume(ctx context.Context, s *session, subject, suffix string, push func(delivery)) (jetstream.ConsumeContext, error) {
 	jo := t.opts.JetStream
 	cfg := jetstream.ConsumerConfig{
-		FilterSubject:  subject,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        jo.AckWait,
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       jo.AckWait,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
 	}
 	if jo.Durable != "" {
 		cfg.Durable = jo.Durable + suffix
