@@ -42,14 +42,15 @@ func newFakeJobs() *fakeJobs                             { return &fakeJobs{st: 
 
 var _ jobs.Scheduler = (*fakeJobs)(nil)
 
-// startBroker starts a grpc source in broker mode on a free port.
-func startBroker(t *testing.T, extra string, sched jobs.Scheduler) (string, connector.Source) {
+// startBroker starts a grpc source in broker mode on a free port; extra
+// are more options of broker, top more options of the source.
+func startBroker(t *testing.T, extra string, sched jobs.Scheduler, top ...string) (string, connector.Source) {
 	t.Helper()
 	var addrs freeAddrs
 	addr := addrs.get(t, "b")
 	deps := connectortest.Deps(connectortest.NewCollector())
 	deps.Jobs = sched
-	cfg := fmt.Sprintf(`{"type":"grpc","listen":%q,"broker":{"enabled":true%s}}`, addr, extra)
+	cfg := fmt.Sprintf(`{"type":"grpc","listen":%q,"broker":{"enabled":true%s}%s}`, addr, extra, strings.Join(top, ""))
 	return addr, connectortest.StartSourceWith(t, "broker", cfg, deps)
 }
 
@@ -469,4 +470,58 @@ func (l *eventLog) lastErr() string {
 		}
 	}
 	return ""
+}
+
+// The transport over TLS with a bearer token: the right token subscribes
+// and publishes, a wrong one is refused Unauthenticated.
+func TestTransportTLSToken(t *testing.T) {
+	dir := t.TempDir()
+	ca, cert, key := pki(t, dir)
+	addr, _ := startBroker(t, "", nil, fmt.Sprintf(`,"token":"s3cret","tls":{"cert_file":%q,"key_file":%q}`, cert, key))
+	connect := func(token string) (*csgrpc.Transport, error) {
+		opts, err := (&csgrpc.Config{URL: addr, CAFile: ca, Token: token}).Options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := csgrpc.NewAgentTransport(opts, "c1", testDT)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := tr.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tr.Close(context.Background()) })
+		// The stream lasts as long as the context of Subscribe.
+		return tr, tr.Subscribe(context.Background())
+	}
+	tr, err := connect("s3cret")
+	if err != nil {
+		t.Fatalf("subscribe with the token: %v", err)
+	}
+	if tr.SubscriptionID() == "" {
+		t.Error("no subscription id")
+	}
+	got := make(chan cloudevents.Event, 1)
+	go func() {
+		_ = tr.Receive(context.Background(), func(_ context.Context, e cloudevents.Event) {
+			select {
+			case got <- e:
+			default:
+			}
+		})
+	}()
+	e := specEvent("s1", "c1", "a", 1, false)
+	if err := tr.Send(context.Background(), e); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	select {
+	case r := <-got:
+		if r.ID() != e.ID() || cloudsync.ExtString(&r, cloudsync.ExtClusterName) != "c1" {
+			t.Errorf("received %v", r)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the agent did not receive its own cluster's spec")
+	}
+	if _, err := connect("wrong"); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("wrong token: %v, want Unauthenticated", err)
+	}
 }
