@@ -44,6 +44,7 @@ type Transport struct {
 	errs    chan error
 
 	mu      sync.Mutex
+	closed  bool // by Close, until the next Connect
 	prod    *kgo.Client
 	cons    *kgo.Client
 	created map[string]bool
@@ -97,6 +98,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.closed = false
 	if t.prod != nil { // another Connect won
 		cl.Close()
 		return nil
@@ -299,8 +301,11 @@ func (h *connectHook) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, 
 func (t *Transport) Receive(ctx context.Context, fn func(ctx context.Context, evt cloudevents.Event)) error {
 	t.mu.Lock()
 	cl := t.cons
-	connected := t.prod != nil
+	connected, closed := t.prod != nil, t.closed
 	t.mu.Unlock()
+	if closed {
+		return nil // closed before this Receive started
+	}
 	if !connected {
 		return ErrNotConnected
 	}
@@ -362,6 +367,9 @@ func (t *Transport) ErrorChan() <-chan error { return t.errs }
 // Close commits the handled offsets, leaves the group and closes the
 // clients.
 func (t *Transport) Close(ctx context.Context) error {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
 	t.closeClients(ctx)
 	return nil
 }

@@ -404,6 +404,12 @@ func (t *Transport) createConsumer(ctx context.Context, js jetstream.JetStream, 
 func (t *Transport) Receive(ctx context.Context, fn func(ctx context.Context, evt cloudevents.Event)) error {
 	s, err := t.current()
 	if err != nil {
+		t.mu.Lock()
+		closed := t.closed
+		t.mu.Unlock()
+		if closed {
+			return nil // closed before this Receive started
+		}
 		return err
 	}
 	t.mu.Lock()
