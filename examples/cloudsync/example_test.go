@@ -24,22 +24,12 @@ import (
 const wait = 90 * time.Second
 
 // TestExample builds the example's source and agent and runs them through
-// each broker: the agent's state file must follow the source's objects
-// file (create, update, delete), the source must print the agent's
-// statuses, and an agent restarted after missing changes must catch up by
-// the resync.
+// eventbridge's gRPC broker and through NATS: the agent's state file must
+// follow the source's objects file (create, update, delete), the source
+// must print the agent's statuses, and an agent restarted after missing
+// changes must catch up by the resync.
 func TestExample(t *testing.T) {
-	bin := t.TempDir()
-	for _, p := range []string{"source", "agent"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, p), "./"+p)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./%s: %v\n%s", p, err, out)
-		}
-	}
-	t.Run("mqtt", func(t *testing.T) {
-		testkit.NeedTCP(t, "127.0.0.1:1883", "MQTT broker (Mosquitto)")
-		runExample(t, bin, "mqtt", "127.0.0.1:1883")
-	})
+	bin := build(t)
 	t.Run("eventbridge-grpc", func(t *testing.T) {
 		addr := freeAddr(t)
 		bridgetest.Start(t, fmt.Sprintf("sources:\n  ocm:\n    type: grpc\n    listen: %s\n    broker:\n      enabled: true\n", addr))
@@ -57,6 +47,32 @@ func TestExample(t *testing.T) {
 		t.Cleanup(s.Shutdown)
 		runExample(t, bin, "nats", s.ClientURL())
 	})
+}
+
+// TestIntegrationExampleMosquitto runs the example through the machine's
+// MQTT broker (MQTT_ADDR, default 127.0.0.1:1883), on topics of a source
+// and cluster of its own.
+func TestIntegrationExampleMosquitto(t *testing.T) {
+	addr := os.Getenv("MQTT_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:1883"
+	}
+	testkit.NeedTCP(t, addr, "MQTT broker (Mosquitto)")
+	runExample(t, build(t), "mqtt", addr)
+}
+
+// build compiles the source and agent programs into a temporary
+// directory.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, p := range []string{"source", "agent"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, p), "./"+p)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./%s: %v\n%s", p, err, out)
+		}
+	}
+	return bin
 }
 
 func freeAddr(t *testing.T) string {
