@@ -66,7 +66,9 @@ type JetStreamOptions struct {
 	// Durable+"_broadcast", one per subscribed subject, which also works
 	// with servers before 2.10): their position survives restarts, so
 	// events published while the side was away are delivered when it
-	// comes back; replicas using the same name share the events. Empty:
+	// comes back; replicas using the same name share the events. A
+	// source and its agents, and agents of different clusters, need
+	// different names (the agent ID is a good one). Empty:
 	// an ephemeral consumer that delivers only events published after it
 	// subscribed (the resync catches up).
 	Durable string

@@ -12,19 +12,24 @@ import (
 // agent restart with spec resync, server restart with reconnect and
 // resync) over core NATS and over JetStream.
 func TestSync(t *testing.T) {
-	for _, mode := range []string{"core", "jetstream"} {
+	for _, mode := range []string{"core", "jetstream", "jetstream-durable"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			srv := runServer(t, 0, dir)
 			port := srv.Addr().(*net.TCPAddr).Port
 			o := Options{URL: srv.ClientURL(), Prefix: uniquePrefix(t)}
-			if mode == "jetstream" {
-				o.JetStream = &JetStreamOptions{}
+			so, ao := o, o
+			switch mode {
+			case "jetstream":
+				so.JetStream, ao.JetStream = &JetStreamOptions{}, &JetStreamOptions{}
+			case "jetstream-durable":
+				// each side its own durable consumers
+				so.JetStream, ao.JetStream = &JetStreamOptions{Durable: "source"}, &JetStreamOptions{Durable: "agent"}
 			}
 			cloudsynctest.RunSync(t, cloudsynctest.Transports{
-				Source: func(t testing.TB, id string) cloudsync.Transport { return must(t)(NewSource(id, o)) },
+				Source: func(t testing.TB, id string) cloudsync.Transport { return must(t)(NewSource(id, so)) },
 				Agent: func(t testing.TB, id, cluster string) cloudsync.Transport {
-					return must(t)(NewAgent(id, cluster, o))
+					return must(t)(NewAgent(id, cluster, ao))
 				},
 				RestartBroker: func(t testing.TB, whileDown func()) {
 					srv.Shutdown()
