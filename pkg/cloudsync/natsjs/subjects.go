@@ -60,13 +60,6 @@ func validPrefix(p string) error {
 
 type layout struct{ prefix string }
 
-func token(id string) (string, error) {
-	if id == "" {
-		return "", ErrEmptyToken
-	}
-	return EscapeToken(id), nil
-}
-
 func (l layout) sourceEvents(source, cluster string) string {
 	return l.prefix + ".sources." + source + ".clusters." + cluster + ".sourceevents"
 }
