@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit/bridgetest"
@@ -24,7 +25,7 @@ import (
 const wait = 90 * time.Second
 
 // TestExample builds the example's source and agent and runs them through
-// eventbridge's gRPC broker and through NATS: the agent's state file must
+// eventbridge's gRPC broker, NATS, JetStream and Kafka (in-process): the agent's state file must
 // follow the source's objects file (create, update, delete), the source
 // must print the agent's statuses, and an agent restarted after missing
 // changes must catch up by the resync.
@@ -46,6 +47,26 @@ func TestExample(t *testing.T) {
 		}
 		t.Cleanup(s.Shutdown)
 		runExample(t, bin, "nats", s.ClientURL())
+	})
+	t.Run("jetstream", func(t *testing.T) {
+		s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		if !s.ReadyForConnections(30 * time.Second) {
+			t.Fatal("NATS not ready")
+		}
+		t.Cleanup(s.Shutdown)
+		runExample(t, bin, "jetstream", s.ClientURL())
+	})
+	t.Run("kafka", func(t *testing.T) {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		runExample(t, bin, "kafka", strings.Join(c.ListenAddrs(), ","))
 	})
 }
 
