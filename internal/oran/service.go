@@ -14,7 +14,6 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 )
 
@@ -72,9 +71,11 @@ type Config struct {
 type Service struct {
 	cfg Config
 
-	mu    sync.Mutex     // serializes creations (the 409 rule)
-	fails map[string]int // client id -> delivery failures in a row
-	fmu   sync.Mutex
+	mu       sync.Mutex // serializes creations (the 409 rule)
+	fmu      sync.Mutex
+	fails    map[string]int    // client id -> delivery failures in a row
+	clients  map[string]string // subscription id -> client id
+	removing map[string]bool   // clients whose subscriptions are being deleted
 }
 
 // New returns the service.
@@ -92,7 +93,7 @@ func New(cfg Config) *Service {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Service{cfg: cfg, fails: map[string]int{}}
+	return &Service{cfg: cfg, fails: map[string]int{}, clients: map[string]string{}, removing: map[string]bool{}}
 }
 
 // List returns every subscription (kind KindSubscription) or publisher.
@@ -251,5 +252,3 @@ func BasePath(version string) string {
 	}
 	return "/api/ocloudNotifications/v2/"
 }
-
-var _ = resource.KindOranSubscription
