@@ -252,3 +252,12 @@ func BasePath(version string) string {
 	}
 	return "/api/ocloudNotifications/v2/"
 }
+
+// RefreshMetrics sets the active gauges from the store.
+func (s *Service) RefreshMetrics(ctx context.Context) {
+	for _, k := range []string{KindSubscription, KindPublisher} {
+		if list, err := s.List(ctx, k); err == nil {
+			s.cfg.Metrics.setActive(k, len(list))
+		}
+	}
+}
