@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 )
 
 // newOran prepares the O-RAN service (it runs the failure rule even when
@@ -76,5 +80,43 @@ func (b *Bridge) OranAddr() string {
 	return b.oranHTTP.ln.Addr().String()
 }
 
-// oranState answers CurrentState from the bridge's current state.
-func (b *Bridge) oranState() oran.StateFunc { return nil }
+// openOranState opens the current-state store (package state) and starts
+// its feed from EVENTS.
+//
+// The server keeps no state store of its own yet; once it does, CurrentState
+// must read that one and this must go (two feeds would share a consumer).
+func (b *Bridge) openOranState(ctx context.Context) error {
+	cfg := state.Config{Replicas: b.cfg.Bus.Replicas}
+	cfg.Defaults()
+	st, err := state.Open(ctx, b.bus.JetStream(), cfg, b.logs.Logger("state"))
+	if err != nil {
+		return err
+	}
+	if err := st.StartFeed(ctx, state.ResourceKeys(b.store)); err != nil {
+		return err
+	}
+	b.oranStateStore = st
+	b.bus.OnRestart(st.RestartFeed)
+	return nil
+}
+
+// oranState answers CurrentState from the bridge's current state: the
+// newest event whose CloudEvents source is the address.
+func (b *Bridge) oranState() oran.StateFunc {
+	return func(ctx context.Context, address string) (*ce.Event, error) {
+		st := b.oranStateStore
+		if st == nil {
+			return nil, oran.ErrNoState
+		}
+		e, err := st.Latest(ctx, address)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			return nil, oran.ErrNoState
+		case err != nil:
+			return nil, err
+		case e.Event == nil || e.Truncated:
+			return nil, oran.ErrNoState
+		}
+		return e.Event, nil
+	}
+}

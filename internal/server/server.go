@@ -31,6 +31,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/internal/version"
@@ -60,6 +61,8 @@ type Bridge struct {
 	jobs        *jobs.Manager
 	oran        *oran.Service
 	oranHTTP    *httpServer
+	// oranStateStore is the current state CurrentState reads.
+	oranStateStore *state.Store
 
 	stopTracing func(context.Context) error
 
@@ -224,6 +227,9 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 
 	ing := &ingester{bus: b.bus, metrics: b.metrics}
+	if err := b.openOranState(ctx); err != nil {
+		return err
+	}
 	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
 	guard := netguard.Strict
@@ -324,6 +330,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	}
 	if b.catalog != nil {
 		b.catalog.Close()
+	}
+	if b.oranStateStore != nil {
+		b.oranStateStore.StopFeed()
 	}
 	if b.bus != nil {
 		b.bus.Close()
