@@ -186,7 +186,7 @@ func (s *Service) Delivered(rule, _ string, err error) {
 	}
 	s.removing[client] = true
 	s.cfg.Log.Warn("O-RAN client failed too many times in a row: deleting its subscriptions", "client", client, "failures", n, "err", err)
-	go s.removeClient(client)
+	go s.remove(client)
 }
 
 // removeClient deletes every subscription of a client.

@@ -316,7 +316,7 @@ func (s *Service) logEvent(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	s.cfg.Log.Info("O-RAN event logged", "id", e.ID, "type", e.Type, "source", e.Source, "time", e.Time)
-	w.WriteHeader(http.StatusAccepted)
+	writeStatus(w, http.StatusAccepted)
 }
 
 // currentState answers GET /{resourceAddress}/CurrentState with the last

@@ -76,6 +76,8 @@ type Service struct {
 	fails    map[string]int    // client id -> delivery failures in a row
 	clients  map[string]string // subscription id -> client id
 	removing map[string]bool   // clients whose subscriptions are being deleted
+	// remove deletes a client's subscriptions (removeClient; tests).
+	remove func(client string)
 }
 
 // New returns the service.
@@ -93,7 +95,9 @@ func New(cfg Config) *Service {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Service{cfg: cfg, fails: map[string]int{}, clients: map[string]string{}, removing: map[string]bool{}}
+	s := &Service{cfg: cfg, fails: map[string]int{}, clients: map[string]string{}, removing: map[string]bool{}}
+	s.remove = s.removeClient
+	return s
 }
 
 // List returns every subscription (kind KindSubscription) or publisher.
@@ -261,3 +265,6 @@ func (s *Service) RefreshMetrics(ctx context.Context) {
 		}
 	}
 }
+
+// Metrics returns the service's metrics.
+func (s *Service) Metrics() *Metrics { return s.cfg.Metrics }
