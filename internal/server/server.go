@@ -227,8 +227,10 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 
 	ing := &ingester{bus: b.bus, metrics: b.metrics}
-	if err := b.openOranState(ctx); err != nil {
-		return err
+	if b.cfg.Oran.Listen != "" {
+		if err := b.openOranState(ctx); err != nil {
+			return err
+		}
 	}
 	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
