@@ -30,6 +30,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/internal/version"
@@ -57,6 +58,7 @@ type Bridge struct {
 	catalog     *catalog.Catalog
 	lifecycle   *lifecycle.Publisher
 	jobs        *jobs.Manager
+	state       *state.Store // nil when state.enabled is false
 
 	stopTracing func(context.Context) error
 
@@ -98,6 +100,10 @@ func (b *Bridge) Bus() *bus.Bus { return b.bus }
 
 // Store returns the desired state (nil before Start).
 func (b *Bridge) Store() *store.Store { return b.store }
+
+// State returns the current state (nil before Start, and when
+// state.enabled is false).
+func (b *Bridge) State() *state.Store { return b.state }
 
 // Controller returns the controller (nil before Start).
 func (b *Bridge) Controller() *controller.Controller { return b.controller }
@@ -167,6 +173,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.catalog, err = catalog.Open(ctx, b.bus.JetStream(), b.cfg.Bus.Replicas, b.logs.Logger("catalog"))
 	if err != nil {
 		return err
+	}
+	if b.cfg.State.On() {
+		if b.state, err = state.Open(ctx, b.bus.JetStream(), b.cfg.State, b.logs.Logger("state")); err != nil {
+			return err
+		}
 	}
 	if err := b.startJobs(ctx); err != nil {
 		return err
@@ -239,7 +250,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
 		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
-		Jobs: b.jobs, Secrets: b.cfg.Secrets,
+		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 	})
 	b.api.Register(b.mux.base)
 	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {
@@ -253,6 +264,12 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.health.Add("router", b.router)
 	b.bus.OnRestart(b.restartRouter)
+	if b.state != nil {
+		if err := b.state.StartFeed(ctx, state.ResourceKeys(b.store)); err != nil {
+			return err
+		}
+		b.bus.OnRestart(b.state.RestartFeed)
+	}
 	b.controller.Watch()
 	b.stopGauges = make(chan struct{})
 	go b.updateGauges(b.stopGauges)
@@ -312,6 +329,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	}
 	if b.catalog != nil {
 		b.catalog.Close()
+	}
+	if b.state != nil {
+		b.state.StopFeed()
 	}
 	if b.bus != nil {
 		b.bus.Close()
