@@ -194,7 +194,7 @@ func (c *Config) Defaults() {
 	c.Lifecycle.Defaults()
 	c.Jobs.Defaults()
 	c.State.Defaults()
-	c.State.Replicas = c.Bus.Replicas
+	c.State.Replicas, c.State.AckWait = c.Bus.Replicas, c.Bus.AckWait.D()
 	for _, r := range c.Rules {
 		r.Defaults()
 	}

@@ -28,6 +28,10 @@ type Config struct {
 	MaxEventSize spec.ByteSize `json:"max_event_size,omitempty"`
 	// Replicas of the bucket on an external cluster (set from bus.replicas).
 	Replicas int `json:"-"`
+	// AckWait is how long the feed's consumer waits for an event to be
+	// stored before it hands it out again (set from bus.ack_wait; default
+	// 30s).
+	AckWait time.Duration `json:"-"`
 }
 
 // On reports whether state is kept.

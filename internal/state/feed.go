@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,7 +59,7 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 		Description:   "keeps the last event per key in the state bucket",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       cmp.Or(s.cfg.AckWait, 30*time.Second),
 		MaxAckPending: 4 * batchMax * 4,
 		FilterSubject: "events.>",
 	})
@@ -103,6 +104,15 @@ func (s *Store) StopFeed() {
 	f.cc.Stop()
 	close(f.stop)
 	<-f.done
+	// Hand back what was taken but not stored, for the next start.
+	for {
+		select {
+		case m := <-f.ch:
+			_ = m.Nak()
+		default:
+			return
+		}
+	}
 }
 
 // RestartFeed pulls again after the bus restarted JetStream (which dropped
