@@ -199,7 +199,6 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 	}
 	type pending struct {
 		it  *item
-		sl  slot
 		ack jetstream.PubAckFuture
 	}
 	ps := make([]pending, 0, len(items))
@@ -222,22 +221,21 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 			f.nak(it, err)
 			continue
 		}
-		ps = append(ps, pending{it: it, sl: sl, ack: fut})
+		ps = append(ps, pending{it: it, ack: fut})
 	}
 	for _, p := range ps {
-		var err error
 		select {
 		case ack := <-p.ack.Ok():
 			f.s.setSlot(p.it.bk, slot{seq: p.it.seq, rev: ack.Sequence})
 			f.ack(p.it)
 			continue
-		case err = <-p.ack.Err():
+		case <-p.ack.Err():
 		case <-ctx.Done():
 			return // not acknowledged: handed out again
 		}
-		// Someone else wrote the key (a Put, a Delete, another bridge, an
-		// expiry): read it again and decide again.
-		if err = f.writeSync(ctx, p.it); err != nil {
+		// Mostly someone else wrote the key (a Put, a Delete, another
+		// bridge, an expiry): read it again and decide again.
+		if err := f.writeSync(ctx, p.it); err != nil {
 			f.nak(p.it, err)
 			continue
 		}
