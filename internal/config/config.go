@@ -198,7 +198,7 @@ func (c *Config) Defaults() {
 	c.Jobs.Defaults()
 	c.Oran.Defaults()
 	c.State.Defaults()
-	c.State.Replicas = c.Bus.Replicas
+	c.State.Replicas, c.State.AckWait = c.Bus.Replicas, c.Bus.AckWait.D()
 	for _, r := range c.Rules {
 		r.Defaults()
 	}

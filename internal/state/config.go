@@ -1,6 +1,7 @@
 package state
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -28,6 +29,10 @@ type Config struct {
 	MaxEventSize spec.ByteSize `json:"max_event_size,omitempty"`
 	// Replicas of the bucket on an external cluster (set from bus.replicas).
 	Replicas int `json:"-"`
+	// AckWait is how long the feed's consumer waits for an event to be
+	// stored before it hands it out again (set from bus.ack_wait; default
+	// 30s).
+	AckWait time.Duration `json:"-"`
 }
 
 // On reports whether state is kept.
@@ -57,10 +62,26 @@ func (c *Config) Validate(p spec.Problems) {
 	if c.MaxEventSize < 1<<10 {
 		p.AddAt("max_event_size", "must be at least 1KiB")
 	}
-	if c.MaxEventSize > 8<<20 {
-		p.AddAt("max_event_size", "must be at most 8MiB")
+	if c.MaxEventSize > 4<<20 {
+		p.AddAt("max_event_size", "must be at most 4MiB")
 	}
 	if c.MaxBytes >= 1<<20 && c.MaxEventSize >= 1<<10 && c.MaxEventSize > c.MaxBytes/4 {
 		p.AddAt("max_event_size", "must be at most a quarter of max_bytes (%d bytes)", int64(c.MaxBytes/4))
 	}
+}
+
+// SizeTo caps the bucket at a quarter of spare, the bytes the store may
+// hold beside the archive (0: unknown, no cap), so that a small disk does
+// not refuse it, and logs when it does.
+func SizeTo(c Config, spare int64, log *slog.Logger) Config {
+	limit := spare / 4
+	if spare <= 0 || int64(c.MaxBytes) <= limit {
+		return c
+	}
+	if log != nil {
+		log.Info("state sized to its disk", "max_bytes", int64(c.MaxBytes), "sized_to", limit, "store_room_beside_archive", spare)
+	}
+	c.MaxBytes = spec.ByteSize(limit)
+	c.MaxEventSize = min(c.MaxEventSize, c.MaxBytes/4)
+	return c
 }

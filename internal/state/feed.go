@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,7 +59,7 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 		Description:   "keeps the last event per key in the state bucket",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       cmp.Or(s.cfg.AckWait, 30*time.Second),
 		MaxAckPending: 4 * batchMax * 4,
 		FilterSubject: "events.>",
 	})
@@ -103,6 +104,15 @@ func (s *Store) StopFeed() {
 	f.cc.Stop()
 	close(f.stop)
 	<-f.done
+	// Hand back what was taken but not stored, for the next start.
+	for {
+		select {
+		case m := <-f.ch:
+			_ = m.Nak()
+		default:
+			return
+		}
+	}
 }
 
 // RestartFeed pulls again after the bus restarted JetStream (which dropped
@@ -189,7 +199,6 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 	}
 	type pending struct {
 		it  *item
-		sl  slot
 		ack jetstream.PubAckFuture
 	}
 	ps := make([]pending, 0, len(items))
@@ -212,22 +221,21 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 			f.nak(it, err)
 			continue
 		}
-		ps = append(ps, pending{it: it, sl: sl, ack: fut})
+		ps = append(ps, pending{it: it, ack: fut})
 	}
 	for _, p := range ps {
-		var err error
 		select {
 		case ack := <-p.ack.Ok():
 			f.s.setSlot(p.it.bk, slot{seq: p.it.seq, rev: ack.Sequence})
 			f.ack(p.it)
 			continue
-		case err = <-p.ack.Err():
+		case <-p.ack.Err():
 		case <-ctx.Done():
 			return // not acknowledged: handed out again
 		}
-		// Someone else wrote the key (a Put, a Delete, another bridge, an
-		// expiry): read it again and decide again.
-		if err = f.writeSync(ctx, p.it); err != nil {
+		// Mostly someone else wrote the key (a Put, a Delete, another
+		// bridge, an expiry): read it again and decide again.
+		if err := f.writeSync(ctx, p.it); err != nil {
 			f.nak(p.it, err)
 			continue
 		}

@@ -367,3 +367,21 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", d, p.List())
 	}
 }
+
+func TestSizeTo(t *testing.T) {
+	c := Config{}
+	c.Defaults()
+	if got := SizeTo(c, 0, nil); got.MaxBytes != DefaultMaxBytes {
+		t.Errorf("unknown room: %v", got.MaxBytes)
+	}
+	if got := SizeTo(c, 10<<30, nil); got.MaxBytes != DefaultMaxBytes {
+		t.Errorf("large disk: %v", got.MaxBytes)
+	}
+	got := SizeTo(c, 8<<20, nil)
+	if got.MaxBytes != 2<<20 || got.MaxEventSize != 256<<10 {
+		t.Errorf("small disk: %v %v", got.MaxBytes, got.MaxEventSize)
+	}
+	if got := SizeTo(c, 512<<10, nil); got.MaxBytes != 128<<10 || got.MaxEventSize != 32<<10 {
+		t.Errorf("tiny disk: %v %v", got.MaxBytes, got.MaxEventSize)
+	}
+}
