@@ -23,6 +23,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -62,6 +63,8 @@ type Deps struct {
 	// Secrets are the config file's named secrets: the only values a
 	// resource sent through the API may refer to (${secret:NAME}).
 	Secrets map[string]spec.Secret
+	// State is the current state; nil: the bridge keeps none.
+	State *state.Store
 }
 
 // API serves /v1.
@@ -99,6 +102,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSubscriptions(mux)
 	a.registerLoggers(mux)
 	a.registerJobs(mux)
+	a.registerState(mux)
 }
 
 const maxBody = 4 << 20

@@ -50,6 +50,9 @@ type Bus struct {
 	rjs jetstream.JetStream
 
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
+	// maxStore is the embedded server's max_file_store (0: not sized,
+	// or an external cluster).
+	maxStore int64
 	dedup   *dedupSet        // the keys stored inside the dedup window
 	storage *storageGuard    // nil for an external cluster
 
@@ -154,6 +157,7 @@ func (b *Bus) startEmbedded() error {
 		}
 		b.cfg.Archive.MaxBytes = spec.ByteSize(plan.archive)
 		b.cfg.DiskReserve = spec.ByteSize(plan.reserve)
+		b.maxStore = plan.maxStore
 	} else if b.cfg.Archive.MaxBytes == 0 {
 		b.log.Warn("cannot read the free space of data_dir: the store is not sized to its disk", "data_dir", dir, "err", serr)
 		b.cfg.Archive.MaxBytes = defaultArchiveBytes
@@ -319,6 +323,16 @@ func (b *Bus) archiveStreamBytes() int64 {
 		return int64(b.cfg.Archive.MaxBytes)
 	}
 	return archiveStreamBytes(int64(b.cfg.Archive.MaxBytes))
+}
+
+// SpareStoreBytes is what the embedded store may hold beside the archive:
+// the room for streams and buckets with a size limit of their own. 0 when
+// unknown (an external cluster, or a disk whose free space cannot be read).
+func (b *Bus) SpareStoreBytes() int64 {
+	if b.maxStore == 0 {
+		return 0
+	}
+	return max(b.maxStore-b.archiveStreamBytes(), 1)
 }
 
 // JetStream returns the JetStream context.

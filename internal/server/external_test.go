@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/server"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
@@ -96,6 +98,13 @@ rules: {all: {targets: [out]}}
 	if got := streamMsgs(t, b2, bus.StreamEvents); got != 51 {
 		t.Fatalf("EVENTS holds %d, want 51", got)
 	}
+	// Both bridges feed one state: the last event is x50, on either.
+	for _, br := range []*server.Bridge{b, b2} {
+		testkit.Eventually(t, 30*time.Second, func() bool {
+			e, err := br.State().Get(context.Background(), "/test", "")
+			return err == nil && e.Event.ID() == "x50"
+		}, "state of /test is not the last event")
+	}
 }
 
 func cleanStreams(t *testing.T, nc *nats.Conn) {
@@ -105,7 +114,7 @@ func cleanStreams(t *testing.T, nc *nats.Conn) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, s := range []string{bus.StreamEvents, bus.StreamWork, bus.StreamRetry, bus.StreamDLQ} {
+	for _, s := range []string{bus.StreamEvents, bus.StreamWork, bus.StreamRetry, bus.StreamDLQ, "KV_" + state.Bucket} {
 		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			t.Fatalf("delete stream %s: %v", s, err)
 		}

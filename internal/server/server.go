@@ -29,7 +29,9 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/internal/version"
@@ -57,6 +59,9 @@ type Bridge struct {
 	catalog     *catalog.Catalog
 	lifecycle   *lifecycle.Publisher
 	jobs        *jobs.Manager
+	oran        *oran.Service
+	oranHTTP    *httpServer
+	state       *state.Store // nil when state.enabled is false
 
 	stopTracing func(context.Context) error
 
@@ -98,6 +103,10 @@ func (b *Bridge) Bus() *bus.Bus { return b.bus }
 
 // Store returns the desired state (nil before Start).
 func (b *Bridge) Store() *store.Store { return b.store }
+
+// State returns the current state (nil before Start, and when
+// state.enabled is false).
+func (b *Bridge) State() *state.Store { return b.state }
 
 // Controller returns the controller (nil before Start).
 func (b *Bridge) Controller() *controller.Controller { return b.controller }
@@ -168,6 +177,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if b.cfg.State.On() {
+		if b.state, err = state.Open(ctx, b.bus.JetStream(), state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
+			return err
+		}
+	}
 	if err := b.startJobs(ctx); err != nil {
 		return err
 	}
@@ -221,6 +235,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 
 	ing := &ingester{bus: b.bus, metrics: b.metrics}
+	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
 	guard := netguard.Strict
 	if b.cfg.API.PrivateAddressesAllowed() {
@@ -233,13 +248,14 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
 		StopTimeout: b.cfg.ShutdownTimeout.D(), Guard: guard,
 		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(), Secrets: b.cfg.Secrets,
+		OnSend: b.oran.Delivered,
 	})
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
 		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
-		Jobs: b.jobs, Secrets: b.cfg.Secrets,
+		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 	})
 	b.api.Register(b.mux.base)
 	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {
@@ -253,7 +269,17 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.health.Add("router", b.router)
 	b.bus.OnRestart(b.restartRouter)
+	if b.state != nil {
+		if err := b.state.StartFeed(ctx, state.ResourceKeys(b.store)); err != nil {
+			return err
+		}
+		b.bus.OnRestart(b.state.RestartFeed)
+	}
 	b.controller.Watch()
+	b.oran.RefreshMetrics(ctx)
+	if err := b.startOran(auth); err != nil {
+		return err
+	}
 	b.stopGauges = make(chan struct{})
 	go b.updateGauges(b.stopGauges)
 	b.lifecycle.Start(ctx, b.bus.Provisioned)
@@ -295,6 +321,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	if b.metricsHTTP != nil {
 		_ = b.metricsHTTP.shutdown(ctx)
 	}
+	if b.oranHTTP != nil {
+		_ = b.oranHTTP.shutdown(ctx)
+	}
 	if b.ops != nil {
 		b.ops.CancelAll()
 	}
@@ -312,6 +341,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	}
 	if b.catalog != nil {
 		b.catalog.Close()
+	}
+	if b.state != nil {
+		b.state.StopFeed()
 	}
 	if b.bus != nil {
 		b.bus.Close()
