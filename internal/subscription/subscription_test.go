@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqp1"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/amqp1"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/http"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/amqp1"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
