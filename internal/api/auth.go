@@ -158,3 +158,10 @@ func (a *API) scoped(need Scope, h http.HandlerFunc) http.HandlerFunc {
 		h(w, r)
 	}
 }
+
+// Require wraps h with the API's authentication (tokens, client
+// certificates, loopback-only when none) and a scope check, for listeners
+// other than the main API's (the O-RAN API).
+func (a *Auth) Require(need Scope, h http.Handler) http.Handler {
+	return (&API{deps: Deps{Auth: a}}).scoped(need, h.ServeHTTP)
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -38,6 +39,8 @@ type Config struct {
 	Tracing         telemetry.TracingConfig `json:"tracing,omitempty"`
 	// Jobs configures the scheduler of the poll and cron sources.
 	Jobs jobs.Config `json:"jobs,omitempty"`
+	// Oran serves the O-RAN O-Cloud Notification API (docs/oran.md).
+	Oran OranConfig `json:"oran,omitempty"`
 
 	// Secrets are the named secrets (secrets:), expanded: resources refer
 	// to them as ${secret:NAME} in secret fields. They are the only values
@@ -190,6 +193,7 @@ func (c *Config) Defaults() {
 	}
 	c.Lifecycle.Defaults()
 	c.Jobs.Defaults()
+	c.Oran.Defaults()
 	for _, r := range c.Rules {
 		r.Defaults()
 	}
@@ -213,6 +217,7 @@ func (c *Config) Validate(p spec.Problems) {
 	if c.API.ReadTimeout.D() < 0 {
 		p.AddAt("api.read_timeout", "must not be negative")
 	}
+	c.Oran.Validate(p.At("oran"))
 	for _, name := range sortedKeys(c.API.Tokens) {
 		if !spec.ValidName(name) {
 			p.At("api.tokens").AddAt(name, "invalid name: %s", spec.NameRule)
@@ -322,4 +327,60 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// OranConfig serves the O-RAN O-Cloud Notification API of
+// cloud-event-proxy (/api/ocloudNotifications/v1/ and /v2/) on a listener
+// of its own, with api.tokens for authentication.
+type OranConfig struct {
+	// Listen is the address; empty (the default) serves no O-RAN API.
+	// cloud-event-proxy listens on port 9043.
+	Listen string `json:"listen,omitempty"`
+	// APIHost is the base URL (scheme, host, port) of the uriLocation of
+	// subscriptions and publishers. Default http://localhost:<listen port>.
+	APIHost string `json:"api_host,omitempty"`
+	// TLS serves the listener over TLS; default api.tls.
+	TLS *TLSServerConfig `json:"tls,omitempty"`
+	// FailAfter is how many delivery failures in a row (connection
+	// refused, DNS error, timeout) make a client lose all its
+	// subscriptions. Default 10; 0 never.
+	FailAfter *int `json:"fail_after,omitempty"`
+}
+
+// DefaultOranFailAfter is oran.fail_after's default.
+const DefaultOranFailAfter = 10
+
+// Defaults fills oran's unset fields.
+func (c *OranConfig) Defaults() {
+	if c.FailAfter == nil {
+		n := DefaultOranFailAfter
+		c.FailAfter = &n
+	}
+	if c.APIHost == "" && c.Listen != "" {
+		scheme := "http"
+		if c.TLS != nil {
+			scheme = "https"
+		}
+		port := c.Listen
+		if i := strings.LastIndex(port, ":"); i >= 0 {
+			port = port[i+1:]
+		}
+		c.APIHost = scheme + "://localhost:" + port
+	}
+}
+
+// Validate reports oran's problems.
+func (c *OranConfig) Validate(p spec.Problems) {
+	if c.FailAfter != nil && *c.FailAfter < 0 {
+		p.AddAt("fail_after", "must not be negative (0: never)")
+	}
+	if c.APIHost != "" {
+		u, err := url.Parse(c.APIHost)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.AddAt("api_host", "must be a base URL such as http://ptp-event-publisher-service.example:9043")
+		}
+	}
+	if t := c.TLS; t != nil && (t.CertFile == "" || t.KeyFile == "") {
+		p.AddAt("tls", "cert_file and key_file are required")
+	}
 }

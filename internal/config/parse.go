@@ -31,6 +31,7 @@ type file struct {
 	Lifecycle       lifecycle.Config          `json:"lifecycle,omitempty"`
 	Tracing         telemetry.TracingConfig   `json:"tracing,omitempty"`
 	Jobs            jobs.Config               `json:"jobs,omitempty"`
+	Oran            OranConfig                `json:"oran,omitempty"`
 	Secrets         map[string]spec.Secret    `json:"secrets,omitempty"`
 	Sources         map[string]any            `json:"sources,omitempty"`
 	Targets         map[string]any            `json:"targets,omitempty"`
@@ -56,6 +57,7 @@ func Parse(data []byte) (*Config, error) {
 	c := &Config{
 		Instance: top.Instance, Log: top.Log, Bus: top.Bus, API: top.API, ShutdownTimeout: top.ShutdownTimeout, Lifecycle: top.Lifecycle, Tracing: top.Tracing,
 		Jobs:    top.Jobs,
+		Oran:    top.Oran,
 		Sources: map[string]connector.Config{},
 		Targets: map[string]connector.Config{},
 		Rules:   top.Rules,

@@ -7,6 +7,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -49,6 +50,11 @@ func (c *Common) DedupEnabled() bool { return c.Dedup == nil || *c.Dedup }
 
 // ValidateCommon checks the fields every connector has.
 func (c *Common) ValidateCommon(p spec.Problems) {
+	if c.StateKey != "" {
+		if _, err := attrtemplate.Parse(c.StateKey); err != nil {
+			p.AddAt("state_key", "%v", err)
+		}
+	}
 	if c.Codec != "" && c.Codec != "cloudevents" {
 		mu.RLock()
 		_, ok := codecs[c.Codec]

@@ -120,6 +120,11 @@ type Common struct {
 	// inside its dedup window. Default true; turn it off for producers that
 	// reuse ids (Choria's alive events).
 	Dedup *bool `json:"dedup,omitempty"`
+	// StateKey (sources): the key the bridge's current state keeps this
+	// source's events under, a template over their attributes
+	// ("{clustername}/{resourceid}"). Default: the event's source and
+	// subject.
+	StateKey string `json:"state_key,omitempty"`
 }
 
 // Config is a typed connector configuration. Defaults fills unset fields;

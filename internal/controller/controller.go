@@ -56,6 +56,9 @@ type Config struct {
 	// letters and of failed components (lifecycle events).
 	OnDeadLetter      func(rule, target, reason string, e *ce.Event, attempts int, cause error)
 	OnComponentFailed func(name string, err error)
+	// OnSend, when set, is told of every delivery attempt (see
+	// delivery.RouteConfig.OnSend).
+	OnSend func(rule, target string, err error)
 	// Jobs schedules the sources that poll or run on a timer.
 	Jobs jobs.Scheduler
 	// Secrets are the config file's named secrets, for ${secret:NAME}.

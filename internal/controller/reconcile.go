@@ -15,6 +15,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -41,6 +42,17 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	// A subscription runs as a target and a rule of its own.
 	for _, o := range byKind[resource.KindSubscription] {
 		t, r, err := c.subscriptionResources(o)
+		if err != nil {
+			c.setStatus(o, StateFailed, err)
+			continue
+		}
+		byKind[resource.KindTarget] = append(byKind[resource.KindTarget], t)
+		byKind[resource.KindRule] = append(byKind[resource.KindRule], r)
+		c.setStatus(o, StateRunning, nil)
+	}
+	// So does an O-RAN subscription (package oran).
+	for _, o := range byKind[resource.KindOranSubscription] {
+		t, r, err := oran.Resources(o, c.cfg.Guard == nil)
 		if err != nil {
 			c.setStatus(o, StateFailed, err)
 			continue
@@ -248,7 +260,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 	}
 	lr := &liveRule{hash: h, spec: spec}
 	var deadLetterTTL time.Duration
-	if strings.HasPrefix(o.Name, subscription.Prefix) { // the prefix is kept for subscriptions
+	if strings.HasPrefix(o.Name, subscription.Prefix) || strings.HasPrefix(o.Name, oran.RulePrefix) { // the prefixes are kept for subscriptions
 		deadLetterTTL = c.cfg.SubscriptionDeadLetterTTL
 	}
 	for _, tname := range spec.Targets {
@@ -257,6 +269,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			Sender: targets[tname].t, JS: c.cfg.JS, Keeper: c.cfg.Keeper,
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
+			OnSend: c.cfg.OnSend,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {

@@ -40,6 +40,9 @@ type RouteConfig struct {
 	AckWait time.Duration
 	// OnDeadLetter, when set, is told of every event written to the DLQ.
 	OnDeadLetter func(rule, target, reason string, e *ce.Event, attempts int, cause error)
+	// OnSend, when set, is told of every delivery attempt: the error Send
+	// returned (nil: delivered). It must not block.
+	OnSend func(rule, target string, err error)
 	// DeadLetterTTL, when positive, is how long the route's dead letters
 	// are kept (the DLQ stream's max age applies to the others).
 	DeadLetterTTL time.Duration
@@ -330,6 +333,9 @@ func (r *Route) process(t *Task) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	r.attempt.Observe(time.Since(now).Seconds())
+	if r.cfg.OnSend != nil {
+		r.cfg.OnSend(r.cfg.Rule, r.cfg.Target, err)
+	}
 	if err == nil {
 		r.delivered.Inc()
 		if !t.Ingested.IsZero() {

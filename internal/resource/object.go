@@ -53,3 +53,11 @@ func (o *Object) Key() string { return Key(o.Kind, o.Name) }
 
 // Key is the store key of a resource.
 func Key(k Kind, name string) string { return string(k) + "." + name }
+
+// Kinds of the O-RAN O-Cloud Notification API (package oran). They are
+// not in Kinds: the resources API does not serve them; the controller
+// runs each subscription as a rule with one target, like KindSubscription.
+const (
+	KindOranSubscription Kind = "oran-subscription"
+	KindOranPublisher    Kind = "oran-publisher"
+)

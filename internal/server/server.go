@@ -29,7 +29,9 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/internal/version"
@@ -57,6 +59,10 @@ type Bridge struct {
 	catalog     *catalog.Catalog
 	lifecycle   *lifecycle.Publisher
 	jobs        *jobs.Manager
+	oran        *oran.Service
+	oranHTTP    *httpServer
+	// oranStateStore is the current state CurrentState reads.
+	oranStateStore *state.Store
 
 	stopTracing func(context.Context) error
 
@@ -221,6 +227,10 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 
 	ing := &ingester{bus: b.bus, metrics: b.metrics}
+	if err := b.openOranState(ctx); err != nil {
+		return err
+	}
+	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
 	guard := netguard.Strict
 	if b.cfg.API.PrivateAddressesAllowed() {
@@ -233,6 +243,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
 		StopTimeout: b.cfg.ShutdownTimeout.D(), Guard: guard,
 		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(), Secrets: b.cfg.Secrets,
+		OnSend: b.oran.Delivered,
 	})
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
@@ -254,6 +265,10 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.health.Add("router", b.router)
 	b.bus.OnRestart(b.restartRouter)
 	b.controller.Watch()
+	b.oran.RefreshMetrics(ctx)
+	if err := b.startOran(auth); err != nil {
+		return err
+	}
 	b.stopGauges = make(chan struct{})
 	go b.updateGauges(b.stopGauges)
 	b.lifecycle.Start(ctx, b.bus.Provisioned)
@@ -295,6 +310,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	if b.metricsHTTP != nil {
 		_ = b.metricsHTTP.shutdown(ctx)
 	}
+	if b.oranHTTP != nil {
+		_ = b.oranHTTP.shutdown(ctx)
+	}
 	if b.ops != nil {
 		b.ops.CancelAll()
 	}
@@ -312,6 +330,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 	}
 	if b.catalog != nil {
 		b.catalog.Close()
+	}
+	if b.oranStateStore != nil {
+		b.oranStateStore.StopFeed()
 	}
 	if b.bus != nil {
 		b.bus.Close()
