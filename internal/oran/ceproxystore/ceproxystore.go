@@ -85,7 +85,9 @@ func Read(dir string) (*Store, error) {
 	}
 	// The v1 files first, then the client files by name: a stable order,
 	// and the first file that names an id wins.
-	sort.SliceStable(names, func(i, j int) bool { return rank(names[i]) < rank(names[j]) || (rank(names[i]) == rank(names[j]) && names[i] < names[j]) })
+	sort.SliceStable(names, func(i, j int) bool {
+		return rank(names[i]) < rank(names[j]) || (rank(names[i]) == rank(names[j]) && names[i] < names[j])
+	})
 	s := &Store{}
 	seen := map[string]string{} // kind/id -> file
 	add := func(file string, p oran.PubSub) {
