@@ -21,6 +21,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
@@ -62,6 +63,8 @@ type Deps struct {
 	// Secrets are the config file's named secrets: the only values a
 	// resource sent through the API may refer to (${secret:NAME}).
 	Secrets map[string]spec.Secret
+	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
+	Oran *oran.Service
 }
 
 // API serves /v1.
@@ -99,6 +102,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSubscriptions(mux)
 	a.registerLoggers(mux)
 	a.registerJobs(mux)
+	a.registerOranImport(mux)
 }
 
 const maxBody = 4 << 20
