@@ -47,9 +47,9 @@ type Entry struct {
 
 // Note is a file, or an entry, that was not taken, and why.
 type Note struct {
-	File   string
-	ID     string // the entry's id, when the note is about one entry
-	Reason string
+	File   string `json:"file"`
+	ID     string `json:"id,omitempty"` // the entry's id, when the note is about one entry
+	Reason string `json:"reason"`
 }
 
 // Store is what a store directory holds.
