@@ -24,6 +24,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -63,8 +64,13 @@ type Deps struct {
 	// Secrets are the config file's named secrets: the only values a
 	// resource sent through the API may refer to (${secret:NAME}).
 	Secrets map[string]spec.Secret
+<<<<<<< HEAD
 	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
 	Oran *oran.Service
+=======
+	// State is the current state; nil: the bridge keeps none.
+	State *state.Store
+>>>>>>> oran
 }
 
 // API serves /v1.
@@ -102,7 +108,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSubscriptions(mux)
 	a.registerLoggers(mux)
 	a.registerJobs(mux)
+<<<<<<< HEAD
 	a.registerOranImport(mux)
+=======
+	a.registerState(mux)
+>>>>>>> oran
 }
 
 const maxBody = 4 << 20

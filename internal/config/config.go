@@ -22,6 +22,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -41,6 +42,8 @@ type Config struct {
 	Jobs jobs.Config `json:"jobs,omitempty"`
 	// Oran serves the O-RAN O-Cloud Notification API (docs/oran.md).
 	Oran OranConfig `json:"oran,omitempty"`
+	// State keeps the last event per key (see docs/state.md).
+	State state.Config `json:"state,omitempty"`
 
 	// Secrets are the named secrets (secrets:), expanded: resources refer
 	// to them as ${secret:NAME} in secret fields. They are the only values
@@ -194,6 +197,8 @@ func (c *Config) Defaults() {
 	c.Lifecycle.Defaults()
 	c.Jobs.Defaults()
 	c.Oran.Defaults()
+	c.State.Defaults()
+	c.State.Replicas = c.Bus.Replicas
 	for _, r := range c.Rules {
 		r.Defaults()
 	}
@@ -248,6 +253,7 @@ func (c *Config) Validate(p spec.Problems) {
 	c.Lifecycle.Validate(p.At("lifecycle"))
 	c.Tracing.Validate(p.At("tracing"))
 	c.Jobs.Validate(p.At("jobs"))
+	c.State.Validate(p.At("state"))
 	if _, taken := c.Sources[lifecycle.SourceName]; taken {
 		p.At("sources").AddAt(lifecycle.SourceName, "the source name %q is kept for the bridge's lifecycle events", lifecycle.SourceName)
 	}

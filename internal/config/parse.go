@@ -17,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -32,6 +33,7 @@ type file struct {
 	Tracing         telemetry.TracingConfig   `json:"tracing,omitempty"`
 	Jobs            jobs.Config               `json:"jobs,omitempty"`
 	Oran            OranConfig                `json:"oran,omitempty"`
+	State           state.Config              `json:"state,omitempty"`
 	Secrets         map[string]spec.Secret    `json:"secrets,omitempty"`
 	Sources         map[string]any            `json:"sources,omitempty"`
 	Targets         map[string]any            `json:"targets,omitempty"`
@@ -58,6 +60,7 @@ func Parse(data []byte) (*Config, error) {
 		Instance: top.Instance, Log: top.Log, Bus: top.Bus, API: top.API, ShutdownTimeout: top.ShutdownTimeout, Lifecycle: top.Lifecycle, Tracing: top.Tracing,
 		Jobs:    top.Jobs,
 		Oran:    top.Oran,
+		State:   top.State,
 		Sources: map[string]connector.Config{},
 		Targets: map[string]connector.Config{},
 		Rules:   top.Rules,

@@ -138,6 +138,9 @@ func (s *Service) Delete(ctx context.Context, kind, id string) error {
 	}
 	if err == nil {
 		s.cfg.Metrics.count(kind, "active", -1)
+		s.fmu.Lock()
+		delete(s.clients, id)
+		s.fmu.Unlock()
 	}
 	return err
 }

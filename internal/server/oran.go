@@ -80,31 +80,12 @@ func (b *Bridge) OranAddr() string {
 	return b.oranHTTP.ln.Addr().String()
 }
 
-// openOranState opens the current-state store (package state) and starts
-// its feed from EVENTS.
-//
-// The server keeps no state store of its own yet; once it does, CurrentState
-// must read that one and this must go (two feeds would share a consumer).
-func (b *Bridge) openOranState(ctx context.Context) error {
-	cfg := state.Config{Replicas: b.cfg.Bus.Replicas}
-	cfg.Defaults()
-	st, err := state.Open(ctx, b.bus.JetStream(), cfg, b.logs.Logger("state"))
-	if err != nil {
-		return err
-	}
-	if err := st.StartFeed(ctx, state.ResourceKeys(b.store)); err != nil {
-		return err
-	}
-	b.oranStateStore = st
-	b.bus.OnRestart(st.RestartFeed)
-	return nil
-}
-
 // oranState answers CurrentState from the bridge's current state: the
-// newest event whose CloudEvents source is the address.
+// newest event whose CloudEvents source is the address (none when
+// state.enabled is false).
 func (b *Bridge) oranState() oran.StateFunc {
 	return func(ctx context.Context, address string) (*ce.Event, error) {
-		st := b.oranStateStore
+		st := b.state
 		if st == nil {
 			return nil, oran.ErrNoState
 		}

@@ -464,3 +464,38 @@ sources: {in: {type: http, path: /events}}
 		t.Errorf("the other client's subscription: %d", code)
 	}
 }
+
+// TestOranAuth: the O-RAN listener uses api.tokens: no token is 401, a
+// read token may GET but not POST, /health is open.
+func TestOranAuth(t *testing.T) {
+	b := startBridge(t, `
+api:
+  tokens:
+    reader: {sha256: "`+sha256hex("reader-token-0123456789")+`", scopes: [read]}
+oran: {listen: "127.0.0.1:0"}
+`)
+	do := func(method, path, token string) int {
+		req, _ := http.NewRequest(method, "http://"+b.OranAddr()+"/api/ocloudNotifications/v2/"+path, strings.NewReader(`{}`))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do("GET", "subscriptions", ""); code != 401 {
+		t.Errorf("no token: %d", code)
+	}
+	if code := do("GET", "subscriptions", "reader-token-0123456789"); code != 200 {
+		t.Errorf("reader GET: %d", code)
+	}
+	if code := do("POST", "subscriptions", "reader-token-0123456789"); code != 403 {
+		t.Errorf("reader POST: %d", code)
+	}
+	if code := do("GET", "health", ""); code != 200 {
+		t.Errorf("health: %d", code)
+	}
+}

@@ -61,8 +61,7 @@ type Bridge struct {
 	jobs        *jobs.Manager
 	oran        *oran.Service
 	oranHTTP    *httpServer
-	// oranStateStore is the current state CurrentState reads.
-	oranStateStore *state.Store
+	state       *state.Store // nil when state.enabled is false
 
 	stopTracing func(context.Context) error
 
@@ -104,6 +103,10 @@ func (b *Bridge) Bus() *bus.Bus { return b.bus }
 
 // Store returns the desired state (nil before Start).
 func (b *Bridge) Store() *store.Store { return b.store }
+
+// State returns the current state (nil before Start, and when
+// state.enabled is false).
+func (b *Bridge) State() *state.Store { return b.state }
 
 // Controller returns the controller (nil before Start).
 func (b *Bridge) Controller() *controller.Controller { return b.controller }
@@ -174,6 +177,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if b.cfg.State.On() {
+		if b.state, err = state.Open(ctx, b.bus.JetStream(), b.cfg.State, b.logs.Logger("state")); err != nil {
+			return err
+		}
+	}
 	if err := b.startJobs(ctx); err != nil {
 		return err
 	}
@@ -227,9 +235,6 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 
 	ing := &ingester{bus: b.bus, metrics: b.metrics}
-	if err := b.openOranState(ctx); err != nil {
-		return err
-	}
 	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
 	guard := netguard.Strict
@@ -250,7 +255,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
 		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
-		Jobs: b.jobs, Secrets: b.cfg.Secrets,
+		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran,
 	})
 	b.api.Register(b.mux.base)
@@ -265,6 +270,12 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.health.Add("router", b.router)
 	b.bus.OnRestart(b.restartRouter)
+	if b.state != nil {
+		if err := b.state.StartFeed(ctx, state.ResourceKeys(b.store)); err != nil {
+			return err
+		}
+		b.bus.OnRestart(b.state.RestartFeed)
+	}
 	b.controller.Watch()
 	b.oran.RefreshMetrics(ctx)
 	if err := b.startOran(auth); err != nil {
@@ -332,8 +343,8 @@ func (b *Bridge) stop(ctx context.Context) error {
 	if b.catalog != nil {
 		b.catalog.Close()
 	}
-	if b.oranStateStore != nil {
-		b.oranStateStore.StopFeed()
+	if b.state != nil {
+		b.state.StopFeed()
 	}
 	if b.bus != nil {
 		b.bus.Close()

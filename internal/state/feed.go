@@ -290,10 +290,19 @@ func (f *feeder) entry(ctx context.Context, m jetstream.Msg) (*item, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := m.Data()
-	resource := m.Headers().Get(bus.HdrSource)
+	it, err := f.build(ctx, m.Data(), m.Headers().Get(bus.HdrSource), meta.Sequence.Stream, meta.Timestamp)
+	if err != nil {
+		return nil, err
+	}
+	it.msgs = []jetstream.Msg{m}
+	return it, nil
+}
+
+// build makes the bucket value of an event (its JSON form) that source
+// resource res ingested, stored at EVENTS sequence seq at time ts.
+func (f *feeder) build(ctx context.Context, data []byte, res string, seq uint64, ts time.Time) (*item, error) {
 	var source, subject, key string
-	if t := f.template(ctx, resource); !t.IsZero() {
+	if t := f.template(ctx, res); !t.IsZero() {
 		e := ce.New()
 		if err := e.UnmarshalJSON(data); err != nil {
 			return nil, err
@@ -303,7 +312,7 @@ func (f *feeder) entry(ctx context.Context, m jetstream.Msg) (*item, error) {
 		if ok && k != "" {
 			key = k
 		} else {
-			f.s.log.Debug("state: state_key attribute missing; keyed by source and subject", "resource", resource, "attribute", missing)
+			f.s.log.Debug("state: state_key attribute missing; keyed by source and subject", "resource", res, "attribute", missing)
 		}
 	} else {
 		var h head
@@ -315,34 +324,33 @@ func (f *feeder) entry(ctx context.Context, m jetstream.Msg) (*item, error) {
 	if key == "" {
 		key = DefaultKey(source, subject)
 	}
-	seq := meta.Sequence.Stream
-	val, err := f.s.encode(key, source, subject, resource, meta.Timestamp, seq, data)
+	val, err := f.s.encode(key, source, subject, res, ts, seq, data)
 	if err != nil {
 		return nil, err
 	}
-	return &item{msgs: []jetstream.Msg{m}, bk: bucketKey(key), seq: seq, val: val}, nil
+	return &item{bk: bucketKey(key), seq: seq, val: val}, nil
 }
 
 // template returns the state_key template of a source resource, cached
 // for keysTTL.
-func (f *feeder) template(ctx context.Context, resource string) attrtemplate.Template {
-	if f.keys == nil || resource == "" {
+func (f *feeder) template(ctx context.Context, res string) attrtemplate.Template {
+	if f.keys == nil || res == "" {
 		return attrtemplate.Template{}
 	}
-	if c, ok := f.tmpls[resource]; ok && time.Since(c.at) < keysTTL {
+	if c, ok := f.tmpls[res]; ok && time.Since(c.at) < keysTTL {
 		return c.t
 	}
 	var t attrtemplate.Template
-	src, err := f.keys(ctx, resource)
+	src, err := f.keys(ctx, res)
 	if err == nil && src != "" {
 		if t, err = attrtemplate.Parse(src); err != nil {
-			f.s.log.Warn("state: invalid state_key", "resource", resource, "err", err)
+			f.s.log.Warn("state: invalid state_key", "resource", res, "err", err)
 		}
 	}
 	if len(f.tmpls) > 4096 {
 		clear(f.tmpls)
 	}
-	f.tmpls[resource] = cachedTmpl{t: t, at: time.Now()}
+	f.tmpls[res] = cachedTmpl{t: t, at: time.Now()}
 	return t
 }
 

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -340,22 +341,10 @@ func (s *Store) loadSlot(ctx context.Context, bk string) (slot, error) {
 	return slot{seq: h.Seq, rev: m.Sequence}, nil
 }
 
-// stored is the bucket's value: Entry with the event kept as it came.
-type stored struct {
-	Key       string          `json:"key"`
-	Source    string          `json:"source"`
-	Subject   string          `json:"subject,omitempty"`
-	Resource  string          `json:"resource,omitempty"`
-	Updated   time.Time       `json:"updated"`
-	Seq       uint64          `json:"seq,omitempty"`
-	Truncated bool            `json:"truncated,omitempty"`
-	Event     json.RawMessage `json:"event"`
-}
-
 // encode builds a bucket value; an event above max_event_size loses its
-// data.
+// data. event is the event's JSON form as the bus stores it.
 func (s *Store) encode(key, source, subject, resource string, updated time.Time, seq uint64, event []byte) ([]byte, error) {
-	v := stored{Key: key, Source: source, Subject: subject, Resource: resource, Updated: updated.UTC(), Seq: seq, Event: event}
+	truncated := false
 	if int64(len(event)) > int64(s.cfg.MaxEventSize) {
 		e := ce.New()
 		if err := e.UnmarshalJSON(event); err != nil {
@@ -366,9 +355,50 @@ func (s *Store) encode(key, source, subject, resource string, updated time.Time,
 		if err != nil {
 			return nil, err
 		}
-		v.Event, v.Truncated = raw, true
+		event, truncated = raw, true
 	}
-	return json.Marshal(v)
+	// Written by hand: this runs for every event, and encoding/json
+	// would check and copy the event again.
+	b := make([]byte, 0, len(event)+len(key)+len(source)+len(subject)+len(resource)+128)
+	b = append(b, `{"key":`...)
+	b = appendString(b, key)
+	b = append(b, `,"source":`...)
+	b = appendString(b, source)
+	if subject != "" {
+		b = append(b, `,"subject":`...)
+		b = appendString(b, subject)
+	}
+	if resource != "" {
+		b = append(b, `,"resource":`...)
+		b = appendString(b, resource)
+	}
+	b = append(b, `,"updated":"`...)
+	b = updated.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, seq, 10)
+	}
+	if truncated {
+		b = append(b, `,"truncated":true`...)
+	}
+	b = append(b, `,"event":`...)
+	b = append(b, event...)
+	b = append(b, '}')
+	return b, nil
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func decodeEntry(b []byte) (*Entry, error) {
