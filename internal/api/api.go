@@ -64,13 +64,10 @@ type Deps struct {
 	// Secrets are the config file's named secrets: the only values a
 	// resource sent through the API may refer to (${secret:NAME}).
 	Secrets map[string]spec.Secret
-<<<<<<< HEAD
-	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
-	Oran *oran.Service
-=======
 	// State is the current state; nil: the bridge keeps none.
 	State *state.Store
->>>>>>> oran
+	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
+	Oran *oran.Service
 }
 
 // API serves /v1.
@@ -108,11 +105,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSubscriptions(mux)
 	a.registerLoggers(mux)
 	a.registerJobs(mux)
-<<<<<<< HEAD
-	a.registerOranImport(mux)
-=======
 	a.registerState(mux)
->>>>>>> oran
+	a.registerOranImport(mux)
 }
 
 const maxBody = 4 << 20
