@@ -232,13 +232,15 @@ type AMQPTarget struct {
 	// SettlementMode is settled or unsettled (default).
 	SettlementMode string
 	LinkProperties map[string]string
+	// Mode is binary (default) or structured.
+	Mode string
 	// Description and Labels describe the target.
 	Description string
 	Labels      map[string]string
 }
 
 // AMQPTargetSpec returns the spec of the amqp1 target that delivers to an
-// AMQP sink (binary mode, durable messages). The sink's host is not
+// AMQP sink (durable messages). The sink's host is not
 // checked here: the caller validates it, and the target's connections
 // are guarded as every API-made target's are.
 func AMQPTargetSpec(a AMQPTarget) (json.RawMessage, error) {
@@ -255,9 +257,13 @@ func AMQPTargetSpec(a AMQPTarget) (json.RawMessage, error) {
 		user = u.User.Username()
 		pass, _ = u.User.Password()
 	}
+	mode := a.Mode
+	if mode == "" {
+		mode = "binary"
+	}
 	t := map[string]any{
 		"type": "amqp1", "url": (&url.URL{Scheme: u.Scheme, Host: u.Host}).String(), "address": addr,
-		"mode": "binary", "description": a.Description,
+		"mode": mode, "description": a.Description,
 	}
 	if len(a.Labels) > 0 {
 		t["labels"] = a.Labels
