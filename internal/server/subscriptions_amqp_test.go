@@ -277,3 +277,33 @@ sources: {in: {type: http, path: /events}}
 	b2 := startBridgeConfig(t, cfg)
 	want(b2, 2, 1)
 }
+
+// TestIntegrationOranAMQP: an O-RAN subscription whose endpointUri is an
+// AMQP 1.0 address gets the resource's events through the amqp1 target,
+// as CloudEvent JSON (what an HTTP endpoint gets in its body).
+func TestIntegrationOranAMQP(t *testing.T) {
+	brokerURL, adminURL := rabbitAMQP1(t)
+	hostPort := strings.TrimPrefix(brokerURL, "amqp://")
+	q := "eb-oran-amqp-" + uuid.NewString()[:8]
+	declareRabbitQueue(t, adminURL, q)
+	b := startBridge(t, oranConfig)
+	const addr = "/east-edge-10/Node3/sync/ptp-status/lock-state"
+	endpoint := fmt.Sprintf("amqp://%s//amq/queue/%s", hostPort, q)
+	// v1: no HTTP handshake for an AMQP endpoint (RabbitMQ's default
+	// config takes SASL ANONYMOUS as guest on loopback).
+	code, _, body := oranDo(t, b, "POST", "/api/ocloudNotifications/v1/subscriptions", fmt.Sprintf(`{"resource":%q,"endpointUri":%q}`, addr, endpoint))
+	if code != 201 {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+	rcv := amqpReceiver(t, brokerURL, "/amq/queue/"+q)
+	postState(t, b, "amqp-1", addr, "LOCKED")
+	_, _, data := receiveEvent(t, rcv)
+	if !strings.Contains(string(data), `"LOCKED"`) || !strings.Contains(string(data), addr) || !strings.Contains(string(data), `"specversion"`) {
+		t.Errorf("message %s", data)
+	}
+	// An AMQP endpoint without an address is refused.
+	code, _, body = oranDo(t, b, "POST", "/api/ocloudNotifications/v1/subscriptions", fmt.Sprintf(`{"resource":%q,"endpointUri":"amqp://%s"}`, addr, hostPort))
+	if code != 400 {
+		t.Errorf("no address: %d %s", code, body)
+	}
+}
