@@ -271,3 +271,7 @@ func (s *Service) RefreshMetrics(ctx context.Context) {
 
 // Metrics returns the service's metrics.
 func (s *Service) Metrics() *Metrics { return s.cfg.Metrics }
+
+// SetBaseURL sets the base URL of uriLocation (before the API is served:
+// when the listener's port was chosen by the system).
+func (s *Service) SetBaseURL(u string) { s.cfg.BaseURL = strings.TrimSuffix(u, "/") }

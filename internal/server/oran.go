@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -64,6 +66,11 @@ func (b *Bridge) startOran(auth *api.Auth) error {
 	})
 	if b.oranHTTP, err = startHTTP(b.cfg.Oran.Listen, h, tlsCfg, b.cfg.API.ReadTimeout.D()); err != nil {
 		return err
+	}
+	if host := b.cfg.Oran.APIHost; strings.HasSuffix(host, "://localhost:0") {
+		// oran.listen had port 0 and api_host was derived from it.
+		_, port, _ := net.SplitHostPort(b.OranAddr())
+		b.oran.SetBaseURL(strings.TrimSuffix(host, "0") + port)
 	}
 	b.log.Info("O-RAN notification API listening", "addr", b.OranAddr(), "tls", tlsCfg != nil)
 	return nil

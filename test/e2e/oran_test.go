@@ -129,32 +129,44 @@ oran: {listen: %q}
 		return c
 	}
 
-	const total = 300
-	var acked []string
-	for i := 0; i < total; i++ {
-		v := fmt.Sprintf("v-%04d", i)
-		send := viaSource
-		if i%2 == 1 {
-			send = viaAPI
-		}
-		// A producer retries until the bridge acknowledges.
-		for attempt := 0; ; attempt++ {
-			if c := send(v); c/100 == 2 {
-				break
+	// Two producers, one per path, send while the bridge is killed; each
+	// retries until the bridge acknowledges.
+	const perSender = 150
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	for s, send := range []func(string) int{viaSource, viaAPI} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perSender; i++ {
+				v := fmt.Sprintf("v%d-%04d", s, i)
+				for attempt := 0; ; attempt++ {
+					if c := send(v); c/100 == 2 {
+						break
+					}
+					if attempt > 3000 {
+						t.Errorf("event %s never accepted", v)
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				mu.Lock()
+				acked = append(acked, v)
+				mu.Unlock()
 			}
-			if attempt > 3000 {
-				t.Fatalf("event %s never accepted", v)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		acked = append(acked, v)
-		if i == total/2 {
-			t.Logf("SIGKILL after %d acknowledged events", len(acked))
-			p.restart()
-		}
+		}()
 	}
-	last := acked[len(acked)-1]
+	nAcked := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	testkit.Eventually(t, 120*time.Second, func() bool { return nAcked() >= perSender }, "senders stuck at %d", nAcked())
+	t.Logf("SIGKILL after %d acknowledged events", nAcked())
+	p.restart()
+	wg.Wait()
 	testkit.Eventually(t, 120*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, v := range acked {
 			if !sink.has(v) {
 				return false
@@ -162,6 +174,11 @@ oran: {listen: %q}
 		}
 		return true
 	}, "acknowledged events missing at the consumer")
+	// The last event of the address is its current state.
+	const last = "final"
+	if c := viaAPI(last); c != http.StatusAccepted {
+		t.Fatalf("final event: %d", c)
+	}
 
 	code, body = oranReq("GET", v2+"subscriptions/"+sub.SubscriptionId, "")
 	if code != http.StatusOK || !strings.Contains(string(body), sub.SubscriptionId) {
