@@ -21,6 +21,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/state"
@@ -65,6 +66,8 @@ type Deps struct {
 	Secrets map[string]spec.Secret
 	// State is the current state; nil: the bridge keeps none.
 	State *state.Store
+	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
+	Oran *oran.Service
 }
 
 // API serves /v1.
@@ -103,6 +106,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerLoggers(mux)
 	a.registerJobs(mux)
 	a.registerState(mux)
+	a.registerOranImport(mux)
 }
 
 const maxBody = 4 << 20

@@ -88,6 +88,7 @@ Then send:   eventbridge send --type com.example.order.created --source /shop --
 		newPauseResume(c, stdout, true), newPauseResume(c, stdout, false),
 		newDLQ(c, stdout, stderr), newReplay(c, stdout, stderr), newTail(c, stdout, stderr),
 		newEvents(c, stdout), newEventTypes(c, stdout), newState(c, stdout),
+		newImport(c, stdout),
 	} {
 		cmd.GroupID = "api"
 		root.AddCommand(cmd)

@@ -115,6 +115,7 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 		}
 	}
 	c.sources = newSources
+	c.countSubscriptions(byKind[resource.KindSubscription])
 
 	c.smu.Lock()
 	for key := range c.status {
@@ -143,6 +144,36 @@ func (c *Controller) subscriptionResources(o *resource.Object) (*resource.Object
 	t := &resource.Object{Kind: resource.KindTarget, Name: name, Origin: o.Origin, Spec: tspec, Revision: o.Revision}
 	r := &resource.Object{Kind: resource.KindRule, Name: name, Origin: o.Origin, Spec: rspec, Revision: o.Revision, Paused: o.Paused}
 	return t, r, nil
+}
+
+// countSubscriptions sets the eventbridge_subscriptions gauge: a
+// subscription is failed when it, its target or its rule failed, paused
+// when its rule is, and running otherwise.
+func (c *Controller) countSubscriptions(subs []*resource.Object) {
+	if c.cfg.Metrics == nil || c.cfg.Metrics.Subscriptions == nil {
+		return
+	}
+	counts := map[string]int{StateRunning: 0, StateFailed: 0}
+	c.smu.RLock()
+	for _, o := range subs {
+		state := StateRunning
+		name := subscription.Name(o.Name)
+		rule := c.status[resource.Key(resource.KindRule, name)]
+		switch {
+		case c.status[o.Key()].State == StateFailed, c.status[resource.Key(resource.KindTarget, name)].State == StateFailed,
+			rule.State == StateFailed:
+			state = StateFailed
+		case rule.State == StatePaused:
+			state = StatePaused
+		}
+		counts[state]++
+	}
+	c.smu.RUnlock()
+	g := c.cfg.Metrics.Subscriptions
+	g.Reset()
+	for state, n := range counts {
+		g.WithLabelValues(state).Set(float64(n))
+	}
 }
 
 func present(objs []*resource.Object, name string) bool {

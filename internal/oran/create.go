@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
+	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
 
 // Errors of Create, mapped to status codes by the handlers.
@@ -35,8 +36,10 @@ func (s *Service) CheckEndpoint(ctx context.Context, endpoint string) error {
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
 		return fmt.Errorf("%w: endpointUri must be an absolute URL", ErrInvalid)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%w: endpointUri must be an http:// or https:// URL", ErrInvalid)
+	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "amqp" && u.Scheme != "amqps":
+		return fmt.Errorf("%w: endpointUri must be an http://, https://, amqp:// or amqps:// URL", ErrInvalid)
+	case isAMQP(endpoint) && subscription.AMQPAddress(u, "") == "":
+		return fmt.Errorf("%w: an amqp:// endpointUri needs an address: amqp://host:port/address", ErrInvalid)
 	case u.User != nil:
 		return fmt.Errorf("%w: endpointUri must not carry credentials", ErrInvalid)
 	}
@@ -93,7 +96,8 @@ func (s *Service) Create(ctx context.Context, p *PubSub, version string) (*PubSu
 			return nil, fmt.Errorf("%w: %v", ErrNoCurrent, err)
 		}
 	}
-	if p.EndpointURI != "" {
+	// The handshake is HTTP's: an AMQP endpoint has none to answer 204.
+	if p.EndpointURI != "" && !isAMQP(p.EndpointURI) {
 		if err := s.handshake(ctx, p.EndpointURI, body); err != nil {
 			return nil, err
 		}

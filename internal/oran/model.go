@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
 
 // API versions, as in the paths (/api/ocloudNotifications/v1/, /v2/).
@@ -190,13 +191,23 @@ func Resources(o *resource.Object, allowPrivate bool) (target, rule *resource.Ob
 		return nil, nil, fmt.Errorf("oran: subscription %s has no endpointUri", p.ID)
 	}
 	labels := map[string]string{"oran-subscription": p.ID, "oran-client": p.ClientID()}
-	tspec, err := json.Marshal(map[string]any{
-		"type": "http", "url": p.EndpointURI, "method": "POST", "mode": "structured",
-		"headers":       map[string]string{"Content-Type": "application/json"},
-		"block_private": !allowPrivate,
-		"description":   "endpoint of O-RAN subscription " + p.ID,
-		"labels":        labels,
-	})
+	var tspec []byte
+	if isAMQP(p.EndpointURI) {
+		// An amqp:// or amqps:// endpoint (cloud-event-proxy's first
+		// transport) gets the same CloudEvent JSON through an amqp1 target.
+		tspec, err = subscription.AMQPTargetSpec(subscription.AMQPTarget{
+			Sink: p.EndpointURI, Mode: "structured",
+			Description: "endpoint of O-RAN subscription " + p.ID, Labels: labels,
+		})
+	} else {
+		tspec, err = json.Marshal(map[string]any{
+			"type": "http", "url": p.EndpointURI, "method": "POST", "mode": "structured",
+			"headers":       map[string]string{"Content-Type": "application/json"},
+			"block_private": !allowPrivate,
+			"description":   "endpoint of O-RAN subscription " + p.ID,
+			"labels":        labels,
+		})
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -219,4 +230,10 @@ func Resources(o *resource.Object, allowPrivate bool) (target, rule *resource.Ob
 // subscription's, and returns the subscription id.
 func IsRuleName(name string) (string, bool) {
 	return strings.CutPrefix(name, RulePrefix)
+}
+
+// isAMQP reports whether an endpoint is an AMQP 1.0 address
+// (amqp://host:port/address or amqps://).
+func isAMQP(endpoint string) bool {
+	return strings.HasPrefix(endpoint, "amqp://") || strings.HasPrefix(endpoint, "amqps://")
 }

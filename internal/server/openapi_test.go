@@ -104,6 +104,8 @@ rules: {r: {targets: [out]}}
 		{"POST", "/v1/jobs/tick:run", "", nil},
 		{"POST", "/v1/jobs/nope:run", "", nil},
 		{"GET", "/v1/scheduler", "", nil},
+		{"POST", "/v1/oran:import", `{"dry_run":true,"items":[{"id":"i1","resource":"/sync/ptp-status/lock-state","endpoint_uri":"http://127.0.0.1:9/event"}]}`, nil},
+		{"POST", "/v1/oran:import", `{"items":[{"kind":"x"}]}`, nil},
 		{"DELETE", "/v1/rules/api-r", "", nil},
 		{"DELETE", "/v1/targets/api-t", "", nil},
 		{"DELETE", "/v1/sources/api-s", "", nil},

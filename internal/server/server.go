@@ -256,6 +256,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
+		Oran: b.oran,
 	})
 	b.api.Register(b.mux.base)
 	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {

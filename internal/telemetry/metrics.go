@@ -45,6 +45,10 @@ type Metrics struct {
 	ConsumerPending     *prometheus.GaugeVec // consumer: not yet delivered to the bridge
 	ConsumerAckPending  *prometheus.GaugeVec // consumer: delivered, not yet acknowledged
 	ConsumerRedelivered *prometheus.GaugeVec // consumer: handed out more than once
+
+	// Subscriptions counts the Subscriptions API's subscriptions by state
+	// (running, failed, paused), set on every reconcile.
+	Subscriptions *prometheus.GaugeVec // state
 }
 
 // NewMetrics is NewMetricsFor without an instance label (for tests).
@@ -85,6 +89,8 @@ func NewMetricsFor(instance string) *Metrics {
 	m.ConsumerPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_pending", Help: "Messages a bus consumer has not yet handed to the bridge (router, or a rule's retries)."}, []string{"consumer"})
 	m.ConsumerAckPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_ack_pending", Help: "Messages handed to the bridge and not yet acknowledged."}, []string{"consumer"})
 	m.ConsumerRedelivered = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_redelivered", Help: "Messages a consumer handed out more than once (after a crash or a timeout)."}, []string{"consumer"})
+	m.Subscriptions = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_subscriptions", Help: "Subscriptions of the Subscriptions API, by state (running, failed, paused)."}, []string{"state"})
+	f(m.Subscriptions)
 	for _, c := range []prometheus.Collector{m.Received, m.Rejected, m.Stored, m.Duplicates, m.Matched, m.Deliveries, m.Attempt, m.Latency, m.Pending, m.DLQ, m.TransformErrors,
 		m.ConnMessages, m.ConnResets, m.ConnConnected, m.ConnLinks,
 		m.StreamMessages, m.StreamBytes, m.ConsumerPending, m.ConsumerAckPending, m.ConsumerRedelivered} {

@@ -145,6 +145,13 @@ type TargetConfig struct {
 	Durable *bool `json:"durable,omitempty"`
 	// Timeout bounds one send and its disposition. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// LinkName names the sender link. Default: a random name.
+	LinkName string `json:"link_name,omitempty"`
+	// SettlementMode is unsettled (default: Send waits for the peer to
+	// accept each message) or settled (fire and forget, at most once).
+	SettlementMode string `json:"settlement_mode,omitempty"`
+	// LinkProperties are sent as the properties of the sender link.
+	LinkProperties map[string]string `json:"link_properties,omitempty"`
 }
 
 // Defaults implements connector.Config.
@@ -163,10 +170,21 @@ func (c *TargetConfig) Defaults() {
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
 	}
+	if c.SettlementMode == "" {
+		c.SettlementMode = "unsettled"
+	}
 }
 
 // Validate implements connector.Config.
 func (c *TargetConfig) Validate(p spec.Problems) {
+	if c.SettlementMode != "settled" && c.SettlementMode != "unsettled" {
+		p.AddAt("settlement_mode", "must be settled or unsettled, not %q", c.SettlementMode)
+	}
+	for k := range c.LinkProperties {
+		if k == "" {
+			p.AddAt("link_properties", "keys must not be empty")
+		}
+	}
 	c.ConnConfig.validate(p)
 	if c.Address == "" {
 		p.AddAt("address", "required: the address to send to")

@@ -18,8 +18,8 @@ func TestConfigProblems(t *testing.T) {
 	}{
 		{resource.KindSource, `{"type":"amqp1","url":"amqp://u:p@h","credit":0,"redeliver":"drop","wrap":{"type":"t"},"reconnect_max":"1ms"}`,
 			[]string{"source.url", "source.address", "source.redeliver", "source.wrap.source", "source.reconnect_max"}},
-		{resource.KindTarget, `{"type":"amqp1","url":"http://h","mode":"raw","property_prefix":"x","tls":{"cert_file":"c"}}`,
-			[]string{"target.url", "target.address", "target.mode", "target.property_prefix", "target.tls"}},
+		{resource.KindTarget, `{"type":"amqp1","url":"http://h","mode":"raw","property_prefix":"x","tls":{"cert_file":"c"},"settlement_mode":"maybe","link_properties":{"":"v"}}`,
+			[]string{"target.url", "target.address", "target.mode", "target.property_prefix", "target.tls", "target.settlement_mode", "target.link_properties"}},
 	}
 	for _, c := range cases {
 		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))

@@ -77,7 +77,7 @@ func (t *Target) Stop(ctx context.Context) error {
 func (t *Target) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
 	actx, cancel := context.WithTimeout(ctx, t.cfg.ConnectTimeout.D())
 	defer cancel()
-	snd, err := sess.sess.NewSender(actx, t.cfg.Address, nil)
+	snd, err := sess.sess.NewSender(actx, t.cfg.Address, t.senderOptions())
 	if err != nil {
 		return fmt.Errorf("attach sender to %s: %w", t.cfg.Address, err)
 	}
@@ -99,7 +99,23 @@ func (t *Target) serve(ctx context.Context, sess *session, ready func(), stop <-
 	}
 }
 
-// Send transfers e and waits for the peer's disposition.
+// senderOptions are the link's name, settlement mode and properties.
+func (t *Target) senderOptions() *amqp.SenderOptions {
+	o := &amqp.SenderOptions{Name: t.cfg.LinkName}
+	if t.cfg.SettlementMode == "settled" {
+		o.SettlementMode = amqp.SenderSettleModeSettled.Ptr()
+	}
+	if len(t.cfg.LinkProperties) > 0 {
+		o.Properties = make(map[string]any, len(t.cfg.LinkProperties))
+		for k, v := range t.cfg.LinkProperties {
+			o.Properties[k] = v
+		}
+	}
+	return o
+}
+
+// Send transfers e and waits for the peer's disposition (unsettled
+// mode), or returns once it is written (settled mode).
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	l := t.cur.Load()
 	if l == nil {
