@@ -1,0 +1,122 @@
+package interop
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"open-cluster-management.io/sdk-go/pkg/cloudevents/generic"
+	"open-cluster-management.io/sdk-go/pkg/cloudevents/generic/options/mqtt"
+	"open-cluster-management.io/sdk-go/pkg/cloudevents/generic/types"
+)
+
+// OCM's generic clients (open-cluster-management.io/sdk-go v1.1.0) as the
+// scenarios use them. In v1.1.0 the clients do not resync by themselves:
+// the application reads ReconnectedChan and calls Resync, as OCM's
+// controllers do; the helpers below do the same.
+
+// mqttTopics is the OCM topic layout of one test: its own source id keeps
+// tests apart on the shared broker.
+func mqttTopics(sourceID string) types.Topics {
+	return types.Topics{
+		SourceEvents: "sources/" + sourceID + "/consumers/+/sourceevents",
+		AgentEvents:  "sources/" + sourceID + "/consumers/+/agentevents",
+	}
+}
+
+func ocmMQTTOptions(broker, sourceID string) *mqtt.MQTTOptions {
+	return &mqtt.MQTTOptions{
+		Topics:    mqttTopics(sourceID),
+		KeepAlive: 5,
+		PubQoS:    1,
+		SubQoS:    1,
+		Dialer:    &mqtt.MQTTDialer{BrokerHost: broker, Timeout: 5 * time.Second},
+	}
+}
+
+type ocmSource struct {
+	c *generic.CloudEventSourceClient[*Widget]
+}
+
+func (o ocmSource) publishSpec(ctx context.Context, action types.EventAction, w *Widget) error {
+	return o.c.Publish(ctx, types.CloudEventsType{CloudEventsDataType: widgetDataType, SubResource: types.SubResourceSpec, Action: action}, w)
+}
+
+func (o ocmSource) resyncStatus(ctx context.Context, cluster string) error {
+	return o.c.Resync(ctx, cluster)
+}
+
+type ocmAgent struct {
+	c *generic.CloudEventAgentClient[*Widget]
+}
+
+func (o ocmAgent) publishStatus(ctx context.Context, action types.EventAction, w *Widget) error {
+	return o.c.Publish(ctx, types.CloudEventsType{CloudEventsDataType: widgetDataType, SubResource: types.SubResourceStatus, Action: action}, w)
+}
+
+func (o ocmAgent) resyncSpec(ctx context.Context, source string) error {
+	return o.c.Resync(ctx, source)
+}
+
+// startOCMSourceMQTT starts an OCM source client for side over MQTT; on
+// every reconnect signal it asks the clusters for their statuses.
+func startOCMSourceMQTT(t *testing.T, ctx context.Context, broker string, side *sourceSide, clusters ...string) {
+	t.Helper()
+	opts := mqtt.NewSourceOptions(ocmMQTTOptions(broker, side.id), token("ocm-src-"), side.id)
+	codec := &ocmWidgetCodec{probes: side.probes, wire: side.wire}
+	c, err := generic.NewCloudEventSourceClient[*Widget](ctx, opts, side.store, ocmStatusHash, codec)
+	if err != nil {
+		t.Fatalf("OCM source client: %v", err)
+	}
+	side.client = ocmSource{c}
+	c.Subscribe(ctx, func(action types.ResourceAction, w *Widget) error {
+		side.onStatus(w)
+		return nil
+	})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.ReconnectedChan():
+				side.reconnects.Add(1)
+				for _, cl := range clusters {
+					if err := c.Resync(ctx, cl); err != nil {
+						t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
+					}
+				}
+			}
+		}
+	}()
+}
+
+// startOCMAgentMQTT starts an OCM agent client for side over MQTT; on
+// every reconnect signal it asks the source for newer specs.
+func startOCMAgentMQTT(t *testing.T, ctx context.Context, broker, sourceID string, side *agentSide) {
+	t.Helper()
+	opts := mqtt.NewAgentOptions(ocmMQTTOptions(broker, sourceID), side.cluster, side.id)
+	codec := &ocmWidgetCodec{probes: side.probes, wire: side.wire}
+	c, err := generic.NewCloudEventAgentClient[*Widget](ctx, opts, side.store, ocmStatusHash, codec)
+	if err != nil {
+		t.Fatalf("OCM agent client: %v", err)
+	}
+	side.client = ocmAgent{c}
+	c.Subscribe(ctx, func(action types.ResourceAction, w *Widget) error {
+		side.onSpec(action, w)
+		return nil
+	})
+	side.run(ctx, t)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.ReconnectedChan():
+				side.reconnects.Add(1)
+				if err := c.Resync(ctx, sourceID); err != nil {
+					t.Logf("OCM agent: resync after reconnect: %v", err)
+				}
+			}
+		}
+	}()
+}
