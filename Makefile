@@ -80,7 +80,7 @@ fuzz: ## short runs of every fuzz target (FUZZTIME each)
 # Regenerate the gRPC connector's code from its .proto (the output is
 # committed; only changing the .proto needs this). Installs protoc from
 # Debian and the Go plugins at pinned versions into bin/tools.
-PROTO_DIR := internal/connector/grpc/cepb
+PROTO_DIR := pkg/cepb
 proto: ## regenerate the gRPC connector's code from its .proto
 	command -v protoc >/dev/null || (apt-get update && apt-get install -y protobuf-compiler)
 	GOBIN=$(CURDIR)/bin/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12

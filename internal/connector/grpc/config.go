@@ -34,6 +34,9 @@ type SourceConfig struct {
 	// extensions of a published event; one over them is refused
 	// InvalidArgument.
 	connector.ExtensionLimits
+	// Broker makes the source an open-cluster-management CloudEvents
+	// broker (see BrokerConfig).
+	Broker BrokerConfig `json:"broker,omitempty"`
 }
 
 // ServerTLS is the server side of TLS.
@@ -58,6 +61,9 @@ func (c *SourceConfig) Defaults() {
 		c.SubscribeBuffer = 1000
 	}
 	c.FillExtensionDefaults()
+	if c.Broker.Enabled {
+		c.Broker.defaults()
+	}
 }
 
 // Validate implements connector.Config.
@@ -83,6 +89,12 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 		p.AddAt("subscribe_buffer", "must be at least 1")
 	}
 	c.ValidateExtensionLimits(p)
+	if c.Broker.Enabled {
+		if c.DisableSubscribe {
+			p.AddAt("broker", "needs Subscribe: unset disable_subscribe")
+		}
+		c.Broker.validate(p.At("broker"))
+	}
 }
 
 // TargetConfig configures a grpc target: a client of a remote

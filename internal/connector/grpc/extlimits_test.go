@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepb"
+	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
 )
 
 // An event with more extensions than max_extensions (100 by default) is

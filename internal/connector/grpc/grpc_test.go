@@ -21,7 +21,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepb"
+	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
 )
 
 // client is a plain gRPC client of a source, as any other program would be.

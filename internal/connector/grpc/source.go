@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudevents/sdk-go/binding/format/protobuf/v2/pb"
 	"github.com/google/uuid"
@@ -28,9 +29,10 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepb"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
+	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
 )
 
 // Source serves the CloudEventService. Publish returns once the event is
@@ -49,6 +51,8 @@ type Source struct {
 	srv *grpc.Server
 	tap *tap
 	wg  sync.WaitGroup
+
+	broker *brokerState // nil unless broker mode
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
@@ -75,6 +79,9 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 		out:      m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "grpc", "direction": "out"}),
 		conn:     m.ConnConnected.WithLabelValues(name, "grpc"),
 		links:    m.ConnLinks.WithLabelValues(name, "grpc", "sender"),
+	}
+	if cfg.Broker.Enabled {
+		s.broker = newBrokerState(name, &cfg.Broker, deps.Jobs)
 	}
 	s.Set(component.New, nil)
 	return s, nil
@@ -151,8 +158,14 @@ func (s *Source) Stop(ctx context.Context) error {
 }
 
 // Publish implements the service: it stores the event, then returns.
+// In broker mode a spec resync request is answered by the source itself
+// and is not stored.
 func (s *Source) Publish(ctx context.Context, req *cepb.PublishRequest) (*emptypb.Empty, error) {
 	s.received.Inc()
+	if s.broker != nil && req.GetEvent() != nil {
+		// open-cluster-management's binding keys attributes "ce-<name>".
+		csgrpc.FromOCMAttributes(req.Event)
+	}
 	e, err := FromProto(req.GetEvent())
 	if err != nil {
 		s.in.WithLabelValues("invalid").Inc()
@@ -164,38 +177,66 @@ func (s *Source) Publish(ctx context.Context, req *cepb.PublishRequest) (*emptyp
 		s.rejected.WithLabelValues("extensions").Inc()
 		return nil, limitStatus(err)
 	}
+	if s.broker != nil {
+		if err := s.publishBroker(ctx, e); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, nil
+	}
+	if err := s.ingest(ctx, e); err != nil {
+		return nil, err
+	}
+	s.fanout([]*ce.Event{e})
+	return &emptypb.Empty{}, nil
+}
+
+// ingest stores one event; its error is a gRPC status.
+func (s *Source) ingest(ctx context.Context, e *ce.Event) error {
 	ictx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
 	defer cancel()
-	events := []*ce.Event{e}
-	if err := s.deps.Ingest.Ingest(ictx, s.name, events); err != nil {
+	if err := s.deps.Ingest.Ingest(ictx, s.name, []*ce.Event{e}); err != nil {
 		s.in.WithLabelValues("error").Inc()
 		s.rejected.WithLabelValues("unavailable").Inc()
 		s.log.Warn("cannot store an event", "id", e.ID(), "err", err)
-		return nil, status.Error(codes.Unavailable, "the event was not stored; publish it again")
+		return status.Error(codes.Unavailable, "the event was not stored; publish it again")
 	}
 	s.in.WithLabelValues("ok").Inc()
+	return nil
+}
+
+// fanout hands events to the Subscribe streams.
+func (s *Source) fanout(events []*ce.Event) {
 	s.mu.Lock()
 	tp := s.tap
 	s.mu.Unlock()
-	if tp != nil {
+	if tp != nil && len(events) > 0 {
 		sent, dropped := tp.publish(events)
 		s.out.WithLabelValues("ok").Add(float64(sent))
 		s.out.WithLabelValues("error").Add(float64(dropped))
 	}
-	return &emptypb.Empty{}, nil
 }
 
-// Subscribe implements the service: a live tap of what this source stores.
+// Subscribe implements the service: a live tap of what this source
+// stores. In broker mode it needs a data type and a cluster name (agents)
+// or a source (sources), streams what the broker routes to the
+// subscriber, and sends heartbeats.
 func (s *Source) Subscribe(req *cepb.SubscriptionRequest, stream grpc.ServerStreamingServer[pb.CloudEvent]) error {
 	if s.cfg.DisableSubscribe {
 		return status.Error(codes.Unimplemented, "Subscribe is disabled on this source")
+	}
+	var bs *brokerSub
+	if s.broker != nil {
+		var err error
+		if bs, err = parseSubscription(req); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	tp := s.tap
 	s.mu.Unlock()
 	var sub *subscriber
 	if tp != nil {
-		sub = tp.add(req, s.cfg.SubscribeBuffer)
+		sub = tp.add(req, bs, s.cfg.SubscribeBuffer)
 	}
 	if sub == nil {
 		return status.Error(codes.Unavailable, "the source is stopping")
@@ -206,10 +247,22 @@ func (s *Source) Subscribe(req *cepb.SubscriptionRequest, stream grpc.ServerStre
 	if err := stream.SendHeader(metadata.Pairs("subscription-id", uuid.NewString())); err != nil {
 		return err
 	}
+	var beat <-chan time.Time
+	if bs != nil && !s.cfg.Broker.DisableHeartbeat {
+		tk := time.NewTicker(s.cfg.Broker.HeartbeatInterval.D())
+		defer tk.Stop()
+		beat = tk.C
+	}
 	for {
 		select {
 		case <-stream.Context().Done():
 			return nil
+		case <-sub.lost:
+			return status.Error(codes.Unavailable, "the subscriber fell behind and missed events; subscribe again and resync")
+		case <-beat:
+			if err := stream.Send(heartbeat()); err != nil {
+				return err
+			}
 		case p, ok := <-sub.ch:
 			if !ok {
 				return status.Error(codes.Unavailable, "the source stopped")

@@ -7,8 +7,9 @@ import (
 	"github.com/cloudevents/sdk-go/binding/format/protobuf/v2/pb"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepb"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
+	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
 )
 
 // tap hands the events a source stored to its Subscribe streams, at most
@@ -20,12 +21,20 @@ type tap struct {
 }
 
 type subscriber struct {
-	req *cepb.SubscriptionRequest
-	ch  chan *pb.CloudEvent
+	req    *cepb.SubscriptionRequest
+	broker *brokerSub // broker mode: what the broker routes to it
+	ch     chan *pb.CloudEvent
+	// lost is closed when a broker subscriber's buffer overflowed: its
+	// stream ends so that the client subscribes again and resyncs.
+	lost chan struct{}
 }
 
 // matches applies the request's filters: an empty field matches all.
+// In broker mode the broker's routing applies.
 func (s *subscriber) matches(e *ce.Event) bool {
+	if s.broker != nil {
+		return s.broker.matches(e)
+	}
 	if s.req.GetSource() != "" && e.Source() != s.req.GetSource() {
 		return false
 	}
@@ -41,7 +50,7 @@ func (s *subscriber) matches(e *ce.Event) bool {
 }
 
 // add registers a subscriber; nil once the tap is closed.
-func (t *tap) add(req *cepb.SubscriptionRequest, buffer int) *subscriber {
+func (t *tap) add(req *cepb.SubscriptionRequest, bs *brokerSub, buffer int) *subscriber {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -50,7 +59,7 @@ func (t *tap) add(req *cepb.SubscriptionRequest, buffer int) *subscriber {
 	if t.subs == nil {
 		t.subs = map[*subscriber]struct{}{}
 	}
-	s := &subscriber{req: req, ch: make(chan *pb.CloudEvent, buffer)}
+	s := &subscriber{req: req, broker: bs, ch: make(chan *pb.CloudEvent, buffer), lost: make(chan struct{})}
 	t.subs[s] = struct{}{}
 	return s
 }
@@ -82,12 +91,20 @@ func (t *tap) publish(events []*ce.Event) (sent, dropped int) {
 				if p, err = ToProto(e); err != nil {
 					break
 				}
+				if s.broker != nil {
+					csgrpc.ToOCMAttributes(p)
+				}
 			}
 			select {
 			case s.ch <- p:
 				sent++
 			default:
 				dropped++
+				if s.broker != nil {
+					// The stream ends; remove keeps the channel open.
+					close(s.lost)
+					delete(t.subs, s)
+				}
 			}
 		}
 	}

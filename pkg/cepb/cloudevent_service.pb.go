@@ -155,7 +155,7 @@ const file_cloudevent_service_proto_rawDesc = "" +
 	"\tdata_type\x18\x03 \x01(\tR\bdataType2\xb3\x01\n" +
 	"\x11CloudEventService\x12F\n" +
 	"\aPublish\x12!.io.cloudevents.v1.PublishRequest\x1a\x16.google.protobuf.Empty\"\x00\x12V\n" +
-	"\tSubscribe\x12&.io.cloudevents.v1.SubscriptionRequest\x1a\x1d.io.cloudevents.v1.CloudEvent\"\x000\x01BEZCgithub.com/eventbridge-dev/eventbridge/internal/connector/grpc/cepbb\x06proto3"
+	"\tSubscribe\x12&.io.cloudevents.v1.SubscriptionRequest\x1a\x1d.io.cloudevents.v1.CloudEvent\"\x000\x01B1Z/github.com/eventbridge-dev/eventbridge/pkg/cepbb\x06proto3"
 
 var (
 	file_cloudevent_service_proto_rawDescOnce sync.Once
