@@ -80,11 +80,13 @@ func startOCMSourceMQTT(t *testing.T, ctx context.Context, broker string, side *
 				return
 			case <-c.ReconnectedChan():
 				side.reconnects.Add(1)
-				for _, cl := range clusters {
-					if err := c.Resync(ctx, cl); err != nil {
-						t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
+				go repeatResync(ctx, func() {
+					for _, cl := range clusters {
+						if err := c.Resync(ctx, cl); err != nil {
+							t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
+						}
 					}
-				}
+				})
 			}
 		}
 	}()
@@ -113,10 +115,28 @@ func startOCMAgentMQTT(t *testing.T, ctx context.Context, broker, sourceID strin
 				return
 			case <-c.ReconnectedChan():
 				side.reconnects.Add(1)
-				if err := c.Resync(ctx, sourceID); err != nil {
-					t.Logf("OCM agent: resync after reconnect: %v", err)
-				}
+				go repeatResync(ctx, func() {
+					if err := c.Resync(ctx, sourceID); err != nil {
+						t.Logf("OCM agent: resync after reconnect: %v", err)
+					}
+				})
 			}
 		}
 	}()
+}
+
+// repeatResync runs resync now and twice more a little later. With MQTT
+// and CleanStart a resync request sent while the peer is still
+// reconnecting is lost, and OCM's v1.1.0 clients leave the resync to the
+// application, so an OCM application has to repeat it; ours repeats it by
+// itself when the peer's own resync request arrives.
+func repeatResync(ctx context.Context, resync func()) {
+	for _, d := range []time.Duration{0, 2 * time.Second, 5 * time.Second} {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d):
+		}
+		resync()
+	}
 }

@@ -125,6 +125,7 @@ func scenarioSpecResync(t *testing.T, p pair) {
 	src.create(t, ctx, widget("w5", cluster, 1, "white"), false) // new to the agent
 	// the restarted agent's state
 	agent := newAgentSide(token("agent-"), cluster)
+	src.autoResync, agent.autoResync = false, false // the test resyncs by hand
 	agent.seed(
 		withSource(widget("w1", cluster, 1, "red"), sourceID),
 		withSource(widget("w2", cluster, 1, "blue"), sourceID),
@@ -175,6 +176,7 @@ func scenarioStatusResync(t *testing.T, p pair) {
 		withSource(widget("w3", cluster, 3, "black"), sourceID),
 		withSource(widget("w4", cluster, 1, "white"), sourceID),
 	}
+	src.autoResync, agent.autoResync = false, false // the test resyncs by hand
 	agent.seed(ws...)
 	agent.seed(withSource(widget("w9", cluster, 1, "pink"), sourceID)) // the source does not list it
 	for _, w := range ws {
@@ -304,6 +306,18 @@ func runScenarios(t *testing.T, p pair) {
 // OCM's agent over Mosquitto.
 func TestOCMSourceOCMAgentMQTT(t *testing.T) {
 	runScenarios(t, pair{startSource: startOCMSourceMQTT, startAgent: startOCMAgentMQTT, broker: mosquitto})
+}
+
+func TestOCMSourceOurAgentMQTT(t *testing.T) {
+	runScenarios(t, pair{startSource: startOCMSourceMQTT, startAgent: startOurAgentMQTT, broker: mosquitto})
+}
+
+func TestOurSourceOCMAgentMQTT(t *testing.T) {
+	runScenarios(t, pair{startSource: startOurSourceMQTT, startAgent: startOCMAgentMQTT, broker: mosquitto})
+}
+
+func TestOurSourceOurAgentMQTT(t *testing.T) {
+	runScenarios(t, pair{startSource: startOurSourceMQTT, startAgent: startOurAgentMQTT, broker: mosquitto})
 }
 
 var _ = time.Second

@@ -97,10 +97,13 @@ type sourceSide struct {
 	statuses atomic.Int64 // status events handled
 	// reconnects counts the reconnect signals the client gave.
 	reconnects atomic.Int64
+	// autoResync turns the automatic resync of our clients on (default);
+	// OCM's v1.1.0 clients have none.
+	autoResync bool
 }
 
 func newSourceSide(id string) *sourceSide {
-	return &sourceSide{id: id, store: newStore(), probes: &probeLog{}, wire: &wireLog{}}
+	return &sourceSide{id: id, store: newStore(), probes: &probeLog{}, wire: &wireLog{}, autoResync: true}
 }
 
 // onStatus is the status handler: it records the status; a "Deleted"
@@ -183,12 +186,13 @@ type agentSide struct {
 	probes      *probeLog
 	wire        *wireLog
 	reconnects  atomic.Int64
+	autoResync  bool
 
 	queue chan *Widget // statuses to publish, in order
 }
 
 func newAgentSide(id, cluster string) *agentSide {
-	return &agentSide{id: id, cluster: cluster, store: newStore(), probes: &probeLog{}, wire: &wireLog{}, queue: make(chan *Widget, 1000)}
+	return &agentSide{id: id, cluster: cluster, store: newStore(), probes: &probeLog{}, wire: &wireLog{}, queue: make(chan *Widget, 1000), autoResync: true}
 }
 
 // run publishes the queued statuses until ctx ends; handlers only queue,
