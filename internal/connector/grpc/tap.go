@@ -8,8 +8,8 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
-	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
 	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
+	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
 )
 
 // tap hands the events a source stored to its Subscribe streams, at most
