@@ -233,17 +233,17 @@ func runGRPCScenarios(t *testing.T, p pair) {
 }
 
 func TestOCMSourceOCMAgentGRPC(t *testing.T) {
-	runGRPCScenarios(t, pair{startSource: startOCMSourceGRPC, startAgent: startOCMAgentGRPC, broker: eventbridgeBroker})
+	runGRPCScenarios(t, pair{startSource: startOCMSourceGRPC, startAgent: startOCMAgentGRPC, broker: eventbridgeBroker, brokerKeepsSpecs: true})
 }
 
 func TestOCMSourceOurAgentGRPC(t *testing.T) {
-	runGRPCScenarios(t, pair{startSource: startOCMSourceGRPC, startAgent: startOurAgentGRPC, broker: eventbridgeBroker})
+	runGRPCScenarios(t, pair{startSource: startOCMSourceGRPC, startAgent: startOurAgentGRPC, broker: eventbridgeBroker, brokerKeepsSpecs: true})
 }
 
 func TestOurSourceOCMAgentGRPC(t *testing.T) {
-	runGRPCScenarios(t, pair{startSource: startOurSourceGRPC, startAgent: startOCMAgentGRPC, broker: eventbridgeBroker})
+	runGRPCScenarios(t, pair{startSource: startOurSourceGRPC, startAgent: startOCMAgentGRPC, broker: eventbridgeBroker, brokerKeepsSpecs: true})
 }
 
 func TestOurSourceOurAgentGRPC(t *testing.T) {
-	runGRPCScenarios(t, pair{startSource: startOurSourceGRPC, startAgent: startOurAgentGRPC, broker: eventbridgeBroker})
+	runGRPCScenarios(t, pair{startSource: startOurSourceGRPC, startAgent: startOurAgentGRPC, broker: eventbridgeBroker, brokerKeepsSpecs: true})
 }

@@ -198,7 +198,12 @@ func startOurSource(t *testing.T, ctx context.Context, tr cloudsync.Transport, s
 	t.Helper()
 	codec := &ourWidgetCodec{probes: side.probes, wire: side.wire}
 	c, err := cloudsync.NewSourceClient[ourWidget](ctx, cloudsync.SourceOptions{SourceID: side.id, Transport: tr, ResyncClusters: clusters},
-		ourLister(side.store), nil, codec, ourOptions(t, side.autoResync, func() { side.reconnects.Add(1) })...)
+		ourLister(side.store), nil, codec, ourOptions(t, side.autoResync, func() {
+			side.reconnects.Add(1)
+			if side.onReconnect != nil {
+				go side.onReconnect()
+			}
+		})...)
 	if err != nil {
 		t.Fatalf("our source client: %v", err)
 	}

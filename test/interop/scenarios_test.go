@@ -20,6 +20,10 @@ type pair struct {
 	// broker is the address of the broker; restartable says whether the
 	// scenario can cut it (a proxy in front of it) and how.
 	broker func(t *testing.T) (addr string, cut, restore func())
+	// brokerKeepsSpecs: the broker answers spec resyncs from the specs
+	// published through it (eventbridge's gRPC broker, like OCM's), so
+	// the source publishes its state before the agent asks.
+	brokerKeepsSpecs bool
 }
 
 var probeSeq atomic.Int64
@@ -133,6 +137,9 @@ func scenarioSpecResync(t *testing.T, p pair) {
 		withSource(widget("w4", cluster, 2, "gray"), sourceID), // the source no longer has it
 	)
 	p.startSource(t, ctx, broker, src, cluster)
+	if p.brokerKeepsSpecs {
+		src.republish(ctx, t)
+	}
 	p.startAgent(t, ctx, broker, sourceID, agent)
 	waitRoutes(t, ctx, src, agent)
 

@@ -100,10 +100,16 @@ type sourceSide struct {
 	// autoResync turns the automatic resync of our clients on (default);
 	// OCM's v1.1.0 clients have none.
 	autoResync bool
+	// onReconnect, when set, runs after each reconnect signal of our
+	// client (the OCM helpers call republish themselves).
+	onReconnect func()
+
+	dirtyMu sync.Mutex
+	dirty   map[string]bool // changed but not published
 }
 
 func newSourceSide(id string) *sourceSide {
-	return &sourceSide{id: id, store: newStore(), probes: &probeLog{}, wire: &wireLog{}, autoResync: true}
+	return &sourceSide{id: id, store: newStore(), probes: &probeLog{}, wire: &wireLog{}, autoResync: true, dirty: map[string]bool{}}
 }
 
 // onStatus is the status handler: it records the status; a "Deleted"
@@ -129,6 +135,7 @@ func (s *sourceSide) create(t *testing.T, ctx context.Context, w *Widget, publis
 	}
 	s.store.put(w)
 	if !publish {
+		s.markDirty(w.UID)
 		return
 	}
 	if err := s.client.publishSpec(ctx, types.CreateRequestAction, w); err != nil {
@@ -149,6 +156,7 @@ func (s *sourceSide) update(t *testing.T, ctx context.Context, uid string, publi
 		t.Fatalf("source %s: update: no widget %s", s.id, uid)
 	}
 	if !publish {
+		s.markDirty(uid)
 		return
 	}
 	if err := s.client.publishSpec(ctx, types.UpdateRequestAction, w); err != nil {
@@ -170,10 +178,42 @@ func (s *sourceSide) markDeleting(t *testing.T, ctx context.Context, uid string,
 		t.Fatalf("source %s: delete: no widget %s", s.id, uid)
 	}
 	if !publish {
+		s.markDirty(uid)
 		return
 	}
 	if err := s.client.publishSpec(ctx, types.DeleteRequestAction, w); err != nil {
 		t.Fatalf("source %s: delete %s: %v", s.id, uid, err)
+	}
+}
+
+func (s *sourceSide) markDirty(uid string) {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	s.dirty[uid] = true
+}
+
+// republish publishes the widgets changed while they could not be sent,
+// as a controller requeues its objects after a reconnect. A broker that
+// answers spec resyncs itself (eventbridge's gRPC broker, like OCM's)
+// knows only the specs it was given.
+func (s *sourceSide) republish(ctx context.Context, t *testing.T) {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	for uid := range s.dirty {
+		w, ok := s.store.get(uid)
+		if !ok {
+			delete(s.dirty, uid)
+			continue
+		}
+		action := types.UpdateRequestAction
+		if w.Deleting != nil {
+			action = types.DeleteRequestAction
+		}
+		if err := s.client.publishSpec(ctx, action, w); err != nil {
+			t.Logf("source %s: republish %s: %v", s.id, uid, err)
+			continue
+		}
+		delete(s.dirty, uid)
 	}
 }
 
