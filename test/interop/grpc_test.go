@@ -14,6 +14,8 @@ import (
 	"time"
 
 	csgrpc "github.com/eventbridge-dev/eventbridge/pkg/cloudsync/grpc"
+	// before the two protobuf copies of the CloudEvents schema register
+	_ "github.com/eventbridge-dev/eventbridge/test/interop/internal/protoconflict"
 	"open-cluster-management.io/sdk-go/pkg/cloudevents/generic"
 	ocmgrpc "open-cluster-management.io/sdk-go/pkg/cloudevents/generic/options/grpc"
 	"open-cluster-management.io/sdk-go/pkg/cloudevents/generic/types"
