@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/cloudevents/sdk-go/v2 v2.16.2
+	github.com/eventbridge-dev/eventbridge v0.0.0-00010101000000-000000000000
 	k8s.io/apimachinery v0.33.2
 	open-cluster-management.io/sdk-go v1.1.0
 )
@@ -22,7 +23,6 @@ require (
 	github.com/cloudevents/sdk-go/protocol/mqtt_paho/v2 v2.0.0-20250922144431-372892d7c84d // indirect
 	github.com/confluentinc/confluent-kafka-go/v2 v2.3.0 // indirect
 	github.com/eclipse/paho.golang v0.23.0 // indirect
-	github.com/eventbridge-dev/eventbridge v0.0.0-00010101000000-000000000000
 	github.com/fxamacker/cbor/v2 v2.7.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/gogo/protobuf v1.3.2 // indirect

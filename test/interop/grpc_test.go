@@ -161,24 +161,14 @@ func startOCMSourceGRPC(t *testing.T, ctx context.Context, broker string, side *
 		side.onStatus(w)
 		return nil
 	})
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-c.ReconnectedChan():
-				side.reconnects.Add(1)
-				go repeatResync(ctx, func() {
-					side.republish(ctx, t)
-					for _, cl := range clusters {
-						if err := c.Resync(ctx, cl); err != nil {
-							t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
-						}
-					}
-				})
+	onOCMReconnect(ctx, c.ReconnectedChan(), &side.reconnects, func() {
+		side.republish(ctx, t)
+		for _, cl := range clusters {
+			if err := c.Resync(ctx, cl); err != nil {
+				t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
 			}
 		}
-	}()
+	})
 }
 
 func startOCMAgentGRPC(t *testing.T, ctx context.Context, broker, sourceID string, side *agentSide) {
@@ -195,21 +185,11 @@ func startOCMAgentGRPC(t *testing.T, ctx context.Context, broker, sourceID strin
 		return nil
 	})
 	side.run(ctx, t)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-c.ReconnectedChan():
-				side.reconnects.Add(1)
-				go repeatResync(ctx, func() {
-					if err := c.Resync(ctx, sourceID); err != nil {
-						t.Logf("OCM agent: resync after reconnect: %v", err)
-					}
-				})
-			}
+	onOCMReconnect(ctx, c.ReconnectedChan(), &side.reconnects, func() {
+		if err := c.Resync(ctx, sourceID); err != nil {
+			t.Logf("OCM agent: resync after reconnect: %v", err)
 		}
-	}()
+	})
 }
 
 func ourGRPCOptions(addr string) *csgrpc.Options {

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,23 +74,13 @@ func startOCMSourceMQTT(t *testing.T, ctx context.Context, broker string, side *
 		side.onStatus(w)
 		return nil
 	})
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-c.ReconnectedChan():
-				side.reconnects.Add(1)
-				go repeatResync(ctx, func() {
-					for _, cl := range clusters {
-						if err := c.Resync(ctx, cl); err != nil {
-							t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
-						}
-					}
-				})
+	onOCMReconnect(ctx, c.ReconnectedChan(), &side.reconnects, func() {
+		for _, cl := range clusters {
+			if err := c.Resync(ctx, cl); err != nil {
+				t.Logf("OCM source: resync %s after reconnect: %v", cl, err)
 			}
 		}
-	}()
+	})
 }
 
 // startOCMAgentMQTT starts an OCM agent client for side over MQTT; on
@@ -108,35 +99,66 @@ func startOCMAgentMQTT(t *testing.T, ctx context.Context, broker, sourceID strin
 		return nil
 	})
 	side.run(ctx, t)
+	onOCMReconnect(ctx, c.ReconnectedChan(), &side.reconnects, func() {
+		if err := c.Resync(ctx, sourceID); err != nil {
+			t.Logf("OCM agent: resync after reconnect: %v", err)
+		}
+	})
+}
+
+// onOCMReconnect reads an OCM client's ReconnectedChan (unbuffered: the
+// client blocks until it is read), counts the signals and runs act, the
+// application's resync, once the connection settled: 1 s without another
+// signal, and once more 3 s later. OCM's v1.1.0 clients leave the resync
+// to the application, and with MQTT and CleanStart a request sent while
+// the peer is still reconnecting is lost, so an OCM application repeats
+// it (ours repeats it by itself when the peer's own resync request
+// arrives). Waiting for the connection to settle also keeps the test clear
+// of a data race in OCM's baseClient, which swaps its CloudEvents client
+// on a reconnect while a concurrent Publish reads it.
+func onOCMReconnect(ctx context.Context, ch <-chan struct{}, count *atomic.Int64, act func()) {
+	signals := make(chan struct{}, 1)
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-c.ReconnectedChan():
-				side.reconnects.Add(1)
-				go repeatResync(ctx, func() {
-					if err := c.Resync(ctx, sourceID); err != nil {
-						t.Logf("OCM agent: resync after reconnect: %v", err)
-					}
-				})
+			case <-ch:
+				count.Add(1)
+				select {
+				case signals <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}()
-}
-
-// repeatResync runs resync now and twice more a little later. With MQTT
-// and CleanStart a resync request sent while the peer is still
-// reconnecting is lost, and OCM's v1.1.0 clients leave the resync to the
-// application, so an OCM application has to repeat it; ours repeats it by
-// itself when the peer's own resync request arrives.
-func repeatResync(ctx context.Context, resync func()) {
-	for _, d := range []time.Duration{0, 2 * time.Second, 5 * time.Second} {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(d):
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-signals:
+			}
+		settle:
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-signals:
+				case <-time.After(time.Second):
+					break settle
+				}
+			}
+			act()
+			select {
+			case <-ctx.Done():
+				return
+			case <-signals:
+				signals <- struct{}{} // start over: it reconnected again
+				continue
+			case <-time.After(3 * time.Second):
+				act()
+			}
 		}
-		resync()
-	}
+	}()
 }
