@@ -18,16 +18,22 @@ import (
 
 // mqttTopics is the OCM topic layout of one test: its own source id keeps
 // tests apart on the shared broker.
-func mqttTopics(sourceID string) types.Topics {
-	return types.Topics{
+// share, when set, makes the agent events topic a shared subscription
+// (sources only: one cannot publish to a $share topic).
+func mqttTopics(sourceID, share string) types.Topics {
+	t := types.Topics{
 		SourceEvents: "sources/" + sourceID + "/consumers/+/sourceevents",
 		AgentEvents:  "sources/" + sourceID + "/consumers/+/agentevents",
 	}
+	if share != "" {
+		t.AgentEvents = "$share/" + share + "/" + t.AgentEvents
+	}
+	return t
 }
 
-func ocmMQTTOptions(broker, sourceID string) *mqtt.MQTTOptions {
+func ocmMQTTOptions(broker, sourceID, share string) *mqtt.MQTTOptions {
 	return &mqtt.MQTTOptions{
-		Topics:    mqttTopics(sourceID),
+		Topics:    mqttTopics(sourceID, share),
 		KeepAlive: 5,
 		PubQoS:    1,
 		SubQoS:    1,
@@ -63,7 +69,7 @@ func (o ocmAgent) resyncSpec(ctx context.Context, source string) error {
 // every reconnect signal it asks the clusters for their statuses.
 func startOCMSourceMQTT(t *testing.T, ctx context.Context, broker string, side *sourceSide, clusters ...string) {
 	t.Helper()
-	opts := mqtt.NewSourceOptions(ocmMQTTOptions(broker, side.id), token("ocm-src-"), side.id)
+	opts := mqtt.NewSourceOptions(ocmMQTTOptions(broker, side.id, side.share), token("ocm-src-"), side.id)
 	codec := &ocmWidgetCodec{probes: side.probes, wire: side.wire}
 	c, err := generic.NewCloudEventSourceClient[*Widget](ctx, opts, side.store, ocmStatusHash, codec)
 	if err != nil {
@@ -87,7 +93,7 @@ func startOCMSourceMQTT(t *testing.T, ctx context.Context, broker string, side *
 // every reconnect signal it asks the source for newer specs.
 func startOCMAgentMQTT(t *testing.T, ctx context.Context, broker, sourceID string, side *agentSide) {
 	t.Helper()
-	opts := mqtt.NewAgentOptions(ocmMQTTOptions(broker, sourceID), side.cluster, side.id)
+	opts := mqtt.NewAgentOptions(ocmMQTTOptions(broker, sourceID, ""), side.cluster, side.id)
 	codec := &ocmWidgetCodec{probes: side.probes, wire: side.wire}
 	c, err := generic.NewCloudEventAgentClient[*Widget](ctx, opts, side.store, ocmStatusHash, codec)
 	if err != nil {

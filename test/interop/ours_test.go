@@ -181,8 +181,8 @@ func ourOptions(t *testing.T, autoResync bool, reconnects func()) []cloudsync.Op
 	}
 }
 
-func ourMQTTOptions(broker, sourceID string) *csmqtt.Options {
-	tp := mqttTopics(sourceID)
+func ourMQTTOptions(broker, sourceID, share string) *csmqtt.Options {
+	tp := mqttTopics(sourceID, share)
 	return &csmqtt.Options{
 		BrokerHost:  broker,
 		KeepAlive:   5,
@@ -238,7 +238,7 @@ func startOurAgent(t *testing.T, ctx context.Context, tr cloudsync.Transport, so
 
 func startOurSourceMQTT(t *testing.T, ctx context.Context, broker string, side *sourceSide, clusters ...string) {
 	t.Helper()
-	tr, err := csmqtt.NewSourceTransport(ourMQTTOptions(broker, side.id), token("our-src-"), side.id)
+	tr, err := csmqtt.NewSourceTransport(ourMQTTOptions(broker, side.id, side.share), token("our-src-"), side.id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func startOurSourceMQTT(t *testing.T, ctx context.Context, broker string, side *
 
 func startOurAgentMQTT(t *testing.T, ctx context.Context, broker, sourceID string, side *agentSide) {
 	t.Helper()
-	tr, err := csmqtt.NewAgentTransport(ourMQTTOptions(broker, sourceID), side.cluster, side.id)
+	tr, err := csmqtt.NewAgentTransport(ourMQTTOptions(broker, sourceID, ""), side.cluster, side.id)
 	if err != nil {
 		t.Fatal(err)
 	}

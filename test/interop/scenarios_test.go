@@ -24,6 +24,18 @@ type pair struct {
 	// published through it (eventbridge's gRPC broker, like OCM's), so
 	// the source publishes its state before the agent asks.
 	brokerKeepsSpecs bool
+	// shared: sources subscribe to the agent events through an MQTT 5
+	// shared subscription ($share/<group>/...), as OCM deploys status
+	// consumers; agents publish to the plain topic.
+	shared bool
+}
+
+func (p pair) newSource(id string) *sourceSide {
+	s := newSourceSide(id)
+	if p.shared {
+		s.share = token("group-")
+	}
+	return s
 }
 
 var probeSeq atomic.Int64
@@ -76,7 +88,7 @@ func scenarioLifecycle(t *testing.T, p pair) {
 	defer cancel()
 	broker, _, _ := p.broker(t)
 	sourceID, cluster := newIDs()
-	src := newSourceSide(sourceID)
+	src := p.newSource(sourceID)
 	agent := newAgentSide(token("agent-"), cluster)
 	p.startSource(t, ctx, broker, src, cluster)
 	p.startAgent(t, ctx, broker, sourceID, agent)
@@ -120,7 +132,7 @@ func scenarioSpecResync(t *testing.T, p pair) {
 	defer cancel()
 	broker, _, _ := p.broker(t)
 	sourceID, cluster := newIDs()
-	src := newSourceSide(sourceID)
+	src := p.newSource(sourceID)
 	// the source's state
 	src.create(t, ctx, widget("w1", cluster, 1, "red"), false)   // agent has it
 	src.create(t, ctx, widget("w2", cluster, 3, "blue"), false)  // agent has v1
@@ -175,7 +187,7 @@ func scenarioStatusResync(t *testing.T, p pair) {
 	defer cancel()
 	broker, _, _ := p.broker(t)
 	sourceID, cluster := newIDs()
-	src := newSourceSide(sourceID)
+	src := p.newSource(sourceID)
 	agent := newAgentSide(token("agent-"), cluster)
 	ws := []*Widget{
 		withSource(widget("w1", cluster, 1, "red"), sourceID),
@@ -239,7 +251,7 @@ func scenarioBrokerRestart(t *testing.T, p pair) {
 		t.Fatal("this pair cannot cut its broker")
 	}
 	sourceID, cluster := newIDs()
-	src := newSourceSide(sourceID)
+	src := p.newSource(sourceID)
 	agent := newAgentSide(token("agent-"), cluster)
 	p.startSource(t, ctx, broker, src, cluster)
 	p.startAgent(t, ctx, broker, sourceID, agent)
@@ -247,6 +259,7 @@ func scenarioBrokerRestart(t *testing.T, p pair) {
 
 	src.create(t, ctx, widget("w1", cluster, 1, "red"), true)
 	src.create(t, ctx, widget("w2", cluster, 1, "blue"), true)
+	src.create(t, ctx, widget("w4", cluster, 1, "gray"), true)
 	eventually(t, waitFor, "widgets in sync before the restart", func() (bool, string) { return inSync(src, agent) })
 	srcBefore, agentBefore := src.reconnects.Load(), agent.reconnects.Load()
 
@@ -255,7 +268,8 @@ func scenarioBrokerRestart(t *testing.T, p pair) {
 	src.update(t, ctx, "w1", false, func(w *Widget) { w.Spec.Color = "green" })
 	src.create(t, ctx, widget("w3", cluster, 1, "yellow"), false)
 	src.markDeleting(t, ctx, "w2", false)
-	agent.store.update("w1", func(w *Widget) { w.Status.Message = "drifted while offline" })
+	// a status change the source can only learn from a status resync
+	agent.store.update("w4", func(w *Widget) { w.Status.Message = "drifted while offline" })
 	restore()
 
 	eventually(t, waitFor, "reconnect signals on both sides", func() (bool, string) {
@@ -266,7 +280,9 @@ func scenarioBrokerRestart(t *testing.T, p pair) {
 		ok, state := inSync(src, agent)
 		w1, _ := agent.store.get("w1")
 		_, w2 := agent.store.get("w2")
-		return ok && w1 != nil && w1.Version == 2 && !w2 && len(agent.store.list("", "")) == 2, state
+		w4, _ := src.store.get("w4")
+		return ok && w1 != nil && w1.Version == 2 && !w2 && len(agent.store.list("", "")) == 3 &&
+			w4 != nil && w4.Status != nil && w4.Status.Message == "drifted while offline", state
 	})
 }
 
@@ -321,6 +337,21 @@ func TestOCMSourceOurAgentMQTT(t *testing.T) {
 
 func TestOurSourceOCMAgentMQTT(t *testing.T) {
 	runScenarios(t, pair{startSource: startOurSourceMQTT, startAgent: startOCMAgentMQTT, broker: mosquitto})
+}
+
+// TestSharedSubscriptionMQTT: the sources consume the agents' events
+// through a shared subscription ($share/<group>/sources/<id>/consumers/+/agentevents).
+func TestSharedSubscriptionMQTT(t *testing.T) {
+	t.Run("OCMSourceOurAgent", func(t *testing.T) {
+		p := pair{startSource: startOCMSourceMQTT, startAgent: startOurAgentMQTT, broker: mosquitto, shared: true}
+		t.Run("Lifecycle", func(t *testing.T) { scenarioLifecycle(t, p) })
+		t.Run("StatusResync", func(t *testing.T) { scenarioStatusResync(t, p) })
+	})
+	t.Run("OurSourceOCMAgent", func(t *testing.T) {
+		p := pair{startSource: startOurSourceMQTT, startAgent: startOCMAgentMQTT, broker: mosquitto, shared: true}
+		t.Run("Lifecycle", func(t *testing.T) { scenarioLifecycle(t, p) })
+		t.Run("StatusResync", func(t *testing.T) { scenarioStatusResync(t, p) })
+	})
 }
 
 func TestOurSourceOurAgentMQTT(t *testing.T) {

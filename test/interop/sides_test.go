@@ -100,6 +100,9 @@ type sourceSide struct {
 	// autoResync turns the automatic resync of our clients on (default);
 	// OCM's v1.1.0 clients have none.
 	autoResync bool
+	// share, when set, is the group of the shared subscription (MQTT)
+	// through which the source consumes the agents' events.
+	share string
 	// onReconnect, when set, runs after each reconnect signal of our
 	// client (the OCM helpers call republish themselves).
 	onReconnect func()
