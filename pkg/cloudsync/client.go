@@ -80,6 +80,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.log = 
 // reconnecting.
 var ErrNotConnected = errors.New("cloudsync: the client is not connected")
 
+// receiveEndGrace is how long a client waits for a transport error after
+// Receive returned nil on its own.
+const receiveEndGrace = 3 * time.Second
+
 // connEventBuffer is how many connection events Reconnects() keeps for a
 // slow reader; older ones are dropped.
 const connEventBuffer = 64
@@ -245,14 +249,16 @@ func (c *core) reconnect(cause error) {
 		if !subscribed {
 			return
 		}
-		if err := c.t.Subscribe(c.life); err != nil {
+		sctx, cancel := c.subscription()
+		if err := c.t.Subscribe(sctx); err != nil {
+			cancel()
 			log.Warn("cloudsync: resubscribe failed", "err", err, "attempt", attempt+1)
 			c.mu.Lock()
 			c.connected = false
 			c.mu.Unlock()
 			continue
 		}
-		c.startReceiver()
+		c.startReceiver(sctx, cancel)
 		log.Info("cloudsync: reconnected and resubscribed")
 		c.emit(ConnectionEvent{State: Resubscribed})
 		c.autoResync()
@@ -282,37 +288,63 @@ func (c *core) subscribe(ctx context.Context, dispatch func(ctx context.Context,
 	c.dispatch = dispatch
 	c.subCtx = ctx
 	c.mu.Unlock()
-	if err := c.t.Subscribe(ctx); err != nil {
+	sctx, cancel := c.subscription()
+	if err := c.t.Subscribe(sctx); err != nil {
+		cancel()
 		c.mu.Lock()
 		c.dispatch, c.subCtx = nil, nil
 		c.mu.Unlock()
 		return fmt.Errorf("cloudsync: %s %s: subscribe: %w", c.role, c.id, err)
 	}
-	c.startReceiver()
+	c.startReceiver(sctx, cancel)
 	c.emit(ConnectionEvent{State: Subscribed})
 	c.autoResync()
 	return nil
 }
 
-func (c *core) startReceiver() {
+// subscription returns the context of one subscription: it ends with the
+// Subscribe context, with the client, or when the next reconnect replaces
+// it. Transports may bind a stream to it.
+func (c *core) subscription() (context.Context, context.CancelFunc) {
+	c.mu.Lock()
+	parent := c.subCtx
+	c.mu.Unlock()
+	rctx, cancel := context.WithCancel(parent)
+	stopOnClose := context.AfterFunc(c.life, cancel)
+	return rctx, func() { stopOnClose(); cancel() }
+}
+
+// startReceiver runs Receive for the subscription rctx (cancel ends it).
+func (c *core) startReceiver(rctx context.Context, cancel context.CancelFunc) {
 	if c.onSubscribe != nil {
 		c.onSubscribe()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	parent := c.subCtx
-	rctx, cancel := context.WithCancel(parent)
-	stopOnClose := context.AfterFunc(c.life, cancel)
 	done := make(chan struct{})
 	c.recvCancel, c.recvDone = cancel, done
 	dispatch := c.dispatch
 	go func() {
 		defer close(done)
-		defer stopOnClose()
 		// Receive returns nil when the transport closed (and reported why
 		// on ErrorChan); an error it returns is a transport error.
-		if err := c.t.Receive(rctx, dispatch); err != nil && rctx.Err() == nil {
+		err := c.t.Receive(rctx, dispatch)
+		switch {
+		case rctx.Err() != nil:
+		case err != nil:
 			c.reportErr(err)
+		default:
+			// A transport that ended Receive without reporting an error
+			// would leave the client deaf: if no reconnect has replaced
+			// this receiver shortly, reconnect.
+			time.AfterFunc(receiveEndGrace, func() {
+				c.mu.Lock()
+				stale := c.recvDone == done
+				c.mu.Unlock()
+				if stale && c.life.Err() == nil {
+					c.reportErr(errors.New("cloudsync: the transport stopped receiving"))
+				}
+			})
 		}
 	}()
 }

@@ -1,11 +1,13 @@
 package cloudsync_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,4 +350,36 @@ func TestReconnectsChannel(t *testing.T) {
 			t.Fatal("no Lost event")
 		}
 	}
+}
+
+// quietTransport's first Receive returns at once without reporting an
+// error: a transport bug the client must survive.
+type quietTransport struct {
+	*memtransport.Transport
+	quiet atomic.Bool
+}
+
+func (q *quietTransport) Receive(ctx context.Context, fn func(context.Context, cloudevents.Event)) error {
+	if !q.quiet.Swap(true) {
+		return nil
+	}
+	return q.Transport.Receive(ctx, fn)
+}
+
+// A Receive that ends without an error still leads to a reconnect.
+func TestReceiveEndsSilently(t *testing.T) {
+	ctx := t.Context()
+	b := memtransport.NewBroker()
+	at := &quietTransport{Transport: b.Agent("c1")}
+	f := cloudsynctest.New(t, ctx, "s1", "agent1", "c1", b.Source("s1"), at, nil, cloudsynctest.Options{})
+	cloudsynctest.Eventually(t, wait, "the agent resubscribed", func() string {
+		if f.AgentConn.Count(cloudsync.Resubscribed, false) == 0 {
+			return f.AgentConn.String()
+		}
+		return ""
+	})
+	if err := f.Apply(ctx, f.Res("a", 1, `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	f.WaitAgree(wait)
 }

@@ -27,7 +27,10 @@ type Transport interface {
 	// subject, stream) from the event's type and extensions.
 	Send(ctx context.Context, evt cloudevents.Event) error
 	// Subscribe starts the subscriptions of the role the transport was
-	// made for.
+	// made for. ctx lasts as long as the subscription (until the next
+	// reconnect, the end of the client or of its Subscribe context): a
+	// transport may bind a stream to it. The same ctx is passed to the
+	// Receive that follows.
 	Subscribe(ctx context.Context) error
 	// Receive calls fn for every received event, one at a time, and
 	// blocks until ctx is done or the transport is closed. It returns nil

@@ -89,19 +89,18 @@ func (l *ConnLog) String() string {
 
 // Fixture is a source and an agent that keep resources in sync.
 type Fixture struct {
-	T                    testing.TB
-	SourceID, AgentID    string
-	Cluster              string
-	SourceStore          *cloudsync.ResourceStore
-	AgentStore           *cloudsync.ResourceStore
-	Source               *cloudsync.SourceClient[*cloudsync.Resource]
-	Agent                *cloudsync.AgentClient[*cloudsync.Resource]
-	SourceConn           ConnLog
-	AgentConn            ConnLog
-	mu                   sync.Mutex
-	specActions          []string // "<action> <id> v<version>" as the agent handled them
-	statuses             []string // "<id> <status>" as the source handled them
-	agentHandlerDisabled bool
+	T                 testing.TB
+	SourceID, AgentID string
+	Cluster           string
+	SourceStore       *cloudsync.ResourceStore
+	AgentStore        *cloudsync.ResourceStore
+	Source            *cloudsync.SourceClient[*cloudsync.Resource]
+	Agent             *cloudsync.AgentClient[*cloudsync.Resource]
+	SourceConn        ConnLog
+	AgentConn         ConnLog
+	mu                sync.Mutex
+	specActions       []string // "<action> <id> v<version>" as the agent handled them
+	statuses          []string // "<id> <status>" as the source handled them
 }
 
 // Options tune NewFixture.

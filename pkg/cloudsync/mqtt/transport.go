@@ -241,27 +241,34 @@ func (t *Transport) Connect(ctx context.Context) error {
 		return fmt.Errorf("mqtt: %w", err)
 	}
 	conn.cm, conn.cancel = cm, cancel
+	// current before it is up, so that a drop right after the CONNACK is
+	// reported
+	t.mu.Lock()
+	t.conn = conn
+	t.mu.Unlock()
+	fail := func(err error) error {
+		t.mu.Lock()
+		if t.conn == conn {
+			t.conn = nil
+		}
+		t.mu.Unlock()
+		conn.markDown()
+		cancel()
+		<-cm.Done()
+		return err
+	}
 	wait := time.NewTimer(timeout + 5*time.Second)
 	defer wait.Stop()
 	select {
 	case <-up:
+		return nil
 	case err := <-failed:
-		cancel()
-		<-cm.Done()
-		return fmt.Errorf("mqtt: connect to %s: %w", t.opts.BrokerHost, err)
+		return fail(fmt.Errorf("mqtt: connect to %s: %w", t.opts.BrokerHost, err))
 	case <-ctx.Done():
-		cancel()
-		<-cm.Done()
-		return ctx.Err()
+		return fail(ctx.Err())
 	case <-wait.C:
-		cancel()
-		<-cm.Done()
-		return fmt.Errorf("mqtt: connect to %s: timed out", t.opts.BrokerHost)
+		return fail(fmt.Errorf("mqtt: connect to %s: timed out", t.opts.BrokerHost))
 	}
-	t.mu.Lock()
-	t.conn = conn
-	t.mu.Unlock()
-	return nil
 }
 
 func (t *Transport) current() (*connection, error) {
