@@ -53,9 +53,16 @@ type connection struct {
 	events chan cloudevents.Event
 	down   chan struct{} // closed when the stream ended
 	once   sync.Once
+	cause  error // why, set before down is closed
 }
 
-func (c *connection) markDown() { c.once.Do(func() { close(c.down) }) }
+// markDown ends the connection's stream for Receive, with its cause.
+func (c *connection) markDown(cause error) {
+	c.once.Do(func() {
+		c.cause = cause
+		close(c.down)
+	})
+}
 
 // NewSourceTransport is the transport of a source: it subscribes with its
 // source id to the status events of a data type.
@@ -171,8 +178,9 @@ func (t *Transport) watch(c *connection) {
 	for c.cc.WaitForStateChange(c.ctx, s) {
 		s = c.cc.GetState()
 		if s == connectivity.TransientFailure || s == connectivity.Idle || s == connectivity.Shutdown {
-			c.markDown()
-			t.report(c.gen, fmt.Errorf("grpc: connection lost (state %s)", s))
+			err := fmt.Errorf("grpc: connection lost (state %s)", s)
+			c.markDown(err)
+			t.report(c.gen, err)
 			return
 		}
 	}
@@ -251,9 +259,10 @@ func (t *Transport) recv(ctx context.Context, c *connection, stream grpc.ServerS
 	for {
 		p, err := stream.Recv()
 		if err != nil {
-			c.markDown()
+			err = fmt.Errorf("grpc: subscribe stream failed: %w", err)
+			c.markDown(err)
 			if ctx.Err() == nil || status.Code(err) != codes.Canceled {
-				t.report(c.gen, fmt.Errorf("grpc: subscribe stream failed: %w", err))
+				t.report(c.gen, err)
 			}
 			return
 		}
@@ -289,8 +298,9 @@ func (t *Transport) health(ctx context.Context, c *connection, beats <-chan stru
 		case <-beats:
 			tm.Reset(d)
 		case <-tm.C:
-			c.markDown()
-			t.report(c.gen, fmt.Errorf("grpc: stream timeout: no heartbeat received for %s", d))
+			err := fmt.Errorf("grpc: stream timeout: no heartbeat received for %s", d)
+			c.markDown(err)
+			t.report(c.gen, err)
 			return
 		}
 	}
@@ -316,7 +326,7 @@ func (t *Transport) Receive(ctx context.Context, fn func(ctx context.Context, ev
 				case evt := <-c.events:
 					fn(ctx, evt)
 				default:
-					return errors.New("grpc: subscribe stream ended")
+					return c.cause
 				}
 			}
 		}
@@ -337,7 +347,7 @@ func (t *Transport) Close(context.Context) error {
 		return nil
 	}
 	c.cancel()
-	c.markDown()
+	c.markDown(errors.New("grpc: transport closed"))
 	return c.cc.Close()
 }
 
