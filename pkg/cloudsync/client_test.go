@@ -127,7 +127,11 @@ func TestSourceStatusResync(t *testing.T) {
 	}
 	f := cloudsynctest.New(t, ctx, "s1", "agent1", "c1", b.Source("s1"), b.Agent("c1"), seed, cloudsynctest.Options{
 		AgentOptions: []cloudsync.Option{cloudsync.WithResync(false)},
+		NoSubscribe:  true,
 	})
+	// the agent first: the source's automatic resync must find it
+	f.SubscribeAgent(ctx)
+	f.SubscribeSource(ctx)
 	f.WaitAgree(wait)
 	resp := sentOf(b, cloudsynctest.Type(cloudsync.SubResourceStatus, cloudsync.ResyncResponse))
 	if got := resourceIDs(resp); !slices.Equal(got, []string{"b"}) {

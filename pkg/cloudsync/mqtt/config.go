@@ -3,6 +3,7 @@ package mqtt
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +30,7 @@ const (
 //	caFile: /etc/mqtt/ca.crt          # TLS when set
 //	clientCertFile: /etc/mqtt/tls.crt # client certificate (with clientKeyFile)
 //	clientKeyFile: /etc/mqtt/tls.key
+//	# or inline: caData, clientCertData, clientKeyData (base64 PEM)
 //	keepAlive: 60                     # seconds
 //	dialTimeout: 60s
 //	pubQoS: 1
@@ -50,6 +52,11 @@ type Config struct {
 	CAFile         string `json:"caFile,omitempty" yaml:"caFile,omitempty"`
 	ClientCertFile string `json:"clientCertFile,omitempty" yaml:"clientCertFile,omitempty"`
 	ClientKeyFile  string `json:"clientKeyFile,omitempty" yaml:"clientKeyFile,omitempty"`
+	// CAData, ClientCertData and ClientKeyData are the same PEM inline,
+	// base64-encoded; a file of the same kind wins.
+	CAData         Base64 `json:"caData,omitempty" yaml:"caData,omitempty"`
+	ClientCertData Base64 `json:"clientCertData,omitempty" yaml:"clientCertData,omitempty"`
+	ClientKeyData  Base64 `json:"clientKeyData,omitempty" yaml:"clientKeyData,omitempty"`
 	// KeepAlive in seconds (default 60).
 	KeepAlive *uint16 `json:"keepAlive,omitempty" yaml:"keepAlive,omitempty"`
 	// DialTimeout of the TCP (and TLS) connection (default 60s): a Go
@@ -76,6 +83,20 @@ func (d *Duration) UnmarshalYAML(b []byte) error {
 		return fmt.Errorf("duration %q: %w", s, err)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// Base64 is bytes written as a base64 string.
+type Base64 []byte
+
+// UnmarshalYAML decodes a base64 string.
+func (b *Base64) UnmarshalYAML(data []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(data)), `"'`)
+	v, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("base64: %w", err)
+	}
+	*b = v
 	return nil
 }
 
@@ -146,7 +167,7 @@ func (c *Config) Options() (*Options, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if (c.ClientCertFile == "") != (c.ClientKeyFile == "") {
+	if (c.ClientCertFile == "" && len(c.ClientCertData) == 0) != (c.ClientKeyFile == "" && len(c.ClientKeyData) == 0) {
 		errs = append(errs, errors.New("clientCertFile, clientKeyFile: set both or neither"))
 	}
 	if len(errs) > 0 {
@@ -163,21 +184,29 @@ func (c *Config) Options() (*Options, error) {
 	if c.DialTimeout != nil && *c.DialTimeout > 0 {
 		o.DialTimeout = time.Duration(*c.DialTimeout)
 	}
-	if c.CAFile != "" || c.ClientCertFile != "" {
+	ca, err := fileOr(c.CAFile, c.CAData, "caFile")
+	if err != nil {
+		return nil, err
+	}
+	certPEM, err := fileOr(c.ClientCertFile, c.ClientCertData, "clientCertFile")
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := fileOr(c.ClientKeyFile, c.ClientKeyData, "clientKeyFile")
+	if err != nil {
+		return nil, err
+	}
+	if len(ca) > 0 || len(certPEM) > 0 {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if c.CAFile != "" {
-			pem, err := os.ReadFile(c.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("caFile: %w", err)
-			}
+		if len(ca) > 0 {
 			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("caFile: %s holds no PEM certificate", c.CAFile)
+			if !pool.AppendCertsFromPEM(ca) {
+				return nil, errors.New("caFile: no PEM certificate in the CA")
 			}
 			tc.RootCAs = pool
 		}
-		if c.ClientCertFile != "" {
-			cert, err := tls.LoadX509KeyPair(c.ClientCertFile, c.ClientKeyFile)
+		if len(certPEM) > 0 {
+			cert, err := tls.X509KeyPair(certPEM, keyPEM)
 			if err != nil {
 				return nil, fmt.Errorf("clientCertFile, clientKeyFile: %w", err)
 			}
@@ -190,4 +219,16 @@ func (c *Config) Options() (*Options, error) {
 		o.TLSConfig = tc
 	}
 	return o, nil
+}
+
+// fileOr reads path, or returns data when path is "".
+func fileOr(path string, data []byte, field string) ([]byte, error) {
+	if path == "" {
+		return data, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return b, nil
 }

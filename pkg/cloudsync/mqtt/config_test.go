@@ -1,6 +1,14 @@
 package mqtt
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,4 +93,55 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := LoadConfig(filepath.Join(dir, "none.yaml")); err == nil {
 		t.Error("a missing file loaded")
 	}
+}
+
+// TLS from inline base64 PEM (OCM's caData, clientCertData, clientKeyData).
+func TestConfigTLSData(t *testing.T) {
+	certPEM, keyPEM := selfSigned(t)
+	enc := base64.StdEncoding.EncodeToString
+	c, err := ParseConfig([]byte("brokerHost: broker.example.com:8883\ncaData: " + enc(certPEM) + "\nclientCertData: " + enc(certPEM) +
+		"\nclientKeyData: " + enc(keyPEM) + "\ntopics: {sourceEvents: sources/a/clusters/+/sourceevents, agentEvents: sources/a/clusters/+/agentevents}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := c.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.TLSConfig == nil || o.TLSConfig.RootCAs == nil || len(o.TLSConfig.Certificates) != 1 || o.TLSConfig.ServerName != "broker.example.com" {
+		t.Errorf("TLS config %+v", o.TLSConfig)
+	}
+	// the same from files
+	dir := t.TempDir()
+	cf, kf := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(cf, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kf, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = ParseConfig([]byte("brokerHost: h:8883\ncaFile: " + cf + "\nclientCertFile: " + cf + "\nclientKeyFile: " + kf +
+		"\ntopics: {sourceEvents: sources/a/clusters/+/sourceevents, agentEvents: sources/a/clusters/+/agentevents}\n"))
+	if o, err := c.Options(); err != nil || o.TLSConfig == nil || len(o.TLSConfig.Certificates) != 1 {
+		t.Errorf("TLS from files: %v", err)
+	}
+}
+
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
