@@ -15,7 +15,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Test timeouts: the whole suite is kept near 10 minutes on 2 cores.
 TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: all help build compile run test test-deps test-integration test-short lint check cover fuzz clean proto
+.PHONY: all help build compile run test test-deps test-integration test-interop test-short lint check cover fuzz clean proto
 
 include bench/Makefile.inc
 
@@ -58,10 +58,20 @@ test-integration: build ## tests against the local brokers; a missing broker fai
 	@-$(TEST_DEPS)
 	EVENTBRIDGE_INTEGRATION=1 EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test -timeout 15m -run Integration ./...
 
-lint: ## go vet, gofmt and staticcheck
+# The open-cluster-management compatibility tests: OCM's own CloudEvents
+# clients against pkg/cloudsync and the gRPC broker, over Mosquitto and
+# the built bridge. test/interop is its own Go module (the OCM SDK brings
+# Kubernetes dependencies the main go.mod does not take), so ./... above
+# does not reach it.
+test-interop: build ## OCM compatibility tests (module test/interop; Mosquitto, the built bridge)
+	cd test/interop && EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test $(TEST_FLAGS) ./...
+
+lint: ## go vet, gofmt and staticcheck (also of the test/interop module)
 	$(GO) vet ./...
+	cd test/interop && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
+	cd test/interop && $(GO) run $(STATICCHECK) ./...
 
 # check is what to run before pushing: lint, then the short tests.
 check: lint test-short ## lint, then test-short

@@ -43,6 +43,7 @@ type Option func(*clientConfig)
 
 type clientConfig struct {
 	resync     bool
+	repeat     time.Duration // see WithResyncRepeat
 	onConn     func(ConnectionEvent)
 	minBackoff time.Duration
 	maxBackoff time.Duration
@@ -52,6 +53,15 @@ type clientConfig struct {
 // WithResync turns the automatic resync after every successful
 // (re)subscribe on (the default) or off.
 func WithResync(enabled bool) Option { return func(c *clientConfig) { c.resync = enabled } }
+
+// WithResyncRepeat sends the automatic resync after a reconnect once more
+// after d (default 5 s; 0 turns it off). A resync request sent while the
+// peer is still reconnecting is lost: neither MQTT (clean start) nor the
+// gRPC broker keeps it for an absent subscriber, and an OCM peer does not
+// ask again, nor does the gRPC broker pass an agent's spec resync request
+// on to the sources. The repeat is cheap: only what still differs is
+// answered.
+func WithResyncRepeat(d time.Duration) Option { return func(c *clientConfig) { c.repeat = d } }
 
 // WithConnectionHandler calls fn for every ConnectionEvent, in order, on
 // the client's goroutine (fn must not block for long). Reconnects()
@@ -123,7 +133,7 @@ func newCore(ctx context.Context, role Role, id string, t Transport, dt DataType
 	if id == "" {
 		return nil, fmt.Errorf("cloudsync: the %s id is required", role)
 	}
-	cfg := clientConfig{resync: true, minBackoff: 500 * time.Millisecond, maxBackoff: 30 * time.Second, log: slog.Default()}
+	cfg := clientConfig{resync: true, repeat: 5 * time.Second, minBackoff: 500 * time.Millisecond, maxBackoff: 30 * time.Second, log: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -276,6 +286,20 @@ func (c *core) autoResync() {
 			c.cfg.log.Warn("cloudsync: automatic resync failed", "role", c.role.String(), "id", c.id, "err", err)
 		}
 		c.emit(ConnectionEvent{State: Resynced, Err: err})
+		if c.cfg.repeat <= 0 {
+			return
+		}
+		select {
+		case <-c.life.Done():
+			return
+		case <-time.After(c.cfg.repeat):
+		}
+		if !c.IsConnected() {
+			return // the next reconnect resyncs
+		}
+		if err := c.resync(c.life); err != nil {
+			c.cfg.log.Warn("cloudsync: repeated automatic resync failed", "role", c.role.String(), "id", c.id, "err", err)
+		}
 	}()
 }
 

@@ -1,6 +1,7 @@
 package cloudsync
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,14 +90,33 @@ type Codec[T Object] interface {
 type StatusHashFunc[T Object] func(obj T) (string, error)
 
 // HashStatus is the default status hash: the SHA-256 (lower-case hex) of
-// the JSON encoding of status, as OCM computes it.
+// the JSON encoding of status with the keys of every object sorted, as
+// OCM computes it (its statushash package hashes the status taken from
+// the object's unstructured map, whose JSON has sorted keys). So a status
+// struct hashes the same as its OCM counterpart, whatever the order of its
+// fields.
 func HashStatus(status any) (string, error) {
 	b, err := json.Marshal(status)
 	if err != nil {
 		return "", fmt.Errorf("cloudsync: status hash: %w", err)
 	}
+	if b, err = canonicalJSON(b); err != nil {
+		return "", fmt.Errorf("cloudsync: status hash: %w", err)
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// canonicalJSON re-encodes JSON with sorted object keys; numbers keep
+// their text.
+func canonicalJSON(b []byte) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 // EventOptions are the extensions of an event NewEvent builds.
