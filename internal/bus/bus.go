@@ -50,11 +50,12 @@ type Bus struct {
 	rjs jetstream.JetStream
 
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
+	dedup   *dedupSet        // the keys stored inside the dedup window
+	storage *storageGuard    // nil for an external cluster
+
 	// maxStore is the embedded server's max_file_store (0: not sized,
 	// or an external cluster).
 	maxStore int64
-	dedup   *dedupSet        // the keys stored inside the dedup window
-	storage *storageGuard    // nil for an external cluster
 
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).

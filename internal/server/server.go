@@ -436,6 +436,9 @@ func (b *Bridge) refreshGauges() {
 		return info
 	}
 	consumer(bus.StreamWork, router.ConsumerName)
+	if b.state != nil {
+		consumer(bus.StreamEvents, state.ConsumerName) // the state's lag
+	}
 	dlq := map[string]uint64{}
 	if s, err := js.Stream(ctx, bus.StreamDLQ); err == nil {
 		if info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>")); err == nil {

@@ -98,6 +98,18 @@ sources:
 		t.Fatalf("GET /v1/state/<default key>: %d %v", code, m)
 	}
 
+	// The state's lag is a metric.
+	b.RefreshGauges()
+	resp, err := http.Get("http://" + b.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `eventbridge_consumer_pending{consumer="state"`) {
+		t.Errorf("no eventbridge_consumer_pending of the state consumer in /metrics")
+	}
+
 	// Not found, and bad queries.
 	for _, path := range []string{"/v1/state?key=nope", "/v1/state?source=/n1&subject=disk", "/v1/state/nope", "/v1/state?key=c1/ens1f0&source=/other"} {
 		code, hdr, m := c.do("GET", path, "")

@@ -182,6 +182,11 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 	byKey := make(map[string]*item, len(batch))
 	for _, m := range batch {
 		it, err := f.entry(ctx, m)
+		if errors.Is(err, errKeys) { // try again later
+			f.s.log.Warn("state: cannot read a source's state_key; the event is handed out again", "err", err)
+			_ = m.NakWithDelay(2 * time.Second)
+			continue
+		}
 		if err != nil {
 			f.s.log.Warn("state: event not kept", "subject", m.Subject(), "err", err)
 			_ = m.Ack()
@@ -310,7 +315,11 @@ func (f *feeder) entry(ctx context.Context, m jetstream.Msg) (*item, error) {
 // resource res ingested, stored at EVENTS sequence seq at time ts.
 func (f *feeder) build(ctx context.Context, data []byte, res string, seq uint64, ts time.Time) (*item, error) {
 	var source, subject, key string
-	if t := f.template(ctx, res); !t.IsZero() {
+	t, err := f.template(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	if !t.IsZero() {
 		e := ce.New()
 		if err := e.UnmarshalJSON(data); err != nil {
 			return nil, err
@@ -341,16 +350,19 @@ func (f *feeder) build(ctx context.Context, data []byte, res string, seq uint64,
 
 // template returns the state_key template of a source resource, cached
 // for keysTTL.
-func (f *feeder) template(ctx context.Context, res string) attrtemplate.Template {
+func (f *feeder) template(ctx context.Context, res string) (attrtemplate.Template, error) {
 	if f.keys == nil || res == "" {
-		return attrtemplate.Template{}
+		return attrtemplate.Template{}, nil
 	}
 	if c, ok := f.tmpls[res]; ok && time.Since(c.at) < keysTTL {
-		return c.t
+		return c.t, nil
 	}
 	var t attrtemplate.Template
 	src, err := f.keys(ctx, res)
-	if err == nil && src != "" {
+	if err != nil {
+		return t, fmt.Errorf("%w of %s: %w", errKeys, res, err)
+	}
+	if src != "" {
 		if t, err = attrtemplate.Parse(src); err != nil {
 			f.s.log.Warn("state: invalid state_key", "resource", res, "err", err)
 		}
@@ -359,8 +371,11 @@ func (f *feeder) template(ctx context.Context, res string) attrtemplate.Template
 		clear(f.tmpls)
 	}
 	f.tmpls[res] = cachedTmpl{t: t, at: time.Now()}
-	return t
+	return t, nil
 }
+
+// errKeys: a source's state_key could not be read (for now).
+var errKeys = errors.New("state: reading the state_key")
 
 // ResourceKeys reads the state_key of source resources from the
 // resource store.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,8 +213,12 @@ func TestNamedKeysFromSourceTemplate(t *testing.T) {
 	b := openBus(t)
 	s := openStore(t, b, Config{})
 	ctx := context.Background()
+	var calls atomic.Int32
 	keys := func(_ context.Context, res string) (string, error) {
 		if res == "ran" {
+			if calls.Add(1) == 1 { // the store is unavailable at first
+				return "", errors.New("store unavailable")
+			}
 			return "{clustername}/{resourceid}", nil
 		}
 		return "", nil
