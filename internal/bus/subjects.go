@@ -4,7 +4,8 @@ import (
 	"strings"
 )
 
-// Stream names and subject prefixes (DESIGN §3).
+// Stream names and subject prefixes (docs/architecture.md, "Streams and
+// buckets"): EVENTS is the archive, WORK the router's queue beside it.
 const (
 	StreamEvents = "EVENTS"
 	StreamWork   = "WORK"

@@ -16,7 +16,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
@@ -55,7 +55,7 @@ type Deps struct {
 	Metrics *telemetry.Metrics
 	// Jobs schedules sources that poll or run on a timer (poll, cron),
 	// and keeps their state between runs. Nil for targets.
-	Jobs jobs.Scheduler
+	Jobs jobapi.Scheduler
 	// Guard, when not nil, is applied to every connection the connector
 	// makes to an address its spec names (URLs, brokers, token and
 	// introspection endpoints), and such connections ignore the

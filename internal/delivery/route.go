@@ -233,7 +233,8 @@ func (r *Route) QueueLen() int { return len(r.queue) }
 // Stop stops taking tasks and lets deliveries in flight finish until ctx
 // is done (then cancels them). Tasks still queued are settled with
 // ErrStopped, which gives their messages back to the bus for the next
-// start (DESIGN §6: finish in-flight work, give back the rest).
+// start (docs/architecture.md, "Shutdown": finish in-flight work, give
+// back the rest).
 func (r *Route) Stop(ctx context.Context) error {
 	r.stopOnce.Do(func() {
 		r.Set(component.Stopping, nil)

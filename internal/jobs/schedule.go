@@ -11,17 +11,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
-// Schedule says when a job's occurrences are. Implementations are pure
-// functions of time, so every replica computes the same occurrences.
-type Schedule interface {
-	// Next returns the first occurrence strictly after t, or the zero
-	// time when there is none (a one-off that has passed).
-	Next(t time.Time) time.Time
-	// String describes the schedule for the API ("every 30s",
-	// "cron */5 * * * * (UTC)", "at 2026-01-01T00:00:00Z").
-	String() string
-}
-
 // Timing is how a source says when its job runs: exactly one of Every,
 // Cron or (where the source allows it) At. Sources embed it with
 // `yaml:",inline"`.

@@ -6,7 +6,7 @@ package resource
 import (
 	"errors"
 
-	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/delivery/policy"
 	"github.com/eventbridge-dev/eventbridge/internal/filter"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/transform"
@@ -26,7 +26,7 @@ type Rule struct {
 	// Targets receive the events (names of targets).
 	Targets []string `json:"targets"`
 	// Delivery is the retry and concurrency policy.
-	Delivery delivery.Policy `json:"delivery,omitempty"`
+	Delivery policy.Policy `json:"delivery,omitempty"`
 }
 
 // Defaults fills unset fields.

@@ -3,7 +3,7 @@
 // to EVENTS, the archive). It matches each event against every rule at once
 // and hands it to the rules' routes. A WORK message is acknowledged, and so
 // removed, only when every route it went to has delivered it or queued it
-// durably in RETRY or DLQ (DESIGN §2, invariant 2).
+// durably in RETRY or DLQ (docs/architecture.md, "Invariants", 2).
 package router
 
 import (

@@ -1,13 +1,10 @@
-// Package jobs runs scheduled work: the polls of HTTP APIs and the timers
-// that emit events. A Manager keeps the jobs, computes when each is due,
-// and hands due runs to a bounded pool of workers; a job never runs twice
-// at once. In a cluster, a lease per job in the bus (KV bucket "leases")
-// decides which instance runs it: the holder renews it while it lives, and
-// another takes the job over when it stops renewing.
-//
-// Sources reach the scheduler through the small Scheduler interface in
-// connector.Deps; the API reads and steers it through the Manager.
-package jobs
+// Package jobapi is what sources see of the job scheduler: a Job, its
+// Schedule, the Scheduler they add jobs to and the Store that keeps a job's
+// state. It is a leaf (no bus, no NATS client), so the connector contract
+// can name it without pulling in the scheduler's implementation; package
+// jobs implements it and re-exports these names (docs/architecture.md,
+// "Layers").
+package jobapi
 
 import (
 	"context"
@@ -46,8 +43,19 @@ type Job struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Run does the work of one run. It must return when ctx is done
 	// (shutdown, removal, lost lease, timeout). An error marks the run
-	// failed; a *RetryAfterError says when to try again.
+	// failed; a *jobs.RetryAfterError says when to try again.
 	Run func(ctx context.Context, r Run) (Result, error)
+}
+
+// Schedule says when a job's occurrences are. Implementations are pure
+// functions of time, so every replica computes the same occurrences.
+type Schedule interface {
+	// Next returns the first occurrence strictly after t, or the zero
+	// time when there is none (a one-off that has passed).
+	Next(t time.Time) time.Time
+	// String describes the schedule for the API ("every 30s",
+	// "cron */5 * * * * (UTC)", "at 2026-01-01T00:00:00Z").
+	String() string
 }
 
 // Run describes one run of a job.
@@ -72,7 +80,7 @@ type Result struct {
 
 // Scheduler is what sources see of the scheduler. Safe for concurrent use.
 type Scheduler interface {
-	// Add schedules j. It fails with ErrExists if a job of that name is
+	// Add schedules j. It fails with jobs.ErrExists if a job of that name is
 	// scheduled. It returns without waiting for any run.
 	Add(ctx context.Context, j Job) error
 	// Remove unschedules a job: a run in progress is cancelled, and
@@ -87,7 +95,7 @@ type Scheduler interface {
 // Store is durable key/value state. Keys are letters, digits, '-', '_'
 // and '.'. Safe for concurrent use.
 type Store interface {
-	// Get returns the value of key, or ErrNotFound.
+	// Get returns the value of key, or jobs.ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
 	// Put sets the value of key.
 	Put(ctx context.Context, key string, value []byte) error

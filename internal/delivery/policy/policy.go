@@ -1,7 +1,8 @@
-// Package delivery hands matched events to targets: a bounded queue and a
-// worker pool per (rule, target) route, retries with backoff through the
-// durable RETRY stream, and the dead-letter queue.
-package delivery
+// Package policy holds a rule's delivery policy: attempts, backoff, age
+// limit, concurrency and queue size. It is a leaf (it imports only spec),
+// so resource specs can name it without pulling in the delivery machinery
+// and the bus (docs/architecture.md, "Layers").
+package policy
 
 import (
 	"math"
