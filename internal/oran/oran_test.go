@@ -165,6 +165,10 @@ func TestConnectionFailure(t *testing.T) {
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), true},
 		{&connector.StatusError{Code: 500, Err: errors.New("HTTP 500")}, false},
 		{errors.New("HTTP 400"), false},
+		// The amqp1 target: not connected, and why.
+		{fmt.Errorf("%w: %w", connector.ErrNotConnected, fmt.Errorf("dial amqp://127.0.0.1:1: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED})), true},
+		{fmt.Errorf("%w: %w", connector.ErrNotConnected, &net.DNSError{Err: "no such host", Name: "broker"}), true},
+		{connector.ErrNotConnected, false},
 	} {
 		if got := connectionFailure(c.err); got != c.want {
 			t.Errorf("%v: %v", c.err, got)
@@ -195,6 +199,7 @@ func TestFailuresInARow(t *testing.T) {
 	s.Delivered(RuleName("a2"), "", &connector.StatusError{Code: 500, Err: errors.New("500")})
 	s.Delivered("other-rule", "", refused)
 	s.Delivered(RuleName("a1"), "", refused)
+	s.Delivered(RuleName("a1"), "", connector.ErrNotConnected) // neither counts nor starts over
 	s.Delivered(RuleName("a1"), "", refused)
 	select {
 	case c := <-removed:
