@@ -16,6 +16,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/controller"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/store"
@@ -141,6 +142,11 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 	}
 	if strings.HasPrefix(name, subscription.Prefix) {
 		problem.New(problem.InvalidRequest, fmt.Sprintf("names starting with %q are kept for subscriptions", subscription.Prefix)).
+			WithErrors(problem.FieldError{Field: "name", Reason: "reserved prefix"}).Write(w, r)
+		return
+	}
+	if (kind == resource.KindRule || kind == resource.KindTarget) && strings.HasPrefix(name, oran.RulePrefix) {
+		problem.New(problem.InvalidRequest, fmt.Sprintf("names starting with %q are kept for O-RAN subscriptions", oran.RulePrefix)).
 			WithErrors(problem.FieldError{Field: "name", Reason: "reserved prefix"}).Write(w, r)
 		return
 	}

@@ -196,7 +196,7 @@ func (c *Config) Defaults() {
 	}
 	c.Lifecycle.Defaults()
 	c.Jobs.Defaults()
-	c.Oran.Defaults()
+	c.Oran.Defaults(c.API.TLS)
 	c.State.Defaults()
 	c.State.Replicas, c.State.AckWait = c.Bus.Replicas, c.Bus.AckWait.D()
 	for _, r := range c.Rules {
@@ -343,7 +343,8 @@ type OranConfig struct {
 	// cloud-event-proxy listens on port 9043.
 	Listen string `json:"listen,omitempty"`
 	// APIHost is the base URL (scheme, host, port) of the uriLocation of
-	// subscriptions and publishers. Default http://localhost:<listen port>.
+	// subscriptions and publishers. Default http://localhost:<listen port>
+	// (https:// with tls or api.tls).
 	APIHost string `json:"api_host,omitempty"`
 	// TLS serves the listener over TLS; default api.tls.
 	TLS *TLSServerConfig `json:"tls,omitempty"`
@@ -356,15 +357,16 @@ type OranConfig struct {
 // DefaultOranFailAfter is oran.fail_after's default.
 const DefaultOranFailAfter = 10
 
-// Defaults fills oran's unset fields.
-func (c *OranConfig) Defaults() {
+// Defaults fills oran's unset fields; apiTLS is api.tls, which the
+// listener uses when it has no tls of its own.
+func (c *OranConfig) Defaults(apiTLS *TLSServerConfig) {
 	if c.FailAfter == nil {
 		n := DefaultOranFailAfter
 		c.FailAfter = &n
 	}
 	if c.APIHost == "" && c.Listen != "" {
 		scheme := "http"
-		if c.TLS != nil {
+		if c.TLS != nil || apiTLS != nil {
 			scheme = "https"
 		}
 		port := c.Listen

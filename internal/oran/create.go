@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
@@ -179,6 +180,11 @@ func (s *Service) Delivered(rule, _ string, err error) {
 	}
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
+	if err != nil && !connectionFailure(err) && errors.Is(err, connector.ErrNotConnected) {
+		// An AMQP endpoint not connected yet (or whose link just broke):
+		// no answer from the endpoint, no failure to connect either.
+		return
+	}
 	if err == nil || !connectionFailure(err) {
 		delete(s.fails, client)
 		return
@@ -226,6 +232,9 @@ func (s *Service) removeClient(client string) {
 
 // connectionFailure reports whether a delivery error is one
 // cloud-event-proxy counts: a DNS error, a timeout, a refused connection.
+// The amqp1 target's "not connected" wraps why its last connection
+// attempt failed, so an AMQP endpoint that refuses connections counts
+// too.
 func connectionFailure(err error) bool {
 	var dns *net.DNSError
 	var ne net.Error

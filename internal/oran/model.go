@@ -211,12 +211,17 @@ func Resources(o *resource.Object, allowPrivate bool) (target, rule *resource.Ob
 	if err != nil {
 		return nil, nil, err
 	}
-	rspec, err := json.Marshal(map[string]any{
+	rs := map[string]any{
 		"description": "O-RAN subscription " + p.ID + " to " + p.Resource,
 		"labels":      labels,
 		"targets":     []string{RuleName(p.ID)},
 		"filter":      map[string]any{"filters": []any{map[string]any{"exact": map[string]any{"source": p.Resource}}}},
-	})
+	}
+	if p.Version == V1 {
+		// v1 subscribers get cloud-event-proxy's v1 CloudEvent: 0.3.
+		rs["transform"] = map[string]any{"jq": V1Transform, "timeout": "2s"}
+	}
+	rspec, err := json.Marshal(rs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -225,6 +230,28 @@ func Resources(o *resource.Object, allowPrivate bool) (target, rule *resource.Ob
 	rule = &resource.Object{Kind: resource.KindRule, Name: name, Origin: o.Origin, Spec: rspec, Revision: o.Revision, Paused: o.Paused}
 	return target, rule, nil
 }
+
+// V1Transform is the transform (jq, over the JSON form of the event) of
+// the rule of a v1 subscription: it turns the bus's CloudEvent 1.0 into
+// the one cloud-event-proxy's v1 API sends (sdk-go NewCloudEvent):
+// specversion 0.3, source the resource address (the rule's filter makes
+// it the subscription's), subject the cloud native event's source (the
+// CloudEvent's source when it has no subject), datacontenttype
+// application/json for a data object, whose values get the v1 keys
+// (resource, dataType, valueType). 1.0's dataschema and data_base64 become
+// 0.3's schemaurl and base64 datacontentencoding.
+const V1Transform = `.specversion = "0.3"
+| .subject = (.subject // .source)
+| if has("dataschema") then .schemaurl = .dataschema | del(.dataschema) else . end
+| if has("data_base64") then .data = .data_base64 | .datacontentencoding = "base64" | del(.data_base64) else . end
+| if (.data | type) == "object" then
+    .datacontenttype = "application/json"
+    | if (.data.values | type) == "array" then
+        .data.values |= map(if type == "object"
+          then with_entries(.key |= ({"ResourceAddress": "resource", "data_type": "dataType", "value_type": "valueType"}[.] // .))
+          else . end)
+      else . end
+  else . end`
 
 // IsRuleName reports whether a rule or target name is an O-RAN
 // subscription's, and returns the subscription id.

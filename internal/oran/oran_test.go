@@ -16,7 +16,9 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/http"
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/transform"
 )
 
 func TestPubSubJSONKeys(t *testing.T) {
@@ -163,6 +165,10 @@ func TestConnectionFailure(t *testing.T) {
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), true},
 		{&connector.StatusError{Code: 500, Err: errors.New("HTTP 500")}, false},
 		{errors.New("HTTP 400"), false},
+		// The amqp1 target: not connected, and why.
+		{fmt.Errorf("%w: %w", connector.ErrNotConnected, fmt.Errorf("dial amqp://127.0.0.1:1: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED})), true},
+		{fmt.Errorf("%w: %w", connector.ErrNotConnected, &net.DNSError{Err: "no such host", Name: "broker"}), true},
+		{connector.ErrNotConnected, false},
 	} {
 		if got := connectionFailure(c.err); got != c.want {
 			t.Errorf("%v: %v", c.err, got)
@@ -193,6 +199,7 @@ func TestFailuresInARow(t *testing.T) {
 	s.Delivered(RuleName("a2"), "", &connector.StatusError{Code: 500, Err: errors.New("500")})
 	s.Delivered("other-rule", "", refused)
 	s.Delivered(RuleName("a1"), "", refused)
+	s.Delivered(RuleName("a1"), "", connector.ErrNotConnected) // neither counts nor starts over
 	s.Delivered(RuleName("a1"), "", refused)
 	select {
 	case c := <-removed:
@@ -213,5 +220,87 @@ func TestFailuresInARow(t *testing.T) {
 	never.clients["a"] = "ca"
 	for range 20 {
 		never.Delivered(RuleName("a"), "", refused)
+	}
+}
+
+// TestV1Delivery: the rule of a v1 subscription turns the bus's
+// CloudEvent 1.0 into cloud-event-proxy's v1 one (specversion 0.3, source
+// the resource address, subject the cloud native event's source,
+// datacontenttype application/json, v1 value keys), as its structured
+// JSON shows; a v2 subscription's rule leaves the event at 1.0.
+func TestV1Delivery(t *testing.T) {
+	var e Event
+	if err := json.Unmarshal([]byte(cneV1), &e); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "/east-edge-10/vdu3/sync-state"
+	fromV1, err := ToCloudEvent(&e, &PubSub{Resource: addr}, V1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An event of another source: source the address, no subject, the v2
+	// keys, no datacontenttype.
+	other := ce.New()
+	other.SetID("other-1")
+	other.SetSource(addr)
+	other.SetType("event.sync.sync-status.synchronization-state-change")
+	ebevent.SetData(&other, "", []byte(`{"version":"1.0","values":[{"ResourceAddress":"`+addr+`","data_type":"notification","value_type":"enumeration","value":"LOCKED"}]}`))
+
+	rules := map[string]*resource.Rule{}
+	for _, v := range []string{V1, V2} {
+		p := &PubSub{Kind: KindSubscription, Version: v, ID: "id-" + v, Resource: addr, EndpointURI: "http://c/event"}
+		o, _ := p.Object()
+		_, rl, err := Resources(o, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rules[v], err = resource.DecodeRule(rl.Spec, "spec"); err != nil {
+			t.Fatalf("%s rule: %v\n%s", v, err, rl.Spec)
+		}
+	}
+	tr, err := transform.Compile(rules[V1].Transform)
+	if err != nil || tr == nil {
+		t.Fatalf("v1 rule transform: %v %v", tr, err)
+	}
+	if !rules[V2].Transform.IsZero() {
+		t.Errorf("v2 rule has a transform: %+v", rules[V2].Transform)
+	}
+	for _, c := range []struct {
+		in                *ce.Event
+		subject, wantData string
+	}{
+		{fromV1, e.Source, `{"values":[{"dataType":"notification","resource":"/cluster/node/ptp","value":"ACQUIRING-SYNC","valueType":"enumeration"},{"dataType":"metric","resource":"/cluster/node/clock","value":100.3,"valueType":"decimal64.3"}],"version":"v1.0"}`},
+		{&other, addr, `{"values":[{"dataType":"notification","resource":"` + addr + `","value":"LOCKED","valueType":"enumeration"}],"version":"1.0"}`},
+	} {
+		out, err := tr.Apply(context.Background(), c.in)
+		if err != nil {
+			t.Fatalf("%s: %v", c.in.ID(), err)
+		}
+		body, err := ebevent.EncodeJSON(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		str := func(k string) string { var s string; _ = json.Unmarshal(m[k], &s); return s }
+		if str("specversion") != "0.3" || str("source") != addr || str("subject") != c.subject ||
+			str("datacontenttype") != "application/json" || str("id") != c.in.ID() || str("type") != c.in.Type() {
+			t.Errorf("%s: delivered %s", c.in.ID(), body)
+		}
+		var data any // compared with sorted keys
+		_ = json.Unmarshal(m["data"], &data)
+		if got, _ := json.Marshal(data); string(got) != c.wantData {
+			t.Errorf("%s: data %s, want %s", c.in.ID(), got, c.wantData)
+		}
+		// It reads back as a 0.3 event.
+		back := ce.New()
+		if err := back.UnmarshalJSON(body); err != nil || back.SpecVersion() != ce.CloudEventsVersionV03 || back.Subject() != c.subject {
+			t.Errorf("%s: read back %v %v", c.in.ID(), back, err)
+		}
+		if c.in.SpecVersion() != "1.0" {
+			t.Errorf("the transform changed the bus's event")
+		}
 	}
 }

@@ -266,6 +266,12 @@ func TestOranV2Contract(t *testing.T) {
 		if p.ContentType != "application/json" {
 			t.Errorf("delivery with Content-Type %q", p.ContentType)
 		}
+		if len(p.Body) == 0 {
+			continue // the publisher's handshake
+		}
+		if sv := field(t, p.Body, "specversion"); sv != "1.0" {
+			t.Errorf("v2 delivery with specversion %q: %s", sv, p.Body)
+		}
 	}
 	if n := len(cons.eventsWith("id", "s2")); n != 2 {
 		t.Errorf("event s2 delivered %d times, want 2 (one per endpoint)", n)
@@ -371,6 +377,10 @@ func TestOranV1Contract(t *testing.T) {
 	}, "the event did not reach the subscriber")
 	if got["subject"] != "/cluster/node/example.com/ptp/clock_realtime" || got["type"] != "event.sync.sync-status.synchronization-state-change" {
 		t.Errorf("delivered %v", got)
+	}
+	// cloud-event-proxy's v1 CloudEvent: specversion 0.3.
+	if got["specversion"] != "0.3" || got["datacontenttype"] != "application/json" || got["time"] != "2021-02-05T17:31:00Z" {
+		t.Errorf("delivered %v, want specversion 0.3 and datacontenttype application/json", got)
 	}
 	if d, _ := json.Marshal(got["data"]); !bytes.Contains(d, []byte(`"dataType":"metric"`)) || !bytes.Contains(d, []byte(`"value":100.3`)) {
 		t.Errorf("delivered data %s", d)
@@ -499,4 +509,27 @@ oran: {listen: "127.0.0.1:0"}
 	if code := do("GET", "health", ""); code != 200 {
 		t.Errorf("health: %d", code)
 	}
+}
+
+// TestOranFailAfterAMQP: an amqp:// endpoint that refuses connections
+// counts toward oran.fail_after like an HTTP one: the client loses its
+// subscriptions.
+func TestOranFailAfterAMQP(t *testing.T) {
+	b := startBridge(t, `
+api: {allow_private_addresses: true}
+oran: {listen: "127.0.0.1:0", fail_after: 3}
+sources: {in: {type: http, path: /events}}
+`)
+	const v1 = "/api/ocloudNotifications/v1/"
+	// Port 1 of the loopback: connection refused.
+	code, h, body := oranDo(t, b, "POST", v1+"subscriptions", `{"resource":"/r/amqp-refused","endpointUri":"amqp://127.0.0.1:1/ptp-events"}`)
+	expect(t, "POST subscriptions", code, h, body, 201, "endpointUri,id,resource,uriLocation")
+	id := field(t, body, "id")
+	for i := range 5 {
+		postState(t, b, "amqp-e"+string(rune('0'+i)), "/r/amqp-refused", "LOCKED")
+	}
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		code, _, _ := oranDo(t, b, "GET", v1+"subscriptions/"+id, "")
+		return code == http.StatusBadRequest
+	}, "the subscription of the refusing amqp:// endpoint was not deleted")
 }

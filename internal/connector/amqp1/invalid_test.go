@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,11 @@ func TestStartWithoutPeer(t *testing.T) {
 	}
 	if err := tgt.Send(context.Background(), connectortest.Sample("x")); !errors.Is(err, connector.ErrNotConnected) {
 		t.Fatalf("Send = %v, want ErrNotConnected", err)
+	}
+	// Once a connection attempt failed, Send says why.
+	connectortest.Eventually(t, 10*time.Second, func() bool { return tgt.Health().LastError != "" }, "no error in the target's health")
+	if err := tgt.Send(context.Background(), connectortest.Sample("x")); !errors.Is(err, connector.ErrNotConnected) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Send = %v, want ErrNotConnected wrapping ECONNREFUSED", err)
 	}
 }
 

@@ -25,6 +25,9 @@ type Target struct {
 	log  *slog.Logger
 	run  *connector.Reconnector[*session]
 	cur  atomic.Pointer[link]
+	// dialErr is why the last connection attempt failed (nil once one
+	// succeeds): Send's not-connected errors wrap it.
+	dialErr atomic.Pointer[error]
 
 	messages *prometheus.CounterVec // outcome
 	links    prometheus.Gauge
@@ -53,6 +56,16 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	var err error
 	if t.run, t.log, err = newReconnector(name, &cfg.ConnConfig, deps, &t.Tracker, t.serve); err != nil {
 		return nil, err
+	}
+	dial := t.run.Dial
+	t.run.Dial = func(ctx context.Context) (*session, error) {
+		s, err := dial(ctx)
+		if err != nil {
+			t.dialErr.Store(&err)
+		} else {
+			t.dialErr.Store(nil)
+		}
+		return s, err
 	}
 	t.messages = deps.Metrics.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1", "direction": "out"})
 	t.links = deps.Metrics.ConnLinks.WithLabelValues(name, "amqp1", "sender")
@@ -115,10 +128,16 @@ func (t *Target) senderOptions() *amqp.SenderOptions {
 }
 
 // Send transfers e and waits for the peer's disposition (unsettled
-// mode), or returns once it is written (settled mode).
+// mode), or returns once it is written (settled mode). While there is no
+// link it returns connector.ErrNotConnected, wrapping the error of the
+// last failed connection attempt if there was one.
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	l := t.cur.Load()
 	if l == nil {
+		if derr := t.dialErr.Load(); derr != nil {
+			// Why: connection refused, a DNS error… (errors.Is sees it).
+			return fmt.Errorf("%w: %w", connector.ErrNotConnected, *derr)
+		}
 		return connector.ErrNotConnected
 	}
 	m, err := Encode(e, t.cfg.Mode, t.cfg.PropertyPrefix, *t.cfg.Durable)
