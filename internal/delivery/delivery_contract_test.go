@@ -280,17 +280,27 @@ func TestRouteContractDeliveredAfterRetries(t *testing.T) {
 	}
 }
 
-// When the bus cannot take the RETRY write, the task is settled with an
-// error: its source message must not be acknowledged.
+// When the bus cannot take the RETRY or DLQ write, the task is settled
+// with an error: its source message must not be acknowledged.
 func TestRouteContractBusFailureIsNotSettledAsDone(t *testing.T) {
-	h := newRouteHarness(t, nil)
-	h.target.Fail(errors.New("refused"))
-	h.target.Block()
-	ch := h.submit(t, "e1", nil)
-	bustest.Eventually(t, func() bool { return h.target.Attempts() == 1 }, func() string { return "the target was never called" })
-	h.bus.Close()
-	h.target.Unblock()
-	if s := wait(t, ch); s.err == nil {
-		t.Fatalf("settled with nil (outcome %q) though RETRY could not be written", s.outcome)
+	for name, err := range map[string]error{
+		"retry":       errors.New("refused"),
+		"dead letter": connector.Permanent(errors.New("bad event")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newRouteHarness(t, nil)
+			h.target.Fail(err)
+			h.target.Block()
+			ch := h.submit(t, "e1", nil)
+			bustest.Eventually(t, func() bool { return h.target.Attempts() == 1 }, func() string { return "the target was never called" })
+			h.bus.Close()
+			h.target.Unblock()
+			if s := wait(t, ch); s.err == nil {
+				t.Fatalf("settled with nil (outcome %q) though the bus could not be written", s.outcome)
+			}
+			if d := h.deadCalls(); len(d) != 0 {
+				t.Errorf("OnDeadLetter told of %v, which was not written", d)
+			}
+		})
 	}
 }
