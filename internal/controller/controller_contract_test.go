@@ -160,7 +160,7 @@ func newCtlHarness(t *testing.T) *ctlHarness {
 	fakes.targets, fakes.sources, fakes.log = map[string]*bustest.Target{}, map[string]*fakeSource{}, nil
 	fakes.onTargetStart, fakes.onTargetStop = nil, nil
 	fakes.probe = func(id string) bool {
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(45 * time.Second)
 		for time.Now().Before(deadline) {
 			fakes.mu.Lock()
 			for _, t := range fakes.targets {
