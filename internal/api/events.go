@@ -87,17 +87,7 @@ func parseEventQuery(r *http.Request) (eventQuery, *problem.Problem) {
 
 // subject narrows the archive read to the source resource and type.
 func (eq eventQuery) subject() string {
-	src, typ := "*", "*"
-	if eq.sourceName != "" {
-		src = eq.sourceName
-	}
-	if eq.typ != "" {
-		typ = bus.EscapeToken(eq.typ)
-	}
-	if src == "*" && typ == "*" {
-		return "events.>"
-	}
-	return "events." + src + "." + typ
+	return bus.EventFilter(eq.sourceName, eq.typ)
 }
 
 // listEventsParams are the query parameters GET /v1/events knows; it

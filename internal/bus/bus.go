@@ -49,12 +49,12 @@ type Bus struct {
 	rnc *nats.Conn
 	rjs jetstream.JetStream
 
-	events  jetstream.Stream // EVENTS, for deleting duplicate copies
+	events jetstream.Stream // EVENTS, for deleting duplicate copies
 	// maxStore is the embedded server's max_file_store (0: not sized,
 	// or an external cluster).
 	maxStore int64
-	dedup   *dedupSet        // the keys stored inside the dedup window
-	storage *storageGuard    // nil for an external cluster
+	dedup    *dedupSet     // the keys stored inside the dedup window
+	storage  *storageGuard // nil for an external cluster
 
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 )
 
@@ -108,7 +109,7 @@ func tallyFromNATS(ctx context.Context, url, component string, t *lifecycle.Tall
 		return err
 	}
 	defer nc.Close()
-	for _, subj := range []string{"choria.lifecycle.event.*." + component, "events." + lifecycle.SourceName + ".>"} {
+	for _, subj := range []string{"choria.lifecycle.event.*." + component, bus.SourceEvents(lifecycle.SourceName)} {
 		if _, err := nc.Subscribe(subj, func(m *nats.Msg) { t.Process(m.Data) }); err != nil {
 			return err
 		}

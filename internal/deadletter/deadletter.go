@@ -6,11 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
@@ -47,12 +44,7 @@ type Filter struct {
 	IDs []uint64 `json:"ids,omitempty"`
 }
 
-func (f Filter) subject(rule string) string {
-	if f.Target != "" {
-		return bus.DLQSubject(rule, f.Target)
-	}
-	return "dlq." + rule + ".>"
-}
+func (f Filter) subject(rule string) string { return bus.DLQFilter(rule, f.Target) }
 
 func (f Filter) match(l *Letter) bool {
 	if len(f.IDs) > 0 {
@@ -121,7 +113,7 @@ func (d *DLQ) raw(ctx context.Context, rule string, id uint64) (*jetstream.RawSt
 		return nil, err
 	}
 	m, err := s.GetMsg(ctx, id)
-	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && !strings.HasPrefix(m.Subject, "dlq."+rule+".")) {
+	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && !bus.IsDLQSubjectOf(m.Subject, rule)) {
 		return nil, ErrNotFound
 	}
 	return m, err
@@ -132,15 +124,13 @@ func decode(m *jetstream.RawStreamMsg) (*Letter, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := m.Header
+	d := bus.DecodeDeadLetter(m.Header, m.Data)
 	l := &Letter{
-		ID: m.Sequence, Rule: h.Get(bus.HdrRule), Target: h.Get(bus.HdrTarget), Reason: h.Get(bus.HdrReason),
-		Error: h.Get(bus.HdrLastError), Time: m.Time, Event: ebevent.Form(ev),
+		ID: m.Sequence, Rule: d.Rule, Target: d.Target, Reason: d.Reason, Attempts: d.Attempts,
+		LastStatus: d.LastStatus, Error: d.LastError, Time: m.Time, Event: ebevent.Form(ev),
 	}
-	l.Attempts, _ = strconv.Atoi(h.Get(bus.HdrAttempts))
-	l.LastStatus, _ = strconv.Atoi(h.Get(bus.HdrLastStatus))
-	if t, err := time.Parse(time.RFC3339Nano, h.Get(bus.HdrFirstTry)); err == nil {
-		l.FirstTry = &t
+	if !d.FirstTry.IsZero() {
+		l.FirstTry = &d.FirstTry
 	}
 	return l, nil
 }
@@ -159,20 +149,9 @@ type Progress struct {
 // leaves the DLQ. progress is called after each letter.
 func (d *DLQ) Redrive(ctx context.Context, rule string, f Filter, progress func(Progress)) (Progress, error) {
 	return d.each(ctx, rule, f, progress, func(s jetstream.Stream, m *jetstream.RawStreamMsg) error {
-		h := m.Header
-		out := &nats.Msg{Subject: bus.RetrySubject(rule, h.Get(bus.HdrTarget)), Data: m.Data, Header: nats.Header{}}
-		for _, k := range []string{bus.HdrContentType, bus.HdrRule, bus.HdrTarget, bus.HdrIngested} {
-			if v := h.Get(k); v != "" {
-				out.Header.Set(k, v)
-			}
-		}
-		// A new key: writes of the redriven delivery must not be taken for
-		// duplicates of the first ones.
-		out.Header.Set(bus.HdrKey, "rd"+strconv.FormatUint(m.Sequence, 10)+"."+h.Get(bus.HdrKey))
-		out.Header.Set(bus.HdrAttempts, "0")
-		out.Header.Set(bus.HdrNotBefore, time.Now().UTC().Format(time.RFC3339Nano))
-		out.Header.Set(jetstream.MsgIDHeader, "redrive."+strconv.FormatUint(m.Sequence, 10))
-		if _, err := d.js.PublishMsg(ctx, out); err != nil {
+		rec := bus.DecodeDeadLetter(m.Header, m.Data)
+		rec.Rule = rule // the letter's subject is the rule's
+		if _, err := d.js.PublishMsg(ctx, rec.Retry(m.Sequence, time.Now()).Encode()); err != nil {
 			return err
 		}
 		return s.DeleteMsg(ctx, m.Sequence)

@@ -77,11 +77,11 @@ func Run(ctx context.Context, js jetstream.JetStream, rules Rules, req Request, 
 		return err
 	}
 	end := info.State.LastSeq // events stored after the replay began are not part of it
-	subjects := []string{"events.>"}
+	subjects := []string{bus.AllEvents}
 	if len(spec.Sources) > 0 {
 		subjects = subjects[:0]
 		for _, s := range spec.Sources {
-			subjects = append(subjects, "events."+s+".>")
+			subjects = append(subjects, bus.SourceEvents(s))
 		}
 	}
 	from := req.From

@@ -438,7 +438,7 @@ func (b *Bridge) refreshGauges() {
 	consumer(bus.StreamWork, router.ConsumerName)
 	dlq := map[string]uint64{}
 	if s, err := js.Stream(ctx, bus.StreamDLQ); err == nil {
-		if info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>")); err == nil {
+		if info, err := s.Info(ctx, jetstream.WithSubjectFilter(bus.AllDeadLetters)); err == nil {
 			dlq = info.State.Subjects
 		}
 	}
