@@ -253,7 +253,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
-		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
+		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran,
@@ -436,12 +436,7 @@ func (b *Bridge) refreshGauges() {
 		return info
 	}
 	consumer(bus.StreamWork, router.ConsumerName)
-	dlq := map[string]uint64{}
-	if s, err := js.Stream(ctx, bus.StreamDLQ); err == nil {
-		if info, err := s.Info(ctx, jetstream.WithSubjectFilter(bus.AllDeadLetters)); err == nil {
-			dlq = info.State.Subjects
-		}
-	}
+	dlq, _ := b.bus.DeadLetters().Counts(ctx, "")
 	for _, rt := range b.controller.Routes() {
 		rule, target := rt.Key()
 		m.DLQ.WithLabelValues(rule, target).Set(float64(dlq[bus.DLQSubject(rule, target)]))
