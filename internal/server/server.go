@@ -253,7 +253,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
-		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
+		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, Archive: b.bus.Archive(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran,
