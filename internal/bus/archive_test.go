@@ -71,6 +71,12 @@ func TestArchiveScanWindowWatch(t *testing.T) {
 		t.Errorf("past the end: %v", got)
 	}
 
+	if st := b.StreamStats(ctx); st[StreamEvents].Msgs != 5 || st[StreamEvents].Bytes == 0 || len(st) != 4 {
+		t.Errorf("stream stats %+v", st)
+	}
+	if _, err := b.ConsumerStats(ctx, StreamWork, "no-such-consumer"); err == nil {
+		t.Errorf("stats of a missing consumer")
+	}
 	first, last, err := a.Bounds(ctx)
 	if err != nil || first != 1 || last != 5 {
 		t.Fatalf("bounds %d..%d, %v", first, last, err)

@@ -33,7 +33,6 @@ var natsToMove = []string{
 	"internal/delivery",   // RETRY consumer, publishes RETRY/DLQ records
 	"internal/jobs",       // KV of job state, leases
 	"internal/router",     // WORK consumer
-	"internal/server",     // wiring and gauges
 	"internal/state",      // state KV fed from EVENTS
 	"internal/store",      // KV of desired state
 }

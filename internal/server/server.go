@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api"
@@ -411,29 +410,20 @@ func (b *Bridge) RefreshGauges() { b.refreshGauges() }
 func (b *Bridge) refreshGauges() {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	js := b.bus.JetStream()
 	m := b.metrics
-	for _, name := range []string{bus.StreamEvents, bus.StreamWork, bus.StreamRetry, bus.StreamDLQ} {
-		if s, err := js.Stream(ctx, name); err == nil {
-			if info, err := s.Info(ctx); err == nil {
-				m.StreamMessages.WithLabelValues(name).Set(float64(info.State.Msgs))
-				m.StreamBytes.WithLabelValues(name).Set(float64(info.State.Bytes))
-			}
-		}
+	for name, st := range b.bus.StreamStats(ctx) {
+		m.StreamMessages.WithLabelValues(name).Set(float64(st.Msgs))
+		m.StreamBytes.WithLabelValues(name).Set(float64(st.Bytes))
 	}
-	consumer := func(stream, name string) *jetstream.ConsumerInfo {
-		c, err := js.Consumer(ctx, stream, name)
+	consumer := func(stream, name string) (bus.ConsumerStats, bool) {
+		st, err := b.bus.ConsumerStats(ctx, stream, name)
 		if err != nil {
-			return nil
+			return st, false
 		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return nil
-		}
-		m.ConsumerPending.WithLabelValues(name).Set(float64(info.NumPending))
-		m.ConsumerAckPending.WithLabelValues(name).Set(float64(info.NumAckPending))
-		m.ConsumerRedelivered.WithLabelValues(name).Set(float64(info.NumRedelivered))
-		return info
+		m.ConsumerPending.WithLabelValues(name).Set(float64(st.Pending))
+		m.ConsumerAckPending.WithLabelValues(name).Set(float64(st.AckPending))
+		m.ConsumerRedelivered.WithLabelValues(name).Set(float64(st.Redelivered))
+		return st, true
 	}
 	consumer(bus.StreamWork, router.ConsumerName)
 	dlq, _ := b.bus.DeadLetters().Counts(ctx, "")
@@ -441,8 +431,8 @@ func (b *Bridge) refreshGauges() {
 		rule, target := rt.Key()
 		m.DLQ.WithLabelValues(rule, target).Set(float64(dlq[bus.DLQSubject(rule, target)]))
 		pending := float64(rt.QueueLen())
-		if info := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); info != nil {
-			pending += float64(info.NumPending) + float64(info.NumAckPending)
+		if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok {
+			pending += float64(st.Pending) + float64(st.AckPending)
 		}
 		m.Pending.WithLabelValues(rule, target).Set(pending)
 	}
