@@ -28,7 +28,6 @@ var natsAllowed = map[string]string{
 // remove them here (the test fails when an entry no longer imports NATS).
 var natsToMove = []string{
 	"internal/catalog",    // KV of event-type schemas
-	"internal/cli",        // lifecycle tally subscribes to a NATS URL
 	"internal/controller", // drops a route's RETRY consumer and messages
 	"internal/delivery",   // RETRY consumer, publishes RETRY/DLQ records
 	"internal/jobs",       // KV of job state, leases
