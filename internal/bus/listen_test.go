@@ -19,7 +19,9 @@ func TestListen(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan string, 16)
 	done := make(chan error, 1)
-	go func() { done <- Listen(ctx, url, "eb-listen-test", []string{subject + ".>"}, func(b []byte) { got <- string(b) }) }()
+	go func() {
+		done <- Listen(ctx, url, "eb-listen-test", []string{subject + ".>"}, func(b []byte) { got <- string(b) })
+	}()
 
 	pub, err := nats.Connect(url)
 	if err != nil {
