@@ -7,13 +7,12 @@ import (
 	"encoding/json"
 
 	"errors"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/controller"
@@ -45,10 +44,9 @@ type Deps struct {
 	DLQ *deadletter.DLQ
 	// Ops runs replays and redrives.
 	Ops *ops.Manager
-	// JS is the bus, for replays and the archive.
-	JS jetstream.JetStream
-	// NC is the bus connection, for live events.
-	NC *nats.Conn
+	// Archive reads the bus's archive of events, for replays, the event
+	// listing and live events.
+	Archive *bus.Archive
 	// Catalog holds the event types seen.
 	Catalog *catalog.Catalog
 	// Guard checks the addresses API callers set in targets, sources and

@@ -69,7 +69,7 @@ func newAPIHarness(t *testing.T) *apiHarness {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	New(Deps{Store: st, DLQ: deadletter.New(b.JetStream()), JS: b.JetStream(), Health: component.NewRegistry()}).Register(mux)
+	New(Deps{Store: st, DLQ: deadletter.New(b.DeadLetters()), Archive: b.Archive(), Health: component.NewRegistry()}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &apiHarness{bus: b, store: st, url: srv.URL}

@@ -3,14 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
@@ -87,17 +83,7 @@ func parseEventQuery(r *http.Request) (eventQuery, *problem.Problem) {
 
 // subject narrows the archive read to the source resource and type.
 func (eq eventQuery) subject() string {
-	src, typ := "*", "*"
-	if eq.sourceName != "" {
-		src = eq.sourceName
-	}
-	if eq.typ != "" {
-		typ = bus.EscapeToken(eq.typ)
-	}
-	if src == "*" && typ == "*" {
-		return "events.>"
-	}
-	return "events." + src + "." + typ
+	return bus.EventFilter(eq.sourceName, eq.typ)
 }
 
 // listEventsParams are the query parameters GET /v1/events knows; it
@@ -159,74 +145,40 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
 
 // readArchive reads up to limit events matching eq, after sequence after.
 func (a *API) readArchive(ctx context.Context, eq eventQuery, after uint64, limit int) ([]ArchivedEvent, uint64, error) {
-	s, err := a.deps.JS.Stream(ctx, bus.StreamEvents)
-	if err != nil {
-		return nil, 0, err
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
 	out := []ArchivedEvent{}
-	end := info.State.LastSeq
-	if end == 0 || after >= end {
-		return out, 0, nil
+	var next uint64
+	sc := bus.Scan{Subjects: []string{eq.subject()}, FromSeq: after + 1, Batch: min(limit*2, 500), Wait: 500 * time.Millisecond}
+	if after == 0 {
+		sc.FromSeq, sc.FromTime = 0, eq.from
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{eq.subject()}}
-	switch {
-	case after > 0:
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
-	case !eq.from.IsZero():
-		from := eq.from
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &from
-	}
-	cons, err := s.OrderedConsumer(ctx, cfg)
+	err := a.deps.Archive.Scan(ctx, sc, func(m *bus.Archived) error {
+		if !eq.to.IsZero() && m.Stored.After(eq.to) {
+			return bus.ErrStopScan
+		}
+		item, ok := eq.item(m)
+		if !ok {
+			return nil
+		}
+		if len(out) == limit {
+			next = out[len(out)-1].Seq
+			return bus.ErrStopScan
+		}
+		out = append(out, item)
+		return nil
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	for {
-		batch, err := cons.Fetch(min(limit*2, 500), jetstream.FetchMaxWait(500*time.Millisecond))
-		if err != nil {
-			return nil, 0, err
-		}
-		got, done := 0, false
-		var next uint64
-		for msg := range batch.Messages() {
-			got++
-			if done {
-				continue
-			}
-			meta, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			seq := meta.Sequence.Stream
-			if seq > end || (!eq.to.IsZero() && meta.Timestamp.After(eq.to)) {
-				done = true
-				continue
-			}
-			ev, err := bus.DecodeEvent(msg.Data())
-			if err != nil || (eq.source != "" && ev.Source() != eq.source) || (eq.typ != "" && ev.Type() != eq.typ) {
-				done = seq == end
-				continue
-			}
-			if len(out) == limit {
-				next, done = out[len(out)-1].Seq, true
-				continue
-			}
-			out = append(out, ArchivedEvent{Seq: seq, Stored: meta.Timestamp.UTC(), SourceName: msg.Headers().Get(bus.HdrSource), Event: ebevent.Form(ev)})
-			done = seq == end
-		}
-		if done {
-			return out, next, nil
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, 0, err
-		}
-		if got == 0 {
-			return out, 0, nil
-		}
+	return out, next, nil
+}
+
+// item is the ArchivedEvent of m when m matches eq's event attributes.
+func (eq eventQuery) item(m *bus.Archived) (ArchivedEvent, bool) {
+	ev, err := bus.DecodeEvent(m.Data)
+	if err != nil || (eq.source != "" && ev.Source() != eq.source) || (eq.typ != "" && ev.Type() != eq.typ) {
+		return ArchivedEvent{}, false
 	}
+	return ArchivedEvent{Seq: m.Seq, Stored: m.Stored.UTC(), SourceName: m.Source, Event: ebevent.Form(ev)}, true
 }
 
 // streamEvents serves live events as Server-Sent Events: one "data:" line
@@ -238,17 +190,16 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flusher, ok := w.(http.Flusher)
-	if !ok || a.deps.NC == nil {
+	if !ok || a.deps.Archive == nil {
 		problem.Write(w, r, problem.Internal, "streaming is not available")
 		return
 	}
-	ch := make(chan *nats.Msg, 256)
-	sub, err := a.deps.NC.ChanSubscribe(eq.subject(), ch)
+	sub, err := a.deps.Archive.Watch(eq.subject(), 256)
 	if err != nil {
 		problem.Write(w, r, problem.Unavailable, err.Error())
 		return
 	}
-	defer func() { _ = sub.Unsubscribe() }()
+	defer sub.Close()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -272,7 +223,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 			}
 			_, _ = fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
-		case m := <-ch:
+		case m := <-sub.C:
 			ev, err := bus.DecodeEvent(m.Data)
 			if err != nil || (eq.source != "" && ev.Source() != eq.source) || (eq.typ != "" && ev.Type() != eq.typ) {
 				continue
@@ -281,7 +232,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
-			if _, err := fmt.Fprintf(w, "id: %s\nevent: cloudevent\ndata: %s\n\n", bus.EventKey(m.Header), b); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %s\nevent: cloudevent\ndata: %s\n\n", m.Key, b); err != nil {
 				return
 			}
 			flusher.Flush()

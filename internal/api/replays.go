@@ -51,7 +51,7 @@ func (a *API) startReplay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := a.deps.Ops.Start("replay", req, replay.Counters, func(ctx context.Context, op *ops.Op) error {
-		return replay.Run(ctx, a.deps.JS, a.deps.Controller, req, op)
+		return replay.Run(ctx, a.deps.Archive, a.deps.Controller, req, op)
 	})
 	w.Header().Set("Location", "/v1/replays/"+op.ID())
 	writeJSON(w, http.StatusAccepted, op.View())

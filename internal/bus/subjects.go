@@ -57,6 +57,45 @@ func RetrySubject(rule, target string) string { return "retry." + rule + "." + t
 // DLQSubject is the DLQ subject of a (rule, target) route.
 func DLQSubject(rule, target string) string { return "dlq." + rule + "." + target }
 
+// AllEvents is the filter of every EVENTS subject.
+const AllEvents = "events.>"
+
+// AllDeadLetters is the filter of every DLQ subject.
+const AllDeadLetters = "dlq.>"
+
+// SourceEvents is the filter of the EVENTS subjects of one source resource.
+func SourceEvents(source string) string { return "events." + source + ".>" }
+
+// EventFilter is the filter of the EVENTS subjects of a source resource
+// and an event type; an empty source or type matches any.
+func EventFilter(source, typ string) string {
+	if source == "" && typ == "" {
+		return AllEvents
+	}
+	src, t := "*", "*"
+	if source != "" {
+		src = source
+	}
+	if typ != "" {
+		t = EscapeToken(typ)
+	}
+	return "events." + src + "." + t
+}
+
+// DLQFilter is the filter of the DLQ subjects of a rule, or of one of its
+// targets when target is not empty.
+func DLQFilter(rule, target string) string {
+	if target != "" {
+		return DLQSubject(rule, target)
+	}
+	return "dlq." + rule + ".>"
+}
+
+// IsDLQSubjectOf tells whether subject is a DLQ subject of rule.
+func IsDLQSubjectOf(subject, rule string) bool {
+	return strings.HasPrefix(subject, "dlq."+rule+".")
+}
+
 // EscapeToken turns s into one NATS subject token: '.', '*', '>', '%',
 // whitespace, control and non-ASCII bytes are percent-encoded. It is
 // reversible with UnescapeToken.

@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 )
 
@@ -103,18 +103,8 @@ own component is "eventbridge".`,
 }
 
 func tallyFromNATS(ctx context.Context, url, component string, t *lifecycle.Tally) error {
-	nc, err := nats.Connect(url, nats.Name("eventbridge-tally"), nats.MaxReconnects(-1))
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	for _, subj := range []string{"choria.lifecycle.event.*." + component, "events." + lifecycle.SourceName + ".>"} {
-		if _, err := nc.Subscribe(subj, func(m *nats.Msg) { t.Process(m.Data) }); err != nil {
-			return err
-		}
-	}
-	<-ctx.Done()
-	return ctx.Err()
+	subjects := []string{"choria.lifecycle.event.*." + component, bus.SourceEvents(lifecycle.SourceName)}
+	return bus.Listen(ctx, url, "eventbridge-tally", subjects, t.Process)
 }
 
 // tallyFromBridge reads the bridge's live events (Server-Sent Events) and

@@ -5,13 +5,7 @@ package deadletter
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
@@ -19,7 +13,7 @@ import (
 
 // ErrNotFound is returned for a dead letter that does not exist (or belongs
 // to another rule).
-var ErrNotFound = errors.New("dead letter not found")
+var ErrNotFound = bus.ErrNoLetter
 
 // Letter is one dead letter.
 type Letter struct {
@@ -47,12 +41,7 @@ type Filter struct {
 	IDs []uint64 `json:"ids,omitempty"`
 }
 
-func (f Filter) subject(rule string) string {
-	if f.Target != "" {
-		return bus.DLQSubject(rule, f.Target)
-	}
-	return "dlq." + rule + ".>"
-}
+func (f Filter) subject(rule string) string { return bus.DLQFilter(rule, f.Target) }
 
 func (f Filter) match(l *Letter) bool {
 	if len(f.IDs) > 0 {
@@ -71,30 +60,26 @@ func (f Filter) match(l *Letter) bool {
 
 // DLQ reads and changes the dead-letter stream.
 type DLQ struct {
-	js jetstream.JetStream
+	letters *bus.DeadLetters
 }
 
-// New returns a DLQ on the bridge's bus.
-func New(js jetstream.JetStream) *DLQ { return &DLQ{js: js} }
+// New returns a DLQ on the bridge's bus (see bus.Bus.DeadLetters).
+func New(letters *bus.DeadLetters) *DLQ { return &DLQ{letters: letters} }
 
 // List returns up to limit letters of rule (after sequence `after`) that
 // match f, and the sequence to continue from (0 at the end).
 func (d *DLQ) List(ctx context.Context, rule string, f Filter, after uint64, limit int) ([]*Letter, uint64, error) {
-	s, err := d.js.Stream(ctx, bus.StreamDLQ)
-	if err != nil {
-		return nil, 0, err
-	}
 	out := []*Letter{}
 	seq := after + 1
 	for {
-		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(f.subject(rule)))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err := d.letters.Next(ctx, rule, f.Target, seq)
+		if errors.Is(err, bus.ErrNoLetter) {
 			return out, 0, nil
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("dlq: %w", err)
+			return nil, 0, err
 		}
-		seq = m.Sequence + 1
+		seq = m.Seq + 1
 		l, err := decode(m)
 		if err != nil || !f.match(l) {
 			continue
@@ -108,39 +93,24 @@ func (d *DLQ) List(ctx context.Context, rule string, f Filter, after uint64, lim
 
 // Get returns one letter of rule.
 func (d *DLQ) Get(ctx context.Context, rule string, id uint64) (*Letter, error) {
-	m, err := d.raw(ctx, rule, id)
+	m, err := d.letters.Get(ctx, rule, id)
 	if err != nil {
 		return nil, err
 	}
 	return decode(m)
 }
 
-func (d *DLQ) raw(ctx context.Context, rule string, id uint64) (*jetstream.RawStreamMsg, error) {
-	s, err := d.js.Stream(ctx, bus.StreamDLQ)
+func decode(m *bus.StoredLetter) (*Letter, error) {
+	ev, err := bus.DecodeEvent(m.Event)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.GetMsg(ctx, id)
-	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && !strings.HasPrefix(m.Subject, "dlq."+rule+".")) {
-		return nil, ErrNotFound
-	}
-	return m, err
-}
-
-func decode(m *jetstream.RawStreamMsg) (*Letter, error) {
-	ev, err := bus.DecodeEvent(m.Data)
-	if err != nil {
-		return nil, err
-	}
-	h := m.Header
 	l := &Letter{
-		ID: m.Sequence, Rule: h.Get(bus.HdrRule), Target: h.Get(bus.HdrTarget), Reason: h.Get(bus.HdrReason),
-		Error: h.Get(bus.HdrLastError), Time: m.Time, Event: ebevent.Form(ev),
+		ID: m.Seq, Rule: m.Rule, Target: m.Target, Reason: m.Reason, Attempts: m.Attempts,
+		LastStatus: m.LastStatus, Error: m.LastError, Time: m.Time, Event: ebevent.Form(ev),
 	}
-	l.Attempts, _ = strconv.Atoi(h.Get(bus.HdrAttempts))
-	l.LastStatus, _ = strconv.Atoi(h.Get(bus.HdrLastStatus))
-	if t, err := time.Parse(time.RFC3339Nano, h.Get(bus.HdrFirstTry)); err == nil {
-		l.FirstTry = &t
+	if !m.FirstTry.IsZero() {
+		l.FirstTry = &m.FirstTry
 	}
 	return l, nil
 }
@@ -158,85 +128,46 @@ type Progress struct {
 // to its route's RETRY subject with its attempts reset (due at once), and
 // leaves the DLQ. progress is called after each letter.
 func (d *DLQ) Redrive(ctx context.Context, rule string, f Filter, progress func(Progress)) (Progress, error) {
-	return d.each(ctx, rule, f, progress, func(s jetstream.Stream, m *jetstream.RawStreamMsg) error {
-		h := m.Header
-		out := &nats.Msg{Subject: bus.RetrySubject(rule, h.Get(bus.HdrTarget)), Data: m.Data, Header: nats.Header{}}
-		for _, k := range []string{bus.HdrContentType, bus.HdrRule, bus.HdrTarget, bus.HdrIngested} {
-			if v := h.Get(k); v != "" {
-				out.Header.Set(k, v)
-			}
-		}
-		// A new key: writes of the redriven delivery must not be taken for
-		// duplicates of the first ones.
-		out.Header.Set(bus.HdrKey, "rd"+strconv.FormatUint(m.Sequence, 10)+"."+h.Get(bus.HdrKey))
-		out.Header.Set(bus.HdrAttempts, "0")
-		out.Header.Set(bus.HdrNotBefore, time.Now().UTC().Format(time.RFC3339Nano))
-		out.Header.Set(jetstream.MsgIDHeader, "redrive."+strconv.FormatUint(m.Sequence, 10))
-		if _, err := d.js.PublishMsg(ctx, out); err != nil {
-			return err
-		}
-		return s.DeleteMsg(ctx, m.Sequence)
+	return d.each(ctx, rule, f, progress, func(m *bus.StoredLetter) error {
+		m.Rule = rule // the letter's subject is the rule's
+		return d.letters.Redrive(ctx, m)
 	})
 }
 
 // Purge deletes the selected letters of rule.
 func (d *DLQ) Purge(ctx context.Context, rule string, f Filter) (Progress, error) {
 	if len(f.IDs) == 0 && f.Type == "" && f.Source == "" && f.Reason == "" {
-		s, err := d.js.Stream(ctx, bus.StreamDLQ)
+		n, err := d.letters.Purge(ctx, rule, f.Target)
 		if err != nil {
 			return Progress{}, err
 		}
-		before, err := d.count(ctx, s, f.subject(rule))
-		if err != nil {
-			return Progress{}, err
-		}
-		if err := s.Purge(ctx, jetstream.WithPurgeSubject(f.subject(rule))); err != nil {
-			return Progress{}, err
-		}
-		return Progress{Matched: before, Done: before, Finished: true}, nil
+		return Progress{Matched: n, Done: n, Finished: true}, nil
 	}
-	return d.each(ctx, rule, f, nil, func(s jetstream.Stream, m *jetstream.RawStreamMsg) error {
-		return s.DeleteMsg(ctx, m.Sequence)
+	return d.each(ctx, rule, f, nil, func(m *bus.StoredLetter) error {
+		return d.letters.Delete(ctx, m.Seq)
 	})
 }
 
-func (d *DLQ) count(ctx context.Context, s jetstream.Stream, subject string) (int, error) {
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, c := range info.State.Subjects {
-		n += int(c)
-	}
-	return n, nil
-}
-
-func (d *DLQ) each(ctx context.Context, rule string, f Filter, progress func(Progress), do func(jetstream.Stream, *jetstream.RawStreamMsg) error) (Progress, error) {
-	s, err := d.js.Stream(ctx, bus.StreamDLQ)
+func (d *DLQ) each(ctx context.Context, rule string, f Filter, progress func(Progress), do func(*bus.StoredLetter) error) (Progress, error) {
+	last, err := d.letters.LastSeq(ctx) // letters that arrive meanwhile are left alone
 	if err != nil {
 		return Progress{}, err
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return Progress{}, err
-	}
-	last := info.State.LastSeq // letters that arrive meanwhile are left alone
 	var p Progress
 	seq := uint64(1)
 	for seq <= last {
 		if err := ctx.Err(); err != nil {
 			return p, err
 		}
-		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(f.subject(rule)))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err := d.letters.Next(ctx, rule, f.Target, seq)
+		if errors.Is(err, bus.ErrNoLetter) {
 			break
 		}
 		if err != nil {
 			return p, err
 		}
-		seq = m.Sequence + 1
-		if m.Sequence > last {
+		seq = m.Seq + 1
+		if m.Seq > last {
 			break
 		}
 		l, err := decode(m)
@@ -244,7 +175,7 @@ func (d *DLQ) each(ctx context.Context, rule string, f Filter, progress func(Pro
 			continue
 		}
 		p.Matched++
-		if err := do(s, m); err != nil {
+		if err := do(m); err != nil {
 			p.Failed++
 			p.LastErr = err.Error()
 		} else {

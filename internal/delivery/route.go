@@ -381,13 +381,9 @@ const (
 )
 
 func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause error) {
-	m := r.message(bus.DLQSubject(r.cfg.Rule, r.cfg.Target), t, attempts, status, cause)
-	m.Header.Set(bus.HdrReason, reason)
-	m.Header.Set(jetstream.MsgIDHeader, t.Key+".d."+r.cfg.Rule+"."+r.cfg.Target)
-	if r.cfg.DeadLetterTTL > 0 {
-		m.Header.Set(jetstream.MsgTTLHeader, r.cfg.DeadLetterTTL.String())
-	}
-	err := r.publish(m)
+	d := &bus.DeadLetter{Delivery: r.record(t, attempts, status, cause), Reason: reason, TTL: r.cfg.DeadLetterTTL}
+	d.MsgID = t.Key + ".d." + r.cfg.Rule + "." + r.cfg.Target
+	err := r.publish(d.Encode())
 	if err == nil {
 		r.dead.Inc()
 		t.Outcome = telemetry.OutcomeDeadLettered
@@ -405,34 +401,22 @@ func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause e
 // (dedup false) carries none: it may repeat the id of the very RETRY
 // message being moved, which must not be mistaken for a duplicate.
 func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) error {
-	m := r.message(bus.RetrySubject(r.cfg.Rule, r.cfg.Target), t, attempts, status, cause)
-	m.Header.Set(bus.HdrNotBefore, due.UTC().Format(time.RFC3339Nano))
+	rec := &bus.RetryRecord{Delivery: r.record(t, attempts, status, cause), NotBefore: due}
 	if dedup {
-		m.Header.Set(jetstream.MsgIDHeader, t.Key+".r"+strconv.Itoa(attempts)+"."+r.cfg.Rule+"."+r.cfg.Target)
+		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
 	}
-	return r.publish(m)
+	return r.publish(rec.Encode())
 }
 
-func (r *Route) message(subject string, t *Task, attempts, status int, cause error) *nats.Msg {
-	m := &nats.Msg{Subject: subject, Data: t.Raw, Header: nats.Header{}}
-	m.Header.Set(bus.HdrContentType, bus.ContentTypeEvent)
-	m.Header.Set(bus.HdrRule, r.cfg.Rule)
-	m.Header.Set(bus.HdrTarget, r.cfg.Target)
-	m.Header.Set(bus.HdrKey, t.Key)
-	m.Header.Set(bus.HdrAttempts, strconv.Itoa(attempts))
-	if !t.FirstTry.IsZero() {
-		m.Header.Set(bus.HdrFirstTry, t.FirstTry.UTC().Format(time.RFC3339Nano))
-	}
-	if !t.Ingested.IsZero() {
-		m.Header.Set(bus.HdrIngested, t.Ingested.UTC().Format(time.RFC3339Nano))
-	}
-	if status != 0 {
-		m.Header.Set(bus.HdrLastStatus, strconv.Itoa(status))
+func (r *Route) record(t *Task, attempts, status int, cause error) bus.Delivery {
+	d := bus.Delivery{
+		Rule: r.cfg.Rule, Target: r.cfg.Target, Key: t.Key, Attempts: attempts,
+		FirstTry: t.FirstTry, Ingested: t.Ingested, LastStatus: status, Event: t.Raw,
 	}
 	if cause != nil {
-		m.Header.Set(bus.HdrLastError, headerSafe(cause.Error()))
+		d.LastError = cause.Error()
 	}
-	return m
+	return d
 }
 
 func (r *Route) publish(m *nats.Msg) error {
@@ -531,14 +515,14 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 // retryTask turns a RETRY message into a held task, or settles it and
 // returns nil (not yet due, or unreadable).
 func (r *Route) retryTask(msg jetstream.Msg) *Task {
-	h := msg.Headers()
-	if due, err := time.Parse(time.RFC3339Nano, h.Get(bus.HdrNotBefore)); err == nil {
-		if d := time.Until(due); d > 5*time.Millisecond {
+	rec := bus.DecodeRetry(msg.Headers(), msg.Data())
+	if !rec.NotBefore.IsZero() {
+		if d := time.Until(rec.NotBefore); d > 5*time.Millisecond {
 			_ = msg.NakWithDelay(d)
 			return nil
 		}
 	}
-	t, err := r.taskFromRetry(msg)
+	t, err := r.taskFromRetry(msg, rec)
 	if err != nil {
 		r.cfg.Log.Error("dropping unreadable RETRY message", "route", r.Name(), "err", err)
 		_ = msg.TermWithReason("unreadable")
@@ -548,18 +532,14 @@ func (r *Route) retryTask(msg jetstream.Msg) *Task {
 	return t
 }
 
-func (r *Route) taskFromRetry(msg jetstream.Msg) (*Task, error) {
-	ev, err := bus.DecodeEvent(msg.Data())
+func (r *Route) taskFromRetry(msg jetstream.Msg, rec *bus.RetryRecord) (*Task, error) {
+	ev, err := bus.DecodeEvent(rec.Event)
 	if err != nil {
 		return nil, err
 	}
-	h := msg.Headers()
-	attempts, _ := strconv.Atoi(h.Get(bus.HdrAttempts))
-	first, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HdrFirstTry))
-	ingested, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HdrIngested))
 	keeper := r.cfg.Keeper
 	return &Task{
-		Event: ev, Raw: msg.Data(), Key: h.Get(bus.HdrKey), Attempts: attempts, FirstTry: first, Ingested: ingested,
+		Event: ev, Raw: rec.Event, Key: rec.Key, Attempts: rec.Attempts, FirstTry: rec.FirstTry, Ingested: rec.Ingested,
 		Done: func(err error) {
 			keeper.Release(msg)
 			if err != nil {
@@ -569,20 +549,6 @@ func (r *Route) taskFromRetry(msg jetstream.Msg) (*Task, error) {
 			_ = msg.Ack()
 		},
 	}, nil
-}
-
-// headerSafe makes an error text fit in a NATS header value.
-func headerSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\r' || c == '\n' {
-			b[i] = ' '
-		}
-	}
-	if len(b) > 1024 {
-		b = append(b[:1021], "..."...)
-	}
-	return string(b)
 }
 
 var _ component.Component = (*Route)(nil)

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/filter"
@@ -47,7 +45,7 @@ var ErrNoRule = errors.New("no such rule")
 // Run replays req, counting progress on op. It returns when every matched
 // event has been handed to the rule's routes and each first attempt is
 // settled (delivered, queued for retry, or dead-lettered).
-func Run(ctx context.Context, js jetstream.JetStream, rules Rules, req Request, op *ops.Op) error {
+func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op *ops.Op) error {
 	spec, routes, ok := rules.Rule(req.Rule)
 	if !ok {
 		return fmt.Errorf("%w %q", ErrNoRule, req.Rule)
@@ -68,103 +66,55 @@ func Run(ctx context.Context, js jetstream.JetStream, rules Rules, req Request, 
 	if err != nil {
 		return err
 	}
-	stream, err := js.Stream(ctx, bus.StreamEvents)
-	if err != nil {
-		return err
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return err
-	}
-	end := info.State.LastSeq // events stored after the replay began are not part of it
-	subjects := []string{"events.>"}
+	subjects := []string{bus.AllEvents}
 	if len(spec.Sources) > 0 {
 		subjects = subjects[:0]
 		for _, s := range spec.Sources {
-			subjects = append(subjects, "events."+s+".>")
+			subjects = append(subjects, bus.SourceEvents(s))
 		}
-	}
-	from := req.From
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &from,
-	})
-	if err != nil {
-		return err
 	}
 	var pending sync.WaitGroup
 	defer pending.Wait()
 	n := 0
-	for {
-		if end == 0 {
+	return archive.Scan(ctx, bus.Scan{Subjects: subjects, FromTime: req.From}, func(a *bus.Archived) error {
+		if a.Stored.After(req.To) {
+			return bus.ErrStopScan
+		}
+		op.Add("scanned", 1)
+		ev, err := bus.DecodeEvent(a.Data)
+		if err != nil || !f.Match(filter.NewInput(ev)) {
 			return nil
 		}
-		batch, err := cons.Fetch(200, jetstream.FetchMaxWait(time.Second))
+		op.Add("matched", 1)
+		ev.SetExtension(Extension, true)
+		raw, err := ev.MarshalJSON()
 		if err != nil {
-			return err
+			op.Add("failed", 1)
+			return nil
 		}
-		got := 0
-		stop, err := false, error(nil)
-		for msg := range batch.Messages() {
-			if stop {
-				continue // drain the fetch so that it ends
-			}
-			got++
-			meta, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			if meta.Sequence.Stream > end || meta.Timestamp.After(req.To) {
-				stop = true
-				continue
-			}
-			op.Add("scanned", 1)
-			ev, err := bus.DecodeEvent(msg.Data())
-			if err != nil || !f.Match(filter.NewInput(ev)) {
-				stop = meta.Sequence.Stream == end
-				continue
-			}
-			op.Add("matched", 1)
-			ev.SetExtension(Extension, true)
-			raw, err := ev.MarshalJSON()
-			if err != nil {
-				op.Add("failed", 1)
-				continue
-			}
-			n++
-			ingested, _ := time.Parse(time.RFC3339Nano, msg.Headers().Get(bus.HdrIngested))
-			key := "rp" + op.ID() + "." + strconv.Itoa(n) + "." + bus.EventKey(msg.Headers())
-			for _, rt := range routes {
-				pending.Add(1)
-				t := &delivery.Task{Event: ev, Raw: raw, Key: key, Ingested: ingested}
-				t.Done = func(err error) {
-					defer pending.Done()
-					switch {
-					case err != nil:
-						op.Add("failed", 1)
-					case t.Outcome == telemetry.OutcomeDelivered:
-						op.Add("delivered", 1)
-					case t.Outcome == telemetry.OutcomeDeadLettered:
-						op.Add("dead_lettered", 1)
-					default:
-						op.Add("retrying", 1)
-					}
-				}
-				if serr := rt.Submit(ctx, t); serr != nil {
-					pending.Done()
-					stop, err = true, serr
-					break
+		n++
+		key := "rp" + op.ID() + "." + strconv.Itoa(n) + "." + a.Key
+		for _, rt := range routes {
+			pending.Add(1)
+			t := &delivery.Task{Event: ev, Raw: raw, Key: key, Ingested: a.Ingested}
+			t.Done = func(err error) {
+				defer pending.Done()
+				switch {
+				case err != nil:
+					op.Add("failed", 1)
+				case t.Outcome == telemetry.OutcomeDelivered:
+					op.Add("delivered", 1)
+				case t.Outcome == telemetry.OutcomeDeadLettered:
+					op.Add("dead_lettered", 1)
+				default:
+					op.Add("retrying", 1)
 				}
 			}
-			stop = stop || meta.Sequence.Stream == end
+			if err := rt.Submit(ctx, t); err != nil {
+				pending.Done()
+				return err
+			}
 		}
-		if stop {
-			return err
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
-		if got == 0 {
-			return nil // nothing after from, or caught up
-		}
-	}
+		return nil
+	})
 }

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api"
@@ -253,7 +252,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
-		DLQ: deadletter.New(b.bus.JetStream()), Ops: b.ops, JS: b.bus.JetStream(), NC: b.bus.Conn(), Catalog: b.catalog,
+		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, Archive: b.bus.Archive(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran,
@@ -411,46 +410,32 @@ func (b *Bridge) RefreshGauges() { b.refreshGauges() }
 func (b *Bridge) refreshGauges() {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	js := b.bus.JetStream()
 	m := b.metrics
-	for _, name := range []string{bus.StreamEvents, bus.StreamWork, bus.StreamRetry, bus.StreamDLQ} {
-		if s, err := js.Stream(ctx, name); err == nil {
-			if info, err := s.Info(ctx); err == nil {
-				m.StreamMessages.WithLabelValues(name).Set(float64(info.State.Msgs))
-				m.StreamBytes.WithLabelValues(name).Set(float64(info.State.Bytes))
-			}
-		}
+	for name, st := range b.bus.StreamStats(ctx) {
+		m.StreamMessages.WithLabelValues(name).Set(float64(st.Msgs))
+		m.StreamBytes.WithLabelValues(name).Set(float64(st.Bytes))
 	}
-	consumer := func(stream, name string) *jetstream.ConsumerInfo {
-		c, err := js.Consumer(ctx, stream, name)
+	consumer := func(stream, name string) (bus.ConsumerStats, bool) {
+		st, err := b.bus.ConsumerStats(ctx, stream, name)
 		if err != nil {
-			return nil
+			return st, false
 		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return nil
-		}
-		m.ConsumerPending.WithLabelValues(name).Set(float64(info.NumPending))
-		m.ConsumerAckPending.WithLabelValues(name).Set(float64(info.NumAckPending))
-		m.ConsumerRedelivered.WithLabelValues(name).Set(float64(info.NumRedelivered))
-		return info
+		m.ConsumerPending.WithLabelValues(name).Set(float64(st.Pending))
+		m.ConsumerAckPending.WithLabelValues(name).Set(float64(st.AckPending))
+		m.ConsumerRedelivered.WithLabelValues(name).Set(float64(st.Redelivered))
+		return st, true
 	}
 	consumer(bus.StreamWork, router.ConsumerName)
 	if b.state != nil {
 		consumer(bus.StreamEvents, state.ConsumerName) // the state's lag
 	}
-	dlq := map[string]uint64{}
-	if s, err := js.Stream(ctx, bus.StreamDLQ); err == nil {
-		if info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>")); err == nil {
-			dlq = info.State.Subjects
-		}
-	}
+	dlq, _ := b.bus.DeadLetters().Counts(ctx, "")
 	for _, rt := range b.controller.Routes() {
 		rule, target := rt.Key()
 		m.DLQ.WithLabelValues(rule, target).Set(float64(dlq[bus.DLQSubject(rule, target)]))
 		pending := float64(rt.QueueLen())
-		if info := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); info != nil {
-			pending += float64(info.NumPending) + float64(info.NumAckPending)
+		if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok {
+			pending += float64(st.Pending) + float64(st.AckPending)
 		}
 		m.Pending.WithLabelValues(rule, target).Set(pending)
 	}

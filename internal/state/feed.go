@@ -61,7 +61,7 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cmp.Or(s.cfg.AckWait, 30*time.Second),
 		MaxAckPending: 4 * batchMax * 4,
-		FilterSubject: "events.>",
+		FilterSubject: bus.AllEvents,
 	})
 	if err != nil {
 		return fmt.Errorf("state: consumer: %w", err)
