@@ -21,6 +21,7 @@ var natsAllowed = map[string]string{
 	"internal/connector/nats": "speaks NATS and JetStream to user brokers",
 	"pkg/cloudsync/natsjs":    "the cloudsync transport over a user's JetStream",
 	"bench/cmd/benchrun":      "benchmark tool",
+	"internal/bus/bustest":    "test helper: an embedded bus for package tests",
 }
 
 // natsToMove are packages that still hold raw JetStream or NATS handles of
