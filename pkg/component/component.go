@@ -105,4 +105,3 @@ func (t *Tracker) Health() Status {
 	}
 	return s
 }
-
