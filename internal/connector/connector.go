@@ -72,7 +72,7 @@ type Source = pub.Source
 type Target = pub.Target
 
 // Common are the fields every source and target config has. Connector
-// configs embed it with `json:",inline"`.
+// configs embed it.
 type Common = pub.Common
 
 // Config is a typed connector configuration. Defaults fills unset fields;

@@ -30,10 +30,11 @@
 //	}
 //
 // A config type embeds Common (the fields every connector has: type,
-// description, labels...) with the tag `json:",inline"`, and implements
-// Defaults and Validate. The bridge decodes the YAML or JSON spec into it
-// with the JSON field names, calls Defaults, then Validate, and builds the
-// connector only when Validate found no problem.
+// description, labels...) and implements Defaults and Validate. The bridge
+// decodes the spec (YAML in a config file, JSON from the API) into it by
+// its JSON field names, strictly (an unknown field is an error), expands
+// ${env:NAME} references in its strings, calls Defaults, then Validate,
+// and builds the connector only when Validate found no problem.
 //
 // A Source runs as a component: Start connects (or mounts an HTTP handler
 // on Deps.HTTP) and returns once it runs; it hands the events it receives
@@ -136,7 +137,7 @@ type Target interface {
 }
 
 // Common are the fields every source and target config has. Connector
-// configs embed it with `json:",inline"`.
+// configs embed it (an embedded struct's fields are inlined).
 type Common struct {
 	// Type selects the connector ("http", "log", "mqtt", ...).
 	Type string `json:"type"`
