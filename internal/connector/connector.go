@@ -72,7 +72,7 @@ type Source = pub.Source
 type Target = pub.Target
 
 // Common are the fields every source and target config has. Connector
-// configs embed it.
+// configs embed it with `yaml:",inline"`.
 type Common = pub.Common
 
 // Config is a typed connector configuration. Defaults fills unset fields;

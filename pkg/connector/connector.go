@@ -30,7 +30,8 @@
 //	}
 //
 // A config type embeds Common (the fields every connector has: type,
-// description, labels...) and implements Defaults and Validate. The bridge
+// description, labels...) with the tag `yaml:",inline"` (Register panics
+// without it), and implements Defaults and Validate. The bridge
 // decodes the spec (YAML in a config file, JSON from the API) into it by
 // its JSON field names, strictly (an unknown field is an error), expands
 // ${env:NAME} references in its strings, calls Defaults, then Validate,
@@ -137,7 +138,12 @@ type Target interface {
 }
 
 // Common are the fields every source and target config has. Connector
-// configs embed it (an embedded struct's fields are inlined).
+// configs embed it with the tag `yaml:",inline"`:
+//
+//	type Config struct {
+//		connector.Common `yaml:",inline"`
+//		Path string `json:"path"`
+//	}
 type Common struct {
 	// Type selects the connector ("http", "log", "mqtt", ...).
 	Type string `json:"type"`

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 )
@@ -44,6 +45,7 @@ func RegisterSource(t SourceType) {
 	if t.Name == "" || t.NewConfig == nil || t.New == nil {
 		panic("connector: RegisterSource with empty name or constructor")
 	}
+	checkConfig("source", t.Name, t.NewConfig())
 	if _, dup := sources[t.Name]; dup {
 		panic(fmt.Sprintf("connector: source type %q registered twice", t.Name))
 	}
@@ -57,6 +59,7 @@ func RegisterTarget(t TargetType) {
 	if t.Name == "" || t.NewConfig == nil || t.New == nil {
 		panic("connector: RegisterTarget with empty name or constructor")
 	}
+	checkConfig("target", t.Name, t.NewConfig())
 	if _, dup := targets[t.Name]; dup {
 		panic(fmt.Sprintf("connector: target type %q registered twice", t.Name))
 	}
@@ -102,4 +105,25 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+var commonType = reflect.TypeOf(Common{})
+
+// checkConfig panics when cfg embeds Common without `yaml:",inline"`: the
+// config file's YAML decoder would then expect the common fields under a
+// key "common", and refuse every spec ("unknown field type").
+func checkConfig(kind, name string, cfg Config) {
+	v := reflect.TypeOf(cfg)
+	for v != nil && v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v == nil || v.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.Anonymous && f.Type == commonType && f.Tag.Get("yaml") != ",inline" {
+			panic(fmt.Sprintf("connector: %s type %q: its config embeds connector.Common without the tag `yaml:\",inline\"`", kind, name))
+		}
+	}
 }

@@ -43,7 +43,7 @@ func init() {
 
 // Config is the source's spec.
 type Config struct {
-	connector.Common
+	connector.Common `yaml:",inline"`
 	// Interval between events, a Go duration ("30s"). Default 1m.
 	Interval string `json:"interval,omitempty"`
 	// EventType is the events' type. Default com.example.heartbeat.

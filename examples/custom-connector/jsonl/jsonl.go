@@ -36,10 +36,10 @@ func init() {
 	})
 }
 
-// Config is the target's spec. Embedding connector.Common gives it the
+// Config is the target's spec. Embedding connector.Common (inline) gives it the
 // fields every connector has (type, description, labels...).
 type Config struct {
-	connector.Common
+	connector.Common `yaml:",inline"`
 	// Path is the file to append to; it is created if missing.
 	Path string `json:"path"`
 	// Mode is the permission bits of a file it creates. Default 0640.
