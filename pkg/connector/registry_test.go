@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,11 @@ func (t *testTarget) Send(_ context.Context, e *ce.Event) error {
 	return nil
 }
 
+// seq makes type names unique per run (go test -count=2 registers again).
+var seq atomic.Int64
+
+func uniq(name string) string { return fmt.Sprintf("%s-%d", name, seq.Add(1)) }
+
 func panics(f func()) (msg string) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -59,8 +65,9 @@ func panics(f func()) (msg string) {
 
 func TestRegisterTargetAndLookup(t *testing.T) {
 	var gotName string
+	name := uniq("test-registry-target")
 	connector.RegisterTarget(connector.TargetType{
-		Name:      "test-registry-target",
+		Name:      name,
 		Doc:       "for the test",
 		NewConfig: func() connector.Config { return &testConfig{} },
 		New: func(name string, cfg connector.Config, _ connector.Deps) (connector.Target, error) {
@@ -68,10 +75,10 @@ func TestRegisterTargetAndLookup(t *testing.T) {
 			return &testTarget{}, nil
 		},
 	})
-	if !slices.Contains(connector.TargetTypes(), "test-registry-target") {
+	if !slices.Contains(connector.TargetTypes(), name) {
 		t.Fatalf("TargetTypes() = %v: the new type is missing", connector.TargetTypes())
 	}
-	typ, ok := connector.LookupTarget("test-registry-target")
+	typ, ok := connector.LookupTarget(name)
 	if !ok {
 		t.Fatal("LookupTarget: not found")
 	}
@@ -100,12 +107,12 @@ func TestRegisterTargetAndLookup(t *testing.T) {
 	if got := tg.(*testTarget).sent; len(got) != 1 || got[0] != "1" {
 		t.Fatalf("sent %v", got)
 	}
-	if _, ok := connector.LookupSource("test-registry-target"); ok {
+	if _, ok := connector.LookupSource(name); ok {
 		t.Fatal("a target type was found as a source type")
 	}
 
 	msg := panics(func() {
-		connector.RegisterTarget(connector.TargetType{Name: "test-registry-target", NewConfig: typ.NewConfig, New: typ.New})
+		connector.RegisterTarget(connector.TargetType{Name: name, NewConfig: typ.NewConfig, New: typ.New})
 	})
 	if !strings.Contains(msg, "registered twice") {
 		t.Fatalf("a duplicate registration: panic %q", msg)
@@ -113,9 +120,10 @@ func TestRegisterTargetAndLookup(t *testing.T) {
 }
 
 func TestRegisterRefusesConfigWithoutInlineCommon(t *testing.T) {
+	bad := uniq("test-bad-config")
 	msg := panics(func() {
 		connector.RegisterSource(connector.SourceType{
-			Name:      "test-bad-config",
+			Name:      bad,
 			NewConfig: func() connector.Config { return &badConfig{} },
 			New: func(string, connector.Config, connector.Deps) (connector.Source, error) {
 				return nil, errors.New("unused")
@@ -125,7 +133,7 @@ func TestRegisterRefusesConfigWithoutInlineCommon(t *testing.T) {
 	if !strings.Contains(msg, `yaml:",inline"`) {
 		t.Fatalf("panic %q, want one naming the inline tag", msg)
 	}
-	if _, ok := connector.LookupSource("test-bad-config"); ok {
+	if _, ok := connector.LookupSource(bad); ok {
 		t.Fatal("the refused type was registered")
 	}
 	if msg := panics(func() { connector.RegisterSource(connector.SourceType{Name: "x"}) }); msg == "" {
