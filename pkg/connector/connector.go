@@ -30,11 +30,13 @@
 //	}
 //
 // A config type embeds Common (the fields every connector has: type,
-// description, labels...) with the tag `yaml:",inline"` (Register panics
-// without it), and implements Defaults and Validate. The bridge
+// description, labels...) with the tag `yaml:",inline"` (RegisterSource
+// and RegisterTarget panic without it), and implements Defaults and
+// Validate. The bridge
 // decodes the spec (YAML in a config file, JSON from the API) into it by
 // its JSON field names, strictly (an unknown field is an error), expands
-// ${env:NAME} references in its strings, calls Defaults, then Validate,
+// references in its strings (${env:NAME} in the config file), calls
+// Defaults, then Validate,
 // and builds the connector only when Validate found no problem.
 //
 // A Source runs as a component: Start connects (or mounts an HTTP handler
