@@ -15,7 +15,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Test timeouts: the whole suite is kept near 10 minutes on 2 cores.
 TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: all help build compile run test test-deps test-integration test-interop test-short lint check cover fuzz clean proto
+.PHONY: all help build compile run test test-deps test-integration test-interop test-examples test-short lint check cover fuzz clean proto
 
 include bench/Makefile.inc
 
@@ -66,12 +66,20 @@ test-integration: build ## tests against the local brokers; a missing broker fai
 test-interop: build ## OCM compatibility tests (module test/interop; Mosquitto, the built bridge)
 	cd test/interop && EVENTBRIDGE_BIN=$(CURDIR)/$(BIN) $(GO) test $(TEST_FLAGS) ./...
 
-lint: ## go vet, gofmt and staticcheck (also of the test/interop module)
+# examples/custom-connector is its own Go module, as a user's program
+# with its own connectors would be: its test builds that binary and
+# delivers an event through its custom target.
+test-examples: ## build and test examples/custom-connector (its own module; a bridge with its own connectors)
+	cd examples/custom-connector && $(GO) test $(TEST_FLAGS) ./...
+
+lint: ## go vet, gofmt and staticcheck (also of the test/interop and examples/custom-connector modules)
 	$(GO) vet ./...
 	cd test/interop && $(GO) vet ./...
+	cd examples/custom-connector && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 	cd test/interop && $(GO) run $(STATICCHECK) ./...
+	cd examples/custom-connector && $(GO) run $(STATICCHECK) ./...
 
 # check is what to run before pushing: lint, then the short tests.
 check: lint test-short ## lint, then test-short

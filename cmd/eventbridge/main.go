@@ -1,12 +1,9 @@
 // Command eventbridge is the event router: see `eventbridge --help`.
+//
+// It is pkg/eventbridge's Main; a program that adds its own connectors
+// builds the same command (see docs/connectors/custom.md).
 package main
 
-import (
-	"os"
+import "github.com/eventbridge-dev/eventbridge/pkg/eventbridge"
 
-	"github.com/eventbridge-dev/eventbridge/internal/cli"
-)
-
-func main() {
-	os.Exit(cli.Execute(os.Args[1:]))
-}
+func main() { eventbridge.Main() }

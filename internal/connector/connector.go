@@ -1,6 +1,12 @@
 // Package connector defines sources and targets, the registry they join by
 // type name, and the delivery outcomes targets report.
 //
+// The contract is public, in pkg/connector, so that a Go program can
+// build its own bridge with its own connectors (see
+// docs/connectors/custom.md); the names here are aliases of it, except
+// Deps: built-in connectors get more of the bridge (metrics, the job
+// scheduler) than the public Deps offers.
+//
 // A protocol's source and target live together in one package under
 // internal/connector/<protocol>/, register themselves in init(), and are
 // compiled in by a blank import in internal/connector/all. Connectors know
@@ -9,38 +15,19 @@
 package connector
 
 import (
-	"context"
 	"log/slog"
-	"net/http"
 
-	ce "github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
-	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	pub "github.com/eventbridge-dev/eventbridge/pkg/connector"
 )
 
-// Ingester stores events in the bus.
-//
-// Ingest returns nil only once every event is durably stored (duplicates of
-// an already stored (source, id) count as stored), so a source may then
-// acknowledge its producer. It blocks until then or until ctx is done; on
-// error, none or some of the events may be stored and the producer should
-// retry the whole batch (duplicates are dropped by the bus). Safe for
-// concurrent use.
-type Ingester interface {
-	Ingest(ctx context.Context, source string, events []*ce.Event) error
-}
+// Ingester stores events in the bus; see pkg/connector.
+type Ingester = pub.Ingester
 
 // Mounter is the shared HTTP server sources mount their handlers on.
-type Mounter interface {
-	// Mount serves h at path (an exact path, or a prefix when it ends in
-	// "/"). It fails if another handler holds the path. The returned func
-	// unmounts it.
-	Mount(path string, h http.Handler) (unmount func(), err error)
-}
+type Mounter = pub.Mounter
 
 // Deps are what the bridge gives a connector it builds.
 type Deps struct {
@@ -65,76 +52,29 @@ type Deps struct {
 	Guard *netguard.Guard
 }
 
-// Address is an outgoing address set in a connector's spec.
-type Address struct {
-	// Field is its path in the spec ("url", "auth.oauth2.token_url",
-	// "brokers[1]").
-	Field string
-	// Value is a URL, host:port or host.
-	Value string
+// Public returns the part of d that the public contract offers, for
+// connectors registered through pkg/connector.
+func (d Deps) Public() pub.Deps {
+	return pub.Deps{Logger: d.Logger, Ingest: d.Ingest, HTTP: d.HTTP, Guard: d.Guard}
 }
+
+// Address is an outgoing address set in a connector's spec.
+type Address = pub.Address
 
 // Outbound is implemented by configs that name addresses the connector
-// connects to. The API checks them (literal addresses only; names are
-// checked when dialled, through Deps.Guard) when an API caller sets them.
-type Outbound interface {
-	OutboundAddresses() []Address
-}
+// connects to; see pkg/connector.
+type Outbound = pub.Outbound
 
-// Source is a configured ingress. It runs as a component: Start connects or
-// mounts it, Stop stops intake and returns once nothing more will be
-// ingested.
-type Source interface {
-	component.Component
-}
+// Source is a configured ingress; see pkg/connector.
+type Source = pub.Source
 
-// Target is a configured egress.
-//
-// Send delivers one event and returns its outcome: nil when delivered; an
-// error wrapped by Permanent when retrying cannot help; RetryAfter when the
-// target asked for a delay; anything else (including ErrNotConnected) is
-// retryable. Send blocks until the outcome is known or ctx is done, and is
-// safe for concurrent use. A target must not keep the event after Send
-// returns.
-type Target interface {
-	component.Component
-	Send(ctx context.Context, e *ce.Event) error
-}
+// Target is a configured egress; see pkg/connector for what Send returns.
+type Target = pub.Target
 
 // Common are the fields every source and target config has. Connector
 // configs embed it with `yaml:",inline"`.
-type Common struct {
-	// Type selects the connector ("http", "log", "mqtt", ...).
-	Type string `json:"type"`
-	// Description is free text for operators.
-	Description string `json:"description,omitempty"`
-	// Labels are key/value pairs to select resources by.
-	Labels map[string]string `json:"labels,omitempty"`
-	// Codec (sources) reads messages in a format other than CloudEvents:
-	// "choria-lifecycle". Default: CloudEvents.
-	Codec string `json:"codec,omitempty"`
-	// Optional: when this connector does not run, the bridge reports itself
-	// degraded but still ready (/readyz 200).
-	Optional bool `json:"optional,omitempty"`
-	// Dedup (sources): drop events whose (source, id) the bus already holds
-	// inside its dedup window. Default true; turn it off for producers that
-	// reuse ids (Choria's alive events).
-	Dedup *bool `json:"dedup,omitempty"`
-	// StateKey (sources): the key the bridge's current state keeps this
-	// source's events under, a template over their attributes
-	// ("{clustername}/{resourceid}"). Default: the event's source and
-	// subject.
-	StateKey string `json:"state_key,omitempty"`
-}
+type Common = pub.Common
 
 // Config is a typed connector configuration. Defaults fills unset fields;
 // Validate reports every problem under p (paths relative to the resource).
-type Config interface {
-	Base() *Common
-	Defaults()
-	Validate(p spec.Problems)
-}
-
-// Base returns the common fields; embedding Common gives every config this
-// method.
-func (c *Common) Base() *Common { return c }
+type Config = pub.Config

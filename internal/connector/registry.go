@@ -1,12 +1,13 @@
 package connector
 
 import (
-	"fmt"
-	"sort"
 	"sync"
+
+	pub "github.com/eventbridge-dev/eventbridge/pkg/connector"
 )
 
-// SourceType describes a source connector.
+// SourceType describes a built-in source connector: as pkg/connector's
+// SourceType, but New takes the bridge's full Deps.
 type SourceType struct {
 	// Name is the config "type" value.
 	Name string
@@ -19,7 +20,7 @@ type SourceType struct {
 	New func(name string, cfg Config, deps Deps) (Source, error)
 }
 
-// TargetType describes a target connector.
+// TargetType describes a built-in target connector; see SourceType.
 type TargetType struct {
 	Name      string
 	Doc       string
@@ -27,6 +28,10 @@ type TargetType struct {
 	New       func(name string, cfg Config, deps Deps) (Target, error)
 }
 
+// The built-in types, with their full-Deps constructors. Every name, built
+// in or not, is also registered in pkg/connector, which holds the one name
+// space (and panics on duplicates); types registered only there (a user's
+// own connectors) are adapted on lookup.
 var (
 	mu      sync.RWMutex
 	sources = map[string]SourceType{}
@@ -36,65 +41,86 @@ var (
 // RegisterSource adds a source type. Call it from init(); it panics on an
 // empty or duplicate name, which is a programming error.
 func RegisterSource(t SourceType) {
-	mu.Lock()
-	defer mu.Unlock()
 	if t.Name == "" || t.NewConfig == nil || t.New == nil {
 		panic("connector: RegisterSource with empty name or constructor")
 	}
-	if _, dup := sources[t.Name]; dup {
-		panic(fmt.Sprintf("connector: source type %q registered twice", t.Name))
-	}
+	pub.RegisterSource(pub.SourceType{
+		Name: t.Name, Doc: t.Doc, NewConfig: t.NewConfig,
+		New: func(name string, cfg Config, d pub.Deps) (Source, error) {
+			return t.New(name, cfg, fromPublic(d))
+		},
+	})
+	mu.Lock()
+	defer mu.Unlock()
 	sources[t.Name] = t
 }
 
 // RegisterTarget adds a target type; see RegisterSource.
 func RegisterTarget(t TargetType) {
-	mu.Lock()
-	defer mu.Unlock()
 	if t.Name == "" || t.NewConfig == nil || t.New == nil {
 		panic("connector: RegisterTarget with empty name or constructor")
 	}
-	if _, dup := targets[t.Name]; dup {
-		panic(fmt.Sprintf("connector: target type %q registered twice", t.Name))
-	}
+	pub.RegisterTarget(pub.TargetType{
+		Name: t.Name, Doc: t.Doc, NewConfig: t.NewConfig,
+		New: func(name string, cfg Config, d pub.Deps) (Target, error) {
+			return t.New(name, cfg, fromPublic(d))
+		},
+	})
+	mu.Lock()
+	defer mu.Unlock()
 	targets[t.Name] = t
 }
 
-// LookupSource returns the source type registered under name.
+// fromPublic is the Deps of a built-in connector built through
+// pkg/connector: no metrics, no scheduler.
+func fromPublic(d pub.Deps) Deps {
+	return Deps{Logger: d.Logger, Ingest: d.Ingest, HTTP: d.HTTP, Guard: d.Guard}
+}
+
+// LookupSource returns the source type registered under name, built in or
+// registered through pkg/connector.
 func LookupSource(name string) (SourceType, bool) {
 	mu.RLock()
-	defer mu.RUnlock()
 	t, ok := sources[name]
-	return t, ok
+	mu.RUnlock()
+	if ok {
+		return t, true
+	}
+	p, ok := pub.LookupSource(name)
+	if !ok {
+		return SourceType{}, false
+	}
+	return SourceType{
+		Name: p.Name, Doc: p.Doc, NewConfig: p.NewConfig,
+		New: func(name string, cfg Config, d Deps) (Source, error) {
+			return p.New(name, cfg, d.Public())
+		},
+	}, true
 }
 
-// LookupTarget returns the target type registered under name.
+// LookupTarget returns the target type registered under name; see
+// LookupSource.
 func LookupTarget(name string) (TargetType, bool) {
 	mu.RLock()
-	defer mu.RUnlock()
 	t, ok := targets[name]
-	return t, ok
-}
-
-// SourceTypes returns the registered source type names, sorted.
-func SourceTypes() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	return sortedKeys(sources)
-}
-
-// TargetTypes returns the registered target type names, sorted.
-func TargetTypes() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	return sortedKeys(targets)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+	mu.RUnlock()
+	if ok {
+		return t, true
 	}
-	sort.Strings(out)
-	return out
+	p, ok := pub.LookupTarget(name)
+	if !ok {
+		return TargetType{}, false
+	}
+	return TargetType{
+		Name: p.Name, Doc: p.Doc, NewConfig: p.NewConfig,
+		New: func(name string, cfg Config, d Deps) (Target, error) {
+			return p.New(name, cfg, d.Public())
+		},
+	}, true
 }
+
+// SourceTypes returns every registered source type name, sorted.
+func SourceTypes() []string { return pub.SourceTypes() }
+
+// TargetTypes returns every registered target type name, sorted.
+func TargetTypes() []string { return pub.TargetTypes() }

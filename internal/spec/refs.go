@@ -5,7 +5,6 @@ import (
 	"os"
 	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -231,22 +230,6 @@ func redactValue(v reflect.Value) {
 			v.SetString(Redacted)
 		}
 	}
-}
-
-// scrub replaces every occurrence of values in s by "***", longest first
-// (so that a value inside another goes too).
-func scrub(s string, values []string) string {
-	if len(values) == 0 {
-		return s
-	}
-	vs := append([]string(nil), values...)
-	sort.Slice(vs, func(i, j int) bool { return len(vs[i]) > len(vs[j]) })
-	for _, v := range vs {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, Redacted)
-		}
-	}
-	return s
 }
 
 func jsonName(f reflect.StructField) string {
