@@ -5,6 +5,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -217,7 +218,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if c.Exchange == "" && c.RoutingKey == "" {
 		p.AddAt("routing_key", "required with the default exchange: the queue to publish to")
 	}
-	if _, err := connector.ParseTemplate(c.RoutingKey); err != nil {
+	if _, err := attrtemplate.Parse(c.RoutingKey); err != nil {
 		p.AddAt("routing_key", "%v", err)
 	}
 	if c.Mode != "binary" && c.Mode != "structured" {

@@ -109,12 +109,14 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	if client == nil || !t.conn.IsUp() {
 		return connector.ErrNotConnected
 	}
-	key, missing, ok := t.key.Execute(e)
-	if !ok || key == "" {
-		t.conn.Message(conntrack.Out, conntrack.Invalid, 1)
-		return connector.Permanent(fmt.Errorf("the event has no %s attribute for the stream or channel name", missing))
+	key, err := t.key.Render(e)
+	if err == nil && key == "" {
+		err = errors.New("the stream or channel name is empty")
 	}
-	var err error
+	if err != nil {
+		t.conn.Message(conntrack.Out, conntrack.Invalid, 1)
+		return connector.Permanent(fmt.Errorf("stream or channel name: %w", err))
+	}
 	if t.cfg.Channel != "" {
 		var b []byte
 		if b, err = ebevent.EncodeJSON(e); err != nil {
