@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -85,7 +86,7 @@ func (r *Reconnector[S]) Stop(ctx context.Context) {
 
 func (r *Reconnector[S]) loop() {
 	defer close(r.done)
-	b := Backoff{Max: r.ReconnectMax}
+	b := conntrack.Backoff{Max: r.ReconnectMax}
 	for {
 		s, err := r.Dial(r.ctx)
 		up := false
