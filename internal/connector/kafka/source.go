@@ -248,27 +248,12 @@ func deadLetter(r *kgo.Record, topic string, err error) *kgo.Record {
 // probe asks the cluster for metadata every second while disconnected and
 // every five while connected, and records the result.
 func probe(ctx context.Context, cl *kgo.Client, conn *conntrack.Conn) {
-	var bo conntrack.Backoff
-	bo.Min, bo.Max = 500*time.Millisecond, 5*time.Second
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := cl.Ping(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return
+	conn.Probe(ctx, 5*time.Second, conntrack.Backoff{Min: 500 * time.Millisecond, Max: 5 * time.Second}, func(ctx context.Context) error {
+		if err := cl.Ping(ctx); err != nil {
+			return fmt.Errorf("kafka: %w", err)
 		}
-		wait := 5 * time.Second
-		if err != nil {
-			conn.Down(fmt.Errorf("kafka: %w", err))
-			wait = bo.Next()
-		} else {
-			conn.Up()
-			bo.Reset()
-		}
-		if !conntrack.Sleep(ctx, wait) {
-			return
-		}
-	}
+		return nil
+	})
 }
 
 var _ connector.Source = (*Source)(nil)
