@@ -7,18 +7,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
-// Reconnector keeps a broker connector connected: it dials with backoff,
+// Reconnector is the one reconnect loop of the connectors that hold a
+// connection themselves (in the spirit of Benthos's Connect and
+// ErrNotConnected): it dials with backoff and jitter (conntrack.Backoff),
 // hands each session to Serve, and dials again when Serve returns, until
-// Stop. It keeps the component's state (starting with the last error,
-// running while connected; detail "connected") and the connection metrics
-// (connected, resets) up to date. S is the connector's session: a
-// connection and what it opened on it.
+// Stop. It reports the connection state to one place, a conntrack.Conn:
+// the component's state (starting with the last error, running while
+// connected; detail "connected") and the connection metrics (connected,
+// resets), as the connectors whose client reconnects by itself do with
+// conntrack.Conn.Probe. While not connected a connector's Send returns
+// ErrNotConnected. S is the connector's session: a connection and what it
+// opened on it.
 type Reconnector[S any] struct {
 	// Name and Type label the metrics and logs.
 	Name, Type string
@@ -38,13 +42,12 @@ type Reconnector[S any] struct {
 	// Close releases a session after Serve.
 	Close func(s S)
 
-	connected prometheus.Gauge
-	resets    prometheus.Counter
-	stop      chan struct{}
-	done      chan struct{}
-	ctx       context.Context
-	cancel    context.CancelFunc
-	once      sync.Once
+	conn   *conntrack.Conn
+	stop   chan struct{}
+	done   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
 }
 
 // Start runs the connect loop in the background; it never fails because
@@ -53,16 +56,10 @@ func (r *Reconnector[S]) Start() {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
-	m := r.Metrics
-	if m == nil {
-		m = telemetry.NewMetrics()
-	}
-	r.connected = m.ConnConnected.WithLabelValues(r.Name, r.Type)
-	r.resets = m.ConnResets.WithLabelValues(r.Name, r.Type)
+	r.conn = conntrack.New(r.Tracker, r.Metrics, r.Name, r.Type)
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.Tracker.Set(component.Starting, nil)
-	r.Tracker.SetDetail("connected", false)
+	r.conn.Starting()
 	go r.loop()
 }
 
@@ -73,7 +70,10 @@ func (r *Reconnector[S]) Stop(ctx context.Context) {
 	if r.stop == nil {
 		return
 	}
-	r.once.Do(func() { close(r.stop) })
+	r.once.Do(func() {
+		r.conn.Stopping()
+		close(r.stop)
+	})
 	select {
 	case <-r.done:
 	case <-ctx.Done():
@@ -85,7 +85,7 @@ func (r *Reconnector[S]) Stop(ctx context.Context) {
 
 func (r *Reconnector[S]) loop() {
 	defer close(r.done)
-	b := Backoff{Max: r.ReconnectMax}
+	b := conntrack.Backoff{Max: r.ReconnectMax}
 	for {
 		s, err := r.Dial(r.ctx)
 		up := false
@@ -93,16 +93,13 @@ func (r *Reconnector[S]) loop() {
 			err = r.Serve(r.ctx, s, func() {
 				up = true
 				b.Reset()
-				r.connected.Set(1)
-				r.Tracker.SetDetail("connected", true)
-				r.Tracker.Set(component.Running, nil)
+				r.conn.Up()
 				r.Log.Info("connected", "peer", r.Peer)
 			}, r.stop)
 			r.Close(s)
 		}
 		select {
 		case <-r.stop:
-			r.connected.Set(0)
 			return
 		default:
 		}
@@ -110,14 +107,11 @@ func (r *Reconnector[S]) loop() {
 			err = errors.New("connection closed")
 		}
 		if up {
-			r.connected.Set(0)
-			r.resets.Inc()
-			r.Tracker.SetDetail("connected", false)
 			r.Log.Warn("connection lost; reconnecting", "err", err)
 		} else {
 			r.Log.Warn("cannot connect; retrying", "peer", r.Peer, "err", err)
 		}
-		r.Tracker.Set(component.Starting, err)
+		r.conn.Down(err) // a reset if it was up
 		if !Sleep(r.stop, b.Next()) {
 			return
 		}

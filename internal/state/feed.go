@@ -325,11 +325,11 @@ func (f *feeder) build(ctx context.Context, data []byte, res string, seq uint64,
 			return nil, err
 		}
 		source, subject = e.Source(), e.Subject()
-		k, missing, ok := t.Execute(&e)
-		if ok && k != "" {
+		k, err := t.Render(&e)
+		if err == nil && k != "" {
 			key = k
 		} else {
-			f.s.log.Debug("state: state_key attribute missing; keyed by source and subject", "resource", res, "attribute", missing)
+			f.s.log.Debug("state: state_key attribute missing; keyed by source and subject", "resource", res, "err", err)
 		}
 	} else {
 		var h head

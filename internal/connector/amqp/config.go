@@ -5,57 +5,32 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
-// ConnConfig is how a source or target reaches the broker.
+// ConnConfig is how a source or target reaches the broker: the URL
+// (default amqp://127.0.0.1:5672/, with the vhost as path), credentials
+// (without them, RabbitMQ's default guest/guest), TLS and timeouts the
+// amqp1 connector shares, and the heartbeat.
 type ConnConfig struct {
-	// URL is amqp://host:port/vhost, or amqps:// for TLS. Default
-	// amqp://127.0.0.1:5672/. A user name may be in the URL; the password
-	// belongs in Password.
-	URL string `json:"url,omitempty"`
-	// Username and Password authenticate (SASL PLAIN). Without them,
-	// RabbitMQ's default guest/guest is used.
-	Username string      `json:"username,omitempty"`
-	Password spec.Secret `json:"password,omitempty"`
-	// TLS configures amqps:// (or turns TLS on for amqp:// URLs).
-	TLS connector.TLS `json:"tls,omitempty"`
+	amqpbinding.Endpoint `yaml:",inline"`
 	// Heartbeat is the AMQP heartbeat interval. Default 10s.
 	Heartbeat spec.Duration `json:"heartbeat,omitempty"`
-	// ConnectTimeout bounds one connection attempt. Default 10s.
-	ConnectTimeout spec.Duration `json:"connect_timeout,omitempty"`
-	// ReconnectMax is the longest wait between reconnect attempts (they
-	// start at 100ms and double). Default 10s.
-	ReconnectMax spec.Duration `json:"reconnect_max,omitempty"`
 }
 
 func (c *ConnConfig) defaults() {
-	if c.URL == "" {
-		c.URL = "amqp://127.0.0.1:5672/"
-	}
+	c.Endpoint.Defaults("amqp://127.0.0.1:5672/")
 	if c.Heartbeat == 0 {
 		c.Heartbeat = spec.Duration(10 * time.Second)
-	}
-	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = spec.Duration(10 * time.Second)
-	}
-	if c.ReconnectMax == 0 {
-		c.ReconnectMax = spec.Duration(10 * time.Second)
 	}
 }
 
 func (c *ConnConfig) validate(p spec.Problems) {
-	connector.ValidateURL(p, "url", c.URL, "amqp", "amqps")
+	c.Endpoint.Validate(p)
 	if c.Heartbeat.D() < 0 {
 		p.AddAt("heartbeat", "must not be negative")
 	}
-	if c.ConnectTimeout.D() <= 0 {
-		p.AddAt("connect_timeout", "must be positive")
-	}
-	if c.ReconnectMax.D() < 100*time.Millisecond {
-		p.AddAt("reconnect_max", "must be at least 100ms")
-	}
-	c.TLS.Validate(p.At("tls"))
 }
 
 // SourceConfig configures an amqp source: it consumes one queue.
@@ -217,7 +192,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if c.Exchange == "" && c.RoutingKey == "" {
 		p.AddAt("routing_key", "required with the default exchange: the queue to publish to")
 	}
-	if _, err := connector.ParseTemplate(c.RoutingKey); err != nil {
+	if _, err := attrtemplate.Parse(c.RoutingKey); err != nil {
 		p.AddAt("routing_key", "%v", err)
 	}
 	if c.Mode != "binary" && c.Mode != "structured" {

@@ -16,6 +16,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -26,7 +27,7 @@ import (
 type Target struct {
 	name string
 	cfg  *TargetConfig
-	key  connector.Template
+	key  attrtemplate.Template // OrEmpty: a missing attribute gives an empty routing key
 	log  *slog.Logger
 	run  *connector.Reconnector[*session]
 	cur  atomic.Pointer[targetSession]
@@ -52,11 +53,11 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	if deps.Metrics == nil {
 		deps.Metrics = telemetry.NewMetrics()
 	}
-	key, err := connector.ParseTemplate(cfg.RoutingKey)
+	key, err := attrtemplate.Parse(cfg.RoutingKey)
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{name: name, cfg: cfg, key: key}
+	t := &Target{name: name, cfg: cfg, key: key.OrEmpty()}
 	if t.run, t.log, err = newReconnector(name, &cfg.ConnConfig, deps, &t.Tracker, t.serve); err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (t *Target) send(ctx context.Context, e *ce.Event) error {
 		ctx, cancel = context.WithTimeout(ctx, t.cfg.Timeout.D())
 		defer cancel()
 	}
-	key := t.key.Render(e)
+	key, _ := t.key.Render(e) // OrEmpty: never fails
 	dc, err := ts.ch.PublishWithDeferredConfirmWithContext(ctx, t.cfg.Exchange, key, t.cfg.Mandatory, false, pub)
 	if err != nil {
 		if errors.Is(err, amqp091.ErrClosed) {

@@ -8,59 +8,32 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
-// ConnConfig is how a source or target reaches the AMQP 1.0 peer.
+// ConnConfig is how a source or target reaches the AMQP 1.0 peer: the URL
+// (default amqp://127.0.0.1:5672), credentials (without them, SASL
+// ANONYMOUS), TLS and timeouts the amqp connector shares (ConnectTimeout
+// also bounds a link attach), and what only AMQP 1.0 has.
 type ConnConfig struct {
-	// URL is amqp://host:port, or amqps:// for TLS. Default
-	// amqp://127.0.0.1:5672. A user name may be in the URL; the password
-	// belongs in Password.
-	URL string `json:"url,omitempty"`
-	// Username and Password authenticate with SASL PLAIN; without them
-	// the connection uses SASL ANONYMOUS.
-	Username string      `json:"username,omitempty"`
-	Password spec.Secret `json:"password,omitempty"`
-	// TLS configures amqps:// (or turns TLS on for amqp:// URLs).
-	TLS connector.TLS `json:"tls,omitempty"`
+	amqpbinding.Endpoint `yaml:",inline"`
 	// ContainerID names this end of the connection. Default
 	// eventbridge-<connector name>.
 	ContainerID string `json:"container_id,omitempty"`
 	// IdleTimeout is the longest silence before the connection counts as
 	// dead. Default 60s.
 	IdleTimeout spec.Duration `json:"idle_timeout,omitempty"`
-	// ConnectTimeout bounds one connection attempt (and link attach).
-	// Default 10s.
-	ConnectTimeout spec.Duration `json:"connect_timeout,omitempty"`
-	// ReconnectMax is the longest wait between reconnect attempts (they
-	// start at 100ms and double). Default 10s.
-	ReconnectMax spec.Duration `json:"reconnect_max,omitempty"`
 }
 
 func (c *ConnConfig) defaults() {
-	if c.URL == "" {
-		c.URL = "amqp://127.0.0.1:5672"
-	}
+	c.Endpoint.Defaults("amqp://127.0.0.1:5672")
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = spec.Duration(60 * time.Second)
-	}
-	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = spec.Duration(10 * time.Second)
-	}
-	if c.ReconnectMax == 0 {
-		c.ReconnectMax = spec.Duration(10 * time.Second)
 	}
 }
 
 func (c *ConnConfig) validate(p spec.Problems) {
-	connector.ValidateURL(p, "url", c.URL, "amqp", "amqps")
+	c.Endpoint.Validate(p)
 	if c.IdleTimeout.D() < 0 {
 		p.AddAt("idle_timeout", "must not be negative")
 	}
-	if c.ConnectTimeout.D() <= 0 {
-		p.AddAt("connect_timeout", "must be positive")
-	}
-	if c.ReconnectMax.D() < 100*time.Millisecond {
-		p.AddAt("reconnect_max", "must be at least 100ms")
-	}
-	c.TLS.Validate(p.At("tls"))
 }
 
 // SourceConfig configures an amqp1 source: a receiver link on an address.

@@ -13,6 +13,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -35,7 +36,7 @@ type Source struct {
 
 	// retry spaces the redeliveries of batches that failed to store;
 	// used by the serve goroutine only.
-	retry connector.Backoff
+	retry conntrack.Backoff
 
 	component.Tracker
 }
@@ -45,7 +46,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	if deps.Metrics == nil {
 		deps.Metrics = telemetry.NewMetrics()
 	}
-	s := &Source{name: name, cfg: cfg, deps: deps, retry: connector.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
+	s := &Source{name: name, cfg: cfg, deps: deps, retry: conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
 	var err error
 	if s.run, s.log, err = newReconnector(name, &cfg.ConnConfig, deps, &s.Tracker, s.serve); err != nil {
 		return nil, err

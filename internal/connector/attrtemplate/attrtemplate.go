@@ -1,11 +1,23 @@
-// Package attrtemplate fills names (topics, stream keys, record keys) from
-// an event's attributes: "orders.{type}" with type "created" gives
-// "orders.created". A placeholder {name} is the canonical string of the
-// context attribute or extension name; "{{" and "}}" stand for literal
-// braces.
+// Package attrtemplate is the one {attribute} template engine of the
+// connectors: it fills names (topics, subjects, routing keys, stream keys,
+// record keys, state keys) from an event's attributes. "orders.{type}"
+// with type "created" gives "orders.created".
+//
+// Syntax: a placeholder {name} is the canonical string of the context
+// attribute or extension name (lower-case letters and digits); "{{" and
+// "}}" stand for literal braces.
+//
+// The one rule for missing attributes: an attribute the event does not
+// have, or has with an empty value, is missing. Render fails with an error
+// that wraps ErrMissingAttribute and names the attribute, so a destination
+// is never built from half a template. A template made with OrEmpty
+// renders a missing attribute as "" instead; connectors use it only where
+// an empty value is a valid choice (an AMQP routing key, a Kafka record
+// key). docs/connectors.md lists which fields use which.
 package attrtemplate
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,9 +26,12 @@ import (
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
-// Template is a parsed template. The zero value is the empty template.
+// Template is a parsed template. The zero value is the empty template,
+// which renders "".
 type Template struct {
+	raw   string
 	parts []part
+	empty bool // a missing attribute renders "" (OrEmpty)
 }
 
 type part struct {
@@ -24,9 +39,23 @@ type part struct {
 	attr string // set for a placeholder
 }
 
+// ErrMissingAttribute is wrapped by the error Render returns for an event
+// that lacks an attribute the template names.
+var ErrMissingAttribute = errors.New("the event lacks an attribute the template names")
+
+// MissingError names the attribute an event lacks.
+type MissingError struct{ Attr string }
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("the event has no %s attribute (or it is empty)", e.Attr)
+}
+
+// Is makes errors.Is(err, ErrMissingAttribute) true.
+func (e *MissingError) Is(target error) bool { return target == ErrMissingAttribute }
+
 // Parse parses s.
 func Parse(s string) (Template, error) {
-	var t Template
+	t := Template{raw: s}
 	var lit strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -44,7 +73,7 @@ func Parse(s string) (Template, error) {
 			}
 			name := s[i+1 : i+end]
 			if !ebevent.ValidAttributeName(name) {
-				return Template{}, fmt.Errorf("{%s}: not an attribute name (lower-case letters and digits)", name)
+				return Template{}, fmt.Errorf("{%s} at byte %d: not an attribute name (lower-case letters and digits)", name, i)
 			}
 			if lit.Len() > 0 {
 				t.parts = append(t.parts, part{lit: lit.String()})
@@ -53,7 +82,7 @@ func Parse(s string) (Template, error) {
 			t.parts = append(t.parts, part{attr: name})
 			i += end
 		case c == '}':
-			return Template{}, fmt.Errorf("unopened } at byte %d (write }} for a literal brace)", i)
+			return Template{}, fmt.Errorf("} without { at byte %d (write }} for a literal brace)", i)
 		default:
 			lit.WriteByte(c)
 		}
@@ -73,26 +102,46 @@ func MustParse(s string) Template {
 	return t
 }
 
+// OrEmpty returns t with the other rule for missing attributes: they
+// render as "" and Render does not fail.
+func (t Template) OrEmpty() Template {
+	t.empty = true
+	return t
+}
+
 // IsZero reports whether t is empty.
 func (t Template) IsZero() bool { return len(t.parts) == 0 }
 
-// Static returns the text of a template without placeholders.
-func (t Template) Static() (string, bool) {
-	var b strings.Builder
+// HasPlaceholders reports whether the result depends on the event.
+func (t Template) HasPlaceholders() bool {
 	for _, p := range t.parts {
 		if p.attr != "" {
-			return "", false
+			return true
 		}
-		b.WriteString(p.lit)
 	}
-	return b.String(), true
+	return false
 }
 
-// Execute fills t from e. It returns the name of the first attribute that
-// e lacks (and ok false) when one is missing.
-func (t Template) Execute(e *ce.Event) (s string, missing string, ok bool) {
+// Static returns the text of a template without placeholders.
+func (t Template) Static() (string, bool) {
+	if t.HasPlaceholders() {
+		return "", false
+	}
+	if len(t.parts) == 0 {
+		return "", true
+	}
+	return t.parts[0].lit, true
+}
+
+// String returns the template as written.
+func (t Template) String() string { return t.raw }
+
+// Render fills t from e. For a missing attribute it returns an error
+// that wraps ErrMissingAttribute (a *MissingError), unless t was made
+// with OrEmpty.
+func (t Template) Render(e *ce.Event) (string, error) {
 	if len(t.parts) == 1 && t.parts[0].attr == "" {
-		return t.parts[0].lit, "", true
+		return t.parts[0].lit, nil
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -100,16 +149,14 @@ func (t Template) Execute(e *ce.Event) (s string, missing string, ok bool) {
 			b.WriteString(p.lit)
 			continue
 		}
-		v, found := attr(e, p.attr)
-		if !found {
-			return "", p.attr, false
+		v, ok := ebevent.Attr(e, p.attr)
+		if !ok || v == "" {
+			if t.empty {
+				continue
+			}
+			return "", &MissingError{Attr: p.attr}
 		}
 		b.WriteString(v)
 	}
-	return b.String(), "", true
-}
-
-func attr(e *ce.Event, name string) (string, bool) {
-	v, ok := ebevent.Attr(e, name)
-	return v, ok && v != ""
+	return b.String(), nil
 }

@@ -1,6 +1,7 @@
 package connectortest
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -61,4 +62,22 @@ func CountingListener(t testing.TB) (port int, accepted *atomic.Int32) {
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port, accepted
+}
+
+// GuardedTarget checks that a target created through the API (Deps.Guard
+// set) asks the guard about the address it dials, after resolving the
+// name, and never connects when refused. config is the target's JSON
+// config with one %d for the port of a loopback listener, reached as
+// localhost.
+func GuardedTarget(t *testing.T, config string) {
+	t.Helper()
+	port, accepted := CountingListener(t)
+	guard, asked := RefusingGuard()
+	deps := Deps(nil)
+	deps.Guard = guard
+	StartTargetWith(t, "refused", fmt.Sprintf(config, port), deps)
+	WaitAsked(t, asked, port)
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("%d connections reached the loopback listener", n)
+	}
 }

@@ -8,10 +8,10 @@ package conntrack
 
 import (
 	"context"
-	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
@@ -146,33 +146,50 @@ func (c *Conn) Link(kind string, delta int) {
 	c.links.WithLabelValues(kind).Add(float64(delta))
 }
 
-// Backoff is exponential backoff with jitter between Min and Max. The zero
-// value waits 100ms to 10s. Not safe for concurrent use.
+// Backoff is the one wait between retries of the connectors (reconnect
+// loops, redelivery of a failed batch): exponential backoff from Min,
+// doubling, up to Max, with jitter so that many connectors do not retry in
+// step. The zero value waits 100ms to 10s. Not safe for concurrent use;
+// each loop has its own.
+//
+// It is github.com/cenkalti/backoff/v5 set up so that every wait lies in
+// [80%, 100%] of the step: never longer than Max, and the first wait after
+// Reset never longer than Min (callers rely on both bounds).
 type Backoff struct {
 	Min, Max time.Duration
-	cur      time.Duration
+	eb       *backoff.ExponentialBackOff
 }
 
 // Next returns the next wait.
 func (b *Backoff) Next() time.Duration {
-	lo, hi := b.Min, b.Max
-	if lo <= 0 {
-		lo = 100 * time.Millisecond
+	if b.eb == nil {
+		lo, hi := b.Min, b.Max
+		if lo <= 0 {
+			lo = 100 * time.Millisecond
+		}
+		if hi <= 0 {
+			hi = 10 * time.Second
+		}
+		hi = max(hi, lo)
+		// The library waits step*(1±factor); centred on 90% of our step
+		// with a factor of 1/9, that is 80% to 100% of it.
+		b.eb = &backoff.ExponentialBackOff{
+			InitialInterval:     lo * 9 / 10,
+			MaxInterval:         hi * 9 / 10,
+			Multiplier:          2,
+			RandomizationFactor: 1.0 / 9,
+		}
+		b.eb.Reset()
 	}
-	if hi <= 0 {
-		hi = 10 * time.Second
-	}
-	if b.cur == 0 {
-		b.cur = lo
-	} else {
-		b.cur = min(b.cur*2, hi)
-	}
-	// Up to 20% jitter, so that connectors do not reconnect in step.
-	return b.cur - time.Duration(rand.Int64N(int64(b.cur)/5+1))
+	return b.eb.NextBackOff()
 }
 
 // Reset starts the next Next from Min again.
-func (b *Backoff) Reset() { b.cur = 0 }
+func (b *Backoff) Reset() {
+	if b.eb != nil {
+		b.eb.Reset()
+	}
+}
 
 // Sleep waits for d or until ctx is done, and reports whether d passed.
 func Sleep(ctx context.Context, d time.Duration) bool {
@@ -183,5 +200,32 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
+	}
+}
+
+// Probe is the one health loop of the connectors whose client library
+// reconnects by itself (kafka, redis, postgres): it runs check (bounded
+// by 5s) every while the connection works, and with backoff bo while it
+// does not, and records each result with Up or Down, until ctx is done.
+// check's error is the cause Down records; wrap it with the protocol name.
+func (c *Conn) Probe(ctx context.Context, every time.Duration, bo Backoff, check func(context.Context) error) {
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := check(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		wait := every
+		if err != nil {
+			c.Down(err)
+			wait = bo.Next()
+		} else {
+			c.Up()
+			bo.Reset()
+		}
+		if !Sleep(ctx, wait) {
+			return
+		}
 	}
 }

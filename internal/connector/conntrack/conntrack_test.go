@@ -3,6 +3,7 @@ package conntrack
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,5 +62,67 @@ func TestBackoff(t *testing.T) {
 	b.Reset()
 	if d := b.Next(); d > 10*time.Millisecond {
 		t.Fatalf("after Reset %s", d)
+	}
+}
+
+// TestProbe: the probe records a failing check as Down with its error,
+// retries with backoff (not at the healthy interval), and records the
+// recovery as Up.
+func TestProbe(t *testing.T) {
+	var tr component.Tracker
+	m := telemetry.NewMetrics()
+	c := New(&tr, m, "p", "redis")
+	c.Starting()
+	var calls atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The healthy interval is an hour: reaching Up needs the retries
+		// after failures to wait the backoff.
+		c.Probe(ctx, time.Hour, Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, func(context.Context) error {
+			if calls.Add(1) <= 3 {
+				return errors.New("refused")
+			}
+			return nil
+		})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !c.IsUp() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not up after %d checks: %+v", calls.Load(), tr.Health())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if h := tr.Health(); h.State != component.Running || h.LastError != "refused" {
+		t.Fatalf("%+v", h)
+	}
+	if n := calls.Load(); n != 4 {
+		t.Fatalf("%d checks, want 4", n)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Probe did not return when ctx was done")
+	}
+}
+
+// TestLoops: Stop cancels the loops' context and waits for them; when ctx
+// runs out first, release unblocks a loop that ignores the context.
+func TestLoops(t *testing.T) {
+	var l Loops
+	l.Stop(context.Background(), nil) // without Start
+	ctx := l.Start()
+	var ended atomic.Int32
+	l.Go(func() { <-ctx.Done(); ended.Add(1) })
+	stuck := make(chan struct{})
+	l.Go(func() { <-stuck; ended.Add(1) }) // ignores ctx
+	sctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	released := false
+	l.Stop(sctx, func() { released = true; close(stuck) })
+	if !released || ended.Load() != 2 || l.Started() {
+		t.Fatalf("released %v, ended %d, started %v", released, ended.Load(), l.Started())
 	}
 }

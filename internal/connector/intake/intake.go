@@ -14,6 +14,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
 // Queue is a FIFO of received messages. Put never blocks below the high
@@ -122,11 +124,12 @@ const (
 )
 
 // Retry calls f until it returns nil or ctx is done, waiting between
-// attempts with exponential backoff from MinBackoff to MaxBackoff. onErr,
+// attempts with exponential backoff (with jitter) from MinBackoff to
+// MaxBackoff. onErr,
 // when not nil, sees each failure. It returns nil once f succeeded, else
 // ctx's error.
 func Retry(ctx context.Context, f func(context.Context) error, onErr func(attempt int, err error)) error {
-	wait := MinBackoff
+	bo := conntrack.Backoff{Min: MinBackoff, Max: MaxBackoff}
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
 		if err == nil {
@@ -138,13 +141,12 @@ func Retry(ctx context.Context, f func(context.Context) error, onErr func(attemp
 		if onErr != nil {
 			onErr(attempt, err)
 		}
-		t := time.NewTimer(wait)
+		t := time.NewTimer(bo.Next())
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}
-		wait = min(wait*2, MaxBackoff)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -35,9 +34,8 @@ type Source struct {
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
 
-	cl     *kgo.Client
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cl    *kgo.Client
+	loops conntrack.Loops
 
 	component.Tracker
 }
@@ -91,12 +89,11 @@ func (s *Source) Start(startCtx context.Context) error {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cl, s.cancel = cl, cancel
+	ctx := s.loops.Start()
+	s.cl = cl
 	s.SetDetail("group", group)
-	s.wg.Add(2)
-	go func() { defer s.wg.Done(); probe(ctx, cl, s.conn) }()
-	go func() { defer s.wg.Done(); s.consume(ctx) }()
+	s.loops.Go(func() { probe(ctx, cl, s.conn) })
+	s.loops.Go(func() { s.consume(ctx) })
 	s.conn.WaitUp(startCtx, 5*time.Second)
 	return nil
 }
@@ -105,17 +102,9 @@ func (s *Source) Start(startCtx context.Context) error {
 // committed if it was stored) and leaves the group.
 func (s *Source) Stop(ctx context.Context) error {
 	s.conn.Stopping()
-	if s.cancel != nil {
-		s.cancel()
-		done := make(chan struct{})
-		go func() { s.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		s.cl.Close()
-		<-done
-		s.cancel, s.cl = nil, nil
+	if s.loops.Started() {
+		s.loops.Stop(ctx, s.cl.Close)
+		s.cl = nil
 	}
 	s.conn.Stopped(nil)
 	return nil
@@ -248,27 +237,12 @@ func deadLetter(r *kgo.Record, topic string, err error) *kgo.Record {
 // probe asks the cluster for metadata every second while disconnected and
 // every five while connected, and records the result.
 func probe(ctx context.Context, cl *kgo.Client, conn *conntrack.Conn) {
-	var bo conntrack.Backoff
-	bo.Min, bo.Max = 500*time.Millisecond, 5*time.Second
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := cl.Ping(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return
+	conn.Probe(ctx, 5*time.Second, conntrack.Backoff{Min: 500 * time.Millisecond, Max: 5 * time.Second}, func(ctx context.Context) error {
+		if err := cl.Ping(ctx); err != nil {
+			return fmt.Errorf("kafka: %w", err)
 		}
-		wait := 5 * time.Second
-		if err != nil {
-			conn.Down(fmt.Errorf("kafka: %w", err))
-			wait = bo.Next()
-		} else {
-			conn.Up()
-			bo.Reset()
-		}
-		if !conntrack.Sleep(ctx, wait) {
-			return
-		}
-	}
+		return nil
+	})
 }
 
 var _ connector.Source = (*Source)(nil)

@@ -150,15 +150,15 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 
 // record builds the record of e.
 func (t *Target) record(e *ce.Event) (*kgo.Record, error) {
-	topic, missing, ok := t.topic.Execute(e)
-	if !ok {
-		return nil, fmt.Errorf("topic %q: the event has no %s attribute", t.cfg.Topic, missing)
+	topic, err := t.topic.Render(e)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: %w", t.cfg.Topic, err)
 	}
 	if !topicRE.MatchString(topic) {
 		return nil, fmt.Errorf("topic %q: not a Kafka topic name", topic)
 	}
 	r := &kgo.Record{Topic: topic}
-	if key, _, ok := t.key.Execute(e); ok && key != "" {
+	if key, err := t.key.Render(e); err == nil && key != "" { // no key when an attribute is missing
 		r.Key = []byte(key)
 	}
 	if err := encode(e, t.cfg.Mode, r); err != nil {

@@ -82,6 +82,8 @@ func (c *churn) delay(attempt int) time.Duration {
 }
 
 // backoffStep is 0 for n <= 0, else 100ms doubling n-1 times, up to maxWait.
+// Not a conntrack.Backoff: paho asks for the wait by attempt number, and n
+// also counts the take-overs of the client id, so the wait is a function.
 func backoffStep(n int, maxWait time.Duration) time.Duration {
 	if n <= 0 {
 		return 0

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -32,7 +33,7 @@ type TargetConfig struct {
 	// Timeout bounds one publish. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
 
-	topic *connector.Destination
+	topic *attrtemplate.Template
 }
 
 // Defaults implements connector.Config.
@@ -56,7 +57,7 @@ func (c *TargetConfig) Defaults() {
 // Validate implements connector.Config.
 func (c *TargetConfig) Validate(p spec.Problems) {
 	c.ConnConfig.validate(p)
-	t, err := connector.ParseDestination(c.Topic)
+	t, err := attrtemplate.Parse(c.Topic)
 	switch {
 	case c.Topic == "":
 		p.AddAt("topic", "required: the topic to publish to, such as events/{type}")
@@ -67,7 +68,10 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 			p.AddAt("topic", "%v", err)
 		}
 	}
-	c.topic = t
+	c.topic = nil
+	if err == nil {
+		c.topic = &t
+	}
 	if q := *c.QoS; q < 0 || q > 2 {
 		p.AddAt("qos", "must be 0, 1 or 2")
 	}
@@ -99,11 +103,11 @@ type Target struct {
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
 	if cfg.topic == nil { // built without Validate
-		t, err := connector.ParseDestination(cfg.Topic)
+		t, err := attrtemplate.Parse(cfg.Topic)
 		if err != nil {
 			return nil, err
 		}
-		cfg.topic = t
+		cfg.topic = &t
 	}
 	t := &Target{name: name, cfg: cfg, log: deps.Logger, m: newMetrics(deps, name, "sender"), guard: deps.Guard}
 	if t.log == nil {

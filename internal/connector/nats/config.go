@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -187,7 +188,7 @@ type OutputConfig struct {
 	// Timeout bounds one publish. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
 
-	subject *connector.Destination
+	subject *attrtemplate.Template
 }
 
 func (c *OutputConfig) defaults() {
@@ -200,7 +201,7 @@ func (c *OutputConfig) defaults() {
 }
 
 func (c *OutputConfig) validate(p spec.Problems) {
-	t, err := connector.ParseDestination(c.Subject)
+	t, err := attrtemplate.Parse(c.Subject)
 	switch {
 	case c.Subject == "":
 		p.AddAt("subject", "required: the subject to publish to, such as events.{type}")
@@ -211,7 +212,10 @@ func (c *OutputConfig) validate(p spec.Problems) {
 			p.AddAt("subject", "%v", err)
 		}
 	}
-	c.subject = t
+	c.subject = nil
+	if err == nil {
+		c.subject = &t
+	}
 	if c.Mode != ModeBinary && c.Mode != ModeStructured {
 		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
 	}
@@ -221,11 +225,11 @@ func (c *OutputConfig) validate(p spec.Problems) {
 }
 
 // template returns the parsed subject template.
-func (c *OutputConfig) template() (*connector.Destination, error) {
+func (c *OutputConfig) template() (attrtemplate.Template, error) {
 	if c.subject != nil {
-		return c.subject, nil
+		return *c.subject, nil
 	}
-	return connector.ParseDestination(c.Subject)
+	return attrtemplate.Parse(c.Subject)
 }
 
 // OutboundAddresses implements connector.Outbound: each server of the

@@ -294,7 +294,8 @@ func (s *JetStreamSource) received(m jetstream.Msg) {
 }
 
 // nakDelay is the redelivery delay after the n-th failed delivery:
-// 100ms doubling to 5s.
+// 100ms doubling to 5s. It is a function of the delivery count the server
+// keeps, not a conntrack.Backoff: there is no loop here to hold state.
 func nakDelay(n uint64) time.Duration {
 	d := intake.MinBackoff
 	for i := uint64(1); i < n && d < intake.MaxBackoff; i++ {

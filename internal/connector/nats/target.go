@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -39,7 +40,7 @@ type publisher struct {
 	out  *OutputConfig
 	// guard holds the connections of a target created through the API.
 	guard *netguard.Guard
-	tmpl  *connector.Destination
+	tmpl  attrtemplate.Template
 	log   *slog.Logger
 	m     metrics
 	h     health

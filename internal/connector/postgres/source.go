@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,8 +156,7 @@ type Source struct {
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loops conntrack.Loops
 
 	component.Tracker
 }
@@ -185,15 +183,13 @@ func (s *Source) Start(ctx context.Context) error {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.wg.Add(1)
+	rctx := s.loops.Start()
 	if s.cfg.Channel != "" {
 		s.SetDetail("channel", s.cfg.Channel)
-		go func() { defer s.wg.Done(); s.listen(rctx) }()
+		s.loops.Go(func() { s.listen(rctx) })
 	} else {
 		s.SetDetail("table", s.cfg.Table)
-		go func() { defer s.wg.Done(); s.poll(rctx) }()
+		s.loops.Go(func() { s.poll(rctx) })
 	}
 	s.conn.WaitUp(ctx, 5*time.Second)
 	return nil
@@ -204,16 +200,7 @@ func (s *Source) Start(ctx context.Context) error {
 // its rows for the next start.
 func (s *Source) Stop(ctx context.Context) error {
 	s.conn.Stopping()
-	if s.cancel != nil {
-		s.cancel()
-		done := make(chan struct{})
-		go func() { s.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		s.cancel = nil
-	}
+	s.loops.Stop(ctx, nil)
 	s.conn.Stopped(nil)
 	return nil
 }

@@ -155,35 +155,21 @@ func (t *Target) Stop(context.Context) error {
 // probe connects (creating the table the first time, when asked to) and
 // pings every two seconds, recording the result.
 func (t *Target) probe(ctx context.Context, pool *pgxpool.Pool) {
-	var bo conntrack.Backoff
-	bo.Min, bo.Max = 200*time.Millisecond, 5*time.Second
 	created := !t.cfg.CreateTable
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	t.conn.Probe(ctx, 2*time.Second, conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}, func(ctx context.Context) error {
 		var err error
 		if !created {
-			if _, err = pool.Exec(pctx, createTable(t.cfg.Table)); err == nil {
+			if _, err = pool.Exec(ctx, createTable(t.cfg.Table)); err == nil {
 				created = true
 			}
 		} else {
-			err = pool.Ping(pctx)
+			err = pool.Ping(ctx)
 		}
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		wait := 2 * time.Second
 		if err != nil {
-			t.conn.Down(fmt.Errorf("postgres: %w", err))
-			wait = bo.Next()
-		} else {
-			t.conn.Up()
-			bo.Reset()
+			return fmt.Errorf("postgres: %w", err)
 		}
-		if !conntrack.Sleep(ctx, wait) {
-			return
-		}
-	}
+		return nil
+	})
 }
 
 // Send inserts (or notifies) e. While the database is unreachable it

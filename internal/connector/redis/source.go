@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -36,8 +35,7 @@ type Source struct {
 	rejected *prometheus.CounterVec
 
 	client *goredis.Client
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loops  conntrack.Loops
 
 	component.Tracker
 }
@@ -69,16 +67,14 @@ func (s *Source) Start(startCtx context.Context) error {
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
 	s.client = goredis.NewClient(o)
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.wg.Add(1)
+	ctx := s.loops.Start()
 	if s.cfg.Channel != "" {
 		s.SetDetail("channel", s.cfg.Channel)
-		go func() { defer s.wg.Done(); s.subscribe(ctx) }()
+		s.loops.Go(func() { s.subscribe(ctx) })
 	} else {
 		s.SetDetail("stream", s.cfg.Stream)
 		s.SetDetail("group", s.cfg.Group)
-		go func() { defer s.wg.Done(); s.readStream(ctx) }()
+		s.loops.Go(func() { s.readStream(ctx) })
 	}
 	// Return subscribed (a channel loses what is published before) or with
 	// the group created, unless the server is not there.
@@ -90,18 +86,7 @@ func (s *Source) Start(startCtx context.Context) error {
 // stored, else left pending for the next start.
 func (s *Source) Stop(ctx context.Context) error {
 	s.conn.Stopping()
-	if s.cancel != nil {
-		s.cancel()
-		done := make(chan struct{})
-		go func() { s.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		_ = s.client.Close()
-		<-done
-		s.cancel = nil
-	}
+	s.loops.Stop(ctx, func() { _ = s.client.Close() })
 	s.conn.Stopped(nil)
 	return nil
 }

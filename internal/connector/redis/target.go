@@ -109,12 +109,14 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	if client == nil || !t.conn.IsUp() {
 		return connector.ErrNotConnected
 	}
-	key, missing, ok := t.key.Execute(e)
-	if !ok || key == "" {
-		t.conn.Message(conntrack.Out, conntrack.Invalid, 1)
-		return connector.Permanent(fmt.Errorf("the event has no %s attribute for the stream or channel name", missing))
+	key, err := t.key.Render(e)
+	if err == nil && key == "" {
+		err = errors.New("the stream or channel name is empty")
 	}
-	var err error
+	if err != nil {
+		t.conn.Message(conntrack.Out, conntrack.Invalid, 1)
+		return connector.Permanent(fmt.Errorf("stream or channel name: %w", err))
+	}
 	if t.cfg.Channel != "" {
 		var b []byte
 		if b, err = ebevent.EncodeJSON(e); err != nil {
@@ -161,27 +163,12 @@ func (t *Target) classify(key string, err error) error {
 // probe pings the server every two seconds while connected, and with
 // backoff while not, and records the result.
 func probe(ctx context.Context, client *goredis.Client, conn *conntrack.Conn) {
-	var bo conntrack.Backoff
-	bo.Min, bo.Max = 200*time.Millisecond, 5*time.Second
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := client.Ping(pctx).Err()
-		cancel()
-		if ctx.Err() != nil {
-			return
+	conn.Probe(ctx, 2*time.Second, conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}, func(ctx context.Context) error {
+		if err := client.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
 		}
-		wait := 2 * time.Second
-		if err != nil {
-			conn.Down(fmt.Errorf("redis: %w", err))
-			wait = bo.Next()
-		} else {
-			conn.Up()
-			bo.Reset()
-		}
-		if !conntrack.Sleep(ctx, wait) {
-			return
-		}
-	}
+		return nil
+	})
 }
 
 var _ connector.Target = (*Target)(nil)

@@ -1,0 +1,53 @@
+package amqpbinding
+
+import (
+	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/spec"
+)
+
+// Endpoint is the part of how a source or target reaches its broker that
+// the amqp (0-9-1) and amqp1 (1.0) connectors share; each embeds it in its
+// ConnConfig beside what only its protocol has.
+type Endpoint struct {
+	// URL is amqp://host:port (with a /vhost for 0-9-1), or amqps:// for
+	// TLS. A user name may be in the URL; the password belongs in
+	// Password.
+	URL string `json:"url,omitempty"`
+	// Username and Password authenticate with SASL PLAIN.
+	Username string      `json:"username,omitempty"`
+	Password spec.Secret `json:"password,omitempty"`
+	// TLS configures amqps:// (or turns TLS on for amqp:// URLs).
+	TLS connector.TLS `json:"tls,omitempty"`
+	// ConnectTimeout bounds one connection attempt. Default 10s.
+	ConnectTimeout spec.Duration `json:"connect_timeout,omitempty"`
+	// ReconnectMax is the longest wait between reconnect attempts (they
+	// start at 100ms and double). Default 10s.
+	ReconnectMax spec.Duration `json:"reconnect_max,omitempty"`
+}
+
+// Defaults fills the unset fields; url is the protocol's default URL.
+func (c *Endpoint) Defaults(url string) {
+	if c.URL == "" {
+		c.URL = url
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = spec.Duration(10 * time.Second)
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = spec.Duration(10 * time.Second)
+	}
+}
+
+// Validate checks the fields.
+func (c *Endpoint) Validate(p spec.Problems) {
+	connector.ValidateURL(p, "url", c.URL, "amqp", "amqps")
+	if c.ConnectTimeout.D() <= 0 {
+		p.AddAt("connect_timeout", "must be positive")
+	}
+	if c.ReconnectMax.D() < 100*time.Millisecond {
+		p.AddAt("reconnect_max", "must be at least 100ms")
+	}
+	c.TLS.Validate(p.At("tls"))
+}
