@@ -41,8 +41,6 @@ type Filter struct {
 	IDs []uint64 `json:"ids,omitempty"`
 }
 
-func (f Filter) subject(rule string) string { return bus.DLQFilter(rule, f.Target) }
-
 func (f Filter) match(l *Letter) bool {
 	if len(f.IDs) > 0 {
 		found := false
