@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,7 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	}
 	c.sources = newSources
 	c.countSubscriptions(byKind[resource.KindSubscription])
+	c.countResources(objs)
 
 	c.smu.Lock()
 	for key := range c.status {
@@ -173,6 +175,54 @@ func (c *Controller) countSubscriptions(subs []*resource.Object) {
 	g.Reset()
 	for state, n := range counts {
 		g.WithLabelValues(state).Set(float64(n))
+	}
+	if pg := c.cfg.Metrics.SubscriptionsByProtocol; pg != nil {
+		byProto := map[string]int{}
+		for _, p := range subscription.Protocols {
+			byProto[p] = 0
+		}
+		for _, o := range subs {
+			var s struct {
+				Protocol string `json:"protocol"`
+			}
+			if json.Unmarshal(o.Spec, &s) != nil || !slices.Contains(subscription.Protocols, s.Protocol) {
+				s.Protocol = "other" // a stored spec the API would refuse
+			}
+			byProto[s.Protocol]++
+		}
+		pg.Reset()
+		for p, n := range byProto {
+			pg.WithLabelValues(p).Set(float64(n))
+		}
+	}
+}
+
+// countResources sets the eventbridge_resources gauge from the stored
+// objects (not the targets and rules derived from subscriptions), each
+// with its state; a kind that only stores records (oran-publisher) is
+// "stored". Every known kind has a series, 0 when it has no resource.
+func (c *Controller) countResources(objs []*resource.Object) {
+	if c.cfg.Metrics == nil || c.cfg.Metrics.Resources == nil {
+		return
+	}
+	type ks struct{ kind, state string }
+	counts := map[ks]int{}
+	for _, k := range append(slices.Clone(resource.Kinds), resource.KindOranSubscription, resource.KindOranPublisher) {
+		counts[ks{string(k), StateRunning}] = 0
+	}
+	c.smu.RLock()
+	for _, o := range objs {
+		state := c.status[o.Key()].State
+		if state == "" {
+			state = "stored"
+		}
+		counts[ks{string(o.Kind), state}]++
+	}
+	c.smu.RUnlock()
+	g := c.cfg.Metrics.Resources
+	g.Reset()
+	for k, n := range counts {
+		g.WithLabelValues(k.kind, k.state).Set(float64(n))
 	}
 }
 

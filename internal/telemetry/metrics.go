@@ -49,6 +49,11 @@ type Metrics struct {
 	// Subscriptions counts the Subscriptions API's subscriptions by state
 	// (running, failed, paused), set on every reconcile.
 	Subscriptions *prometheus.GaugeVec // state
+	// SubscriptionsByProtocol counts them by protocol (HTTP, AMQP).
+	SubscriptionsByProtocol *prometheus.GaugeVec // protocol
+	// Resources counts the store's resources by kind and state, set on
+	// every reconcile.
+	Resources *prometheus.GaugeVec // kind, state
 }
 
 // NewMetrics is NewMetricsFor without an instance label (for tests).
@@ -91,6 +96,10 @@ func NewMetricsFor(instance string) *Metrics {
 	m.ConsumerRedelivered = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_redelivered", Help: "Messages a consumer handed out more than once (after a crash or a timeout)."}, []string{"consumer"})
 	m.Subscriptions = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_subscriptions", Help: "Subscriptions of the Subscriptions API, by state (running, failed, paused)."}, []string{"state"})
 	f(m.Subscriptions)
+	m.SubscriptionsByProtocol = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_subscriptions_by_protocol", Help: "Subscriptions of the Subscriptions API, by protocol (HTTP, AMQP)."}, []string{"protocol"})
+	f(m.SubscriptionsByProtocol)
+	m.Resources = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_resources", Help: "Resources in the store, by kind (source, target, rule, subscription, oran-subscription, oran-publisher) and state."}, []string{"kind", "state"})
+	f(m.Resources)
 	for _, c := range []prometheus.Collector{m.Received, m.Rejected, m.Stored, m.Duplicates, m.Matched, m.Deliveries, m.Attempt, m.Latency, m.Pending, m.DLQ, m.TransformErrors,
 		m.ConnMessages, m.ConnResets, m.ConnConnected, m.ConnLinks,
 		m.StreamMessages, m.StreamBytes, m.ConsumerPending, m.ConsumerAckPending, m.ConsumerRedelivered} {
