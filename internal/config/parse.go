@@ -108,8 +108,18 @@ func Parse(data []byte) (*Config, error) {
 			delete(c.Rules, name)
 		}
 	}
-	if p.Len() > 0 {
-		return nil, p.Err()
+	// A resource that could not be decoded is left out; the rest is still
+	// checked, so that every problem is reported at once.
+	c.undecoded = map[string]bool{}
+	for name := range top.Sources {
+		if _, ok := c.Sources[name]; !ok {
+			c.undecoded["sources."+name] = true
+		}
+	}
+	for name := range top.Targets {
+		if _, ok := c.Targets[name]; !ok {
+			c.undecoded["targets."+name] = true
+		}
 	}
 	c.raw = rawSpecs(f, c)
 	// The named secrets first: the rest of the file may refer to them.
