@@ -67,6 +67,29 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestValidatePositionalFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "eb.yaml")
+	_ = os.WriteFile(bad, []byte("targets:\n  a: {type: bogus}\n  b: {type: http, url: 'ftp://x'}\nsources:\n  c: {type: nope}\n"), 0o600)
+	out, err := run(t, "validate", bad)
+	if ee, ok := err.(*exitError); !ok || ee.code != 1 {
+		t.Fatalf("exit: %v\n%s", err, out)
+	}
+	for _, want := range []string{bad + `:2: targets.a.type: unknown type "bogus"`, bad + ":3: targets.b.url: must be an http", bad + `:5: sources.c.type: unknown type "nope"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+	good := filepath.Join(dir, "good.yaml")
+	_ = os.WriteFile(good, []byte("targets: {t: {type: log}}\n"), 0o600)
+	if out, err := run(t, "validate", good); err != nil || !strings.Contains(out, good+": valid") {
+		t.Errorf("good as an argument: %v %s", err, out)
+	}
+	if out, err := run(t, "validate", good, "-f", bad); err == nil || err.(*exitError).code != codeUsage {
+		t.Errorf("two files: %v %s", err, out)
+	}
+}
+
 func TestSend(t *testing.T) {
 	var got *http.Request
 	var body []byte

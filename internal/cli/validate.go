@@ -14,12 +14,21 @@ import (
 func newValidate(stdout io.Writer) *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
-		Use:   "validate -f FILE",
+		Use:   "validate [FILE | -f FILE]",
 		Short: "Check a config file and print every problem with its path and line",
-		Long: `Check a config file without starting anything. Every problem is printed as
-FILE:LINE: PATH: REASON, and the exit status is 1 if there is any.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Long: `Check a config file without starting anything. The file is the argument, or
+-f FILE (default eventbridge.yaml). Every problem of every resource is printed
+as FILE:LINE: PATH: REASON, and the exit status is 1 if there is any.`,
+		Example: `  eventbridge validate eventbridge.yaml
+  eventbridge validate -f eventbridge.yaml`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if cmd.Flags().Changed("file") && path != args[0] {
+					return usageErrorf("two config files (%s and -f %s): give one\nsee: %s --help", args[0], path, cmd.CommandPath())
+				}
+				path = args[0]
+			}
 			_, err := config.Load(path)
 			if err == nil {
 				fmt.Fprintf(stdout, "%s: valid\n", path)

@@ -58,6 +58,10 @@ type Config struct {
 	// raw holds each resource's spec as written (secret references not
 	// expanded), by resource key, for the store.
 	raw map[string]json.RawMessage
+	// undecoded holds the sources and targets ("sources.NAME") that the
+	// file defines but that could not be decoded: already reported, rules
+	// may still name them.
+	undecoded map[string]bool
 }
 
 // Objects returns the file's resources as store objects of origin "file".
@@ -282,12 +286,12 @@ func (c *Config) Validate(p spec.Problems) {
 		r := c.Rules[name]
 		r.Validate(rp)
 		for i, t := range r.Targets {
-			if _, ok := c.Targets[t]; !ok {
+			if _, ok := c.Targets[t]; !ok && !c.undecoded["targets."+t] {
 				rp.At("targets").Index(i).Add("no target named %q (targets: %s)", t, strings.Join(sortedKeys(c.Targets), ", "))
 			}
 		}
 		for i, s := range r.Sources {
-			if _, ok := c.Sources[s]; !ok && s != lifecycle.SourceName {
+			if _, ok := c.Sources[s]; !ok && s != lifecycle.SourceName && !c.undecoded["sources."+s] {
 				rp.At("sources").Index(i).Add("no source named %q (sources: %s)", s, strings.Join(sortedKeys(c.Sources), ", "))
 			}
 		}

@@ -24,20 +24,20 @@ import (
 // file is the top level of the file; sources and targets are decoded in a
 // second pass, once their type is known.
 type file struct {
-	Instance        InstanceConfig            `json:"instance,omitempty"`
-	Log             LogConfig                 `json:"log,omitempty"`
-	Bus             bus.Config                `json:"bus,omitempty"`
-	API             APIConfig                 `json:"api,omitempty"`
-	ShutdownTimeout spec.Duration             `json:"shutdown_timeout,omitempty"`
-	Lifecycle       lifecycle.Config          `json:"lifecycle,omitempty"`
-	Tracing         telemetry.TracingConfig   `json:"tracing,omitempty"`
-	Jobs            jobs.Config               `json:"jobs,omitempty"`
-	Oran            OranConfig                `json:"oran,omitempty"`
-	State           state.Config              `json:"state,omitempty"`
-	Secrets         map[string]spec.Secret    `json:"secrets,omitempty"`
-	Sources         map[string]any            `json:"sources,omitempty"`
-	Targets         map[string]any            `json:"targets,omitempty"`
-	Rules           map[string]*resource.Rule `json:"rules,omitempty"`
+	Instance        InstanceConfig          `json:"instance,omitempty"`
+	Log             LogConfig               `json:"log,omitempty"`
+	Bus             bus.Config              `json:"bus,omitempty"`
+	API             APIConfig               `json:"api,omitempty"`
+	ShutdownTimeout spec.Duration           `json:"shutdown_timeout,omitempty"`
+	Lifecycle       lifecycle.Config        `json:"lifecycle,omitempty"`
+	Tracing         telemetry.TracingConfig `json:"tracing,omitempty"`
+	Jobs            jobs.Config             `json:"jobs,omitempty"`
+	Oran            OranConfig              `json:"oran,omitempty"`
+	State           state.Config            `json:"state,omitempty"`
+	Secrets         map[string]spec.Secret  `json:"secrets,omitempty"`
+	Sources         map[string]any          `json:"sources,omitempty"`
+	Targets         map[string]any          `json:"targets,omitempty"`
+	Rules           map[string]any          `json:"rules,omitempty"`
 }
 
 // Parse reads a config from YAML. Its error is a *spec.ValidationError
@@ -63,10 +63,20 @@ func Parse(data []byte) (*Config, error) {
 		State:   top.State,
 		Sources: map[string]connector.Config{},
 		Targets: map[string]connector.Config{},
-		Rules:   top.Rules,
+		Rules:   map[string]*resource.Rule{},
 	}
-	if c.Rules == nil {
-		c.Rules = map[string]*resource.Rule{}
+	// Each rule on its own, so that one rule's bad field hides nothing else.
+	for name := range top.Rules {
+		path := "rules." + name
+		var r *resource.Rule
+		if node := lookup(f, path); node != nil && node.Type() != ast.NullType {
+			r = &resource.Rule{}
+			if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
+				addYAMLError(p, path, err)
+				continue
+			}
+		}
+		c.Rules[name] = r
 	}
 	for name := range top.Sources {
 		path := "sources." + name
@@ -108,8 +118,18 @@ func Parse(data []byte) (*Config, error) {
 			delete(c.Rules, name)
 		}
 	}
-	if p.Len() > 0 {
-		return nil, p.Err()
+	// A resource that could not be decoded is left out; the rest is still
+	// checked, so that every problem is reported at once.
+	c.undecoded = map[string]bool{}
+	for name := range top.Sources {
+		if _, ok := c.Sources[name]; !ok {
+			c.undecoded["sources."+name] = true
+		}
+	}
+	for name := range top.Targets {
+		if _, ok := c.Targets[name]; !ok {
+			c.undecoded["targets."+name] = true
+		}
 	}
 	c.raw = rawSpecs(f, c)
 	// The named secrets first: the rest of the file may refer to them.
