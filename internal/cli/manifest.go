@@ -23,7 +23,7 @@ import (
 type manifest struct {
 	path    string
 	file    *ast.File
-	entries []entry  // targets, sources, rules; each kind by name
+	entries []entry  // targets, rules, sources (the order apply uses); each kind by name
 	skipped []string // sections of the file apply leaves alone
 }
 
@@ -55,10 +55,14 @@ var startOnly = func() []string {
 	return out
 }()
 
+// sections are read in dependency order, the order apply creates them in:
+// targets, then the rules that send to them, then the sources whose events
+// the rules select. A source that starts with a backlog (a poll's first
+// run, a stream read from the earliest entry) then finds its rules in place.
 var sections = []struct {
 	name string
 	kind client.Kind
-}{{"targets", client.KindTarget}, {"sources", client.KindSource}, {"rules", client.KindRule}}
+}{{"targets", client.KindTarget}, {"rules", client.KindRule}, {"sources", client.KindSource}}
 
 // readManifest reads a config file ("-": stdin). Its errors are usage
 // errors: the file is the user's.
