@@ -9,8 +9,8 @@ import (
 )
 
 // TestApplyDependencyOrder checks that apply -f creates targets, then
-// rules, then sources, whatever the order of the file, and that delete -f
-// removes rules first, then sources, then targets.
+// sources, then the rules that name them, whatever the order of the file,
+// and that delete -f removes rules first, then sources, then targets.
 func TestApplyDependencyOrder(t *testing.T) {
 	isolate(t)
 	var (
@@ -60,7 +60,7 @@ targets:
 	mu.Lock()
 	got := slices.Clone(puts)
 	mu.Unlock()
-	want := []string{"/v1/targets/hook", "/v1/rules/to-hook", "/v1/sources/orders"}
+	want := []string{"/v1/targets/hook", "/v1/sources/orders", "/v1/rules/to-hook"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("PUT order = %v, want %v", got, want)
 	}

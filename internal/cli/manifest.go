@@ -23,7 +23,7 @@ import (
 type manifest struct {
 	path    string
 	file    *ast.File
-	entries []entry  // targets, rules, sources (the order apply uses); each kind by name
+	entries []entry  // targets, sources, rules (the order apply uses); each kind by name
 	skipped []string // sections of the file apply leaves alone
 }
 
@@ -55,14 +55,13 @@ var startOnly = func() []string {
 	return out
 }()
 
-// sections are read in dependency order, the order apply creates them in:
-// targets, then the rules that send to them, then the sources whose events
-// the rules select. A source that starts with a backlog (a poll's first
-// run, a stream read from the earliest entry) then finds its rules in place.
+// sections are read in the order apply creates them in: a rule may name
+// only targets and sources that exist (the API refuses it otherwise), so
+// targets and sources come first, whatever the order of the file.
 var sections = []struct {
 	name string
 	kind client.Kind
-}{{"targets", client.KindTarget}, {"rules", client.KindRule}, {"sources", client.KindSource}}
+}{{"targets", client.KindTarget}, {"sources", client.KindSource}, {"rules", client.KindRule}}
 
 // readManifest reads a config file ("-": stdin). Its errors are usage
 // errors: the file is the user's.
