@@ -20,8 +20,13 @@ func newApply(c *conn, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "apply -f FILE",
 		Short: "Create or update the sources, targets and rules of a config file",
 		Long: `Make the bridge's sources, targets and rules match a file in the config file
-format (FILE, or - for stdin): targets first, then sources, then rules, each
-created or replaced through the API. Each is reported as created, configured
+format (FILE, or - for stdin): targets first, then sources, then rules (a
+rule may name only sources and targets that exist), each created or
+replaced through the API. A new source may store events before the new
+rule that wants them exists; such a rule does not see them (replay them).
+A changed source is replaced: the bridge stops the running one (waiting up
+to 30 s for it to finish) and then starts the new one; a new version that
+cannot start leaves the old one stopped and the source failed. Each is reported as created, configured
 (changed) or unchanged. The other sections (bus, api, log, ...) are skipped
 with a note: they take effect when a bridge starts.
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -40,8 +39,16 @@ any was not deleted.`,
 				if err != nil {
 					return err
 				}
-				todo = slices.Clone(m.entries)
-				slices.Reverse(todo) // rules, sources, targets
+				// Rules first: the API keeps a source or target that a
+				// rule names. Then sources, so that intake stops before
+				// the targets go.
+				for _, k := range []client.Kind{client.KindRule, client.KindSource, client.KindTarget} {
+					for _, e := range m.entries {
+						if e.kind == k {
+							todo = append(todo, e)
+						}
+					}
+				}
 			case len(args) < 2:
 				return usageErrorf("give KIND and at least one NAME, or -f FILE\nsee: %s --help", cmd.CommandPath())
 			default:

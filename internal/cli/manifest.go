@@ -23,7 +23,7 @@ import (
 type manifest struct {
 	path    string
 	file    *ast.File
-	entries []entry  // targets, sources, rules; each kind by name
+	entries []entry  // targets, sources, rules (the order apply uses); each kind by name
 	skipped []string // sections of the file apply leaves alone
 }
 
@@ -55,6 +55,9 @@ var startOnly = func() []string {
 	return out
 }()
 
+// sections are read in the order apply creates them in: a rule may name
+// only targets and sources that exist (the API refuses it otherwise), so
+// targets and sources come first, whatever the order of the file.
 var sections = []struct {
 	name string
 	kind client.Kind

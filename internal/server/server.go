@@ -233,7 +233,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		b.log.Warn("the API has no tokens (api.tokens): it answers loopback clients only")
 	}
 
-	ing := &ingester{bus: b.bus, metrics: b.metrics}
+	ing := &ingester{bus: b.bus, metrics: b.metrics, log: b.logs.Logger("ingest")}
 	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
 	guard := netguard.Strict
