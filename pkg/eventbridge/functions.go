@@ -1,20 +1,34 @@
 package eventbridge
 
-import "github.com/eventbridge-dev/eventbridge/internal/filter"
+import (
+	cesql "github.com/cloudevents/sdk-go/sql/v2"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventbridge-dev/eventbridge/internal/filter"
+)
 
 // SQLFunction is a user-defined CESQL function, usable in rules' `sql`
-// filters once registered with RegisterSQLFunction.
-type SQLFunction = filter.SQLFunction
+// filters once registered with RegisterSQLFunction. Arguments are cast to
+// Args (and to Variadic for the rest) before Run is called; Run's result
+// must be of type Returns.
+type SQLFunction struct {
+	Name     string    // identifier, case-insensitive (stored upper-case)
+	Args     []SQLType // fixed arguments
+	Variadic *SQLType  // type of any further arguments; nil for none
+	Returns  SQLType
+	Run      func(e ce.Event, args []any) (any, error)
+}
 
-// SQLType is the type of a CESQL function argument or result.
-type SQLType = filter.SQLType
+// SQLType is the type of a CESQL function argument or result (sdk-go's
+// CESQL type).
+type SQLType = cesql.Type
 
 // CESQL types. Integers are int32 in Go, strings string, booleans bool.
 const (
-	SQLString  = filter.SQLString
-	SQLInteger = filter.SQLInteger
-	SQLBoolean = filter.SQLBoolean
-	SQLAny     = filter.SQLAny
+	SQLString  SQLType = cesql.StringType
+	SQLInteger SQLType = cesql.IntegerType
+	SQLBoolean SQLType = cesql.BooleanType
+	SQLAny     SQLType = cesql.AnyType
 )
 
 // RegisterSQLFunction adds a user-defined CESQL function (the CESQL spec's
@@ -32,4 +46,8 @@ const (
 //			return strings.HasPrefix(a[0].(string), a[1].(string)), nil
 //		},
 //	})
-func RegisterSQLFunction(f SQLFunction) error { return filter.RegisterFunction(f) }
+func RegisterSQLFunction(f SQLFunction) error {
+	return filter.RegisterFunction(filter.SQLFunction{
+		Name: f.Name, Args: f.Args, Variadic: f.Variadic, Returns: f.Returns, Run: f.Run,
+	})
+}
