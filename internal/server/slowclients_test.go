@@ -58,11 +58,13 @@ func slowClient(ctx context.Context, addr string, open *atomic.Int64) int {
 
 // TestSlowClients: 50 clients that send a body one byte at a time hold at
 // most max_connections of the source, are answered 503 beyond it, are cut
-// after read_timeout, and /healthz and the API answer all along.
+// after read_timeout, and /healthz and the API answer all along. The
+// read_timeout is 10s so that a busy machine sees the source full before
+// the slow clients are cut (2s was too short once in CI).
 func TestSlowClients(t *testing.T) {
 	const clients, maxConns = 50, 8
 	b := startBridge(t, yamlf(`
-sources: {in: {type: http, path: /events, max_connections: %d, read_timeout: 2s}}
+sources: {in: {type: http, path: /events, max_connections: %d, read_timeout: 10s}}
 targets: {out: {type: log}}
 rules: {all: {targets: [out]}}
 `, maxConns))
