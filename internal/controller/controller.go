@@ -216,7 +216,7 @@ func (c *Controller) watch(ctx context.Context) {
 	}()
 	backoff := time.Second
 	for ctx.Err() == nil {
-		w, err := c.cfg.Store.KV().WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
+		w, err := c.cfg.Store.WatchChanges(ctx)
 		if err != nil {
 			c.cfg.Log.Warn("cannot watch the config bucket; retrying", "err", err)
 			select {
