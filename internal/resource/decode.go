@@ -67,6 +67,9 @@ func DecodeConnectorRefs(kind Kind, raw json.RawMessage, prefix string, refs spe
 	}
 	cfg.Defaults()
 	cfg.Base().ValidateCommon(p)
+	if b := cfg.Base(); kind == KindSource && (b.RateLimit != nil || b.CircuitBreaker != nil) {
+		p.Add("rate_limit and circuit_breaker are settings of targets, not of sources")
+	}
 	cfg.Validate(p)
 	p.Scrub(values)
 	if err := p.Err(); err != nil {

@@ -168,6 +168,12 @@ type Common struct {
 	// ("{clustername}/{resourceid}"). Default: the event's source and
 	// subject.
 	StateKey string `json:"state_key,omitempty"`
+	// RateLimit (targets) bounds the deliveries to the target; the bridge
+	// enforces it around Send, for every target kind.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// CircuitBreaker (targets) stops deliveries to a target that keeps
+	// failing, for a while; the bridge enforces it around Send.
+	CircuitBreaker *CircuitBreaker `json:"circuit_breaker,omitempty"`
 }
 
 // Config is a typed connector configuration. Defaults fills unset fields;
