@@ -162,6 +162,8 @@ func TestGuardRateLimitWaitEndsWithTheRoute(t *testing.T) {
 	if err := h.route.Submit(bustest.Context(t), &Task{Event: e, Raw: raw, Key: "guard/second", Done: func(err error) { out <- err }}); err != nil {
 		t.Fatal(err)
 	}
+	bustest.Eventually(t, func() bool { return h.route.QueueLen() == 0 },
+		func() string { return "no worker took the second delivery" })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // stop at once: cancel deliveries in flight
 	_ = h.route.Stop(ctx)
