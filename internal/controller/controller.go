@@ -102,9 +102,10 @@ type Controller struct {
 }
 
 type liveTarget struct {
-	hash string
-	sup  *component.Supervised
-	t    *supervisedTarget
+	hash  string
+	sup   *component.Supervised
+	t     *supervisedTarget
+	guard *delivery.Guard // rate_limit and circuit_breaker, for its routes
 }
 
 type liveRule struct {
