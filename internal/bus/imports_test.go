@@ -29,10 +29,8 @@ var natsAllowed = map[string]string{
 // remove them here (the test fails when an entry no longer imports NATS).
 var natsToMove = []string{
 	"internal/catalog",    // KV of event-type schemas
-	"internal/controller", // drops a route's RETRY consumer and messages
-	"internal/delivery",   // RETRY consumer, publishes RETRY/DLQ records
+	"internal/controller", // watches KV config through store.KV (RETRY moved to bus.DropRoute)
 	"internal/jobs",       // KV of job state, leases
-	"internal/router",     // WORK consumer
 	"internal/state",      // state KV fed from EVENTS
 	"internal/store",      // KV of desired state
 }
