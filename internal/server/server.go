@@ -177,7 +177,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if b.cfg.State.On() {
-		if b.state, err = state.Open(ctx, b.bus.JetStream(), state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
+		if b.state, err = state.Open(ctx, b.bus, state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
 			return err
 		}
 	}

@@ -31,6 +31,8 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 )
 
 // Bucket is the KV bucket of the state.
@@ -76,6 +78,7 @@ type Query struct {
 type Store struct {
 	cfg    Config
 	log    *slog.Logger
+	bus    *bus.Bus
 	js     jetstream.JetStream
 	kv     jetstream.KeyValue
 	stream jetstream.Stream
@@ -100,7 +103,8 @@ type slot struct {
 const maxSlots = 1 << 18
 
 // Open creates or updates the bucket. cfg must have had Defaults applied.
-func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, b *bus.Bus, cfg Config, log *slog.Logger) (*Store, error) {
+	js := b.JetStream()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -137,7 +141,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("state: bucket %s: %w", Bucket, err)
 	}
-	return &Store{cfg: cfg, log: log, js: js, kv: kv, stream: stream, slots: map[string]slot{}}, nil
+	return &Store{cfg: cfg, log: log, bus: b, js: js, kv: kv, stream: stream, slots: map[string]slot{}}, nil
 }
 
 // Config returns the configuration the store was opened with.
