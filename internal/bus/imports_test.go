@@ -31,7 +31,6 @@ var natsToMove = []string{
 	"internal/catalog",    // KV of event-type schemas
 	"internal/controller", // watches KV config through store.KV (RETRY moved to bus.DropRoute)
 	"internal/jobs",       // KV of job state, leases
-	"internal/state",      // state KV fed from EVENTS
 	"internal/store",      // KV of desired state
 }
 

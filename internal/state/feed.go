@@ -9,7 +9,6 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
@@ -194,8 +193,8 @@ func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
 		items = append(items, it)
 	}
 	type pending struct {
-		it  *item
-		ack jetstream.PubAckFuture
+		it *item
+		w  bus.PendingWrite
 	}
 	ps := make([]pending, 0, len(items))
 	for _, it := range items {
@@ -212,21 +211,21 @@ func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
 			f.ack(it) // older than what is stored (a redelivery)
 			continue
 		}
-		fut, err := f.s.js.PublishAsync(subjectPrefix+it.bk, it.val, jetstream.WithExpectLastSequencePerSubject(sl.rev))
+		w, err := f.s.bkt.WriteAsync(it.bk, it.val, sl.rev)
 		if err != nil {
 			f.nak(it, err)
 			continue
 		}
-		ps = append(ps, pending{it: it, ack: fut})
+		ps = append(ps, pending{it: it, w: w})
 	}
 	for _, p := range ps {
-		select {
-		case ack := <-p.ack.Ok():
-			f.s.setSlot(p.it.bk, slot{seq: p.it.seq, rev: ack.Sequence})
+		rev, err := p.w.Wait(ctx)
+		if err == nil {
+			f.s.setSlot(p.it.bk, slot{seq: p.it.seq, rev: rev})
 			f.ack(p.it)
 			continue
-		case <-p.ack.Err():
-		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
 			return // not acknowledged: handed out again
 		}
 		// Mostly someone else wrote the key (a Put, a Delete, another
@@ -252,14 +251,13 @@ func (f *feeder) writeSync(ctx context.Context, it *item) error {
 			f.s.setSlot(it.bk, sl)
 			return nil
 		}
-		var ack *jetstream.PubAck
-		ack, err = f.s.js.Publish(ctx, subjectPrefix+it.bk, it.val, jetstream.WithExpectLastSequencePerSubject(sl.rev))
+		var rev uint64
+		rev, err = f.s.bkt.Write(ctx, it.bk, it.val, sl.rev)
 		if err == nil {
-			f.s.setSlot(it.bk, slot{seq: it.seq, rev: ack.Sequence})
+			f.s.setSlot(it.bk, slot{seq: it.seq, rev: rev})
 			return nil
 		}
-		var apiErr *jetstream.APIError
-		if !errors.As(err, &apiErr) || apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence {
+		if !errors.Is(err, bus.ErrRevisionMismatch) {
 			return err
 		}
 	}
