@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
@@ -217,7 +215,7 @@ func (c *Controller) watch(ctx context.Context) {
 	}()
 	backoff := time.Second
 	for ctx.Err() == nil {
-		w, err := c.cfg.Store.KV().WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
+		w, err := c.cfg.Store.WatchChanges(ctx)
 		if err != nil {
 			c.cfg.Log.Warn("cannot watch the config bucket; retrying", "err", err)
 			select {
