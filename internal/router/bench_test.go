@@ -13,6 +13,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/bus/bustest"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -26,6 +27,14 @@ type countTarget struct {
 func (c *countTarget) Start(context.Context) error           { return nil }
 func (c *countTarget) Stop(context.Context) error            { return nil }
 func (c *countTarget) Send(context.Context, *ce.Event) error { c.n.Add(1); return nil }
+
+func newBenchRouter(b *bus.Bus, k *delivery.Keeper, m *telemetry.Metrics) *Router {
+	return New(Config{Bus: b, Keeper: k, Metrics: m})
+}
+
+func newBenchRoute(b *bus.Bus, k *delivery.Keeper, m *telemetry.Metrics, rule, target string, p delivery.Policy, s connector.Target) *delivery.Route {
+	return delivery.NewRoute(delivery.RouteConfig{Rule: rule, Target: target, Policy: p, Sender: s, Bus: b, Keeper: k, Metrics: m})
+}
 
 // BenchmarkRouterDrain is the router's and the routes' work per event: b.N
 // events wait in WORK, then the router starts and hands each to every
