@@ -14,8 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
@@ -31,7 +30,7 @@ import (
 // Config is what the controller drives.
 type Config struct {
 	Store   *store.Store
-	JS      jetstream.JetStream
+	Bus     *bus.Bus // the routes' RETRY queues and dead letters
 	AckWait time.Duration
 	Keeper  *delivery.Keeper
 	Router  *router.Router

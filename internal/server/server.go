@@ -177,7 +177,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if b.cfg.State.On() {
-		if b.state, err = state.Open(ctx, b.bus.JetStream(), state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
+		if b.state, err = state.Open(ctx, b.bus, state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
 			return err
 		}
 	}
@@ -186,7 +186,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.keeper = delivery.NewKeeper(b.cfg.Bus.AckWait.D())
 	b.router = router.New(router.Config{
-		JS: b.bus.RouterJetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		Bus: b.bus, AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
 		Metrics: b.metrics, Log: b.logs.Logger("router"), Observe: b.catalog.Observe,
 		OptIn: []string{lifecycle.SourceName},
 	})
@@ -241,7 +241,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		guard = nil
 	}
 	b.controller = controller.New(controller.Config{
-		Store: b.store, JS: b.bus.JetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		Store: b.store, Bus: b.bus, AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
 		Router: b.router, HTTP: b.mux, Ingest: ing,
 		OnDeadLetter: b.lifecycle.DeadLettered, OnComponentFailed: b.lifecycle.ComponentFailed,
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
