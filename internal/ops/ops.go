@@ -12,6 +12,19 @@ import (
 	"time"
 )
 
+// ErrConflict: the operation cannot start in the bridge's current state
+// (for example, the rule to replay does not run in this process). The
+// API answers it with 409 conflict.
+var ErrConflict = errors.New("ops: cannot start now")
+
+// Conflict returns an error that is ErrConflict and reads as reason.
+func Conflict(reason string) error { return conflictError(reason) }
+
+type conflictError string
+
+func (e conflictError) Error() string        { return string(e) }
+func (e conflictError) Is(target error) bool { return target == ErrConflict }
+
 // States of an operation.
 const (
 	Running   = "running"
