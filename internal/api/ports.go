@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/catalog"
-	"github.com/eventbridge-dev/eventbridge/internal/controller"
+	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
@@ -35,7 +35,7 @@ type Controller interface {
 	// AppliedRevision is the last store revision applied.
 	AppliedRevision() uint64
 	// Status is what the controller knows of a resource.
-	Status(kind resource.Kind, name string) (controller.Status, bool)
+	Status(kind resource.Kind, name string) (runstatus.Status, bool)
 }
 
 // Operations starts, lists and cancels the long operations, replays and

@@ -14,7 +14,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/controller"
+	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
@@ -41,7 +41,7 @@ type Resource struct {
 
 // ResourceStatus is what runs for a resource.
 type ResourceStatus struct {
-	controller.Status
+	runstatus.Status
 	// Components are the running parts (the source, the target, a rule's
 	// routes) with their health.
 	Components map[string]component.Status `json:"components,omitempty"`
@@ -420,7 +420,7 @@ func (a *API) view(o *resource.Object, withStatus bool) *Resource {
 		}
 		// A resource runs only as well as its components: a source that
 		// cannot bind is failed, not running.
-		st.Status = controller.WithComponents(st.Status, st.Components)
+		st.Status = runstatus.WithComponents(st.Status, st.Components)
 		if a.deps.Counters != nil {
 			st.Counters = a.deps.Counters(o.Kind, o.Name)
 		}
