@@ -151,3 +151,13 @@ func invalidResource(err error) *problem.Problem {
 	}
 	return p
 }
+
+// writeFailed is the problem of a write the store could not make: 507
+// when the bus has no storage left (nothing was changed; the client may
+// try again once there is space), 503 otherwise.
+func writeFailed(err error) *problem.Problem {
+	if bus.IsStorageFull(err) {
+		return problem.New(problem.StorageFull, "the bridge's store is full (its /readyz names the cause), nothing was changed; try again later: "+err.Error())
+	}
+	return problem.New(problem.Unavailable, err.Error())
+}

@@ -77,7 +77,7 @@ func (a *API) oranImport(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.importOran(r.Context(), &req)
 	if err != nil {
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -198,7 +198,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 		problem.Write(w, r, problem.PreconditionFailed, fmt.Sprintf("%s %q changed since revision %d; read it again", kind, name, ifMatch))
 		return
 	case err != nil:
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	a.waitApplied(ctx, rev)
@@ -306,7 +306,7 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request, kind resource.Kind)
 		problem.Write(w, r, problem.NotFound, fmt.Sprintf("no %s named %q", kind, name))
 		return
 	case err != nil:
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -360,7 +360,7 @@ func (a *API) ruleAction(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.PreconditionFailed, "the rule changed meanwhile; try again")
 		return
 	} else if err != nil {
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	a.waitApplied(r.Context(), rev)
