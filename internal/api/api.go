@@ -1,6 +1,9 @@
 // Package api is the bridge's REST API under /v1: JSON in and out, errors
 // as application/problem+json from the catalog in api/problem. It changes
-// desired state and reads status; it does not drive components itself.
+// desired state and reads status; it does not drive components itself: it
+// asks them through the interfaces in ports.go, and long operations
+// (replays, redrives) are started by the operations service
+// (internal/opsvc). See docs/architecture.md, "Layers".
 package api
 
 import (
