@@ -19,9 +19,13 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/state"
 )
 
 type replayCall struct {
@@ -323,4 +327,20 @@ func TestAPIContractStorageFullIs507(t *testing.T) {
 	if resp, body := h.do(t, call{method: "GET", path: "/v1/targets/t"}); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET while the storage is full: %d %s", resp.StatusCode, body)
 	}
+}
+
+// The server passes its optional components as they are: a nil one is
+// none (no jobs, no state, no O-RAN service, no catalog), not a crash.
+func TestAPINilComponentsAreNone(t *testing.T) {
+	h := newAPIHarnessWith(t, func(d *Deps) {
+		d.Jobs, d.State, d.Oran, d.Catalog = (*jobs.Manager)(nil), (*state.Store)(nil), (*oran.Service)(nil), (*catalog.Catalog)(nil)
+	})
+	for _, path := range []string{"/v1/jobs", "/v1/scheduler", "/v1/eventtypes"} {
+		if resp, body := h.do(t, call{method: "GET", path: path}); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	h.wantProblem(t, call{method: "GET", path: "/v1/jobs/j"}, problem.NotFound)
+	h.wantProblem(t, call{method: "GET", path: "/v1/state"}, problem.NotFound)
+	h.wantProblem(t, call{method: "POST", path: "/v1/oran:import", body: `{"items":[]}`}, problem.Unavailable)
 }
