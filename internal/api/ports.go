@@ -8,7 +8,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
@@ -58,9 +58,9 @@ type DeadLetters interface {
 
 // Jobs is the scheduler of the poll and cron sources (internal/jobs).
 type Jobs interface {
-	List(ctx context.Context) []jobs.Info
-	Get(ctx context.Context, name string) (jobs.Info, error)
-	Stats(ctx context.Context) jobs.SchedulerInfo
+	List(ctx context.Context) []jobapi.Info
+	Get(ctx context.Context, name string) (jobapi.Info, error)
+	Stats(ctx context.Context) jobapi.SchedulerInfo
 	RunNow(ctx context.Context, name string) error
 	Pause(ctx context.Context, name string) error
 	Resume(ctx context.Context, name string) error
