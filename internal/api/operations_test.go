@@ -344,3 +344,59 @@ func TestAPINilComponentsAreNone(t *testing.T) {
 	h.wantProblem(t, call{method: "GET", path: "/v1/state"}, problem.NotFound)
 	h.wantProblem(t, call{method: "POST", path: "/v1/oran:import", body: `{"items":[]}`}, problem.Unavailable)
 }
+
+// fakeOran records imports.
+type fakeOran struct {
+	mu    sync.Mutex
+	err   error
+	calls [][]oran.ImportItem
+}
+
+func (f *fakeOran) ImportItems(_ context.Context, items []oran.ImportItem, dryRun bool) (*oran.ImportResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, items)
+	if f.err != nil {
+		return nil, f.err
+	}
+	res := &oran.ImportResult{DryRun: dryRun, Imported: []oran.ImportOutcome{}, Skipped: []oran.ImportOutcome{}, Refused: []oran.ImportOutcome{}}
+	for _, it := range items {
+		res.Imported = append(res.Imported, oran.ImportOutcome{ImportItem: it})
+	}
+	return res, nil
+}
+
+// POST /v1/oran:import checks the request and asks the O-RAN service,
+// with kind and version defaulted; what the service answers maps to 200,
+// 503, or 507 when the store is full.
+func TestAPIContractOranImportAsksTheService(t *testing.T) {
+	f := &fakeOran{}
+	h := newAPIHarnessWith(t, func(d *Deps) { d.Oran = f })
+	item := `{"id":"s1","endpoint_uri":"http://127.0.0.1:9/x","resource":"/east/ptp"}`
+	resp, body := h.do(t, call{method: "POST", path: "/v1/oran:import", body: `{"dry_run":true,"items":[` + item + `]}`})
+	var res oran.ImportResult
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &res) != nil || !res.DryRun || len(res.Imported) != 1 {
+		t.Fatalf("POST /v1/oran:import: %d %s", resp.StatusCode, body)
+	}
+	f.mu.Lock()
+	got := f.calls
+	f.mu.Unlock()
+	if len(got) != 1 || len(got[0]) != 1 || got[0][0].Kind != oran.KindSubscription || got[0][0].Version != oran.V2 || got[0][0].ID != "s1" {
+		t.Fatalf("the service was asked %+v, want one subscription s1 of v2", got)
+	}
+
+	h.wantProblem(t, call{method: "POST", path: "/v1/oran:import", body: `{"items":[{"kind":"topic","id":""}]}`}, problem.InvalidRequest,
+		"items[0].kind", "items[0].id", "items[0].resource")
+	f.mu.Lock()
+	n := len(f.calls)
+	f.err = fmt.Errorf("store: put: %w", bus.ErrStorageFull)
+	f.mu.Unlock()
+	if n != 1 {
+		t.Errorf("an invalid request reached the service (%d calls)", n)
+	}
+	h.wantProblem(t, call{method: "POST", path: "/v1/oran:import", body: `{"items":[` + item + `]}`}, problem.StorageFull)
+	f.mu.Lock()
+	f.err = errors.New("store: timeout")
+	f.mu.Unlock()
+	h.wantProblem(t, call{method: "POST", path: "/v1/oran:import", body: `{"items":[` + item + `]}`}, problem.Unavailable)
+}

@@ -79,10 +79,10 @@ type EventTypes interface {
 
 // Oran is the O-RAN service, for imports (internal/oran).
 type Oran interface {
-	List(ctx context.Context, kind string) ([]*oran.PubSub, error)
-	Get(ctx context.Context, kind, id string) (*oran.PubSub, error)
-	CheckEndpoint(ctx context.Context, endpoint string) error
-	Import(ctx context.Context, pubsubs []oran.PubSub) (created, skipped int, err error)
+	// ImportItems imports subscriptions and publishers as they are,
+	// skipping what is there and refusing endpoints the O-RAN API would
+	// refuse; nothing is stored on a dry run.
+	ImportItems(ctx context.Context, items []oran.ImportItem, dryRun bool) (*oran.ImportResult, error)
 }
 
 // nilled returns v, or nil when v holds a nil pointer: the server passes
