@@ -28,6 +28,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/opsvc"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/state"
@@ -250,9 +251,12 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		OnSend: b.oran.Delivered,
 	})
 	b.ops = ops.NewManager()
+	dlq := deadletter.New(b.bus.DeadLetters())
+	// The API asks the operations service to start replays and redrives.
+	opService := opsvc.New(opsvc.Config{Manager: b.ops, Archive: b.bus.Archive(), Rules: b.controller, DLQ: dlq})
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
-		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, Archive: b.bus.Archive(), Catalog: b.catalog,
+		DLQ: dlq, Ops: opService, Archive: b.bus.Archive(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran,
