@@ -6,13 +6,11 @@ package webhooktest
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,7 +28,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Clock is a settable clock. Safe for concurrent use.
@@ -64,7 +61,7 @@ type Fixture struct {
 // NewFixture returns a fixture without a source, its clock at T0.
 func NewFixture() *Fixture {
 	col := connectortest.NewCollector()
-	return &Fixture{Col: col, Deps: Deps(col), Clock: NewClock(T0)}
+	return &Fixture{Col: col, Deps: connectortest.Deps(col), Clock: NewClock(T0)}
 }
 
 // Options returns source options reading the fixture's clock.
@@ -147,19 +144,6 @@ func HMACHex(secret string, parts ...[]byte) string {
 		m.Write(p)
 	}
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Deps returns connector dependencies with ing and fresh metrics.
-func Deps(ing connector.Ingester) connector.Deps {
-	lvl := slog.LevelWarn
-	if os.Getenv("EVENTBRIDGE_TEST_DEBUG") != "" {
-		lvl = slog.LevelDebug
-	}
-	return connector.Deps{
-		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
-		Ingest:  ing,
-		Metrics: telemetry.NewMetrics(),
-	}
 }
 
 // Post sends a POST with body and headers (name, value pairs) to h.
@@ -268,20 +252,11 @@ func Listen(t testing.TB, name, cfgJSON string, ing connector.Ingester) string {
 	if !ok {
 		t.Fatalf("source type %q is not registered", cfg.Base().Type)
 	}
-	src, err := typ.New(name, cfg, Deps(ing))
+	src, err := typ.New(name, cfg, connectortest.Deps(ing))
 	if err != nil {
 		t.Fatalf("new source: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := src.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = src.Stop(ctx)
-	})
+	connectortest.Start(t, "source", src)
 	h := src.Health()
 	addr, _ := h.Detail["listen"].(string)
 	path, _ := h.Detail["path"].(string)
