@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit/slowtest"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
@@ -16,7 +17,7 @@ import (
 // slow clients beyond max_connections 503 at once and cuts the others
 // (408) after read_timeout.
 func TestSlowClientsOwnListener(t *testing.T) {
-	cfg := &SourceConfig{Common: connector.Common{Type: "http"}, Listen: "127.0.0.1:0", MaxConnections: 3, ReadTimeout: spec.Duration(time.Second)}
+	cfg := &SourceConfig{Common: connector.Common{Type: "http"}, Endpoint: httpsrc.Endpoint{Listen: "127.0.0.1:0", MaxConnections: 3, ReadTimeout: spec.Duration(time.Second)}}
 	cfg.Defaults()
 	src, err := newSource("slow", cfg, connector.Deps{Ingest: &recorder{}, Metrics: telemetry.NewMetrics()})
 	if err != nil {
