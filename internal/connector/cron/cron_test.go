@@ -14,7 +14,6 @@ import (
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/cron"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobstest"
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
@@ -198,29 +197,17 @@ func TestRunNowIsManual(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	cases := []struct {
-		spec, want string
-	}{
-		{`{"type":"cron","every":"10s"}`, ""},
-		{`{"type":"cron","at":"2030-01-01T00:00:00+02:00","catch_up":true}`, ""},
-		{`{"type":"cron"}`, "required: one of every, cron or at"},
-		{`{"type":"cron","cron":"* * *"}`, "spec.cron: invalid cron expression"},
-		{`{"type":"cron","every":"1m","max_catch_up":5000}`, "spec.max_catch_up"},
-		{`{"type":"cron","every":"1m","event":{"extensions":{"Bad-Name":"x"}}}`, "spec.event.extensions.Bad-Name"},
-		{`{"type":"cron","every":"1m","event":{"extensions":{"subject":"x"}}}`, "is a context attribute"},
-		{`{"type":"cron","every":"1m","event":{"source":"%zz"}}`, "spec.event"},
-		{`{"type":"cron","every":"1m","nope":1}`, "unknown field"},
-	}
-	for _, c := range cases {
-		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(c.spec), "spec")
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
-			t.Errorf("%s: %q, want %q", c.spec, got, c.want)
-		}
-	}
+	connectortest.WantSourceConfigs(t, map[string]string{
+		`{"type":"cron","every":"10s"}`:                                    "",
+		`{"type":"cron","at":"2030-01-01T00:00:00+02:00","catch_up":true}`: "",
+		`{"type":"cron"}`:                                                      "required: one of every, cron or at",
+		`{"type":"cron","cron":"* * *"}`:                                       "spec.cron: invalid cron expression",
+		`{"type":"cron","every":"1m","max_catch_up":5000}`:                     "spec.max_catch_up",
+		`{"type":"cron","every":"1m","event":{"extensions":{"Bad-Name":"x"}}}`: "spec.event.extensions.Bad-Name",
+		`{"type":"cron","every":"1m","event":{"extensions":{"subject":"x"}}}`:  "is a context attribute",
+		`{"type":"cron","every":"1m","event":{"source":"%zz"}}`:                "spec.event",
+		`{"type":"cron","every":"1m","nope":1}`:                                "unknown field",
+	})
 }
 
 func openBus(t *testing.T, dir string) *bus.Bus {

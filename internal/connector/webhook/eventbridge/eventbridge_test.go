@@ -189,7 +189,7 @@ func TestConfigValidation(t *testing.T) {
 		`{"type":"eventbridge","auth":{"oauth":{"tokens":["t"]}},"wrap":{"type":"x"}}`:                                 "wrap.source",
 		`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":"https://id:pw@auth.example.com/i"}}}}`:         "introspection.url: must not hold a user name or password",
 	}
-	webhooktest.WantConfigErrors(t, cases)
+	connectortest.WantSourceConfigs(t, cases)
 }
 
 func TestMethods(t *testing.T) {

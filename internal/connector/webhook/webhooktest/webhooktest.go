@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,18 +122,6 @@ func SourceConfig(t testing.TB, cfgJSON string) connector.Config {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-// WantConfigErrors fails the test unless each source config (JSON) is
-// refused with an error holding its text.
-func WantConfigErrors(t testing.TB, cases map[string]string) {
-	t.Helper()
-	for cfg, want := range cases {
-		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfg), "s")
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s:\n%v\nwant %q", cfg, err, want)
-		}
-	}
 }
 
 // HMACHex is the hex HMAC-SHA256 of the concatenated parts under secret.
