@@ -9,7 +9,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/cron"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
@@ -124,12 +123,8 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	col := connectortest.NewCollector()
 
 	life := func(advance func(*jobstest.Clock)) {
-		b := openBus(t, dir)
+		b, state := jobstest.OpenStore(t, dir)
 		defer b.Close()
-		state, _, err := jobs.OpenKV(context.Background(), b.JetStream(), jobs.Config{LeaseTTL: 15e9}, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
 		m, stopM := jobstest.StartManager(t, clock, state)
 		_, stopS := jobstest.StartSource(t, m, "tick", cfgJSON, col)
 		advance(clock)
@@ -208,15 +203,4 @@ func TestConfig(t *testing.T) {
 		`{"type":"cron","every":"1m","event":{"source":"%zz"}}`:                "spec.event",
 		`{"type":"cron","every":"1m","nope":1}`:                                "unknown field",
 	})
-}
-
-func openBus(t *testing.T, dir string) *bus.Bus {
-	t.Helper()
-	cfg := bus.Config{DataDir: dir}
-	cfg.Defaults()
-	b, err := bus.Open(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
