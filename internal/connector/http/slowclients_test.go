@@ -38,7 +38,7 @@ func TestSlowClientsOwnListener(t *testing.T) {
 	if got[nethttp.StatusRequestTimeout] < 1 || got[nethttp.StatusRequestTimeout] > 3 || got[nethttp.StatusRequestTimeout]+got[nethttp.StatusServiceUnavailable] != 12 {
 		t.Errorf("answers %v: want 1..3 × 408 and the rest 503", got)
 	}
-	if n := src.(*Source).limiter.InFlight(); n != 0 {
+	if n := src.(*Source).InFlight(); n != 0 {
 		t.Errorf("%d requests still held", n)
 	}
 }

@@ -121,20 +121,18 @@ const StorageFullRetryAfter = 5
 
 // Source receives CloudEvents over HTTP.
 type Source struct {
-	name   string
-	cfg    *SourceConfig
-	deps   connector.Deps
-	log    *slog.Logger
-	server httpsrc.Server
-	// handler serves requests: at most max_connections at once, each
-	// body read within read_timeout.
-	handler nethttp.Handler
-	limiter *httplimit.Limiter
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
 
 	component.Tracker
+	// Server is the source's Start, Stop and ServeHTTP (the CloudEvents
+	// HTTP binding).
+	*httpsrc.Server
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
@@ -145,28 +143,9 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	s.received = deps.Metrics.Received.WithLabelValues(name)
 	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.limiter = httplimit.NewLimiter(cfg.MaxConnections, "max_connections")
-	s.handler = s.limiter.Wrap(httplimit.BodyDeadline(nethttp.HandlerFunc(s.serve), cfg.ReadTimeout.D()))
+	s.Server = httpsrc.NewServer(name, &s.Tracker, &cfg.Endpoint, deps.HTTP, s.serve)
 	s.Set(component.New, nil)
 	return s, nil
-}
-
-// Start mounts the handler (or starts its own listener).
-func (s *Source) Start(ctx context.Context) error {
-	return s.server.Start(ctx, s.name, &s.Tracker, &s.cfg.Endpoint, s.deps.HTTP, s)
-}
-
-// Stop unmounts the handler; requests in flight finish (the shared
-// server's shutdown waits for them).
-func (s *Source) Stop(ctx context.Context) error {
-	s.server.Stop(ctx, &s.Tracker)
-	return nil
-}
-
-// ServeHTTP implements the CloudEvents HTTP binding, serving at most
-// max_connections requests at once.
-func (s *Source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
-	s.handler.ServeHTTP(w, r)
 }
 
 func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {

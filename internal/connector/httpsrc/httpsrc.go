@@ -87,53 +87,78 @@ func (e *Endpoint) MountPath() string {
 	return e.Path
 }
 
-// Server serves a source's handler at its Endpoint: mounted on
-// the shared server, or on a listener of its own.
+// Server serves a source's handler at its Endpoint: mounted on the
+// shared server, or on a listener of its own, at most max_connections
+// requests at once, each body read within read_timeout. A source embeds
+// it as its Start, Stop and ServeHTTP.
 type Server struct {
+	name    string
+	tr      *component.Tracker
+	ep      *Endpoint
+	shared  connector.Mounter
+	limiter *httplimit.Limiter
+	handler http.Handler
 	unmount func()
 	srv     *http.Server
 }
 
-// Start serves h at e, on shared unless e has its own listener, and
-// tracks the source named name in tr (Starting, then Running or Failed;
-// the details listen and path).
-func (s *Server) Start(ctx context.Context, name string, tr *component.Tracker, e *Endpoint, shared connector.Mounter, h http.Handler) error {
-	tr.Set(component.Starting, nil)
-	if err := s.serve(ctx, tr, e, shared, h); err != nil {
-		tr.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", name, err)
+// NewServer returns the server of the source named name, tracked in tr,
+// serving ep (on shared unless ep has its own listener) with serve.
+func NewServer(name string, tr *component.Tracker, ep *Endpoint, shared connector.Mounter, serve http.HandlerFunc) *Server {
+	limit := ep.MaxConnections
+	if limit < 1 { // an Endpoint without defaults (tests)
+		limit = httplimit.DefaultMaxConnections
 	}
-	tr.SetDetail("path", e.Path)
-	tr.Set(component.Running, nil)
+	s := &Server{name: name, tr: tr, ep: ep, shared: shared, limiter: httplimit.NewLimiter(limit, "max_connections")}
+	s.handler = s.limiter.Wrap(httplimit.BodyDeadline(serve, ep.ReadTimeout.D()))
+	return s
+}
+
+// ServeHTTP serves one request, or answers 503 beyond max_connections.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// InFlight is how many requests are being served.
+func (s *Server) InFlight() int { return s.limiter.InFlight() }
+
+// Start serves the handler, tracking the source: Starting, then Running
+// (with the details listen and path) or Failed.
+func (s *Server) Start(ctx context.Context) error {
+	s.tr.Set(component.Starting, nil)
+	if err := s.serve(ctx); err != nil {
+		s.tr.Set(component.Failed, err)
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	s.tr.SetDetail("path", s.ep.Path)
+	s.tr.Set(component.Running, nil)
 	return nil
 }
 
-func (s *Server) serve(ctx context.Context, tr *component.Tracker, e *Endpoint, shared connector.Mounter, h http.Handler) error {
-	if e.Listen == "" {
-		if shared == nil {
+func (s *Server) serve(ctx context.Context) error {
+	if s.ep.Listen == "" {
+		if s.shared == nil {
 			return errors.New("no shared HTTP server")
 		}
-		unmount, err := shared.Mount(e.Path, h)
+		unmount, err := s.shared.Mount(s.ep.Path, s)
 		s.unmount = unmount
 		return err
 	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", e.Listen)
+	ln, err := lc.Listen(ctx, "tcp", s.ep.Listen)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle(e.Path, h)
-	s.srv = httplimit.NewServer(mux, e.ReadTimeout.D())
+	mux.Handle(s.ep.Path, s)
+	s.srv = httplimit.NewServer(mux, s.ep.ReadTimeout.D())
 	go func() { _ = s.srv.Serve(ln) }()
-	tr.SetDetail("listen", ln.Addr().String())
+	s.tr.SetDetail("listen", ln.Addr().String())
 	return nil
 }
 
 // Stop unmounts the handler (or shuts its listener down, waiting for
 // requests in flight within ctx), tracking Stopping then Terminated.
-func (s *Server) Stop(ctx context.Context, tr *component.Tracker) {
-	tr.Set(component.Stopping, nil)
+func (s *Server) Stop(ctx context.Context) error {
+	s.tr.Set(component.Stopping, nil)
 	if s.unmount != nil {
 		s.unmount()
 		s.unmount = nil
@@ -142,5 +167,6 @@ func (s *Server) Stop(ctx context.Context, tr *component.Tracker) {
 		_ = s.srv.Shutdown(ctx)
 		s.srv = nil
 	}
-	tr.Set(component.Terminated, nil)
+	s.tr.Set(component.Terminated, nil)
+	return nil
 }

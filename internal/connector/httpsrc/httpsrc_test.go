@@ -42,10 +42,9 @@ func TestDefaultsAndValidation(t *testing.T) {
 func TestOwnListener(t *testing.T) {
 	e := Endpoint{Path: "/in", Listen: "127.0.0.1:0"}
 	e.FillHTTPDefaults("/in")
-	var s Server
 	var tr component.Tracker
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hi") })
-	if err := s.Start(context.Background(), "s", &tr, &e, nil, h); err != nil {
+	s := NewServer("s", &tr, &e, nil, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hi") })
+	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	st := tr.Health()
@@ -64,8 +63,7 @@ func TestOwnListener(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s.Stop(ctx, &tr)
-	if tr.Health().State != component.Terminated {
+	if err := s.Stop(ctx); err != nil || tr.Health().State != component.Terminated {
 		t.Fatalf("state %v after Stop", tr.Health().State)
 	}
 	if _, err := http.Get("http://" + addr + "/in"); err == nil {
@@ -83,16 +81,17 @@ func (m *mounter) Mount(path string, h http.Handler) (func(), error) {
 func TestSharedServer(t *testing.T) {
 	e := Endpoint{}
 	e.FillHTTPDefaults("/hooks/x")
-	var s Server
 	var tr component.Tracker
-	if err := s.Start(context.Background(), "s", &tr, &e, nil, http.NotFoundHandler()); err == nil || tr.Health().State != component.Failed {
+	s := NewServer("s", &tr, &e, nil, http.NotFound)
+	if err := s.Start(context.Background()); err == nil || tr.Health().State != component.Failed {
 		t.Fatalf("started without a shared server: %v, %v", err, tr.Health().State)
 	}
 	m := &mounter{}
-	if err := s.Start(context.Background(), "s", &tr, &e, m, http.NotFoundHandler()); err != nil || m.path != "/hooks/x" {
+	s = NewServer("s", &tr, &e, m, http.NotFound)
+	if err := s.Start(context.Background()); err != nil || m.path != "/hooks/x" {
 		t.Fatalf("mount: %v, path %q", err, m.path)
 	}
-	s.Stop(context.Background(), &tr)
+	_ = s.Stop(context.Background())
 	if m.path != "" {
 		t.Fatal("still mounted after Stop")
 	}

@@ -89,12 +89,9 @@ type Source struct {
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
 
-	server httpsrc.Server
-	// handler serves requests: at most max_connections at once, each
-	// body read within read_timeout.
-	handler http.Handler
-
 	component.Tracker
+	// Server is the source's Start, Stop and ServeHTTP.
+	*httpsrc.Server
 }
 
 // NewSource returns a source named name, of type typ, serving ep with h.
@@ -121,32 +118,9 @@ func NewSource(name, typ string, ep *Endpoint, deps connector.Deps, h Handler, o
 		received: deps.Metrics.Received.WithLabelValues(name),
 		rejected: deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name}),
 	}
-	limit := ep.MaxConnections
-	if limit < 1 { // an Endpoint without defaults (tests)
-		limit = httplimit.DefaultMaxConnections
-	}
-	s.handler = httplimit.NewLimiter(limit, "max_connections").Wrap(httplimit.BodyDeadline(http.HandlerFunc(s.serve), ep.ReadTimeout.D()))
+	s.Server = httpsrc.NewServer(name, &s.Tracker, &ep.Endpoint, deps.HTTP, s.serve)
 	s.Set(component.New, nil)
 	return s
-}
-
-// Start mounts the handler on the shared server, or starts its own
-// listener.
-func (s *Source) Start(ctx context.Context) error {
-	return s.server.Start(ctx, s.name, &s.Tracker, &s.ep.Endpoint, s.deps.HTTP, s)
-}
-
-// Stop unmounts the handler (or shuts its listener down, waiting for
-// requests in flight within ctx).
-func (s *Source) Stop(ctx context.Context) error {
-	s.server.Stop(ctx, &s.Tracker)
-	return nil
-}
-
-// ServeHTTP reads, verifies, stores, then answers; at most max_connections
-// requests at once.
-func (s *Source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
 }
 
 func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
