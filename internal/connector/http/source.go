@@ -271,15 +271,7 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		return events, nil
 	case ModeStructured:
 		e, err := s.limits().DecodeJSON(body)
-		if p := s.overLimit(err, problem.TooManyExtensions); p != nil {
-			return nil, p
-		}
-		if err != nil {
-			s.rejected.WithLabelValues("invalid").Inc()
-			return nil, invalid(err)
-		}
-		s.received.Inc()
-		return []*ce.Event{e}, nil
+		return s.one(e, err, problem.TooManyExtensions)
 	}
 	if !hasBinaryHeaders(r.Header) && s.cfg.Wrap != nil {
 		s.received.Inc()
@@ -290,7 +282,13 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes, attribute headers included", s.cfg.MaxEventSize))
 	}
 	e, err := decodeBinary(r.Header, body, s.limits())
-	if p := s.overLimit(err, problem.HeadersTooLarge); p != nil {
+	return s.one(e, err, problem.HeadersTooLarge)
+}
+
+// one is the answer to a request of one event, decoded with err: the
+// event, or the problem (of kind ext when the event is over a limit).
+func (s *Source) one(e *ce.Event, err error, ext problem.Kind) ([]*ce.Event, *problem.Problem) {
+	if p := s.overLimit(err, ext); p != nil {
 		return nil, p
 	}
 	if err != nil {
