@@ -13,7 +13,8 @@
 // is never built from half a template. A template made with OrEmpty
 // renders a missing attribute as "" instead; connectors use it only where
 // an empty value is a valid choice (an AMQP routing key, a Kafka record
-// key). docs/connectors.md lists which fields use which.
+// key). docs/configuration.md (Attribute templates) lists which fields
+// use which.
 package attrtemplate
 
 import (

@@ -3,6 +3,8 @@ package connectortest
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -80,4 +82,20 @@ func GuardedTarget(t *testing.T, config string) {
 	if n := accepted.Load(); n != 0 {
 		t.Fatalf("%d connections reached the loopback listener", n)
 	}
+}
+
+// CountingHTTPServer is a loopback HTTP server a guard must keep a
+// connector from: it counts the requests reaching it and answers each
+// like a token endpoint (JSON with an access_token). It is closed when the
+// test ends.
+func CountingHTTPServer(t testing.TB) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"t","expires_in":3600}`))
+	}))
+	t.Cleanup(s.Close)
+	return s, &hits
 }

@@ -187,7 +187,7 @@ func StartSourceWith(t testing.TB, name, cfgJSON string, deps connector.Deps) co
 	if err != nil {
 		t.Fatalf("new source: %v", err)
 	}
-	start(t, "source", s)
+	Start(t, "source", s)
 	return s
 }
 
@@ -210,12 +210,13 @@ func StartTargetWith(t testing.TB, name, cfgJSON string, deps connector.Deps) co
 	if err != nil {
 		t.Fatalf("new target: %v", err)
 	}
-	start(t, "target", tg)
+	Start(t, "target", tg)
 	return tg
 }
 
-// start starts c and stops it when the test ends.
-func start(t testing.TB, what string, c interface {
+// Start starts c (what names it in a failure) and stops it when the test
+// ends.
+func Start(t testing.TB, what string, c interface {
 	Start(context.Context) error
 	Stop(context.Context) error
 }) {

@@ -134,38 +134,19 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 
 // Start schedules the source's job.
 func (s *Source) Start(ctx context.Context) error {
-	s.Set(component.Starting, nil)
-	if s.deps.Jobs == nil {
-		err := fmt.Errorf("source %s: no job scheduler", s.name)
-		s.Set(component.Failed, err)
-		return err
-	}
 	catchUp := 0
 	if s.cfg.CatchUp {
 		catchUp = s.cfg.MaxCatchUp
 	}
-	err := s.deps.Jobs.Add(ctx, jobs.Job{
+	return connector.StartJob(ctx, &s.Tracker, s.deps.Jobs, jobs.Job{
 		Name: s.name, Kind: jobs.KindCron, Schedule: s.schedule, CatchUp: catchUp,
 		Timeout: 30 * time.Second, Run: s.run,
 	})
-	if err != nil {
-		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
-	}
-	s.SetDetail("schedule", s.schedule.String())
-	s.Set(component.Running, nil)
-	return nil
 }
 
 // Stop unschedules the job; an occurrence being stored is cancelled.
 func (s *Source) Stop(ctx context.Context) error {
-	s.Set(component.Stopping, nil)
-	var err error
-	if s.deps.Jobs != nil {
-		err = s.deps.Jobs.Remove(ctx, s.name)
-	}
-	s.Set(component.Terminated, nil)
-	return err
+	return connector.StopJob(ctx, &s.Tracker, s.deps.Jobs, s.name)
 }
 
 func (s *Source) run(ctx context.Context, r jobs.Run) (jobs.Result, error) {

@@ -9,13 +9,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/cron"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobsbus"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobstest"
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
@@ -126,12 +123,8 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	col := connectortest.NewCollector()
 
 	life := func(advance func(*jobstest.Clock)) {
-		b := openBus(t, dir)
+		b, state := jobstest.OpenStore(t, dir)
 		defer b.Close()
-		state, _, err := jobsbus.Open(context.Background(), b, jobs.Config{LeaseTTL: 15e9})
-		if err != nil {
-			t.Fatal(err)
-		}
 		m, stopM := jobstest.StartManager(t, clock, state)
 		_, stopS := jobstest.StartSource(t, m, "tick", cfgJSON, col)
 		advance(clock)
@@ -199,38 +192,15 @@ func TestRunNowIsManual(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	cases := []struct {
-		spec, want string
-	}{
-		{`{"type":"cron","every":"10s"}`, ""},
-		{`{"type":"cron","at":"2030-01-01T00:00:00+02:00","catch_up":true}`, ""},
-		{`{"type":"cron"}`, "required: one of every, cron or at"},
-		{`{"type":"cron","cron":"* * *"}`, "spec.cron: invalid cron expression"},
-		{`{"type":"cron","every":"1m","max_catch_up":5000}`, "spec.max_catch_up"},
-		{`{"type":"cron","every":"1m","event":{"extensions":{"Bad-Name":"x"}}}`, "spec.event.extensions.Bad-Name"},
-		{`{"type":"cron","every":"1m","event":{"extensions":{"subject":"x"}}}`, "is a context attribute"},
-		{`{"type":"cron","every":"1m","event":{"source":"%zz"}}`, "spec.event"},
-		{`{"type":"cron","every":"1m","nope":1}`, "unknown field"},
-	}
-	for _, c := range cases {
-		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(c.spec), "spec")
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
-			t.Errorf("%s: %q, want %q", c.spec, got, c.want)
-		}
-	}
-}
-
-func openBus(t *testing.T, dir string) *bus.Bus {
-	t.Helper()
-	cfg := bus.Config{DataDir: dir}
-	cfg.Defaults()
-	b, err := bus.Open(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	connectortest.WantSourceConfigs(t, map[string]string{
+		`{"type":"cron","every":"10s"}`:                                    "",
+		`{"type":"cron","at":"2030-01-01T00:00:00+02:00","catch_up":true}`: "",
+		`{"type":"cron"}`:                                                      "required: one of every, cron or at",
+		`{"type":"cron","cron":"* * *"}`:                                       "spec.cron: invalid cron expression",
+		`{"type":"cron","every":"1m","max_catch_up":5000}`:                     "spec.max_catch_up",
+		`{"type":"cron","every":"1m","event":{"extensions":{"Bad-Name":"x"}}}`: "spec.event.extensions.Bad-Name",
+		`{"type":"cron","every":"1m","event":{"extensions":{"subject":"x"}}}`:  "is a context attribute",
+		`{"type":"cron","every":"1m","event":{"source":"%zz"}}`:                "spec.event",
+		`{"type":"cron","every":"1m","nope":1}`:                                "unknown field",
+	})
 }

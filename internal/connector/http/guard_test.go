@@ -3,36 +3,20 @@ package http
 import (
 	"context"
 	"errors"
-	nethttp "net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/httpauth"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
-
-// countingServer is a loopback server that counts the requests reaching
-// it and answers like a token endpoint.
-func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var hits atomic.Int32
-	s := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"access_token":"t","expires_in":3600}`))
-	}))
-	t.Cleanup(s.Close)
-	return s, &hits
-}
 
 // TestGuardedTargetRefusesLoopback: a target created through the API
 // (Deps.Guard set) cannot reach a loopback server, even with block_private
 // off, and the refusal is permanent (retrying cannot help).
 func TestGuardedTargetRefusesLoopback(t *testing.T) {
-	srv, hits := countingServer(t)
+	srv, hits := connectortest.CountingHTTPServer(t)
 	tg := startGuardedTarget(t, &TargetConfig{URL: strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)}, netguard.Strict)
 	err := tg.Send(context.Background(), testEvent())
 	if !errors.Is(err, netguard.ErrForbidden) || !connector.IsPermanent(err) {
@@ -51,7 +35,7 @@ func TestGuardedTargetRefusesLoopback(t *testing.T) {
 // guard: the target's own URL is allowed, its token URL is not.
 func TestGuardedTargetTokenURL(t *testing.T) {
 	ep := newEndpoint(t, "Authorization")
-	tokens, hits := countingServer(t)
+	tokens, hits := connectortest.CountingHTTPServer(t)
 	guard := netguard.AllowOnly(strings.TrimPrefix(ep.URL, "http://"))
 	auth := &httpauth.Config{OAuth2: &httpauth.OAuth2{TokenURL: tokens.URL + "/token", ClientID: "c", ClientSecret: "s"}}
 	tg := startGuardedTarget(t, &TargetConfig{URL: ep.URL, Auth: auth}, guard)

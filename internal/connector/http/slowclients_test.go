@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit/slowtest"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
@@ -16,7 +17,7 @@ import (
 // slow clients beyond max_connections 503 at once and cuts the others
 // (408) after read_timeout.
 func TestSlowClientsOwnListener(t *testing.T) {
-	cfg := &SourceConfig{Common: connector.Common{Type: "http"}, Listen: "127.0.0.1:0", MaxConnections: 3, ReadTimeout: spec.Duration(time.Second)}
+	cfg := &SourceConfig{Common: connector.Common{Type: "http"}, Endpoint: httpsrc.Endpoint{Listen: "127.0.0.1:0", MaxConnections: 3, ReadTimeout: spec.Duration(time.Second)}}
 	cfg.Defaults()
 	src, err := newSource("slow", cfg, connector.Deps{Ingest: &recorder{}, Metrics: telemetry.NewMetrics()})
 	if err != nil {
@@ -37,7 +38,7 @@ func TestSlowClientsOwnListener(t *testing.T) {
 	if got[nethttp.StatusRequestTimeout] < 1 || got[nethttp.StatusRequestTimeout] > 3 || got[nethttp.StatusRequestTimeout]+got[nethttp.StatusServiceUnavailable] != 12 {
 		t.Errorf("answers %v: want 1..3 × 408 and the rest 503", got)
 	}
-	if n := src.(*Source).limiter.InFlight(); n != 0 {
+	if n := src.(*Source).InFlight(); n != 0 {
 		t.Errorf("%d requests still held", n)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	nethttp "net/http"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -34,22 +34,18 @@ import (
 // SourceConfig configures an http source.
 type SourceConfig struct {
 	connector.Common `yaml:",inline"`
-	// Path is where the source is mounted on the shared HTTP server (or on
-	// its own listener). Default /events.
-	Path string `json:"path,omitempty"`
-	// Listen gives the source its own listener instead of the shared server.
-	Listen string `json:"listen,omitempty"`
+	// Endpoint: path (default /events), listen, timeout, read_timeout,
+	// max_connections.
+	httpsrc.Endpoint `yaml:",inline"`
 	// MaxEventSize limits one event (body plus attribute headers). Default 1MiB.
 	MaxEventSize spec.ByteSize `json:"max_event_size,omitempty"`
 	// MaxBatchSize limits a batch body. Default 10MiB.
 	MaxBatchSize spec.ByteSize `json:"max_batch_size,omitempty"`
 	// MaxBatchEvents limits the entries of a batch. Default 1000.
 	MaxBatchEvents int `json:"max_batch_events,omitempty"`
-	// MaxExtensions limits the extension attributes of one event. Default 100.
-	MaxExtensions int `json:"max_extensions,omitempty"`
-	// MaxExtensionSize limits the names and values of one event's
-	// extensions together. Default 64KiB.
-	MaxExtensionSize spec.ByteSize `json:"max_extension_size,omitempty"`
+	// ExtensionLimits: max_extensions (default 100) and max_extension_size
+	// (default 64KiB) bound the extension attributes of one event.
+	connector.ExtensionLimits
 	// Wrap turns a plain (non-CloudEvents) POST into a CloudEvent with a
 	// generated id, the current time, and this type and source.
 	Wrap *Wrap `json:"wrap,omitempty"`
@@ -62,14 +58,6 @@ type SourceConfig struct {
 	// AllowedRate is the WebHook-Allowed-Rate granted (requests per
 	// minute, or "*"). Default "*".
 	AllowedRate string `json:"allowed_rate,omitempty"`
-	// Timeout bounds storing one request's events. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
-	// ReadTimeout bounds reading one request's body; a slower client is
-	// answered 408 and cut. Default 30s.
-	ReadTimeout spec.Duration `json:"read_timeout,omitempty"`
-	// MaxConnections is how many requests the source serves at once;
-	// beyond it, 503 with Retry-After. Default 256.
-	MaxConnections int `json:"max_connections,omitempty"`
 }
 
 // Wrap is how plain requests become events.
@@ -80,9 +68,7 @@ type Wrap struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	if c.Path == "" {
-		c.Path = "/events"
-	}
+	c.FillHTTPDefaults("/events")
 	if c.MaxEventSize == 0 {
 		c.MaxEventSize = 1 << 20
 	}
@@ -92,42 +78,18 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxBatchEvents == 0 {
 		c.MaxBatchEvents = 1000
 	}
-	if c.MaxExtensions == 0 {
-		c.MaxExtensions = ebevent.DefaultMaxExtensions
-	}
-	if c.MaxExtensionSize == 0 {
-		c.MaxExtensionSize = ebevent.DefaultMaxExtensionBytes
-	}
+	c.FillExtensionDefaults()
 	if len(c.AllowedOrigins) == 0 {
 		c.AllowedOrigins = []string{"*"}
 	}
 	if c.AllowedRate == "" {
 		c.AllowedRate = "*"
 	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = spec.Duration(httplimit.DefaultReadTimeout)
-	}
-	if c.MaxConnections == 0 {
-		c.MaxConnections = httplimit.DefaultMaxConnections
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	if !strings.HasPrefix(c.Path, "/") {
-		p.AddAt("path", "must start with /")
-	}
-	if strings.HasPrefix(c.Path, "/v1/") || c.Path == "/v1" || c.Path == "/metrics" || c.Path == "/healthz" || c.Path == "/readyz" {
-		p.AddAt("path", "%s is reserved for the bridge's own API", c.Path)
-	}
-	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			p.AddAt("listen", "must be host:port: %v", err)
-		}
-	}
+	c.ValidateHTTP(p)
 	if c.MaxEventSize < 1024 {
 		p.AddAt("max_event_size", "must be at least 1KiB")
 	}
@@ -137,18 +99,7 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.MaxBatchEvents < 1 {
 		p.AddAt("max_batch_events", "must be at least 1")
 	}
-	if c.MaxExtensions < 1 {
-		p.AddAt("max_extensions", "must be at least 1")
-	}
-	if c.MaxExtensionSize < 1024 {
-		p.AddAt("max_extension_size", "must be at least 1KiB")
-	}
-	if c.ReadTimeout.D() <= 0 {
-		p.AddAt("read_timeout", "must be positive")
-	}
-	if c.MaxConnections < 1 {
-		p.AddAt("max_connections", "must be at least 1")
-	}
+	c.ValidateExtensionLimits(p)
 	if c.Wrap != nil {
 		if c.Wrap.Type == "" {
 			p.AddAt("wrap.type", "required: the type of wrapped events")
@@ -170,21 +121,18 @@ const StorageFullRetryAfter = 5
 
 // Source receives CloudEvents over HTTP.
 type Source struct {
-	name    string
-	cfg     *SourceConfig
-	deps    connector.Deps
-	log     *slog.Logger
-	unmount func()
-	srv     *nethttp.Server
-	// handler serves requests: at most max_connections at once, each
-	// body read within read_timeout.
-	handler nethttp.Handler
-	limiter *httplimit.Limiter
+	name string
+	cfg  *SourceConfig
+	deps connector.Deps
+	log  *slog.Logger
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
 
 	component.Tracker
+	// Server is the source's Start, Stop and ServeHTTP (the CloudEvents
+	// HTTP binding).
+	*httpsrc.Server
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
@@ -195,60 +143,9 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	s.received = deps.Metrics.Received.WithLabelValues(name)
 	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.limiter = httplimit.NewLimiter(cfg.MaxConnections, "max_connections")
-	s.handler = s.limiter.Wrap(httplimit.BodyDeadline(nethttp.HandlerFunc(s.serve), cfg.ReadTimeout.D()))
+	s.Server = httpsrc.NewServer(name, &s.Tracker, &cfg.Endpoint, deps.HTTP, s.serve)
 	s.Set(component.New, nil)
 	return s, nil
-}
-
-// Start mounts the handler (or starts its own listener).
-func (s *Source) Start(ctx context.Context) error {
-	s.Set(component.Starting, nil)
-	if s.cfg.Listen != "" {
-		ln, err := net.Listen("tcp", s.cfg.Listen)
-		if err != nil {
-			s.Set(component.Failed, err)
-			return fmt.Errorf("source %s: %w", s.name, err)
-		}
-		mux := nethttp.NewServeMux()
-		mux.Handle(s.cfg.Path, s)
-		s.srv = httplimit.NewServer(mux, s.cfg.ReadTimeout.D())
-		go func() { _ = s.srv.Serve(ln) }()
-		s.SetDetail("listen", ln.Addr().String())
-	} else {
-		if s.deps.HTTP == nil {
-			return fmt.Errorf("source %s: no shared HTTP server", s.name)
-		}
-		unmount, err := s.deps.HTTP.Mount(s.cfg.Path, s)
-		if err != nil {
-			s.Set(component.Failed, err)
-			return fmt.Errorf("source %s: %w", s.name, err)
-		}
-		s.unmount = unmount
-	}
-	s.SetDetail("path", s.cfg.Path)
-	s.Set(component.Running, nil)
-	return nil
-}
-
-// Stop unmounts the handler; requests in flight finish (the shared
-// server's shutdown waits for them).
-func (s *Source) Stop(ctx context.Context) error {
-	s.Set(component.Stopping, nil)
-	if s.unmount != nil {
-		s.unmount()
-	}
-	if s.srv != nil {
-		_ = s.srv.Shutdown(ctx)
-	}
-	s.Set(component.Terminated, nil)
-	return nil
-}
-
-// ServeHTTP implements the CloudEvents HTTP binding, serving at most
-// max_connections requests at once.
-func (s *Source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
-	s.handler.ServeHTTP(w, r)
 }
 
 func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
@@ -374,15 +271,7 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		return events, nil
 	case ModeStructured:
 		e, err := s.limits().DecodeJSON(body)
-		if p := s.overLimit(err, problem.TooManyExtensions); p != nil {
-			return nil, p
-		}
-		if err != nil {
-			s.rejected.WithLabelValues("invalid").Inc()
-			return nil, invalid(err)
-		}
-		s.received.Inc()
-		return []*ce.Event{e}, nil
+		return s.one(e, err, problem.TooManyExtensions)
 	}
 	if !hasBinaryHeaders(r.Header) && s.cfg.Wrap != nil {
 		s.received.Inc()
@@ -393,7 +282,13 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		return nil, problem.New(problem.TooLarge, fmt.Sprintf("the limit is %d bytes, attribute headers included", s.cfg.MaxEventSize))
 	}
 	e, err := decodeBinary(r.Header, body, s.limits())
-	if p := s.overLimit(err, problem.HeadersTooLarge); p != nil {
+	return s.one(e, err, problem.HeadersTooLarge)
+}
+
+// one is the answer to a request of one event, decoded with err: the
+// event, or the problem (of kind ext when the event is over a limit).
+func (s *Source) one(e *ce.Event, err error, ext problem.Kind) ([]*ce.Event, *problem.Problem) {
+	if p := s.overLimit(err, ext); p != nil {
 		return nil, p
 	}
 	if err != nil {
@@ -406,11 +301,9 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 
 // limits are the source's limits on one request.
 func (s *Source) limits() ebevent.Limits {
-	return ebevent.Limits{
-		MaxBatchEntries:   s.cfg.MaxBatchEvents,
-		MaxExtensions:     s.cfg.MaxExtensions,
-		MaxExtensionBytes: int(s.cfg.MaxExtensionSize),
-	}
+	l := s.cfg.EventLimits()
+	l.MaxBatchEntries = s.cfg.MaxBatchEvents
+	return l
 }
 
 // overLimit is the problem for err when it is an *ebevent.LimitError (nil
@@ -544,12 +437,3 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ nethttp.Handler  = (*Source)(nil)
 )
-
-// MountPath is where the source lives on the shared server, for the
-// duplicate-path check of the config ("" with its own listener).
-func (c *SourceConfig) MountPath() string {
-	if c.Listen != "" {
-		return ""
-	}
-	return c.Path
-}

@@ -72,19 +72,7 @@ func (c *TargetConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *TargetConfig) Validate(p spec.Problems) {
-	u, err := url.Parse(c.URL)
-	switch {
-	case c.URL == "":
-		p.AddAt("url", "required")
-	case err != nil:
-		p.AddAt("url", "not a URL: %v", spec.URLParseError(err))
-	case u.Scheme != "http" && u.Scheme != "https":
-		p.AddAt("url", "must be an http:// or https:// URL")
-	case u.Host == "":
-		p.AddAt("url", "must name a host")
-	default:
-		spec.CheckUserinfo(p.At("url"), u, "auth (auth.basic.password, auth.bearer) or headers")
-	}
+	connector.ValidateHTTPURL(p, "url", c.URL)
 	switch c.Mode {
 	case ModeBinary, ModeStructured, ModeData:
 	default:

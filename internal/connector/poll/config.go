@@ -2,7 +2,6 @@ package poll
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -158,19 +157,7 @@ func (c *Config) Defaults() {
 // Validate implements connector.Config.
 func (c *Config) Validate(p spec.Problems) {
 	c.Timing.Validate(p, false)
-	u, err := url.Parse(c.URL)
-	switch {
-	case c.URL == "":
-		p.AddAt("url", "required")
-	case err != nil:
-		p.AddAt("url", "not a URL: %v", spec.URLParseError(err))
-	case u.Scheme != "http" && u.Scheme != "https":
-		p.AddAt("url", "must be an http:// or https:// URL")
-	case u.Host == "":
-		p.AddAt("url", "must name a host")
-	default:
-		spec.CheckUserinfo(p.At("url"), u, "auth (auth.basic.password, auth.bearer) or headers")
-	}
+	connector.ValidateHTTPURL(p, "url", c.URL)
 	if c.Method != http.MethodGet && c.Method != http.MethodPost {
 		p.AddAt("method", "must be GET or POST")
 	}

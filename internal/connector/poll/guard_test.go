@@ -5,29 +5,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobstest"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
-
-// private is a loopback server the guard must keep the source from: it
-// counts the requests that reach it.
-func private(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var hits atomic.Int32
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"access_token":"t","expires_in":3600,"secret":"metadata"}`))
-	}))
-	t.Cleanup(s.Close)
-	return s, &hits
-}
 
 // waitFailed waits for the source's run to fail, and returns its error.
 func waitFailed(t *testing.T, m *jobs.Manager, name string) string {
@@ -43,7 +29,7 @@ func waitFailed(t *testing.T, m *jobs.Manager, name string) string {
 // allowed server that redirects to a private one; the redirect is refused
 // when dialled, and nothing reaches the private server.
 func TestGuardHoldsRedirects(t *testing.T) {
-	inner, hits := private(t)
+	inner, hits := connectortest.CountingHTTPServer(t)
 	outer := httptest.NewServer(http.RedirectHandler(inner.URL+"/latest/meta-data/", http.StatusFound))
 	t.Cleanup(outer.Close)
 	guard := netguard.AllowOnly(strings.TrimPrefix(outer.URL, "http://"))
@@ -64,7 +50,7 @@ func TestGuardHoldsRedirects(t *testing.T) {
 // too.
 func TestGuardHoldsTokenURL(t *testing.T) {
 	a := newAPI(t, 2)
-	tokens, hits := private(t)
+	tokens, hits := connectortest.CountingHTTPServer(t)
 	guard := netguard.AllowOnly(strings.TrimPrefix(a.URL, "http://"))
 
 	m, _ := jobstest.StartManager(t, jobstest.NewClock(t0), nil)

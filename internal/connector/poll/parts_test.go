@@ -1,14 +1,12 @@
 package poll
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 )
 
 func TestNextLink(t *testing.T) {
@@ -101,34 +99,24 @@ func TestSeenSetBoundedWithTTL(t *testing.T) {
 }
 
 func TestConfigProblems(t *testing.T) {
-	cases := []struct{ spec, want string }{
-		{`{"type":"poll","every":"30s","url":"https://api.example/items"}`, ""},
-		{`{"type":"poll","cron":"*/5 * * * *","timezone":"Europe/Paris","url":"https://api.example/items","items":".data[]","id":".id",
-		   "pagination":{"next":".next","cursor_param":"after"},"auth":{"bearer":"x"}}`, ""},
-		{`{"type":"poll","url":"https://api.example/"}`, "spec: required: every or cron"},
-		{`{"type":"poll","at":"2026-01-01T00:00:00Z","url":"https://api.example/"}`, "spec.at: this source runs repeatedly"},
-		{`{"type":"poll","every":"1m"}`, "spec.url: required"},
-		{`{"type":"poll","every":"1m","url":"ftp://x/"}`, "spec.url: must be an http"},
-		{`{"type":"poll","every":"1m","url":"https://x/","method":"PUT"}`, "spec.method"},
-		{`{"type":"poll","every":"1m","url":"https://x/","body":"{}"}`, "spec.body: only POST"},
-		{`{"type":"poll","every":"1m","url":"https://x/","items":".[] |"}`, "spec.items: jq"},
-		{`{"type":"poll","every":"1m","url":"https://x/","id":"$nope"}`, "spec.id: jq"},
-		{`{"type":"poll","every":"1m","url":"https://x/","pagination":{"next":"$headers.link | $url"}}`, ""},
-		{`{"type":"poll","every":"1m","url":"https://x/","pagination":{"cursor_param":"c"}}`, "spec.pagination.cursor_param"},
-		{`{"type":"poll","every":"1m","url":"https://x/","pagination":{"max_pages":-1}}`, "spec.pagination.max_pages"},
-		{`{"type":"poll","every":"1m","url":"https://x/","seen":{"max":60000}}`, "spec.seen.max"},
-		{`{"type":"poll","every":"1m","url":"https://x/","seen":{"ttl":"1s"}}`, "spec.seen.ttl"},
-		{`{"type":"poll","every":"1m","url":"https://x/","auth":{}}`, "spec.auth: set exactly one"},
-		{`{"type":"poll","every":"1m","url":"https://x/","backoff":{"initial":"10s","max":"1s"}}`, "spec.backoff"},
-	}
-	for _, c := range cases {
-		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(c.spec), "spec")
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
-			t.Errorf("%s:\n got %q\nwant %q", c.spec, got, c.want)
-		}
-	}
+	connectortest.WantSourceConfigs(t, map[string]string{
+		`{"type":"poll","every":"30s","url":"https://api.example/items"}`: "",
+		`{"type":"poll","cron":"*/5 * * * *","timezone":"Europe/Paris","url":"https://api.example/items","items":".data[]","id":".id",
+		   "pagination":{"next":".next","cursor_param":"after"},"auth":{"bearer":"x"}}`: "",
+		`{"type":"poll","url":"https://api.example/"}`:                                                 "spec: required: every or cron",
+		`{"type":"poll","at":"2026-01-01T00:00:00Z","url":"https://api.example/"}`:                     "spec.at: this source runs repeatedly",
+		`{"type":"poll","every":"1m"}`:                                                                 "spec.url: required",
+		`{"type":"poll","every":"1m","url":"ftp://x/"}`:                                                "spec.url: must be an http",
+		`{"type":"poll","every":"1m","url":"https://x/","method":"PUT"}`:                               "spec.method",
+		`{"type":"poll","every":"1m","url":"https://x/","body":"{}"}`:                                  "spec.body: only POST",
+		`{"type":"poll","every":"1m","url":"https://x/","items":".[] |"}`:                              "spec.items: jq",
+		`{"type":"poll","every":"1m","url":"https://x/","id":"$nope"}`:                                 "spec.id: jq",
+		`{"type":"poll","every":"1m","url":"https://x/","pagination":{"next":"$headers.link | $url"}}`: "",
+		`{"type":"poll","every":"1m","url":"https://x/","pagination":{"cursor_param":"c"}}`:            "spec.pagination.cursor_param",
+		`{"type":"poll","every":"1m","url":"https://x/","pagination":{"max_pages":-1}}`:                "spec.pagination.max_pages",
+		`{"type":"poll","every":"1m","url":"https://x/","seen":{"max":60000}}`:                         "spec.seen.max",
+		`{"type":"poll","every":"1m","url":"https://x/","seen":{"ttl":"1s"}}`:                          "spec.seen.ttl",
+		`{"type":"poll","every":"1m","url":"https://x/","auth":{}}`:                                    "spec.auth: set exactly one",
+		`{"type":"poll","every":"1m","url":"https://x/","backoff":{"initial":"10s","max":"1s"}}`:       "spec.backoff",
+	})
 }

@@ -119,37 +119,19 @@ func redactSource(raw string) string {
 
 // Start schedules the source's job; the first poll runs at once.
 func (s *Source) Start(ctx context.Context) error {
-	s.Set(component.Starting, nil)
-	if s.deps.Jobs == nil {
-		err := fmt.Errorf("source %s: no job scheduler", s.name)
-		s.Set(component.Failed, err)
-		return err
-	}
-	err := s.deps.Jobs.Add(ctx, jobs.Job{
+	s.SetDetail("url", redact(s.cfg.URL))
+	return connector.StartJob(ctx, &s.Tracker, s.deps.Jobs, jobs.Job{
 		Name: s.name, Kind: jobs.KindPoll, Schedule: s.schedule, Immediate: true,
 		Timeout: s.cfg.Timeout.D(), MinBackoff: s.cfg.Backoff.Initial.D(), MaxBackoff: s.cfg.Backoff.Max.D(),
 		Run: s.run,
 	})
-	if err != nil {
-		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
-	}
-	s.SetDetail("schedule", s.schedule.String())
-	s.SetDetail("url", redact(s.cfg.URL))
-	s.Set(component.Running, nil)
-	return nil
 }
 
 // Stop unschedules the job; a poll in progress is cancelled (what it
 // stored stays stored and marked seen).
 func (s *Source) Stop(ctx context.Context) error {
-	s.Set(component.Stopping, nil)
-	var err error
-	if s.deps.Jobs != nil {
-		err = s.deps.Jobs.Remove(ctx, s.name)
-	}
+	err := connector.StopJob(ctx, &s.Tracker, s.deps.Jobs, s.name)
 	s.client.CloseIdleConnections()
-	s.Set(component.Terminated, nil)
 	return err
 }
 

@@ -13,10 +13,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/poll"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobsbus"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobstest"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
@@ -301,12 +299,8 @@ func TestSeenSurvivesRestart(t *testing.T) {
 	cfgJSON := fmt.Sprintf(`{"type":"poll","every":"1m","url":%q,"items":".[]","id":".id","conditional":false}`, a.URL+"/items")
 	life := func(want int) {
 		clock.Advance(time.Hour)
-		b := openBus(t, dir)
+		b, state := jobstest.OpenStore(t, dir)
 		defer b.Close()
-		state, _, err := jobsbus.Open(context.Background(), b, jobs.Config{LeaseTTL: 15e9})
-		if err != nil {
-			t.Fatal(err)
-		}
 		m, stopM := jobstest.StartManager(t, clock, state)
 		_, stopS := jobstest.StartSource(t, m, "restart", cfgJSON, col)
 		testkit.Eventually(t, 5*time.Second, func() bool {
@@ -326,17 +320,6 @@ func TestSeenSurvivesRestart(t *testing.T) {
 	if col.Distinct() != 5 {
 		t.Errorf("ids %v", ids(col))
 	}
-}
-
-func openBus(t *testing.T, dir string) *bus.Bus {
-	t.Helper()
-	cfg := bus.Config{DataDir: dir}
-	cfg.Defaults()
-	b, err := bus.Open(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestLastModified(t *testing.T) {
@@ -378,11 +361,7 @@ func TestValidatorsSurviveRestart(t *testing.T) {
 	col := newBatches()
 	cfgJSON := fmt.Sprintf(`{"type":"poll","every":"1m","url":%q,"items":".[]","id":".id"}`, a.URL+"/items")
 	for life := range 2 {
-		b := openBus(t, dir)
-		state, _, err := jobsbus.Open(context.Background(), b, jobs.Config{LeaseTTL: 15e9})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, state := jobstest.OpenStore(t, dir)
 		m, stopM := jobstest.StartManager(t, clock, state)
 		n := len(a.log())
 		_, stopS := jobstest.StartSource(t, m, "etag", cfgJSON, col)

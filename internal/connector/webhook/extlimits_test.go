@@ -29,7 +29,7 @@ func TestHandlerEventsAreCapped(t *testing.T) {
 		return &webhook.Reply{Events: []*ce.Event{ev}}, nil
 	})
 	col := connectortest.NewCollector()
-	deps := webhooktest.Deps(col)
+	deps := connectortest.Deps(col)
 	ep := &webhook.Endpoint{}
 	ep.FillDefaults("/hooks/x")
 	src := webhook.NewSource("w", "x", ep, deps, h, webhook.Options{})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit/slowtest"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -15,7 +16,7 @@ import (
 // answers slow clients beyond max_connections 503 at once and cuts the
 // others (408) after read_timeout.
 func TestSlowClientsOwnListener(t *testing.T) {
-	ep := &Endpoint{Listen: "127.0.0.1:0", MaxConnections: 2, ReadTimeout: spec.Duration(time.Second)}
+	ep := &Endpoint{Endpoint: httpsrc.Endpoint{Listen: "127.0.0.1:0", MaxConnections: 2, ReadTimeout: spec.Duration(time.Second)}}
 	ep.FillDefaults("/hook")
 	h := HandlerFunc(func(context.Context, *Request) (*Reply, error) { return &Reply{}, nil })
 	s := NewSource("slow", "test", ep, connector.Deps{}, h, Options{})

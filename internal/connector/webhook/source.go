@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -89,13 +89,9 @@ type Source struct {
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
 
-	unmount func()
-	srv     *http.Server
-	// handler serves requests: at most max_connections at once, each
-	// body read within read_timeout.
-	handler http.Handler
-
 	component.Tracker
+	// Server is the source's Start, Stop and ServeHTTP.
+	*httpsrc.Server
 }
 
 // NewSource returns a source named name, of type typ, serving ep with h.
@@ -122,69 +118,9 @@ func NewSource(name, typ string, ep *Endpoint, deps connector.Deps, h Handler, o
 		received: deps.Metrics.Received.WithLabelValues(name),
 		rejected: deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name}),
 	}
-	limit := ep.MaxConnections
-	if limit < 1 { // an Endpoint without defaults (tests)
-		limit = httplimit.DefaultMaxConnections
-	}
-	s.handler = httplimit.NewLimiter(limit, "max_connections").Wrap(httplimit.BodyDeadline(http.HandlerFunc(s.serve), ep.ReadTimeout.D()))
+	s.Server = httpsrc.NewServer(name, &s.Tracker, &ep.Endpoint, deps.HTTP, s.serve)
 	s.Set(component.New, nil)
 	return s
-}
-
-// Start mounts the handler on the shared server, or starts its own
-// listener.
-func (s *Source) Start(ctx context.Context) error {
-	s.Set(component.Starting, nil)
-	if s.ep.Listen != "" {
-		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, "tcp", s.ep.Listen)
-		if err != nil {
-			s.Set(component.Failed, err)
-			return fmt.Errorf("source %s: %w", s.name, err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle(s.ep.Path, s)
-		s.srv = httplimit.NewServer(mux, s.ep.ReadTimeout.D())
-		go func() { _ = s.srv.Serve(ln) }()
-		s.SetDetail("listen", ln.Addr().String())
-	} else {
-		if s.deps.HTTP == nil {
-			err := errors.New("no shared HTTP server")
-			s.Set(component.Failed, err)
-			return fmt.Errorf("source %s: %w", s.name, err)
-		}
-		unmount, err := s.deps.HTTP.Mount(s.ep.Path, s)
-		if err != nil {
-			s.Set(component.Failed, err)
-			return fmt.Errorf("source %s: %w", s.name, err)
-		}
-		s.unmount = unmount
-	}
-	s.SetDetail("path", s.ep.Path)
-	s.Set(component.Running, nil)
-	return nil
-}
-
-// Stop unmounts the handler (or shuts its listener down, waiting for
-// requests in flight within ctx).
-func (s *Source) Stop(ctx context.Context) error {
-	s.Set(component.Stopping, nil)
-	if s.unmount != nil {
-		s.unmount()
-		s.unmount = nil
-	}
-	if s.srv != nil {
-		_ = s.srv.Shutdown(ctx)
-		s.srv = nil
-	}
-	s.Set(component.Terminated, nil)
-	return nil
-}
-
-// ServeHTTP reads, verifies, stores, then answers; at most max_connections
-// requests at once.
-func (s *Source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
 }
 
 func (s *Source) serve(w http.ResponseWriter, r *http.Request) {

@@ -143,14 +143,9 @@ func isLoopback(host string) bool {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives events from an Amazon EventBridge API destination (basic, API key or OAuth) as CloudEvents",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, options{}), nil
-		},
-	})
+	webhook.Register(TypeName,
+		"receives events from an Amazon EventBridge API destination (basic, API key or OAuth) as CloudEvents",
+		newSource)
 }
 
 // options are the test hooks.
@@ -188,7 +183,4 @@ func (c *Config) OutboundAddresses() []connector.Address {
 	return nil
 }
 
-var (
-	_ connector.Config   = (*Config)(nil)
-	_ connector.Outbound = (*Config)(nil)
-)
+var _ connector.Outbound = (*Config)(nil)

@@ -1,7 +1,6 @@
 package eventbridge
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,18 +11,13 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook/webhooktest"
-	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // An EC2 state-change event in the EventBridge envelope.
 const ec2Event = `{"version":"0","id":"7bf73129-1428-4cd3-a780-95db273d1602","detail-type":"EC2 Instance State-change Notification",
@@ -31,29 +25,17 @@ const ec2Event = `{"version":"0","id":"7bf73129-1428-4cd3-a780-95db273d1602","de
 "resources":["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111","arn:aws:ec2:us-east-1:123456789012:instance/i-abcd2222"],
 "detail":{"instance-id":"i-abcd1111","state":"pending"}}`
 
-type fixture struct {
-	src  *webhook.Source
-	col  *connectortest.Collector
-	deps connector.Deps
-	clk  *webhooktest.Clock
-}
-
-func newFixture(t testing.TB, cfgJSON string, client *http.Client) *fixture {
+func newFixture(t testing.TB, cfgJSON string, client *http.Client) *webhooktest.Fixture {
 	t.Helper()
-	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{col: connectortest.NewCollector(), clk: webhooktest.NewClock(t0)}
-	f.deps = webhooktest.Deps(f.col)
-	f.src = newSource("eb", cfg.(*Config), f.deps, options{Options: webhook.Options{Clock: f.clk.Now}, client: client})
+	f := webhooktest.NewFixture()
+	f.Src = newSource("eb", webhooktest.SourceConfig(t, cfgJSON).(*Config), f.Deps, options{Options: f.Options(), client: client})
 	return f
 }
 
 func TestEnvelopeMapping(t *testing.T) {
 	f := newFixture(t, `{"type":"eventbridge","auth":{"api_key":{"header":"x-api-key","value":"k1"}}}`, nil)
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(ec2Event), "x-api-key", "k1", "Content-Type", "application/json"), 202)
-	e := webhooktest.One(t, f.col)
+	webhooktest.WantStatus(t, f.Post([]byte(ec2Event), "x-api-key", "k1", "Content-Type", "application/json"), 202)
+	e := webhooktest.One(t, f.Col)
 	webhooktest.WantAttrs(t, e, map[string]string{
 		"id": "7bf73129-1428-4cd3-a780-95db273d1602", "source": "aws.ec2",
 		"type":    "aws.ec2.EC2-Instance-State-change-Notification",
@@ -83,13 +65,7 @@ func TestBodies(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, c.cfg, nil)
-			w := webhooktest.Post(f.src, []byte(c.body), "x-api-key", "k1")
-			webhooktest.WantStatus(t, w, c.status)
-			if c.status == 202 {
-				webhooktest.WantAttrs(t, webhooktest.One(t, f.col), c.want)
-			} else if f.col.Count() != 0 {
-				t.Fatal("stored")
-			}
+			f.WantOutcome(t, f.Post([]byte(c.body), "x-api-key", "k1"), c.status, c.want)
 		})
 	}
 }
@@ -118,21 +94,18 @@ func TestStaticCredentials(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, `{"type":"eventbridge","auth":`+c.cfg+`}`, nil)
-			w := webhooktest.Post(f.src, []byte(ec2Event), c.headers...)
+			w := f.Post([]byte(ec2Event), c.headers...)
 			if c.status == 202 {
 				webhooktest.WantStatus(t, w, 202)
 				return
 			}
-			webhooktest.WantProblem(t, w, c.status, "unauthorized")
-			if f.col.Count() != 0 || webhooktest.Rejected(f.deps, "eb", c.reason) != 1 {
-				t.Fatal("stored, or not counted")
-			}
+			f.WantUnauthorized(t, w, "eb", c.reason)
 		})
 	}
 }
 
 // A fake authorization server (RFC 7662) on loopback: "good" is active
-// until t0+1h, "old" expired, anything else inactive; "down" makes it fail.
+// until T0+1h, "old" expired, anything else inactive; "down" makes it fail.
 func introspectionServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -144,11 +117,11 @@ func introspectionServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 		_ = r.ParseForm()
 		switch r.Form.Get("token") {
 		case "good":
-			fmt.Fprintf(w, `{"active":true,"exp":%d}`, t0.Add(time.Hour).Unix())
+			fmt.Fprintf(w, `{"active":true,"exp":%d}`, webhooktest.T0.Add(time.Hour).Unix())
 		case "short":
-			fmt.Fprintf(w, `{"active":true,"exp":%d}`, t0.Add(2*time.Minute).Unix())
+			fmt.Fprintf(w, `{"active":true,"exp":%d}`, webhooktest.T0.Add(2*time.Minute).Unix())
 		case "old":
-			fmt.Fprintf(w, `{"active":true,"exp":%d}`, t0.Add(-time.Second).Unix())
+			fmt.Fprintf(w, `{"active":true,"exp":%d}`, webhooktest.T0.Add(-time.Second).Unix())
 		case "down":
 			http.Error(w, "maintenance", http.StatusBadGateway)
 		default:
@@ -164,21 +137,21 @@ func TestIntrospection(t *testing.T) {
 	cfg := fmt.Sprintf(`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":%q,"client_id":"eventbridge","client_secret":"cs","cache":"5m"}}}}`, srv.URL)
 	f := newFixture(t, cfg, srv.Client())
 	post := func(tok string) *httptest.ResponseRecorder {
-		return webhooktest.Post(f.src, []byte(ec2Event), "Authorization", "Bearer "+tok)
+		return f.Post([]byte(ec2Event), "Authorization", "Bearer "+tok)
 	}
 	webhooktest.WantStatus(t, post("good"), 202)
 	webhooktest.WantStatus(t, post("good"), 202)
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d introspection calls, want 1 (cached)", n)
 	}
-	f.clk.Advance(6 * time.Minute) // past the cache
+	f.Clock.Advance(6 * time.Minute) // past the cache
 	webhooktest.WantStatus(t, post("good"), 202)
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d introspection calls after the cache expired, want 2", n)
 	}
 	webhooktest.WantProblem(t, post("nope"), 401, "unauthorized")
 	webhooktest.WantProblem(t, post("old"), 401, "unauthorized")
-	if webhooktest.Rejected(f.deps, "eb", webhook.ReasonStale) != 1 {
+	if f.Rejected("eb", webhook.ReasonStale) != 1 {
 		t.Fatal("expired token not counted as stale")
 	}
 	w := post("down")
@@ -186,9 +159,9 @@ func TestIntrospection(t *testing.T) {
 	if w.Header().Get("Retry-After") == "" {
 		t.Fatal("no Retry-After")
 	}
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(ec2Event)), 401, "unauthorized")
-	if f.col.Count() != 3 {
-		t.Fatalf("%d stored, want 3", f.col.Count())
+	webhooktest.WantProblem(t, f.Post([]byte(ec2Event)), 401, "unauthorized")
+	if f.Col.Count() != 3 {
+		t.Fatalf("%d stored, want 3", f.Col.Count())
 	}
 }
 
@@ -197,9 +170,9 @@ func TestIntrospectionCacheEndsAtExpiry(t *testing.T) {
 	srv, calls := introspectionServer(t)
 	cfg := fmt.Sprintf(`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":%q,"client_id":"eventbridge","client_secret":"cs","cache":"5m"}}}}`, srv.URL)
 	f := newFixture(t, cfg, srv.Client())
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(ec2Event), "Authorization", "Bearer short"), 202)
-	f.clk.Advance(3 * time.Minute)
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(ec2Event), "Authorization", "Bearer short"), 401, "unauthorized")
+	webhooktest.WantStatus(t, f.Post([]byte(ec2Event), "Authorization", "Bearer short"), 202)
+	f.Clock.Advance(3 * time.Minute)
+	webhooktest.WantProblem(t, f.Post([]byte(ec2Event), "Authorization", "Bearer short"), 401, "unauthorized")
 	if calls.Load() != 2 {
 		t.Fatalf("%d calls: the expired token was trusted from the cache", calls.Load())
 	}
@@ -216,18 +189,13 @@ func TestConfigValidation(t *testing.T) {
 		`{"type":"eventbridge","auth":{"oauth":{"tokens":["t"]}},"wrap":{"type":"x"}}`:                                 "wrap.source",
 		`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":"https://id:pw@auth.example.com/i"}}}}`:         "introspection.url: must not hold a user name or password",
 	}
-	for cfg, want := range cases {
-		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfg), "s")
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want %q", cfg, err, want)
-		}
-	}
+	connectortest.WantSourceConfigs(t, cases)
 }
 
 func TestMethods(t *testing.T) {
 	f := newFixture(t, `{"type":"eventbridge","auth":{"api_key":{"header":"x-api-key","value":"k1"}}}`, nil)
-	webhooktest.WantStatus(t, webhooktest.Do(f.src, http.MethodPut, []byte(ec2Event), "x-api-key", "k1"), 202)
-	webhooktest.WantProblem(t, webhooktest.Do(f.src, http.MethodGet, nil), 405, "method-not-allowed")
+	webhooktest.WantStatus(t, webhooktest.Do(f.Src, http.MethodPut, []byte(ec2Event), "x-api-key", "k1"), 202)
+	webhooktest.WantProblem(t, webhooktest.Do(f.Src, http.MethodGet, nil), 405, "method-not-allowed")
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -245,19 +213,7 @@ func FuzzEnvelope(f *testing.F) {
 	f.Add([]byte(`{"id":"1","detail-type":"Scheduled Event","source":"aws.events","detail":{},"resources":[]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fx := newFixture(t, `{"type":"eventbridge","auth":{"api_key":{"header":"x-api-key","value":"k1"}}}`, nil)
-		w := webhooktest.Post(fx.src, body, "x-api-key", "k1")
-		switch w.Code {
-		case 202:
-			if err := ebevent.Validate(webhooktest.One(t, fx.col)); err != nil {
-				t.Fatal(err)
-			}
-		case 400:
-			if fx.col.Count() != 0 {
-				t.Fatal("refused but stored")
-			}
-		default:
-			t.Fatalf("status %d: %s", w.Code, w.Body)
-		}
+		fx.WantFuzzOutcome(t, fx.Post(body, "x-api-key", "k1"))
 	})
 }
 
@@ -268,16 +224,11 @@ func TestIntrospectionGuarded(t *testing.T) {
 	srv, calls := introspectionServer(t)
 	cfgJSON := fmt.Sprintf(`{"type":"eventbridge","auth":{"oauth":{"introspection":{"url":%q,"client_id":"eventbridge","client_secret":"cs"}}}}`,
 		strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
-	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := connectortest.NewCollector()
-	deps := webhooktest.Deps(col)
-	deps.Guard = netguard.Strict
-	src := newSource("eb", cfg.(*Config), deps, options{Options: webhook.Options{Clock: webhooktest.NewClock(t0).Now}})
-	webhooktest.WantProblem(t, webhooktest.Post(src, []byte(ec2Event), "Authorization", "Bearer good"), 503, "unavailable")
-	if n := calls.Load(); n != 0 || col.Count() != 0 {
-		t.Fatalf("%d introspection calls reached the loopback endpoint, %d events stored", n, col.Count())
+	f := webhooktest.NewFixture()
+	f.Deps.Guard = netguard.Strict
+	f.Src = newSource("eb", webhooktest.SourceConfig(t, cfgJSON).(*Config), f.Deps, options{Options: f.Options()})
+	webhooktest.WantProblem(t, f.Post([]byte(ec2Event), "Authorization", "Bearer good"), 503, "unavailable")
+	if n := calls.Load(); n != 0 || f.Col.Count() != 0 {
+		t.Fatalf("%d introspection calls reached the loopback endpoint, %d events stored", n, f.Col.Count())
 	}
 }

@@ -70,19 +70,12 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives Azure Event Grid deliveries (Event Grid or CloudEvents schema) with both validation handshakes",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, webhook.Options{}), nil
-		},
-	})
+	webhook.Register(TypeName,
+		"receives Azure Event Grid deliveries (Event Grid or CloudEvents schema) with both validation handshakes",
+		newSource)
 }
 
 func newSource(name string, c *Config, deps connector.Deps, o webhook.Options) *webhook.Source {
 	o.Methods = []string{http.MethodPost, http.MethodOptions}
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, &handler{cfg: c}, o)
 }
-
-var _ connector.Config = (*Config)(nil)

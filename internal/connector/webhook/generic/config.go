@@ -180,14 +180,9 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives any webhook (HMAC, bearer or basic) and maps it to a CloudEvent with jq",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, webhook.Options{})
-		},
-	})
+	webhook.RegisterFallible(TypeName,
+		"receives any webhook (HMAC, bearer or basic) and maps it to a CloudEvent with jq",
+		newSource)
 }
 
 func newSource(name string, c *Config, deps connector.Deps, o webhook.Options) (*webhook.Source, error) {
@@ -204,5 +199,3 @@ func newSource(name string, c *Config, deps connector.Deps, o webhook.Options) (
 	}
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, h, o), nil
 }
-
-var _ connector.Config = (*Config)(nil)

@@ -10,38 +10,22 @@ import (
 	"github.com/goccy/go-yaml"
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook/webhooktest"
-	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var t0 = time.Unix(1714564800, 0).UTC()
 
 const body = `{"order":{"id":1001,"status":"paid"}}`
 
 const orderMapping = `"event":{"type":"\"com.example.order.\" + .body.order.status","source":"\"/shop\""}`
 
-type fixture struct {
-	src  *webhook.Source
-	col  *connectortest.Collector
-	deps connector.Deps
-	clk  *webhooktest.Clock
-}
-
-func newFixture(t testing.TB, cfgJSON string) *fixture {
+func newFixture(t testing.TB, cfgJSON string) *webhooktest.Fixture {
 	t.Helper()
-	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{col: connectortest.NewCollector(), clk: webhooktest.NewClock(t0)}
-	f.deps = webhooktest.Deps(f.col)
-	f.src, err = newSource("wh", cfg.(*Config), f.deps, webhook.Options{Clock: f.clk.Now})
+	f := webhooktest.NewFixture()
+	var err error
+	f.Src, err = newSource("wh", webhooktest.SourceConfig(t, cfgJSON).(*Config), f.Deps, f.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,16 +68,13 @@ func TestHMACSchemes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, `{"type":"webhook","auth":{"hmac":`+c.hmac+`},`+orderMapping+`}`)
-			w := webhooktest.Post(f.src, []byte(body), c.headers...)
+			w := f.Post([]byte(body), c.headers...)
 			if c.status == 202 {
 				webhooktest.WantStatus(t, w, 202)
-				webhooktest.WantAttrs(t, webhooktest.One(t, f.col), map[string]string{"type": "com.example.order.paid", "source": "/shop"})
+				webhooktest.WantAttrs(t, webhooktest.One(t, f.Col), map[string]string{"type": "com.example.order.paid", "source": "/shop"})
 				return
 			}
-			webhooktest.WantProblem(t, w, c.status, "unauthorized")
-			if f.col.Count() != 0 || webhooktest.Rejected(f.deps, "wh", c.reason) != 1 {
-				t.Fatalf("stored %d, rejected{%s} %v", f.col.Count(), c.reason, webhooktest.Rejected(f.deps, "wh", c.reason))
-			}
+			f.WantUnauthorized(t, w, "wh", c.reason)
 		})
 	}
 }
@@ -101,14 +82,14 @@ func TestHMACSchemes(t *testing.T) {
 func TestStaleAndTampered(t *testing.T) {
 	f := newFixture(t, `{"type":"webhook","auth":{"hmac":{"secret":"gen-secret","header":"X-Sig","timestamp_header":"X-Timestamp","tolerance":"1m"}},`+orderMapping+`}`)
 	hdr := []string{"X-Sig", "480773984716b4f2aeb6e402c772f6a00a46cfa3a0d2cee03cde56639e1797ae", "X-Timestamp", "1714564800"}
-	f.clk.Advance(61 * time.Second)
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(body), hdr...), 401, "unauthorized")
-	if webhooktest.Rejected(f.deps, "wh", webhook.ReasonStale) != 1 {
+	f.Clock.Advance(61 * time.Second)
+	webhooktest.WantProblem(t, f.Post([]byte(body), hdr...), 401, "unauthorized")
+	if f.Rejected("wh", webhook.ReasonStale) != 1 {
 		t.Fatal("stale not counted")
 	}
-	f.clk.Advance(-61 * time.Second)
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(strings.Replace(body, "paid", "void", 1)), hdr...), 401, "unauthorized")
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(body), hdr...), 202)
+	f.Clock.Advance(-61 * time.Second)
+	webhooktest.WantProblem(t, f.Post([]byte(strings.Replace(body, "paid", "void", 1)), hdr...), 401, "unauthorized")
+	webhooktest.WantStatus(t, f.Post([]byte(body), hdr...), 202)
 }
 
 func TestBearerAndBasic(t *testing.T) {
@@ -127,7 +108,7 @@ func TestBearerAndBasic(t *testing.T) {
 	}
 	for _, c := range cases {
 		f := newFixture(t, `{"type":"webhook","auth":`+c.auth+`,`+orderMapping+`}`)
-		w := webhooktest.Post(f.src, []byte(body), c.headers...)
+		w := f.Post([]byte(body), c.headers...)
 		if c.status == 202 {
 			webhooktest.WantStatus(t, w, 202)
 		} else {
@@ -157,23 +138,17 @@ func TestMapping(t *testing.T) {
 			for k, v := range c.Headers {
 				hdr = append(hdr, k, v)
 			}
-			w := webhooktest.Post(f.src, []byte(c.Body), hdr...)
-			webhooktest.WantStatus(t, w, c.Status)
-			if c.Status == 202 {
-				webhooktest.WantAttrs(t, webhooktest.One(t, f.col), c.Want)
-			} else if f.col.Count() != 0 {
-				t.Fatal("stored")
-			}
+			f.WantOutcome(t, f.Post([]byte(c.Body), hdr...), c.Status, c.Want)
 		})
 	}
 }
 
 func TestIDDefaultsToTheBodysHash(t *testing.T) {
 	f := newFixture(t, `{"type":"webhook","auth":{"bearer":{"tokens":["t"]}},"event":{"type":"\"t\"","source":"\"/s\""}}`)
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(body), "Authorization", "Bearer t"), 202)
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(body), "Authorization", "Bearer t"), 202)
-	webhooktest.WantAttrs(t, f.col.Events()[0], map[string]string{"id": webhook.BodyID([]byte(body))})
-	if f.col.Distinct() != 1 {
+	webhooktest.WantStatus(t, f.Post([]byte(body), "Authorization", "Bearer t"), 202)
+	webhooktest.WantStatus(t, f.Post([]byte(body), "Authorization", "Bearer t"), 202)
+	webhooktest.WantAttrs(t, f.Col.Events()[0], map[string]string{"id": webhook.BodyID([]byte(body))})
+	if f.Col.Distinct() != 1 {
 		t.Fatal("a repeated body got two ids")
 	}
 }
@@ -182,10 +157,10 @@ func TestIDDefaultsToTheBodysHash(t *testing.T) {
 func TestReplay(t *testing.T) {
 	f := newFixture(t, `{"type":"webhook","auth":{"hmac":{"secret":"gen-secret","header":"X-Signature"}},"event":{"type":"\"t\"","source":"\"/s\"","id":".headers[\"x-delivery\"]"}}`)
 	sig := []string{"X-Signature", "1a378efc8ca0a34b933553751f83de9e4b3c1480d2459997b1a0bc3c68ee9de9"}
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(body), append(sig, "X-Delivery", "d1")...), 202)
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, []byte(body), append(sig, "X-Delivery", "d1")...), 202)
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(body), append(sig, "X-Delivery", "d2")...), 401, "unauthorized")
-	if f.col.Distinct() != 1 || webhooktest.Rejected(f.deps, "wh", webhook.ReasonReplay) != 1 {
+	webhooktest.WantStatus(t, f.Post([]byte(body), append(sig, "X-Delivery", "d1")...), 202)
+	webhooktest.WantStatus(t, f.Post([]byte(body), append(sig, "X-Delivery", "d1")...), 202)
+	webhooktest.WantProblem(t, f.Post([]byte(body), append(sig, "X-Delivery", "d2")...), 401, "unauthorized")
+	if f.Col.Distinct() != 1 || f.Rejected("wh", webhook.ReasonReplay) != 1 {
 		t.Fatal("replay stored or not counted")
 	}
 }
@@ -204,12 +179,7 @@ func TestConfigValidation(t *testing.T) {
 		`{"type":"webhook","auth":{"bearer":{"tokens":[]}},` + orderMapping + `}`:                                                       "auth.bearer.tokens",
 		`{"type":"webhook","auth":{"bearer":{"tokens":["t"]}},"event":{"type":"\"t\"","source":"\"/s\"","id":"{","subject":"}"}}`:       "event.id",
 	}
-	for cfg, want := range cases {
-		_, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfg), "s")
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s:\n%v\nwant %q", cfg, err, want)
-		}
-	}
+	connectortest.WantSourceConfigs(t, cases)
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -227,18 +197,6 @@ func FuzzRequest(f *testing.F) {
 	f.Add([]byte(`{"order":{"status":{"x":1}}}`), "a b", "\x00")
 	f.Fuzz(func(t *testing.T, b []byte, kind, delivery string) {
 		fx := newFixture(t, `{"type":"webhook","auth":{"bearer":{"tokens":["t"]}},"event":{"type":".body.order.status // .headers[\"x-kind\"]","source":"\"/s\"","id":".headers[\"x-delivery\"] // null","subject":".body.subject"}}`)
-		w := webhooktest.Post(fx.src, b, "Authorization", "Bearer t", "X-Kind", kind, "X-Delivery", delivery)
-		switch w.Code {
-		case 202:
-			if err := ebevent.Validate(webhooktest.One(t, fx.col)); err != nil {
-				t.Fatal(err)
-			}
-		case 400:
-			if fx.col.Count() != 0 {
-				t.Fatal("refused but stored")
-			}
-		default:
-			t.Fatalf("status %d: %s", w.Code, w.Body)
-		}
+		fx.WantFuzzOutcome(t, fx.Post(b, "Authorization", "Bearer t", "X-Kind", kind, "X-Delivery", delivery))
 	})
 }

@@ -32,18 +32,11 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives GitHub webhooks (X-Hub-Signature-256 checked) as com.github.* CloudEvents",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, webhook.Options{}), nil
-		},
-	})
+	webhook.Register(TypeName,
+		"receives GitHub webhooks (X-Hub-Signature-256 checked) as com.github.* CloudEvents",
+		newSource)
 }
 
 func newSource(name string, c *Config, deps connector.Deps, o webhook.Options) *webhook.Source {
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, newHandler(c), o)
 }
-
-var _ connector.Config = (*Config)(nil)

@@ -19,10 +19,10 @@ func FuzzDelivery(f *testing.F) {
 	f.Add("star", "x", []byte(`{"starred_at":"10000-01-01T00:00:00Z","organization":{"login":"a b"}}`), "application/json")
 	f.Fuzz(func(t *testing.T, event, delivery string, body []byte, ct string) {
 		fx := newFixture(t)
-		w := webhooktest.Post(fx.src, body, "Content-Type", ct, HeaderEvent, event, HeaderDelivery, delivery, HeaderSignature, sign(testSecret, body))
+		w := fx.Post(body, "Content-Type", ct, HeaderEvent, event, HeaderDelivery, delivery, HeaderSignature, sign(testSecret, body))
 		switch w.Code {
 		case http.StatusAccepted:
-			e := webhooktest.One(t, fx.col)
+			e := webhooktest.One(t, fx.Col)
 			if err := ebevent.Validate(e); err != nil {
 				t.Fatalf("stored an invalid event: %v", err)
 			}
@@ -30,7 +30,7 @@ func FuzzDelivery(f *testing.F) {
 				t.Fatalf("id %q, want the delivery id %q", e.ID(), delivery)
 			}
 		case http.StatusBadRequest:
-			if fx.col.Count() != 0 {
+			if fx.Col.Count() != 0 {
 				t.Fatal("refused but stored")
 			}
 		default:

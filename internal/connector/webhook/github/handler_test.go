@@ -62,12 +62,12 @@ func TestRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
-			w := webhooktest.Post(f.src, body, c.headers...)
+			w := f.Post(body, c.headers...)
 			webhooktest.WantProblem(t, w, c.status, c.code)
-			if n := f.col.Count(); n != 0 {
+			if n := f.Col.Count(); n != 0 {
 				t.Fatalf("%d events stored", n)
 			}
-			if got := webhooktest.Rejected(f.deps, "gh", c.reason); got != 1 {
+			if got := f.Rejected("gh", c.reason); got != 1 {
 				t.Fatalf("rejected{reason=%s} = %v, want 1", c.reason, got)
 			}
 		})
@@ -79,9 +79,9 @@ func TestTamperedBodyIsNotStored(t *testing.T) {
 	body := []byte(`{"ref":"refs/heads/main","repository":{"html_url":"https://github.com/o/r"}}`)
 	sig := sign(testSecret, body)
 	tampered := []byte(`{"ref":"refs/heads/evil","repository":{"html_url":"https://github.com/o/r"}}`)
-	w := webhooktest.Post(f.src, tampered, HeaderEvent, "push", HeaderDelivery, "d1", HeaderSignature, sig)
+	w := f.Post(tampered, HeaderEvent, "push", HeaderDelivery, "d1", HeaderSignature, sig)
 	webhooktest.WantProblem(t, w, 401, "unauthorized")
-	if f.col.Count() != 0 {
+	if f.Col.Count() != 0 {
 		t.Fatal("a tampered delivery was stored")
 	}
 }
@@ -96,24 +96,24 @@ func TestRedeliveryAndReplay(t *testing.T) {
 			t.Fatalf("status %d", code)
 		}
 	}
-	if f.col.Distinct() != 1 {
-		t.Fatalf("%d distinct events, want 1", f.col.Distinct())
+	if f.Col.Distinct() != 1 {
+		t.Fatalf("%d distinct events, want 1", f.Col.Distinct())
 	}
-	w := webhooktest.Post(f.src, body, HeaderEvent, "push", HeaderDelivery, "another-id", HeaderSignature, sign(testSecret, body))
+	w := f.Post(body, HeaderEvent, "push", HeaderDelivery, "another-id", HeaderSignature, sign(testSecret, body))
 	webhooktest.WantProblem(t, w, 401, "unauthorized")
-	if got := webhooktest.Rejected(f.deps, "gh", webhook.ReasonReplay); got != 1 {
+	if got := f.Rejected("gh", webhook.ReasonReplay); got != 1 {
 		t.Fatalf("rejected{reason=replay} = %v", got)
 	}
-	if f.col.Count() != 2 {
+	if f.Col.Count() != 2 {
 		t.Fatalf("the replay was stored")
 	}
 }
 
 func TestAnswersOnlyOnceStored(t *testing.T) {
 	f := newFixture(t)
-	f.col.Fail(1)
+	f.Col.Fail(1)
 	body := []byte(`{"zen":"z","hook_id":1,"repository":{"html_url":"https://github.com/o/r"}}`)
-	w := webhooktest.Post(f.src, body, HeaderEvent, "ping", HeaderDelivery, "d1", HeaderSignature, sign(testSecret, body))
+	w := f.Post(body, HeaderEvent, "ping", HeaderDelivery, "d1", HeaderSignature, sign(testSecret, body))
 	webhooktest.WantProblem(t, w, http.StatusServiceUnavailable, "unavailable")
 	if w.Header().Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
@@ -121,17 +121,17 @@ func TestAnswersOnlyOnceStored(t *testing.T) {
 	if code := f.deliver("ping", "d1", body); code != http.StatusAccepted {
 		t.Fatalf("retry: status %d", code)
 	}
-	if f.col.Count() != 1 {
-		t.Fatalf("%d stored", f.col.Count())
+	if f.Col.Count() != 1 {
+		t.Fatalf("%d stored", f.Col.Count())
 	}
 }
 
 func TestLimitsAndMethods(t *testing.T) {
 	f := newFixture(t)
 	big := make([]byte, webhook.DefaultMaxBodySize+1)
-	w := webhooktest.Post(f.src, big, HeaderEvent, "push", HeaderDelivery, "d", HeaderSignature, sign(testSecret, big))
+	w := f.Post(big, HeaderEvent, "push", HeaderDelivery, "d", HeaderSignature, sign(testSecret, big))
 	webhooktest.WantProblem(t, w, http.StatusRequestEntityTooLarge, "too-large")
-	w = webhooktest.Do(f.src, http.MethodGet, nil)
+	w = webhooktest.Do(f.Src, http.MethodGet, nil)
 	webhooktest.WantProblem(t, w, http.StatusMethodNotAllowed, "method-not-allowed")
 	if w.Header().Get("Allow") != "POST" {
 		t.Fatalf("Allow: %q", w.Header().Get("Allow"))
@@ -144,10 +144,10 @@ func TestFormEncoded(t *testing.T) {
 	f := newFixture(t)
 	payload := `{"ref":"refs/heads/main","repository":{"html_url":"https://github.com/o/r"}}`
 	body := []byte(url.Values{"payload": {payload}}.Encode())
-	w := webhooktest.Post(f.src, body, "Content-Type", "application/x-www-form-urlencoded",
+	w := f.Post(body, "Content-Type", "application/x-www-form-urlencoded",
 		HeaderEvent, "push", HeaderDelivery, "d1", HeaderSignature, sign(testSecret, body))
 	webhooktest.WantStatus(t, w, http.StatusAccepted)
-	e := webhooktest.One(t, f.col)
+	e := webhooktest.One(t, f.Col)
 	if string(e.Data()) != payload {
 		t.Fatalf("data %s", e.Data())
 	}

@@ -34,7 +34,7 @@ func TestSamples(t *testing.T) {
 			if code := f.deliver(c.event, id, body); code != http.StatusAccepted {
 				t.Fatalf("status %d", code)
 			}
-			e := webhooktest.One(t, f.col)
+			e := webhooktest.One(t, f.Col)
 			c.want["id"] = id
 			webhooktest.WantAttrs(t, e, c.want)
 			webhooktest.SameJSON(t, e.Data(), body)
@@ -65,7 +65,7 @@ func TestActionSubjectTime(t *testing.T) {
 			if code := f.deliver(c.event, "d-"+c.event, []byte(c.body)); code != http.StatusAccepted {
 				t.Fatalf("status %d", code)
 			}
-			webhooktest.WantAttrs(t, webhooktest.One(t, f.col), c.want)
+			webhooktest.WantAttrs(t, webhooktest.One(t, f.Col), c.want)
 		})
 	}
 }

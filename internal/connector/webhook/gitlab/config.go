@@ -33,18 +33,11 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives GitLab webhooks (X-Gitlab-Token checked) as com.gitlab.* CloudEvents",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, webhook.Options{}), nil
-		},
-	})
+	webhook.Register(TypeName,
+		"receives GitLab webhooks (X-Gitlab-Token checked) as com.gitlab.* CloudEvents",
+		newSource)
 }
 
 func newSource(name string, c *Config, deps connector.Deps, o webhook.Options) *webhook.Source {
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, newHandler(c), o)
 }
-
-var _ connector.Config = (*Config)(nil)

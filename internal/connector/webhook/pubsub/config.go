@@ -97,14 +97,9 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives Google Cloud Pub/Sub push deliveries (optionally OIDC-authenticated) as CloudEvents",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, options{})
-		},
-	})
+	webhook.RegisterFallible(TypeName,
+		"receives Google Cloud Pub/Sub push deliveries (optionally OIDC-authenticated) as CloudEvents",
+		newSource)
 }
 
 // options are the test hooks.
@@ -142,7 +137,4 @@ func (c *Config) OutboundAddresses() []connector.Address {
 	return nil
 }
 
-var (
-	_ connector.Config   = (*Config)(nil)
-	_ connector.Outbound = (*Config)(nil)
-)
+var _ connector.Outbound = (*Config)(nil)

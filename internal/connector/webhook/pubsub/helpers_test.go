@@ -18,16 +18,11 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook/webhooktest"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 const (
 	audience = "https://bridge.example.com/hooks/gcp-pubsub"
@@ -88,13 +83,13 @@ func tokenAlg(t testing.TB, kid, alg string, claims map[string]any) string {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
-// goodClaims are what Pub/Sub's token holds, valid at t0.
+// goodClaims are what Pub/Sub's token holds, valid at webhooktest.T0.
 func goodClaims() map[string]any {
 	return map[string]any{
 		"iss": "https://accounts.google.com", "aud": audience,
 		"azp": "1234567890", "sub": "1234567890",
 		"email": account, "email_verified": true,
-		"iat": t0.Add(-time.Minute).Unix(), "exp": t0.Add(59 * time.Minute).Unix(),
+		"iat": webhooktest.T0.Add(-time.Minute).Unix(), "exp": webhooktest.T0.Add(59 * time.Minute).Unix(),
 	}
 }
 
@@ -135,10 +130,7 @@ func (g *fakeGoogle) publish(set []byte, status int) {
 }
 
 type fixture struct {
-	src    *webhook.Source
-	col    *connectortest.Collector
-	deps   connector.Deps
-	clk    *webhooktest.Clock
+	*webhooktest.Fixture
 	google *fakeGoogle
 }
 
@@ -150,19 +142,18 @@ func newFixture(t testing.TB, cfg *Config) *fixture {
 	if err := p.Err(); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{col: connectortest.NewCollector(), clk: webhooktest.NewClock(t0), google: &fakeGoogle{}}
+	f := &fixture{Fixture: webhooktest.NewFixture(), google: &fakeGoogle{}}
 	f.google.publish(jwks(t, "k1", "k2"), 0)
-	f.deps = webhooktest.Deps(f.col)
-	src, err := newSource("ps", cfg, f.deps, options{Options: webhook.Options{Clock: f.clk.Now}, client: &http.Client{Transport: f.google}})
+	src, err := newSource("ps", cfg, f.Deps, options{Options: f.Options(), client: &http.Client{Transport: f.google}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.src = src
+	f.Src = src
 	return f
 }
 
 func (f *fixture) post(body []byte, headers ...string) int {
-	return webhooktest.Post(f.src, body, headers...).Code
+	return f.Post(body, headers...).Code
 }
 
 // pushBody is a push request for data with attributes.

@@ -40,10 +40,10 @@ func TestOIDC(t *testing.T) {
 			return token(t, "k1", with(func(c map[string]any) { c["iss"] = "https://evil.example.com" }))
 		}, 401, webhook.ReasonSignature},
 		{"expired", func(t *testing.T) string {
-			return token(t, "k1", with(func(c map[string]any) { c["exp"] = t0.Add(-2 * time.Minute).Unix() }))
+			return token(t, "k1", with(func(c map[string]any) { c["exp"] = webhooktest.T0.Add(-2 * time.Minute).Unix() }))
 		}, 401, webhook.ReasonStale},
 		{"not yet valid", func(t *testing.T) string {
-			return token(t, "k1", with(func(c map[string]any) { c["iat"] = t0.Add(10 * time.Minute).Unix() }))
+			return token(t, "k1", with(func(c map[string]any) { c["iat"] = webhooktest.T0.Add(10 * time.Minute).Unix() }))
 		}, 401, webhook.ReasonStale},
 		{"no exp", func(t *testing.T) string { return token(t, "k1", with(func(c map[string]any) { delete(c, "exp") })) }, 401, webhook.ReasonSignature},
 		{"unknown kid", func(t *testing.T) string { return token(t, "k3", goodClaims()) }, 401, webhook.ReasonSignature},
@@ -73,16 +73,16 @@ func TestOIDC(t *testing.T) {
 			if tok := c.tok(t); tok != "" {
 				hdr = bearer(tok)
 			}
-			w := webhooktest.Post(f.src, body, hdr...)
+			w := f.Post(body, hdr...)
 			if c.status == 202 {
 				webhooktest.WantStatus(t, w, 202)
-				webhooktest.One(t, f.col)
+				webhooktest.One(t, f.Col)
 				return
 			}
 			code := map[int]string{401: "unauthorized", 403: "forbidden"}[c.status]
 			webhooktest.WantProblem(t, w, c.status, code)
-			if f.col.Count() != 0 || webhooktest.Rejected(f.deps, "ps", c.reason) != 1 {
-				t.Fatalf("stored %d; rejected{%s} %v", f.col.Count(), c.reason, webhooktest.Rejected(f.deps, "ps", c.reason))
+			if f.Col.Count() != 0 || f.Rejected("ps", c.reason) != 1 {
+				t.Fatalf("stored %d; rejected{%s} %v", f.Col.Count(), c.reason, f.Rejected("ps", c.reason))
 			}
 		})
 	}
@@ -127,9 +127,9 @@ func TestKeysAreCachedAndRotated(t *testing.T) {
 		t.Fatalf("%d key fetches, want 1 (cached)", n)
 	}
 	// An unknown kid fetches again, at most every 30s.
-	f.clk.Advance(time.Minute)
+	f.Clock.Advance(time.Minute)
 	claims := goodClaims()
-	claims["exp"] = f.clk.Now().Add(time.Hour).Unix()
+	claims["exp"] = f.Clock.Now().Add(time.Hour).Unix()
 	if code := f.post(body, bearer(token(t, "k3", claims))...); code != 401 {
 		t.Fatalf("unknown kid: %d", code)
 	}
@@ -141,15 +141,15 @@ func TestKeysAreCachedAndRotated(t *testing.T) {
 	}
 	// Google rotates: k3 is published; after the gap it is fetched.
 	f.google.publish(jwks(t, "k2", "k3"), 0)
-	f.clk.Advance(31 * time.Second)
+	f.Clock.Advance(31 * time.Second)
 	if code := f.post(body, bearer(token(t, "k3", claims))...); code != 202 {
 		t.Fatalf("rotated key: %d", code)
 	}
 	// Past max-age the set is fetched again; while the endpoint fails,
 	// the keys in hand still serve.
 	f.google.publish(nil, http.StatusInternalServerError)
-	f.clk.Advance(2 * time.Hour)
-	claims["exp"] = f.clk.Now().Add(time.Hour).Unix()
+	f.Clock.Advance(2 * time.Hour)
+	claims["exp"] = f.Clock.Now().Add(time.Hour).Unix()
 	if code := f.post(body, bearer(token(t, "k2", claims))...); code != 202 {
 		t.Fatalf("stale keys while the endpoint fails: %d", code)
 	}
@@ -163,9 +163,9 @@ func TestKeysAreCachedAndRotated(t *testing.T) {
 func TestKeysUnavailable(t *testing.T) {
 	f := newFixture(t, oidcConfig())
 	f.google.publish(nil, http.StatusServiceUnavailable)
-	w := webhooktest.Post(f.src, pushBody("m1", nil, nil), bearer(token(t, "k1", goodClaims()))...)
+	w := f.Post(pushBody("m1", nil, nil), bearer(token(t, "k1", goodClaims()))...)
 	webhooktest.WantProblem(t, w, 503, "unavailable")
-	if webhooktest.Rejected(f.deps, "ps", webhook.ReasonUpstream) != 1 {
+	if f.Rejected("ps", webhook.ReasonUpstream) != 1 {
 		t.Fatal("not counted")
 	}
 }
@@ -212,7 +212,7 @@ func FuzzToken(f *testing.F) {
 		ks, _ := newKeySet(&OIDC{}, nil)
 		ks.keys = map[string]*rsa.PublicKey{"k1": &keys(t)["k1"].PublicKey}
 		v := newVerifier(&OIDC{Audience: audience}, ks)
-		err := v.Verify(t.Context(), tok, t0)
+		err := v.Verify(t.Context(), tok, webhooktest.T0)
 		if err == nil && tok != token(t, "k1", goodClaims()) {
 			// Only a token signed by k1 can pass; PKCS#1 v1.5 signatures
 			// are deterministic, so it is this one.

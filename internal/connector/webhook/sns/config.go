@@ -58,14 +58,9 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives Amazon SNS HTTP(S) deliveries (signatures v1/v2 checked) as CloudEvents",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, options{}), nil
-		},
-	})
+	webhook.Register(TypeName,
+		"receives Amazon SNS HTTP(S) deliveries (signatures v1/v2 checked) as CloudEvents",
+		newSource)
 }
 
 // options are the test hooks.
@@ -95,5 +90,3 @@ func newSource(name string, c *Config, deps connector.Deps, o options) *webhook.
 	}
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, h, o.Options)
 }
-
-var _ connector.Config = (*Config)(nil)

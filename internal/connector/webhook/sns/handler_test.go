@@ -53,8 +53,8 @@ func TestDocumentedRequests(t *testing.T) {
 					hdr = append(hdr, k, hd.Get(k))
 				}
 			}
-			webhooktest.WantStatus(t, webhooktest.Post(f.src, signed, hdr...), http.StatusAccepted)
-			e := webhooktest.One(t, f.col)
+			webhooktest.WantStatus(t, f.Post(signed, hdr...), http.StatusAccepted)
+			e := webhooktest.One(t, f.Col)
 			webhooktest.WantAttrs(t, e, c.want)
 			webhooktest.SameJSON(t, e.Data(), signed)
 		})
@@ -69,9 +69,9 @@ func TestAutoConfirm(t *testing.T) {
 
 	f := newFixture(t, &Config{AutoConfirm: true})
 	f.aws.pages[subscribe] = []byte("<ConfirmSubscriptionResponse/>")
-	w := webhooktest.Post(f.src, resign(t, body), "x-amz-sns-message-type", TypeSubscription)
+	w := f.Post(resign(t, body), "x-amz-sns-message-type", TypeSubscription)
 	webhooktest.WantStatus(t, w, http.StatusOK)
-	if f.col.Count() != 0 {
+	if f.Col.Count() != 0 {
 		t.Fatal("a confirmed subscription was stored as an event")
 	}
 	if seen := f.aws.seen(); len(seen) != 2 || seen[1] != "GET "+subscribe {
@@ -81,13 +81,13 @@ func TestAutoConfirm(t *testing.T) {
 	// SNS failing to confirm: try again later.
 	f = newFixture(t, &Config{AutoConfirm: true})
 	f.aws.status[subscribe] = http.StatusBadGateway
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, resign(t, body)), 503, "unavailable")
+	webhooktest.WantProblem(t, f.Post(resign(t, body)), 503, "unavailable")
 
 	// A SubscribeURL elsewhere is never visited, signed or not.
 	f = newFixture(t, &Config{AutoConfirm: true})
 	m["SubscribeURL"] = "https://evil.example/confirm"
 	delete(m, "SigningCertURL")
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, sign(t, f.pki.key, m, "2")), 400, "invalid-request")
+	webhooktest.WantProblem(t, f.Post(sign(t, f.pki.key, m, "2")), 400, "invalid-request")
 	for _, r := range f.aws.seen() {
 		if strings.Contains(r, "evil") {
 			t.Fatalf("visited %s", r)
@@ -97,13 +97,13 @@ func TestAutoConfirm(t *testing.T) {
 
 func TestTopicAllowList(t *testing.T) {
 	f := newFixture(t, &Config{TopicARNs: []string{"arn:aws:sns:us-west-2:123456789012:Other"}})
-	w := webhooktest.Post(f.src, sign(t, f.pki.key, notification("m1", "hi"), "1"))
+	w := f.Post(sign(t, f.pki.key, notification("m1", "hi"), "1"))
 	webhooktest.WantProblem(t, w, http.StatusForbidden, "forbidden")
-	if len(f.aws.seen()) != 0 || f.col.Count() != 0 {
+	if len(f.aws.seen()) != 0 || f.Col.Count() != 0 {
 		t.Fatal("a foreign topic's certificate was fetched, or its message stored")
 	}
 	f = newFixture(t, &Config{TopicARNs: []string{"arn:aws:sns:us-west-2:123456789012:MyTopic"}})
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, sign(t, f.pki.key, notification("m1", "hi"), "1")), 202)
+	webhooktest.WantStatus(t, f.Post(sign(t, f.pki.key, notification("m1", "hi"), "1")), 202)
 }
 
 func TestUnwrap(t *testing.T) {
@@ -127,25 +127,25 @@ func TestUnwrap(t *testing.T) {
 			if code := f.post(sign(t, f.pki.key, notification("m1", c.msg), "2"), TypeNotification); code != 202 {
 				t.Fatalf("status %d", code)
 			}
-			webhooktest.WantAttrs(t, webhooktest.One(t, f.col), c.want)
+			webhooktest.WantAttrs(t, webhooktest.One(t, f.Col), c.want)
 		})
 	}
 	f := newFixture(t, &Config{})
 	bad := `{"specversion":"1.0","id":"x"}`
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, sign(t, f.pki.key, notification("m1", bad), "2")), 400, "invalid-event")
+	webhooktest.WantProblem(t, f.Post(sign(t, f.pki.key, notification("m1", bad), "2")), 400, "invalid-event")
 }
 
 func TestRefusals(t *testing.T) {
 	f := newFixture(t, &Config{})
 	signed := sign(t, f.pki.key, notification("m1", "hi"), "1")
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte("hi"), HeaderRawDelivery, "true"), 401, "unauthorized")
-	if webhooktest.Rejected(f.deps, "sns", webhook.ReasonMissing) != 1 {
+	webhooktest.WantProblem(t, f.Post([]byte("hi"), HeaderRawDelivery, "true"), 401, "unauthorized")
+	if f.Rejected("sns", webhook.ReasonMissing) != 1 {
 		t.Fatal("raw delivery not counted")
 	}
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, signed, HeaderMessageType, TypeSubscription), 400, "invalid-request")
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(`{"Type":"Other","MessageId":"1","TopicArn":"t"}`)), 400, "invalid-request")
-	webhooktest.WantProblem(t, webhooktest.Post(f.src, []byte(`not json`)), 400, "invalid-request")
-	if f.col.Count() != 0 {
+	webhooktest.WantProblem(t, f.Post(signed, HeaderMessageType, TypeSubscription), 400, "invalid-request")
+	webhooktest.WantProblem(t, f.Post([]byte(`{"Type":"Other","MessageId":"1","TopicArn":"t"}`)), 400, "invalid-request")
+	webhooktest.WantProblem(t, f.Post([]byte(`not json`)), 400, "invalid-request")
+	if f.Col.Count() != 0 {
 		t.Fatal("stored")
 	}
 }
@@ -160,18 +160,18 @@ func TestRetryAndReplay(t *testing.T) {
 			t.Fatalf("status %d", code)
 		}
 	}
-	if f.col.Distinct() != 1 {
-		t.Fatalf("%d distinct", f.col.Distinct())
+	if f.Col.Distinct() != 1 {
+		t.Fatalf("%d distinct", f.Col.Distinct())
 	}
-	w := webhooktest.Post(f.src, signed, HeaderSubscriptionArn, "arn:aws:sns:us-west-2:123456789012:MyTopic:00000000-0000-0000-0000-000000000000")
+	w := f.Post(signed, HeaderSubscriptionArn, "arn:aws:sns:us-west-2:123456789012:MyTopic:00000000-0000-0000-0000-000000000000")
 	webhooktest.WantProblem(t, w, 401, "unauthorized")
-	if webhooktest.Rejected(f.deps, "sns", webhook.ReasonReplay) != 1 {
+	if f.Rejected("sns", webhook.ReasonReplay) != 1 {
 		t.Fatal("replay not counted")
 	}
 	// A subscription ARN of another topic is not taken as the source.
 	f = newFixture(t, &Config{})
-	webhooktest.WantStatus(t, webhooktest.Post(f.src, signed, HeaderSubscriptionArn, "arn:aws:sns:us-west-2:999999999999:Else:x"), 202)
-	webhooktest.WantAttrs(t, webhooktest.One(t, f.col), map[string]string{"source": "arn:aws:sns:us-west-2:123456789012:MyTopic"})
+	webhooktest.WantStatus(t, f.Post(signed, HeaderSubscriptionArn, "arn:aws:sns:us-west-2:999999999999:Else:x"), 202)
+	webhooktest.WantAttrs(t, webhooktest.One(t, f.Col), map[string]string{"source": "arn:aws:sns:us-west-2:123456789012:MyTopic"})
 }
 
 // Through the registry, on its own listener: the certificate host check
@@ -210,11 +210,11 @@ func FuzzMessage(f *testing.F) {
 			m["Token"], m["SubscribeURL"] = "tok", "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription"
 		}
 		for _, body := range [][]byte{sign(t, fx.pki.key, m, "2"), raw} {
-			before := fx.col.Count()
-			w := webhooktest.Post(fx.src, body)
+			before := fx.Col.Count()
+			w := fx.Post(body)
 			switch w.Code {
 			case 202:
-				evs := fx.col.Events()
+				evs := fx.Col.Events()
 				if len(evs) != before+1 {
 					t.Fatalf("202 but %d stored", len(evs)-before)
 				}
@@ -222,7 +222,7 @@ func FuzzMessage(f *testing.F) {
 					t.Fatal(err)
 				}
 			case 400, 401:
-				if fx.col.Count() != before {
+				if fx.Col.Count() != before {
 					t.Fatal("refused but stored")
 				}
 			default:

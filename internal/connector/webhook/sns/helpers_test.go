@@ -23,15 +23,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook/webhooktest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 const certURL = "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
 
@@ -43,7 +38,7 @@ type pki struct {
 	certPEM  []byte
 	rogueKey *rsa.PrivateKey
 	roguePEM []byte
-	oldPEM   []byte // expired before t0
+	oldPEM   []byte // expired before webhooktest.T0
 }
 
 var (
@@ -57,8 +52,8 @@ func testPKI(t testing.TB) *pki {
 		caKey, caCert := selfSigned("Test Root CA")
 		p.roots.AddCert(caCert)
 		p.key = mustKey()
-		p.certPEM = issue(caKey, caCert, &p.key.PublicKey, t0.Add(-time.Hour), t0.Add(365*24*time.Hour))
-		p.oldPEM = issue(caKey, caCert, &p.key.PublicKey, t0.Add(-48*time.Hour), t0.Add(-24*time.Hour))
+		p.certPEM = issue(caKey, caCert, &p.key.PublicKey, webhooktest.T0.Add(-time.Hour), webhooktest.T0.Add(365*24*time.Hour))
+		p.oldPEM = issue(caKey, caCert, &p.key.PublicKey, webhooktest.T0.Add(-48*time.Hour), webhooktest.T0.Add(-24*time.Hour))
 		// Self-signed, so that it chains to nothing we trust.
 		rogueKey, rogue := selfSigned("sns.amazonaws.com")
 		p.rogueKey = rogueKey
@@ -80,7 +75,7 @@ func selfSigned(cn string) (*rsa.PrivateKey, *x509.Certificate) {
 	key := mustKey()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: t0.Add(-24 * 365 * time.Hour), NotAfter: t0.Add(24 * 365 * time.Hour),
+		NotBefore: webhooktest.T0.Add(-24 * 365 * time.Hour), NotAfter: webhooktest.T0.Add(24 * 365 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -137,23 +132,19 @@ func (a *fakeAWS) seen() []string {
 }
 
 type fixture struct {
-	src  *webhook.Source
-	col  *connectortest.Collector
-	deps connector.Deps
-	clk  *webhooktest.Clock
-	aws  *fakeAWS
-	pki  *pki
+	*webhooktest.Fixture
+	aws *fakeAWS
+	pki *pki
 }
 
 func newFixture(t testing.TB, cfg *Config) *fixture {
 	t.Helper()
 	cfg.Defaults()
 	p := testPKI(t)
-	f := &fixture{col: connectortest.NewCollector(), clk: webhooktest.NewClock(t0), pki: p,
+	f := &fixture{Fixture: webhooktest.NewFixture(), pki: p,
 		aws: &fakeAWS{pages: map[string][]byte{certURL: p.certPEM}, status: map[string]int{}}}
-	f.deps = webhooktest.Deps(f.col)
-	f.src = newSource("sns", cfg, f.deps, options{
-		Options: webhook.Options{Clock: f.clk.Now},
+	f.Src = newSource("sns", cfg, f.Deps, options{
+		Options: f.Options(),
 		client:  &http.Client{Transport: f.aws},
 		roots:   p.roots,
 	})
@@ -209,7 +200,7 @@ const subArn = "arn:aws:sns:us-west-2:123456789012:MyTopic:c9135db0-26c4-47ec-89
 // post sends body as SNS does.
 func (f *fixture) post(body []byte, typ string, extra ...string) int {
 	hdr := append([]string{"Content-Type", "text/plain; charset=UTF-8", HeaderMessageType, typ, HeaderSubscriptionArn, subArn}, extra...)
-	return webhooktest.Post(f.src, body, hdr...).Code
+	return f.Post(body, hdr...).Code
 }
 
 // readDocRequest splits a documented HTTP request into headers and body.

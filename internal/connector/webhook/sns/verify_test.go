@@ -118,7 +118,7 @@ func TestVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = m.Verify(context.Background(), f.src2certs(), t0)
+			err = m.Verify(context.Background(), f.src2certs(), webhooktest.T0)
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
@@ -149,12 +149,12 @@ func TestForeignCertificateURLIsNeverFetched(t *testing.T) {
 		f.aws.pages[u] = p.certPEM
 		m := notification("m1", "hi")
 		m["SigningCertURL"] = u
-		w := webhooktest.Post(f.src, sign(t, p.key, m, "1"))
+		w := f.Post(sign(t, p.key, m, "1"))
 		webhooktest.WantProblem(t, w, http.StatusUnauthorized, "unauthorized")
 		if seen := f.aws.seen(); len(seen) != 0 {
 			t.Fatalf("%s: fetched %v", u, seen)
 		}
-		if f.col.Count() != 0 {
+		if f.Col.Count() != 0 {
 			t.Fatal("stored")
 		}
 	}
@@ -181,9 +181,9 @@ func TestCertificateIsCached(t *testing.T) {
 func TestCertificateUnavailable(t *testing.T) {
 	f := newFixture(t, &Config{})
 	f.aws.status[certURL] = http.StatusInternalServerError
-	w := webhooktest.Post(f.src, sign(t, testPKI(t).key, notification("m1", "hi"), "1"))
+	w := f.Post(sign(t, testPKI(t).key, notification("m1", "hi"), "1"))
 	webhooktest.WantProblem(t, w, http.StatusServiceUnavailable, "unavailable")
-	if w.Header().Get("Retry-After") == "" || webhooktest.Rejected(f.deps, "sns", webhook.ReasonUpstream) != 1 {
+	if w.Header().Get("Retry-After") == "" || f.Rejected("sns", webhook.ReasonUpstream) != 1 {
 		t.Fatal("no Retry-After or not counted")
 	}
 }

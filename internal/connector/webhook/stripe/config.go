@@ -49,18 +49,11 @@ func (c *Config) Validate(p spec.Problems) {
 }
 
 func init() {
-	connector.RegisterSource(connector.SourceType{
-		Name:      TypeName,
-		Doc:       "receives Stripe webhook events (Stripe-Signature checked) as com.stripe.* CloudEvents",
-		NewConfig: func() connector.Config { return &Config{} },
-		New: func(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-			return newSource(name, c.(*Config), deps, webhook.Options{}), nil
-		},
-	})
+	webhook.Register(TypeName,
+		"receives Stripe webhook events (Stripe-Signature checked) as com.stripe.* CloudEvents",
+		newSource)
 }
 
 func newSource(name string, c *Config, deps connector.Deps, o webhook.Options) *webhook.Source {
 	return webhook.NewSource(name, TypeName, &c.Endpoint, deps, &handler{secret: []byte(c.Secret.Value()), tolerance: c.Tolerance.D()}, o)
 }
-
-var _ connector.Config = (*Config)(nil)

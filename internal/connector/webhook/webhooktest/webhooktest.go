@@ -1,14 +1,16 @@
 // Package webhooktest has what the webhook sources' tests share: a fake
-// clock, requests through a source's handler, problem and metric checks,
-// and a source started from its config on its own listener.
+// clock, a fixture (collector, deps and clock for a source under test),
+// requests through a source's handler, signatures, problem, outcome and
+// metric checks, and a source started from its config on its own listener.
 package webhooktest
 
 import (
 	"bytes"
-	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,9 +24,9 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/webhook"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Clock is a settable clock. Safe for concurrent use.
@@ -42,17 +44,93 @@ func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 // Advance moves the clock on by d.
 func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// Deps returns connector dependencies with ing and fresh metrics.
-func Deps(ing connector.Ingester) connector.Deps {
-	lvl := slog.LevelWarn
-	if os.Getenv("EVENTBRIDGE_TEST_DEBUG") != "" {
-		lvl = slog.LevelDebug
+// T0 is where a fixture's clock starts: 2024-05-01 12:00 UTC.
+var T0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// Fixture is what a test of one webhook source holds: the source (Src,
+// set by the test from f.Deps and f.Options()), the collector its events
+// are stored in, its deps and its clock.
+type Fixture struct {
+	Src   *webhook.Source
+	Col   *connectortest.Collector
+	Deps  connector.Deps
+	Clock *Clock
+}
+
+// NewFixture returns a fixture without a source, its clock at T0.
+func NewFixture() *Fixture {
+	col := connectortest.NewCollector()
+	return &Fixture{Col: col, Deps: connectortest.Deps(col), Clock: NewClock(T0)}
+}
+
+// Options returns source options reading the fixture's clock.
+func (f *Fixture) Options() webhook.Options { return webhook.Options{Clock: f.Clock.Now} }
+
+// Post sends a POST with body and headers (name, value pairs) to the source.
+func (f *Fixture) Post(body []byte, headers ...string) *httptest.ResponseRecorder {
+	return Post(f.Src, body, headers...)
+}
+
+// Rejected returns eventbridge_events_rejected_total{source, reason}.
+func (f *Fixture) Rejected(source, reason string) float64 { return Rejected(f.Deps, source, reason) }
+
+// WantOutcome fails the test unless w has the status, and, on 202, the
+// source stored one event with the attributes want, or else none.
+func (f *Fixture) WantOutcome(t testing.TB, w *httptest.ResponseRecorder, status int, want map[string]string) {
+	t.Helper()
+	WantStatus(t, w, status)
+	if status == http.StatusAccepted {
+		WantAttrs(t, One(t, f.Col), want)
+	} else if f.Col.Count() != 0 {
+		t.Fatalf("answered %d but stored", status)
 	}
-	return connector.Deps{
-		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
-		Ingest:  ing,
-		Metrics: telemetry.NewMetrics(),
+}
+
+// WantUnauthorized fails the test unless w is a 401 unauthorized problem,
+// nothing was stored, and source counted one rejection for reason.
+func (f *Fixture) WantUnauthorized(t testing.TB, w *httptest.ResponseRecorder, source, reason string) {
+	t.Helper()
+	WantProblem(t, w, http.StatusUnauthorized, "unauthorized")
+	if f.Col.Count() != 0 || f.Rejected(source, reason) != 1 {
+		t.Fatalf("stored %d, rejected{%s} %v", f.Col.Count(), reason, f.Rejected(source, reason))
 	}
+}
+
+// WantFuzzOutcome is what a fuzzed request may end in: 202 with one valid
+// event stored, or 400 with none.
+func (f *Fixture) WantFuzzOutcome(t testing.TB, w *httptest.ResponseRecorder) {
+	t.Helper()
+	switch w.Code {
+	case http.StatusAccepted:
+		if err := ebevent.Validate(One(t, f.Col)); err != nil {
+			t.Fatal(err)
+		}
+	case http.StatusBadRequest:
+		if f.Col.Count() != 0 {
+			t.Fatal("refused but stored")
+		}
+	default:
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+}
+
+// SourceConfig decodes a source's JSON config as the bridge does.
+func SourceConfig(t testing.TB, cfgJSON string) connector.Config {
+	t.Helper()
+	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// HMACHex is the hex HMAC-SHA256 of the concatenated parts under secret.
+func HMACHex(secret string, parts ...[]byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Post sends a POST with body and headers (name, value pairs) to h.
@@ -156,28 +234,16 @@ func Listen(t testing.TB, name, cfgJSON string, ing connector.Ingester) string {
 	}
 	m["listen"] = "127.0.0.1:0"
 	raw, _ := json.Marshal(m)
-	cfg, err := resource.DecodeConnector(resource.KindSource, raw, "source")
-	if err != nil {
-		t.Fatalf("source config: %v", err)
-	}
+	cfg := SourceConfig(t, string(raw))
 	typ, ok := connector.LookupSource(cfg.Base().Type)
 	if !ok {
 		t.Fatalf("source type %q is not registered", cfg.Base().Type)
 	}
-	src, err := typ.New(name, cfg, Deps(ing))
+	src, err := typ.New(name, cfg, connectortest.Deps(ing))
 	if err != nil {
 		t.Fatalf("new source: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := src.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = src.Stop(ctx)
-	})
+	connectortest.Start(t, "source", src)
 	h := src.Health()
 	addr, _ := h.Detail["listen"].(string)
 	path, _ := h.Detail["path"].(string)
