@@ -73,6 +73,7 @@ rules: {r: {targets: [out]}}
 		{"PUT", "/v1/sources/api-s", `{"type":"http","path":"/api-s"}`, nil},
 		{"PUT", "/v1/rules/api-r", `{"targets":["api-t"]}`, nil},
 		{"PUT", "/v1/rules/bad", `{"targets":["nope"]}`, nil},
+		{"PUT", "/v1/rules/api-p?pending_sources=later", `{"sources":["later"],"targets":["api-t"]}`, nil},
 		{"PUT", "/v1/targets/filelog", `{"type":"log"}`, nil},
 		{"POST", "/v1/rules/api-r:pause", "", nil},
 		{"POST", "/v1/rules/api-r:resume", "", nil},
@@ -111,6 +112,7 @@ rules: {r: {targets: [out]}}
 		{"POST", "/v1/oran:import", `{"dry_run":true,"items":[{"id":"i1","resource":"/sync/ptp-status/lock-state","endpoint_uri":"http://127.0.0.1:9/event"}]}`, nil},
 		{"POST", "/v1/oran:import", `{"items":[{"kind":"x"}]}`, nil},
 		{"DELETE", "/v1/rules/api-r", "", nil},
+		{"DELETE", "/v1/rules/api-p", "", nil},
 		{"DELETE", "/v1/targets/api-t", "", nil},
 		{"DELETE", "/v1/sources/api-s", "", nil},
 	}
