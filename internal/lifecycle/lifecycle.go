@@ -1,8 +1,9 @@
 // Package lifecycle publishes the bridge's events about itself onto its
 // own bus, so that rules can route them anywhere: startup, shutdown,
 // alive (every interval), provisioned (first start on an empty data
-// directory), dead_lettered (an event landed in the DLQ) and
-// component_failed. Their data follows Choria's lifecycle format
+// directory), dead_lettered (an event landed in the DLQ),
+// component_failed, and connector_disconnected / connector_reconnected (a
+// broker connector lost or regained its connection). Their data follows Choria's lifecycle format
 // (protocol, id, identity, component, timestamp, version), so Choria's
 // tools and `eventbridge tally` read them.
 package lifecycle
