@@ -102,6 +102,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerEvents(mux)
 	a.registerSubscriptions(mux)
 	a.registerLoggers(mux)
+	a.registerLogs(mux)
 	a.registerJobs(mux)
 	a.registerState(mux)
 	a.registerOranImport(mux)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,7 +174,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 		}
 		raw = keepSecrets(raw, old.Spec)
 	}
-	if perr := a.validate(ctx, kind, raw); perr != nil {
+	if perr := a.validate(ctx, kind, raw, pendingSources(r, kind)...); perr != nil {
 		perr.Write(w, r)
 		return
 	}
@@ -212,8 +213,8 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 }
 
 // validate decodes a spec as the controller will, and checks the names it
-// refers to.
-func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMessage) *problem.Problem {
+// refers to (a rule may name the pending sources before they exist).
+func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMessage, pending ...string) *problem.Problem {
 	var err error
 	switch kind {
 	case resource.KindSource, resource.KindTarget:
@@ -236,7 +237,7 @@ func (a *API) validate(ctx context.Context, kind resource.Kind, raw json.RawMess
 		}
 		_ = json.Unmarshal(raw, &refs)
 		a.checkRefs(ctx, p.At("spec.targets"), resource.KindTarget, refs.Targets)
-		a.checkRefs(ctx, p.At("spec.sources"), resource.KindSource, refs.Sources)
+		a.checkRefs(ctx, p.At("spec.sources"), resource.KindSource, refs.Sources, pending...)
 		err = p.Err()
 	}
 	if err != nil {
@@ -266,10 +267,13 @@ func (a *API) checkAddresses(cfg connector.Config) error {
 	return p.Err()
 }
 
-func (a *API) checkRefs(ctx context.Context, p spec.Problems, kind resource.Kind, names []string) {
+func (a *API) checkRefs(ctx context.Context, p spec.Problems, kind resource.Kind, names []string, pending ...string) {
 	for i, n := range names {
 		if kind == resource.KindSource && n == lifecycle.SourceName {
 			continue // the bridge's own lifecycle events
+		}
+		if slices.Contains(pending, n) {
+			continue // applied right after this rule
 		}
 		if _, err := a.deps.Store.Get(ctx, kind, n); err != nil {
 			p.Index(i).Add("no %s named %q", kind, n)

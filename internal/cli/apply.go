@@ -20,13 +20,17 @@ func newApply(c *conn, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "apply -f FILE",
 		Short: "Create or update the sources, targets and rules of a config file",
 		Long: `Make the bridge's sources, targets and rules match a file in the config file
-format (FILE, or - for stdin): targets first, then sources, then rules (a
-rule may name only sources and targets that exist), each created or
-replaced through the API. A new source may store events before the new
-rule that wants them exists; such a rule does not see them (replay them).
-A changed source is replaced: the bridge stops the running one (waiting up
-to 30 s for it to finish) and then starts the new one; a new version that
-cannot start leaves the old one stopped and the source failed. Each is reported as created, configured
+format (FILE, or - for stdin): targets first, then rules, then sources,
+each created or replaced through the API, whatever the order of the file.
+So a new source's first events (a poll's first run, a stream read from the
+start) find the rules of the same file in place. A rule may name only
+targets that exist and sources that exist or are in FILE; if such a source
+then fails to apply, the rule stays and takes nothing from it until it is
+applied. A changed source is replaced: the bridge stops the running one
+(waiting up to 30 s for it to finish) and then starts the new one; a new
+version that cannot start leaves the old one stopped and the source failed.
+Events the old one had stored stay in the bus and are routed as usual.
+Each is reported as created, configured
 (changed) or unchanged. The other sections (bus, api, log, ...) are skipped
 with a note: they take effect when a bridge starts.
 
@@ -97,7 +101,7 @@ func applyOne(ctx context.Context, cl *client.Client, m *manifest, e entry, dryR
 			fmt.Fprintf(stdout, "%s created (dry run)\n", e)
 			return nil
 		}
-		if _, _, err := cl.Put(ctx, e.kind, e.name, e.spec, &client.PutOptions{CreateOnly: true}); err != nil {
+		if _, _, err := cl.Put(ctx, e.kind, e.name, e.spec, &client.PutOptions{CreateOnly: true, PendingSources: m.pendingSources(e)}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s created\n", e)
@@ -123,7 +127,7 @@ func applyOne(ctx context.Context, cl *client.Client, m *manifest, e entry, dryR
 	if dryRun {
 		notes = append([]string{"dry run"}, notes...)
 	} else {
-		_, _, err := cl.Put(ctx, e.kind, e.name, e.spec, &client.PutOptions{IfMatch: cur.Revision})
+		_, _, err := cl.Put(ctx, e.kind, e.name, e.spec, &client.PutOptions{IfMatch: cur.Revision, PendingSources: m.pendingSources(e)})
 		if client.IsPreconditionFailed(err) {
 			return fmt.Errorf("%s changed while being applied; apply again", e)
 		}
@@ -137,6 +141,21 @@ func applyOne(ctx context.Context, cl *client.Client, m *manifest, e entry, dryR
 		fmt.Fprintf(stdout, "%s configured\n", e)
 	}
 	return nil
+}
+
+// pendingSources are the sources of the file, which apply writes after
+// the rules: a rule of the file may name them before they exist.
+func (m *manifest) pendingSources(e entry) []string {
+	if e.kind != client.KindRule {
+		return nil
+	}
+	var out []string
+	for _, s := range m.entries {
+		if s.kind == client.KindSource {
+			out = append(out, s.name)
+		}
+	}
+	return out
 }
 
 // printEntryError prints an error about one resource of a file, with the

@@ -43,7 +43,7 @@ sources:
 	if r.code != 0 {
 		t.Fatalf("apply: %v", r)
 	}
-	wantInOrder(t, "apply", r.out, "target/chat created", "source/web created", "rule/orders created")
+	wantInOrder(t, "apply", r.out, "target/chat created", "rule/orders created", "source/web created")
 	wantInOrder(t, "apply note", r.err, "skipped bus, instance, log")
 
 	r = cli(t, url, "apply", "-f", file)

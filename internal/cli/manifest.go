@@ -23,7 +23,7 @@ import (
 type manifest struct {
 	path    string
 	file    *ast.File
-	entries []entry  // targets, sources, rules (the order apply uses); each kind by name
+	entries []entry  // targets, rules, sources (the order apply uses); each kind by name
 	skipped []string // sections of the file apply leaves alone
 }
 
@@ -55,13 +55,15 @@ var startOnly = func() []string {
 	return out
 }()
 
-// sections are read in the order apply creates them in: a rule may name
-// only targets and sources that exist (the API refuses it otherwise), so
-// targets and sources come first, whatever the order of the file.
+// sections are read in the order apply writes them in, whatever the order
+// of the file: targets (a rule may name only targets that exist), then
+// rules, then sources, so that the first events of a new source (a poll's
+// first run, a stream read from the start) find the rules that want them.
+// A rule may name the file's sources before they exist (pending_sources).
 var sections = []struct {
 	name string
 	kind client.Kind
-}{{"targets", client.KindTarget}, {"sources", client.KindSource}, {"rules", client.KindRule}}
+}{{"targets", client.KindTarget}, {"rules", client.KindRule}, {"sources", client.KindSource}}
 
 // readManifest reads a config file ("-": stdin). Its errors are usage
 // errors: the file is the user's.

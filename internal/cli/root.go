@@ -87,7 +87,7 @@ Then send:   eventbridge send --type com.example.order.created --source /shop --
 		newGet(c, stdout, stderr), newDescribe(c, stdout), newApply(c, stdout, stderr), newDelete(c, stdout, stderr),
 		newPauseResume(c, stdout, true), newPauseResume(c, stdout, false),
 		newDLQ(c, stdout, stderr), newReplay(c, stdout, stderr), newTail(c, stdout, stderr),
-		newEvents(c, stdout), newEventTypes(c, stdout), newState(c, stdout),
+		newEvents(c, stdout), newEventTypes(c, stdout), newState(c, stdout), newLogs(c, stdout),
 		newImport(c, stdout),
 	} {
 		cmd.GroupID = "api"

@@ -1,8 +1,9 @@
 // Package lifecycle publishes the bridge's events about itself onto its
 // own bus, so that rules can route them anywhere: startup, shutdown,
 // alive (every interval), provisioned (first start on an empty data
-// directory), dead_lettered (an event landed in the DLQ) and
-// component_failed. Their data follows Choria's lifecycle format
+// directory), dead_lettered (an event landed in the DLQ),
+// component_failed, and connector_disconnected / connector_reconnected (a
+// broker connector lost or regained its connection). Their data follows Choria's lifecycle format
 // (protocol, id, identity, component, timestamp, version), so Choria's
 // tools and `eventbridge tally` read them.
 package lifecycle
@@ -36,6 +37,11 @@ const (
 	Provisioned     = "provisioned"
 	DeadLettered    = "dead_lettered"
 	ComponentFailed = "component_failed"
+	// ConnectorDisconnected: a broker connector lost a working connection
+	// for longer than disconnect_grace; ConnectorReconnected: it has one
+	// again (after every loss, however short).
+	ConnectorDisconnected = "connector_disconnected"
+	ConnectorReconnected  = "connector_reconnected"
 )
 
 // Component names the emitter in the data, as Choria's "component".
@@ -47,6 +53,21 @@ type Config struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// AliveInterval is how often an alive event is published. Default 5m.
 	AliveInterval spec.Duration `json:"alive_interval,omitempty"`
+	// DisconnectGrace is how long a broker connector's lost connection
+	// stays lost before connector_disconnected is published (a shorter
+	// outage gives connector_reconnected only). Default 10s.
+	DisconnectGrace *spec.Duration `json:"disconnect_grace,omitempty"`
+}
+
+// DefaultDisconnectGrace is the default of disconnect_grace.
+const DefaultDisconnectGrace = 10 * time.Second
+
+// Grace returns disconnect_grace, or its default.
+func (c *Config) Grace() time.Duration {
+	if c.DisconnectGrace == nil {
+		return DefaultDisconnectGrace
+	}
+	return c.DisconnectGrace.D()
 }
 
 // Defaults fills unset fields.
@@ -60,6 +81,9 @@ func (c *Config) Defaults() {
 func (c *Config) Validate(p spec.Problems) {
 	if c.AliveInterval.D() < time.Second {
 		p.AddAt("alive_interval", "must be at least 1s")
+	}
+	if c.DisconnectGrace != nil && c.DisconnectGrace.D() < 0 {
+		p.AddAt("disconnect_grace", "must not be negative")
 	}
 }
 
@@ -187,4 +211,23 @@ func (p *Publisher) ComponentFailed(name string, err error) {
 		extra["error"] = err.Error()
 	}
 	p.Emit(context.Background(), ComponentFailed, extra)
+}
+
+// ConnectorChanged reports a broker connector that lost its connection for
+// longer than the grace period (connector_disconnected) or has it again
+// (connector_reconnected), with the connector's resource name and type, the
+// error that broke the connection, and how long it was down.
+func (p *Publisher) ConnectorChanged(name, typ string, up bool, cause error, down time.Duration) {
+	if p == nil {
+		return
+	}
+	typ2 := ConnectorDisconnected
+	if up {
+		typ2 = ConnectorReconnected
+	}
+	extra := map[string]any{"connector": name, "connector_type": typ, "down_seconds": down.Seconds()}
+	if cause != nil {
+		extra["error"] = cause.Error()
+	}
+	p.Emit(context.Background(), typ2, extra)
 }

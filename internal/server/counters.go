@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -28,9 +31,28 @@ func (b *Bridge) counters(kind resource.Kind, name string) map[string]float64 {
 			out[o] = sum(m.Deliveries, prometheus.Labels{"rule": name, "outcome": o})
 		}
 		out["pending"] = sumGauge(m.Pending, prometheus.Labels{"rule": name})
-		out["dead_letters"] = sumGauge(m.DLQ, prometheus.Labels{"rule": name})
+		out["dead_letters"] = b.deadLetters(name)
 	}
 	return out
+}
+
+// deadLetters counts a rule's dead letters now, from the dead-letter
+// stream the DLQ listing reads, so that the count shown next to the list
+// agrees with it (right after a redrive or purge too); the gauge, refreshed
+// every few seconds, is the fallback when the bus does not answer.
+func (b *Bridge) deadLetters(rule string) float64 {
+	if b.bus != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if counts, err := b.bus.DeadLetters().Counts(ctx, rule); err == nil {
+			total := uint64(0)
+			for _, n := range counts {
+				total += n
+			}
+			return float64(total)
+		}
+	}
+	return sumGauge(b.metrics.DLQ, prometheus.Labels{"rule": rule})
 }
 
 // sum adds up the series of a counter vector whose labels include match.

@@ -24,6 +24,8 @@ import (
 // is found in the document, and each response validates against it.
 func TestOpenAPIContract(t *testing.T) {
 	ctx := context.Background()
+	// GET /v1/logs answers newline-delimited JSON: a string to the document.
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(ebapi.OpenAPI())
 	if err != nil {
@@ -71,6 +73,7 @@ rules: {r: {targets: [out]}}
 		{"PUT", "/v1/sources/api-s", `{"type":"http","path":"/api-s"}`, nil},
 		{"PUT", "/v1/rules/api-r", `{"targets":["api-t"]}`, nil},
 		{"PUT", "/v1/rules/bad", `{"targets":["nope"]}`, nil},
+		{"PUT", "/v1/rules/api-p?pending_sources=later", `{"sources":["later"],"targets":["api-t"]}`, nil},
 		{"PUT", "/v1/targets/filelog", `{"type":"log"}`, nil},
 		{"POST", "/v1/rules/api-r:pause", "", nil},
 		{"POST", "/v1/rules/api-r:resume", "", nil},
@@ -96,6 +99,8 @@ rules: {r: {targets: [out]}}
 		{"PUT", "/v1/loggers/router", `{"level":"debug"}`, nil},
 		{"PUT", "/v1/loggers/route%2F", `{"level":"info"}`, nil},
 		{"PUT", "/v1/loggers/*", `{"level":"loud"}`, nil},
+		{"GET", "/v1/logs?level=warn&tail=5&since=1h", "", nil},
+		{"GET", "/v1/logs?level=loud", "", nil},
 		{"GET", "/v1/jobs", "", nil},
 		{"GET", "/v1/jobs/tick", "", nil},
 		{"GET", "/v1/jobs/nope", "", nil},
@@ -107,6 +112,7 @@ rules: {r: {targets: [out]}}
 		{"POST", "/v1/oran:import", `{"dry_run":true,"items":[{"id":"i1","resource":"/sync/ptp-status/lock-state","endpoint_uri":"http://127.0.0.1:9/event"}]}`, nil},
 		{"POST", "/v1/oran:import", `{"items":[{"kind":"x"}]}`, nil},
 		{"DELETE", "/v1/rules/api-r", "", nil},
+		{"DELETE", "/v1/rules/api-p", "", nil},
 		{"DELETE", "/v1/targets/api-t", "", nil},
 		{"DELETE", "/v1/sources/api-s", "", nil},
 	}

@@ -237,6 +237,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	ing := &ingester{bus: b.bus, metrics: b.metrics, log: b.logs.Logger("ingest")}
 	b.oran = b.newOran(ing)
 	b.lifecycle = lifecycle.New(b.cfg.Lifecycle, ing, b.cfg.Instance.Name, version.Version, b.logs.Logger("lifecycle"))
+	b.metrics.ConnWatch = &telemetry.ConnWatch{Grace: b.cfg.Lifecycle.Grace(), Notify: b.connChanged}
 	guard := netguard.Strict
 	if b.cfg.API.PrivateAddressesAllowed() {
 		guard = nil

@@ -16,19 +16,30 @@ import (
 type Logs struct {
 	base slog.Handler
 	def  *slog.LevelVar
+	ring *LogRing
 
 	mu     sync.RWMutex
 	levels map[string]*slog.LevelVar // set explicitly
 	known  map[string]bool           // every name handed out
 }
 
+// RecentLogLines is how many log lines Logs keeps in memory for GET
+// /v1/logs.
+const RecentLogLines = 1000
+
 // NewLogs wraps base (which must accept every level; filtering is done
-// here) with def as the default level.
+// here) with def as the default level. Every line logged is also kept in a
+// ring of the last RecentLogLines lines (Ring).
 func NewLogs(base slog.Handler, def slog.Level) *Logs {
 	lv := new(slog.LevelVar)
 	lv.Set(def)
-	return &Logs{base: base, def: lv, levels: map[string]*slog.LevelVar{}, known: map[string]bool{}}
+	ring := NewLogRing(RecentLogLines)
+	base = teeHandler{base, &ringHandler{ring: ring}}
+	return &Logs{base: base, def: lv, ring: ring, levels: map[string]*slog.LevelVar{}, known: map[string]bool{}}
 }
+
+// Ring returns the recent log lines, and follows new ones.
+func (l *Logs) Ring() *LogRing { return l.ring }
 
 // Logger returns the logger of a component.
 func (l *Logs) Logger(name string) *slog.Logger {

@@ -49,3 +49,37 @@ func TestLogsLevels(t *testing.T) {
 		t.Fatalf("list %+v", list)
 	}
 }
+
+func TestLogsRing(t *testing.T) {
+	var buf bytes.Buffer
+	logs := NewLogs(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}), slog.LevelInfo)
+	router := logs.Logger("router").With("route", "r1")
+	router.Debug("hidden")
+	router.Info("one", "n", 1)
+	f, backlog := logs.Ring().Follow(1, func(l LogLine) bool { return l.Level >= slog.LevelInfo })
+	defer f.Close()
+	if len(backlog) != 1 || backlog[0].Component != "router" || !strings.Contains(string(backlog[0].JSON), `"route":"r1"`) || !strings.Contains(string(backlog[0].JSON), `"msg":"one"`) {
+		t.Fatalf("backlog %+v", backlog)
+	}
+	logs.Root().WithGroup("g").Warn("two", "k", "v")
+	logs.Root().Error("three") // the follower's buffer (1) is full: dropped, counted
+	l := <-f.C
+	if !strings.Contains(string(l.JSON), `"g":{"k":"v"}`) || l.Level != slog.LevelWarn {
+		t.Fatalf("followed %s", l.JSON)
+	}
+	if f.Dropped() != 1 {
+		t.Fatalf("dropped %d", f.Dropped())
+	}
+	if !strings.Contains(buf.String(), "three") {
+		t.Fatal("the base handler lost a line")
+	}
+	ring := NewLogRing(2)
+	h := slog.New(&ringHandler{ring: ring})
+	for _, m := range []string{"a", "b", "c"} {
+		h.Info(m)
+	}
+	got := ring.Recent(nil)
+	if len(got) != 2 || !strings.Contains(string(got[0].JSON), `"msg":"b"`) || !strings.Contains(string(got[1].JSON), `"msg":"c"`) {
+		t.Fatalf("ring keeps the last 2: %d", len(got))
+	}
+}

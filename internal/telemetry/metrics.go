@@ -38,6 +38,11 @@ type Metrics struct {
 	ConnResets    *prometheus.CounterVec // connector, type: connections lost
 	ConnConnected *prometheus.GaugeVec   // connector, type: 1 while connected
 	ConnLinks     *prometheus.GaugeVec   // connector, type, kind (sender|receiver): open links
+	// ConnReconnects counts connections re-established after a loss.
+	ConnReconnects *prometheus.CounterVec // connector, type
+	// ConnWatch, when set before connectors start, is told when one loses
+	// or regains its connection (lifecycle events); nil: nobody is.
+	ConnWatch *ConnWatch
 
 	// Bus metrics, read from JetStream every few seconds.
 	StreamMessages      *prometheus.GaugeVec // stream
@@ -89,6 +94,8 @@ func NewMetricsFor(instance string) *Metrics {
 	m.ConnResets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_connection_resets_total", Help: "Connections a connector lost (and then re-established)."}, []string{"connector", "type"})
 	m.ConnConnected = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_connected", Help: "1 while a connector is connected to its broker."}, []string{"connector", "type"})
 	m.ConnLinks = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_open_links", Help: "Open senders and receivers (links, subscriptions, consumers) of a connector."}, []string{"connector", "type", "kind"})
+	m.ConnReconnects = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_reconnects_total", Help: "Connections a connector re-established after losing a working one."}, []string{"connector", "type"})
+	f(m.ConnReconnects)
 	m.StreamMessages = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_stream_messages", Help: "Messages in a bus stream (EVENTS, WORK, RETRY, DLQ)."}, []string{"stream"})
 	m.StreamBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_stream_bytes", Help: "Bytes in a bus stream."}, []string{"stream"})
 	m.ConsumerPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_consumer_pending", Help: "Messages a bus consumer has not yet handed to the bridge (router, or a rule's retries)."}, []string{"consumer"})

@@ -200,6 +200,17 @@ type PutOptions struct {
 	// CreateOnly creates the resource only if it does not exist (else a
 	// 412 error). Put only.
 	CreateOnly bool
+	// PendingSources are sources a rule may name before they exist: those
+	// the caller creates right after the rule (as apply does, so that a
+	// source's first events find their rules). Put of a rule only.
+	PendingSources []string
+}
+
+func (o *PutOptions) query() url.Values {
+	if o == nil || len(o.PendingSources) == 0 {
+		return nil
+	}
+	return url.Values{"pending_sources": {strings.Join(o.PendingSources, ",")}}
 }
 
 func (o *PutOptions) header() http.Header {
@@ -229,7 +240,7 @@ func (c *Client) Put(ctx context.Context, kind Kind, name string, spec any, opts
 		return nil, false, fmt.Errorf("client: put %s %q: no spec", kind, name)
 	}
 	var out Resource
-	_, status, err := c.do(ctx, request{method: http.MethodPut, path: resourcePath(kind, name), body: spec, header: opts.header()}, &out)
+	_, status, err := c.do(ctx, request{method: http.MethodPut, path: resourcePath(kind, name), query: opts.query(), body: spec, header: opts.header()}, &out)
 	if err != nil {
 		return nil, false, err
 	}

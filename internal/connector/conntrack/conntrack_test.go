@@ -126,3 +126,70 @@ func TestLoops(t *testing.T) {
 		t.Fatalf("released %v, ended %d, started %v", released, ended.Load(), l.Started())
 	}
 }
+
+// A connector's lost and regained connection is told to the ConnWatch once
+// per change, not once per retry: disconnected only when the loss outlasts
+// the grace period, reconnected after every loss; stopping is neither.
+func TestConnWatch(t *testing.T) {
+	var tr component.Tracker
+	m := telemetry.NewMetrics()
+	changes := make(chan telemetry.ConnChange, 16)
+	m.ConnWatch = &telemetry.ConnWatch{Grace: 50 * time.Millisecond, Notify: func(ch telemetry.ConnChange) { changes <- ch }}
+	c := New(&tr, m, "x", "amqp")
+	c.Starting()
+	c.Down(errors.New("refused")) // never connected: no change
+	c.Up()                        // the first connection: no change
+	next := func() telemetry.ConnChange {
+		t.Helper()
+		select {
+		case ch := <-changes:
+			return ch
+		case <-time.After(30 * time.Second):
+			t.Fatal("no change reported")
+		}
+		return telemetry.ConnChange{}
+	}
+	none := func() {
+		t.Helper()
+		select {
+		case ch := <-changes:
+			t.Fatalf("unexpected change %+v", ch)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	none()
+
+	// A long outage, with retries: disconnected once, then reconnected.
+	c.Down(errors.New("connection reset"))
+	for i := 0; i < 5; i++ {
+		c.Down(errors.New("refused"))
+	}
+	if ch := next(); ch.Up || ch.Connector != "x" || ch.Type != "amqp" || ch.Err == nil || ch.Err.Error() != "connection reset" || ch.Down < 50*time.Millisecond {
+		t.Fatalf("disconnected: %+v", ch)
+	}
+	none()
+	c.Up()
+	c.Up()
+	if ch := next(); !ch.Up || ch.Err.Error() != "connection reset" {
+		t.Fatalf("reconnected: %+v", ch)
+	}
+	none()
+
+	// A blip shorter than the grace: reconnected only.
+	m.ConnWatch.Grace = time.Hour // read when the loss happens
+	c.Down(errors.New("blip"))
+	c.Up()
+	if ch := next(); !ch.Up || ch.Err.Error() != "blip" {
+		t.Fatalf("blip: %+v", ch)
+	}
+	none()
+	if n := testutil.ToFloat64(m.ConnReconnects.WithLabelValues("x", "amqp")); n != 2 {
+		t.Fatalf("reconnects %v", n)
+	}
+
+	// Stopping while down reports nothing, even after the grace.
+	m.ConnWatch.Grace = 10 * time.Millisecond
+	c.Down(errors.New("gone"))
+	c.Stopping()
+	none()
+}
