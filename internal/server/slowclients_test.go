@@ -84,8 +84,24 @@ rules: {all: {targets: [out]}}
 			mu.Unlock()
 		}()
 	}
-	// The source is full: an ordinary event is refused at once.
+	// Wait until every slow client beyond max_connections has been refused,
+	// so that the others hold every slot: an event sent earlier could take
+	// a slot for a moment and leave one slow client refused in its place.
 	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		refused := statuses[http.StatusServiceUnavailable]
+		mu.Unlock()
+		if refused >= clients-maxConns {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d slow clients refused while the source should be full", refused, clients-maxConns)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The source is full: an ordinary event is refused at once.
+	deadline = time.Now().Add(30 * time.Second)
 	for code := 0; code != http.StatusServiceUnavailable; code = sendEvent(t, b, "/events", "/fast", "fast", "t") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the source never refused an event while %d slow clients were open (last status %d)", open.Load(), code)
