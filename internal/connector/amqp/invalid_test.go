@@ -2,7 +2,6 @@ package amqp_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
 // A source whose broker is down starts anyway, says why in its health,
@@ -37,34 +35,12 @@ func TestStartWithoutBroker(t *testing.T) {
 
 // Every problem of a config is reported with its path.
 func TestConfigProblems(t *testing.T) {
-	cases := []struct {
-		kind resource.Kind
-		cfg  string
-		want []string
-	}{
-		{resource.KindSource, `{"type":"amqp","url":"http://x","prefetch":-1,"dead_letter":"dlx","wrap":{}}`,
-			[]string{"source.url", "source.queue", "source.prefetch", "source.dead_letter", "source.wrap.type", "source.wrap.source"}},
-		{resource.KindSource, `{"type":"amqp","url":"amqp://u:pw@h/","queue":"q","declare":{"queue_type":"x","bindings":[{"exchange_type":"y"}]}}`,
-			[]string{"source.url", "source.declare.queue_type", "source.declare.bindings[0].exchange", "source.declare.bindings[0].exchange_type"}},
-		{resource.KindTarget, `{"type":"amqp","mode":"x","property_prefix":"ce-","routing_key":"{Bad}","tls":{"cert_file":"c"}}`,
-			[]string{"target.mode", "target.property_prefix", "target.routing_key", "target.tls"}},
-	}
-	for _, c := range cases {
-		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))
-		var ve *spec.ValidationError
-		if !errors.As(err, &ve) {
-			t.Fatalf("%s: %v", c.cfg, err)
-		}
-		got := map[string]bool{}
-		for _, p := range ve.Problems {
-			got[p.Path] = true
-		}
-		for _, w := range c.want {
-			if !got[w] {
-				t.Errorf("%s: no problem at %s in %v", c.cfg, w, ve.Problems)
-			}
-		}
-	}
+	connectortest.WantProblems(t, resource.KindSource, `{"type":"amqp","url":"http://x","prefetch":-1,"dead_letter":"dlx","wrap":{}}`,
+		"source.url", "source.queue", "source.prefetch", "source.dead_letter", "source.wrap.type", "source.wrap.source")
+	connectortest.WantProblems(t, resource.KindSource, `{"type":"amqp","url":"amqp://u:pw@h/","queue":"q","declare":{"queue_type":"x","bindings":[{"exchange_type":"y"}]}}`,
+		"source.url", "source.declare.queue_type", "source.declare.bindings[0].exchange", "source.declare.bindings[0].exchange_type")
+	connectortest.WantProblems(t, resource.KindTarget, `{"type":"amqp","mode":"x","property_prefix":"ce-","routing_key":"{Bad}","tls":{"cert_file":"c"}}`,
+		"target.mode", "target.property_prefix", "target.routing_key", "target.tls")
 }
 
 // publish sends a raw message to a queue through the default exchange.

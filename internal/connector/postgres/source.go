@@ -3,15 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -147,30 +144,13 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 
 // Source reads CloudEvents from an outbox table or a LISTEN channel.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	deps connector.Deps
-	log  *slog.Logger
-	conn *conntrack.Conn
-
-	received prometheus.Counter
-	rejected *prometheus.CounterVec
-
-	loops conntrack.Loops
-
-	component.Tracker
+	intake.Base
+	cfg *SourceConfig
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name)
-	s.conn = conntrack.New(&s.Tracker, deps.Metrics, name, "postgres")
-	s.received = deps.Metrics.Received.WithLabelValues(name)
-	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.Set(component.New, nil)
+	s := &Source{cfg: c.(*SourceConfig)}
+	s.Init(name, "postgres", deps)
 	return s, nil
 }
 
@@ -178,20 +158,20 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // while it keeps trying in the background: a database that is down does
 // not fail Start.
 func (s *Source) Start(ctx context.Context) error {
-	s.conn.Starting()
+	s.Conn.Starting()
 	if _, err := s.cfg.connConfig(nil); err != nil {
 		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	rctx := s.loops.Start()
+	rctx := s.Loops.Start()
 	if s.cfg.Channel != "" {
 		s.SetDetail("channel", s.cfg.Channel)
-		s.loops.Go(func() { s.listen(rctx) })
+		s.Loops.Go(func() { s.listen(rctx) })
 	} else {
 		s.SetDetail("table", s.cfg.Table)
-		s.loops.Go(func() { s.poll(rctx) })
+		s.Loops.Go(func() { s.poll(rctx) })
 	}
-	s.conn.WaitUp(ctx, 5*time.Second)
+	s.Conn.WaitUp(ctx, 5*time.Second)
 	return nil
 }
 
@@ -199,9 +179,9 @@ func (s *Source) Start(ctx context.Context) error {
 // its events were stored); a transaction cut short rolls back, leaving
 // its rows for the next start.
 func (s *Source) Stop(ctx context.Context) error {
-	s.conn.Stopping()
-	s.loops.Stop(ctx, nil)
-	s.conn.Stopped(nil)
+	s.Conn.Stopping()
+	s.Loops.Stop(ctx, nil)
+	s.Conn.Stopped(nil)
 	return nil
 }
 
