@@ -31,6 +31,10 @@ type Reconnector[S any] struct {
 	Log     *slog.Logger
 	Tracker *component.Tracker
 	Metrics *telemetry.Metrics
+	// Conn, when set, is the connection state to report to (the
+	// connector counts its messages and links there too); without it
+	// Start makes one from Tracker and Metrics.
+	Conn *conntrack.Conn
 	// ReconnectMax bounds the wait between attempts (100ms doubling).
 	ReconnectMax time.Duration
 	// Dial opens a session; ctx is cancelled when Stop runs out of time.
@@ -42,7 +46,6 @@ type Reconnector[S any] struct {
 	// Close releases a session after Serve.
 	Close func(s S)
 
-	conn   *conntrack.Conn
 	stop   chan struct{}
 	done   chan struct{}
 	ctx    context.Context
@@ -56,22 +59,24 @@ func (r *Reconnector[S]) Start() {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
-	r.conn = conntrack.New(r.Tracker, r.Metrics, r.Name, r.Type)
+	if r.Conn == nil {
+		r.Conn = conntrack.New(r.Tracker, r.Metrics, r.Name, r.Type)
+	}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.conn.Starting()
+	r.Conn.Starting()
 	go r.loop()
 }
 
-// Stop ends the loop and waits for it; when ctx runs out first, the
-// context given to Dial and Serve is cancelled. Safe to call twice, or
-// without Start.
+// Stop ends the loop and waits for it, and records the connector as
+// stopped (Terminated); when ctx runs out first, the context given to
+// Dial and Serve is cancelled. Safe to call twice, or without Start.
 func (r *Reconnector[S]) Stop(ctx context.Context) {
 	if r.stop == nil {
 		return
 	}
 	r.once.Do(func() {
-		r.conn.Stopping()
+		r.Conn.Stopping()
 		close(r.stop)
 	})
 	select {
@@ -81,6 +86,7 @@ func (r *Reconnector[S]) Stop(ctx context.Context) {
 		<-r.done
 	}
 	r.cancel()
+	r.Conn.Stopped(nil)
 }
 
 func (r *Reconnector[S]) loop() {
@@ -93,7 +99,7 @@ func (r *Reconnector[S]) loop() {
 			err = r.Serve(r.ctx, s, func() {
 				up = true
 				b.Reset()
-				r.conn.Up()
+				r.Conn.Up()
 				r.Log.Info("connected", "peer", r.Peer)
 			}, r.stop)
 			r.Close(s)
@@ -111,7 +117,7 @@ func (r *Reconnector[S]) loop() {
 		} else {
 			r.Log.Warn("cannot connect; retrying", "peer", r.Peer, "err", err)
 		}
-		r.conn.Down(err) // a reset if it was up
+		r.Conn.Down(err) // a reset if it was up
 		if !Sleep(r.stop, b.Next()) {
 			return
 		}

@@ -69,7 +69,7 @@ func TestReconnector(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r.Stop(ctx)
-	if h := tr.Health(); h.State != component.Stopping || h.Detail["connected"] != false || connected() != 0 {
+	if h := tr.Health(); h.State != component.Terminated || h.Detail["connected"] != false || connected() != 0 {
 		t.Fatalf("after Stop: %+v, connected %v", h, connected())
 	}
 	r.Stop(ctx) // twice is fine
