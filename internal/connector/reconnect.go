@@ -53,9 +53,10 @@ type Reconnector[S any] struct {
 	once   sync.Once
 }
 
-// Start runs the connect loop in the background; it never fails because
-// the broker is down.
-func (r *Reconnector[S]) Start() {
+// Start runs the connect loop in the background and returns nil: it never
+// fails because the broker is down. Start and Stop have a component's
+// signatures, so that a connector can embed its Reconnector for them.
+func (r *Reconnector[S]) Start(context.Context) error {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
@@ -66,14 +67,15 @@ func (r *Reconnector[S]) Start() {
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.Conn.Starting()
 	go r.loop()
+	return nil
 }
 
 // Stop ends the loop and waits for it, and records the connector as
 // stopped (Terminated); when ctx runs out first, the context given to
 // Dial and Serve is cancelled. Safe to call twice, or without Start.
-func (r *Reconnector[S]) Stop(ctx context.Context) {
+func (r *Reconnector[S]) Stop(ctx context.Context) error {
 	if r.stop == nil {
-		return
+		return nil
 	}
 	r.once.Do(func() {
 		r.Conn.Stopping()
@@ -87,6 +89,7 @@ func (r *Reconnector[S]) Stop(ctx context.Context) {
 	}
 	r.cancel()
 	r.Conn.Stopped(nil)
+	return nil
 }
 
 func (r *Reconnector[S]) loop() {

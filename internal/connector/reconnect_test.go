@@ -55,7 +55,7 @@ func TestReconnector(t *testing.T) {
 	}
 	connected := func() float64 { return testutil.ToFloat64(m.ConnConnected.WithLabelValues("r", "amqp")) }
 	resets := func() float64 { return testutil.ToFloat64(m.ConnResets.WithLabelValues("r", "amqp")) }
-	r.Start()
+	_ = r.Start(context.Background())
 	waitFor(t, "the first session", func() bool { return tr.Health().State == component.Running })
 	h := tr.Health()
 	if dials.Load() != 3 || h.LastError != "refused" || h.Detail["connected"] != true || connected() != 1 {

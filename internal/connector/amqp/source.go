@@ -11,8 +11,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
-	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Source consumes a RabbitMQ queue. Each message is acknowledged only
@@ -21,46 +19,22 @@ import (
 // not valid CloudEvents are wrapped (wrap) or rejected without requeue, so
 // that the queue's dead-letter exchange takes them.
 type Source struct {
-	intake.Base
+	amqpbinding.Source[*session]
 	cfg *SourceConfig
-	run *connector.Reconnector[*session]
-
-	// retry spaces the requeues of batches that failed to store; used by
-	// the serve goroutine only.
-	retry conntrack.Backoff
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	if deps.Metrics == nil {
-		deps.Metrics = telemetry.NewMetrics()
-	}
-	s := &Source{cfg: cfg, retry: conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
-	s.Init(name, "amqp", deps)
-	var err error
-	if s.run, err = newReconnector(name, &cfg.ConnConfig, deps, s.Conn, s.serve); err != nil {
+	s := &Source{cfg: cfg}
+	if err := s.Init("amqp", name, deps, func(conn *conntrack.Conn) (*connector.Reconnector[*session], error) {
+		return newReconnector(name, &cfg.ConnConfig, deps, conn, s.serve)
+	}); err != nil {
 		return nil, err
 	}
-	s.Log = s.run.Log
-	if s.cfg.ConsumerTag == "" {
-		s.cfg.ConsumerTag = "eventbridge-" + name
+	if cfg.ConsumerTag == "" {
+		cfg.ConsumerTag = "eventbridge-" + name
 	}
 	return s, nil
-}
-
-// Start begins connecting in the background and returns at once: a broker
-// that is down shows as state starting with the last error in Health.
-func (s *Source) Start(context.Context) error {
-	s.run.Start()
-	return nil
-}
-
-// Stop cancels the consumer, lets the batch being stored finish (within
-// ctx) and closes the connection; unacknowledged messages go back to the
-// queue.
-func (s *Source) Stop(ctx context.Context) error {
-	s.run.Stop(ctx)
-	return nil
 }
 
 // serve declares and consumes on one session until it breaks or stop.
@@ -164,7 +138,7 @@ func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *ses
 		for _, d := range keep {
 			_ = d.Ack(false) // a lost ack means a redelivery, which the bus dedups
 		}
-		s.retry.Reset()
+		s.Retry.Reset()
 		return
 	}
 	s.Log.Warn("cannot store events; returning them to the queue", "events", len(events), "err", err)
@@ -175,7 +149,7 @@ func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *ses
 		return // closing the channel requeues them
 	case <-sess.broken:
 		return
-	case <-time.After(s.retry.Next()):
+	case <-time.After(s.Retry.Next()):
 	}
 	for _, d := range keep {
 		_ = d.Nack(false, true)

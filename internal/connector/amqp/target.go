@@ -29,8 +29,11 @@ type Target struct {
 	cfg  *TargetConfig
 	key  attrtemplate.Template // OrEmpty: a missing attribute gives an empty routing key
 	log  *slog.Logger
-	run  *connector.Reconnector[*session]
-	cur  atomic.Pointer[targetSession]
+	// Reconnector gives Start (connect in the background and return at
+	// once) and Stop (close the connection: Sends waiting for a confirm
+	// fail).
+	*connector.Reconnector[*session]
+	cur atomic.Pointer[targetSession]
 
 	conn *conntrack.Conn
 
@@ -58,24 +61,12 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	t := &Target{name: name, cfg: cfg, key: key.OrEmpty()}
 	t.conn = conntrack.New(&t.Tracker, deps.Metrics, name, "amqp")
-	if t.run, err = newReconnector(name, &cfg.ConnConfig, deps, t.conn, t.serve); err != nil {
+	if t.Reconnector, err = newReconnector(name, &cfg.ConnConfig, deps, t.conn, t.serve); err != nil {
 		return nil, err
 	}
-	t.log = t.run.Log
+	t.log = t.Log
 	t.Set(component.New, nil)
 	return t, nil
-}
-
-// Start begins connecting in the background and returns at once.
-func (t *Target) Start(context.Context) error {
-	t.run.Start()
-	return nil
-}
-
-// Stop closes the connection; Sends waiting for a confirm fail.
-func (t *Target) Stop(ctx context.Context) error {
-	t.run.Stop(ctx)
-	return nil
 }
 
 func (t *Target) serve(_ context.Context, sess *session, ready func(), stop <-chan struct{}) error {

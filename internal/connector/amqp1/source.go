@@ -11,8 +11,6 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
-	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Source receives from an AMQP 1.0 address. Each message is accepted only
@@ -21,41 +19,19 @@ import (
 // delivers them again. Messages that are not valid CloudEvents are
 // wrapped (wrap), sent to dead_letter and accepted, or rejected.
 type Source struct {
-	intake.Base
+	amqpbinding.Source[*session]
 	cfg *SourceConfig
-	run *connector.Reconnector[*session]
-
-	// retry spaces the redeliveries of batches that failed to store;
-	// used by the serve goroutine only.
-	retry conntrack.Backoff
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	if deps.Metrics == nil {
-		deps.Metrics = telemetry.NewMetrics()
-	}
-	s := &Source{cfg: cfg, retry: conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
-	s.Init(name, "amqp1", deps)
-	var err error
-	if s.run, err = newReconnector(name, &cfg.ConnConfig, deps, s.Conn, s.serve); err != nil {
+	s := &Source{cfg: cfg}
+	if err := s.Init("amqp1", name, deps, func(conn *conntrack.Conn) (*connector.Reconnector[*session], error) {
+		return newReconnector(name, &cfg.ConnConfig, deps, conn, s.serve)
+	}); err != nil {
 		return nil, err
 	}
-	s.Log = s.run.Log
 	return s, nil
-}
-
-// Start begins connecting in the background and returns at once.
-func (s *Source) Start(context.Context) error {
-	s.run.Start()
-	return nil
-}
-
-// Stop detaches, letting the batch being stored finish within ctx;
-// unsettled messages go back to the peer.
-func (s *Source) Stop(ctx context.Context) error {
-	s.run.Stop(ctx)
-	return nil
 }
 
 func (s *Source) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
@@ -133,7 +109,7 @@ func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 	}
 	err := s.Store(ctx, s.cfg.Timeout.D(), events)
 	if err == nil {
-		s.retry.Reset()
+		s.Retry.Reset()
 		for _, m := range keep {
 			if err := rcv.AcceptMessage(ctx, m); err != nil {
 				return err // redelivered after the reconnect; the bus dedups
@@ -145,7 +121,7 @@ func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 	select {
 	case <-stop:
 		return nil // detaching releases them
-	case <-time.After(s.retry.Next()):
+	case <-time.After(s.Retry.Next()):
 	}
 	for _, m := range keep {
 		var err error

@@ -23,8 +23,11 @@ type Target struct {
 	name string
 	cfg  *TargetConfig
 	log  *slog.Logger
-	run  *connector.Reconnector[*session]
-	cur  atomic.Pointer[link]
+	// Reconnector gives Start (connect in the background and return at
+	// once) and Stop (close the connection: Sends waiting for a
+	// disposition fail).
+	*connector.Reconnector[*session]
+	cur atomic.Pointer[link]
 	// dialErr is why the last connection attempt failed (nil once one
 	// succeeds): Send's not-connected errors wrap it.
 	dialErr atomic.Pointer[error]
@@ -54,12 +57,12 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	t := &Target{name: name, cfg: cfg}
 	var err error
 	t.conn = conntrack.New(&t.Tracker, deps.Metrics, name, "amqp1")
-	if t.run, err = newReconnector(name, &cfg.ConnConfig, deps, t.conn, t.serve); err != nil {
+	if t.Reconnector, err = newReconnector(name, &cfg.ConnConfig, deps, t.conn, t.serve); err != nil {
 		return nil, err
 	}
-	t.log = t.run.Log
-	dial := t.run.Dial
-	t.run.Dial = func(ctx context.Context) (*session, error) {
+	t.log = t.Log
+	dial := t.Dial
+	t.Dial = func(ctx context.Context) (*session, error) {
 		s, err := dial(ctx)
 		if err != nil {
 			t.dialErr.Store(&err)
@@ -70,18 +73,6 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	t.Set(component.New, nil)
 	return t, nil
-}
-
-// Start begins connecting in the background and returns at once.
-func (t *Target) Start(context.Context) error {
-	t.run.Start()
-	return nil
-}
-
-// Stop closes the connection; Sends waiting for a disposition fail.
-func (t *Target) Stop(ctx context.Context) error {
-	t.run.Stop(ctx)
-	return nil
 }
 
 func (t *Target) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -128,12 +129,8 @@ type JetStreamSource struct {
 
 func newJetStreamSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*JetStreamSourceConfig)
-	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard, reset: make(chan struct{}, 1)}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name, "type", "jetstream")
-	m := newMetrics(deps, name, "jetstream", "receiver")
+	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Log("source", name, "type", "jetstream"), guard: deps.Guard, reset: make(chan struct{}, 1)}
+	m := conntrack.NewSeries(deps.Metrics, name, "jetstream", "receiver")
 	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m}
 	s.h = health{tr: &s.Tracker, m: m, log: s.log}
 	s.Set(component.New, nil)

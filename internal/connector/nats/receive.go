@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 )
 
@@ -32,7 +33,7 @@ type receiver struct {
 	cfg  *IntakeConfig
 	deps connector.Deps
 	log  *slog.Logger
-	m    metrics
+	m    conntrack.Series
 	// deadLetter publishes a copy of an invalid message.
 	deadLetter func(ctx context.Context, m *nats.Msg) error
 	// retry: keep trying to store a batch until quit (core NATS, which
@@ -49,7 +50,7 @@ func (r *receiver) handle(batch []item) bool {
 	events := make([]*ce.Event, 0, len(batch))
 	valid := make([]item, 0, len(batch))
 	for _, it := range batch {
-		r.m.received.Inc()
+		r.m.Received.Inc()
 		e, err := Decode(it.msg.Header, it.msg.Data)
 		if errors.Is(err, errNotCloudEvent) && r.cfg.Wrap != nil {
 			e, err = r.cfg.Wrap.Event(it.msg.Data, header(it.msg.Header, "Content-Type"), it.msg.Subject), nil
@@ -77,11 +78,11 @@ func (r *receiver) handle(batch []item) bool {
 	var err error
 	if r.retry {
 		err = intake.Retry(r.quit, store, func(attempt int, err error) {
-			r.m.msgs(outError).Add(float64(len(events)))
+			r.m.Msgs(conntrack.Error).Add(float64(len(events)))
 			r.log.Warn("cannot store events; will retry", "events", len(events), "attempt", attempt, "err", err)
 		})
 	} else if err = store(r.ctx); err != nil {
-		r.m.msgs(outError).Add(float64(len(events)))
+		r.m.Msgs(conntrack.Error).Add(float64(len(events)))
 		r.log.Warn("cannot store events; the broker will redeliver them", "events", len(events), "err", err)
 	}
 	if err != nil {
@@ -90,7 +91,7 @@ func (r *receiver) handle(batch []item) bool {
 		}
 		return r.quit.Err() == nil
 	}
-	r.m.msgs(outOK).Add(float64(len(events)))
+	r.m.Msgs(conntrack.OK).Add(float64(len(events)))
 	for _, it := range valid {
 		it.stored()
 	}
@@ -102,8 +103,8 @@ func (r *receiver) handle(batch []item) bool {
 // it. It returns false if the source stopped before the dead letter was
 // published.
 func (r *receiver) reject(it item, reason error) bool {
-	r.m.rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
-	r.m.msgs(outInvalid).Inc()
+	r.m.Rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
+	r.m.Msgs(conntrack.Invalid).Inc()
 	r.log.Warn("message is not a valid CloudEvent", "subject", it.msg.Subject, "dead_letter", r.cfg.DeadLetter, "err", reason)
 	if r.cfg.DeadLetter != "" {
 		dl := &nats.Msg{Subject: r.cfg.DeadLetter, Data: it.msg.Data, Header: nats.Header{}}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -80,12 +81,8 @@ type Source struct {
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	s := &Source{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name, "type", "nats")
-	m := newMetrics(deps, name, "nats", "receiver")
+	s := &Source{name: name, cfg: cfg, log: deps.Log("source", name, "type", "nats"), guard: deps.Guard}
+	m := conntrack.NewSeries(deps.Metrics, name, "nats", "receiver")
 	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m, retry: true}
 	s.h = health{tr: &s.Tracker, m: m, log: s.log}
 	s.Set(component.New, nil)
