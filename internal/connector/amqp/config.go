@@ -153,12 +153,8 @@ type TargetConfig struct {
 	// RoutingKey is a template filled from each event: "orders.{type}",
 	// "{subject}". Required with the default exchange.
 	RoutingKey string `json:"routing_key,omitempty"`
-	// Mode is binary (attributes in headers, body = data; default) or
-	// structured (body = the JSON event format).
-	Mode string `json:"mode,omitempty"`
-	// PropertyPrefix names binary-mode headers: "cloudEvents:" (default,
-	// the 1.0.2 binding) or "cloudEvents_".
-	PropertyPrefix string `json:"property_prefix,omitempty"`
+	// Format: mode (binary: attributes in headers) and property_prefix.
+	amqpbinding.Format `yaml:",inline"`
 	// Mandatory makes an unroutable message an error (retried) instead of
 	// being dropped by the broker.
 	Mandatory bool `json:"mandatory,omitempty"`
@@ -171,12 +167,7 @@ type TargetConfig struct {
 // Defaults implements connector.Config.
 func (c *TargetConfig) Defaults() {
 	c.ConnConfig.defaults()
-	if c.Mode == "" {
-		c.Mode = "binary"
-	}
-	if c.PropertyPrefix == "" {
-		c.PropertyPrefix = amqpbinding.PrefixColon
-	}
+	c.Format.Defaults()
 	if c.Persistent == nil {
 		t := true
 		c.Persistent = &t
@@ -195,12 +186,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if _, err := attrtemplate.Parse(c.RoutingKey); err != nil {
 		p.AddAt("routing_key", "%v", err)
 	}
-	if c.Mode != "binary" && c.Mode != "structured" {
-		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
-	}
-	if c.PropertyPrefix != amqpbinding.PrefixColon && c.PropertyPrefix != amqpbinding.PrefixUnderscore {
-		p.AddAt("property_prefix", "must be %q or %q", amqpbinding.PrefixColon, amqpbinding.PrefixUnderscore)
-	}
+	c.Format.Validate(p)
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
 	}

@@ -108,12 +108,9 @@ type TargetConfig struct {
 	// Address is sent to: a queue or topic name, or with RabbitMQ 3.x
 	// /queue/<queue> or /exchange/<exchange>/<routing key>. Required.
 	Address string `json:"address"`
-	// Mode is binary (attributes in application properties, body = data;
-	// default) or structured (body = the JSON event format).
-	Mode string `json:"mode,omitempty"`
-	// PropertyPrefix names binary-mode application properties:
-	// "cloudEvents:" (default, the 1.0.2 binding) or "cloudEvents_".
-	PropertyPrefix string `json:"property_prefix,omitempty"`
+	// Format: mode (binary: attributes in application properties) and
+	// property_prefix.
+	amqpbinding.Format `yaml:",inline"`
 	// Durable asks the peer to keep messages across restarts. Default true.
 	Durable *bool `json:"durable,omitempty"`
 	// Timeout bounds one send and its disposition. Default 10s.
@@ -130,12 +127,7 @@ type TargetConfig struct {
 // Defaults implements connector.Config.
 func (c *TargetConfig) Defaults() {
 	c.ConnConfig.defaults()
-	if c.Mode == "" {
-		c.Mode = "binary"
-	}
-	if c.PropertyPrefix == "" {
-		c.PropertyPrefix = amqpbinding.PrefixColon
-	}
+	c.Format.Defaults()
 	if c.Durable == nil {
 		t := true
 		c.Durable = &t
@@ -162,12 +154,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if c.Address == "" {
 		p.AddAt("address", "required: the address to send to")
 	}
-	if c.Mode != "binary" && c.Mode != "structured" {
-		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
-	}
-	if c.PropertyPrefix != amqpbinding.PrefixColon && c.PropertyPrefix != amqpbinding.PrefixUnderscore {
-		p.AddAt("property_prefix", "must be %q or %q", amqpbinding.PrefixColon, amqpbinding.PrefixUnderscore)
-	}
+	c.Format.Validate(p)
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
 	}

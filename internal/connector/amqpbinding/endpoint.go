@@ -86,3 +86,34 @@ func NewReconnector[S any](typ, name string, c *Endpoint, deps connector.Deps, c
 		Conn: conn, ReconnectMax: c.ReconnectMax.D(),
 	}
 }
+
+// Format is how an amqp or amqp1 target encodes events.
+type Format struct {
+	// Mode is binary (attributes in headers or application properties,
+	// body = data; default) or structured (body = the JSON event format).
+	Mode string `json:"mode,omitempty"`
+	// PropertyPrefix names the binary-mode headers or application
+	// properties: "cloudEvents:" (default, the 1.0.2 binding) or
+	// "cloudEvents_".
+	PropertyPrefix string `json:"property_prefix,omitempty"`
+}
+
+// Defaults fills the unset fields.
+func (f *Format) Defaults() {
+	if f.Mode == "" {
+		f.Mode = "binary"
+	}
+	if f.PropertyPrefix == "" {
+		f.PropertyPrefix = PrefixColon
+	}
+}
+
+// Validate checks the fields.
+func (f *Format) Validate(p spec.Problems) {
+	if f.Mode != "binary" && f.Mode != "structured" {
+		p.AddAt("mode", "must be binary or structured, not %q", f.Mode)
+	}
+	if f.PropertyPrefix != PrefixColon && f.PropertyPrefix != PrefixUnderscore {
+		p.AddAt("property_prefix", "must be %q or %q", PrefixColon, PrefixUnderscore)
+	}
+}
