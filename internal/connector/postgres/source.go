@@ -43,25 +43,20 @@ type SourceConfig struct {
 	// the JSON format. Notifications sent while the source is not
 	// connected are lost (at-most-once then).
 	Channel string `json:"channel,omitempty"`
-	// IngestTimeout bounds one Ingest call. Default 30s.
-	IngestTimeout spec.Duration `json:"ingest_timeout,omitempty"`
+	// Config has ingest_timeout, the extension limits, and wrap, which
+	// turns notification payloads that are not CloudEvents (channel
+	// sources only) into events.
+	intake.Config `yaml:",inline"`
 	// DeadLetter is a table (created if missing) that rows and payloads
 	// which are not valid CloudEvents are written to, with the reason,
 	// before the row is deleted or marked. Without it they are logged,
 	// counted and dropped.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
-	// Wrap turns notification payloads that are not CloudEvents into
-	// events with this type and source (channel sources only).
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.Config.Defaults()
 	c.Columns.defaults()
 	if c.OrderBy == "" {
 		c.OrderBy = "seq"
@@ -75,14 +70,11 @@ func (c *SourceConfig) Defaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = spec.Duration(500 * time.Millisecond)
 	}
-	if c.IngestTimeout == 0 {
-		c.IngestTimeout = spec.Duration(30 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.Config.Validate(p)
 	c.validate(p)
 	switch {
 	case c.Table == "" && c.Channel == "":
@@ -128,17 +120,11 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.PollInterval.D() < 10*time.Millisecond {
 		p.AddAt("poll_interval", "must be at least 10ms")
 	}
-	if c.IngestTimeout.D() <= 0 {
-		p.AddAt("ingest_timeout", "must be positive")
-	}
 	if c.DeadLetter != "" && (!validName(c.DeadLetter) || c.DeadLetter == c.Table) {
 		p.AddAt("dead_letter", "%q is not a table name other than table", c.DeadLetter)
 	}
-	if c.Wrap != nil {
-		if c.Channel == "" {
-			p.AddAt("wrap", "applies to channel sources only: every outbox row is meant as an event")
-		}
-		c.Wrap.Validate(p.At("wrap"))
+	if c.Wrap != nil && c.Channel == "" {
+		p.AddAt("wrap", "applies to channel sources only: every outbox row is meant as an event")
 	}
 }
 
