@@ -3,14 +3,14 @@ package amqp1_test
 import (
 	"testing"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
 // Every problem of a config is reported with its path.
 func TestConfigProblems(t *testing.T) {
-	connectortest.WantProblems(t, resource.KindSource, `{"type":"amqp1","url":"amqp://u:p@h","credit":0,"redeliver":"drop","wrap":{"type":"t"},"reconnect_max":"1ms"}`,
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"amqp1","url":"amqp://u:p@h","credit":0,"redeliver":"drop","wrap":{"type":"t"},"reconnect_max":"1ms"}`,
 		"source.url", "source.address", "source.redeliver", "source.wrap.source", "source.reconnect_max")
-	connectortest.WantProblems(t, resource.KindTarget, `{"type":"amqp1","url":"http://h","mode":"raw","property_prefix":"x","tls":{"cert_file":"c"},"settlement_mode":"maybe","link_properties":{"":"v"}}`,
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"amqp1","url":"http://h","mode":"raw","property_prefix":"x","tls":{"cert_file":"c"},"settlement_mode":"maybe","link_properties":{"":"v"}}`,
 		"target.url", "target.address", "target.mode", "target.property_prefix", "target.tls", "target.settlement_mode", "target.link_properties")
 }

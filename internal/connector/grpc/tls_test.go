@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
@@ -71,8 +72,8 @@ func TestMutualTLS(t *testing.T) {
 
 // Every problem of a config is reported with its path.
 func TestConfigProblems(t *testing.T) {
-	connectortest.WantProblems(t, resource.KindSource, `{"type":"grpc","listen":"nohost","tls":{"cert_file":"c","client_ca_file":"x"},"max_message_size":10,"subscribe_buffer":-1}`,
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"grpc","listen":"nohost","tls":{"cert_file":"c","client_ca_file":"x"},"max_message_size":10,"subscribe_buffer":-1}`,
 		"source.listen", "source.tls", "source.max_message_size", "source.subscribe_buffer")
-	connectortest.WantProblems(t, resource.KindTarget, `{"type":"grpc","tls":{"key_file":"k"},"timeout":"-1s"}`,
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"grpc","tls":{"key_file":"k"},"timeout":"-1s"}`,
 		"target.address", "target.tls", "target.timeout")
 }

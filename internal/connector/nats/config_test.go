@@ -4,26 +4,26 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
 // Validate reports every problem, each with its path.
 func TestConfigProblems(t *testing.T) {
-	connectortest.WantProblems(t, resource.KindSource, `{"type":"nats"}`,
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"nats"}`,
 		"source.url: required", "source.subjects: required")
-	connectortest.WantProblems(t, resource.KindSource, `{"type":"nats","url":"http://x","subjects":["a.>.b","a..b"],"token":"t","user":"u","queue":"a b","max_batch":-1,"dead_letter":"d.*"}`,
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"nats","url":"http://x","subjects":["a.>.b","a..b"],"token":"t","user":"u","queue":"a b","max_batch":-1,"dead_letter":"d.*"}`,
 		"source.url:", "source.subjects[0]:", "source.subjects[1]:", "source: credentials, nkey, token and user", "source.queue:", "source.max_batch:", "source.dead_letter:")
-	connectortest.WantProblems(t, resource.KindSource, `{"type":"jetstream","url":"nats://x","create_stream":true,"storage":"disk","deliver":"first","ack_wait":"10ms"}`,
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"jetstream","url":"nats://x","create_stream":true,"storage":"disk","deliver":"first","ack_wait":"10ms"}`,
 		"source.stream: required", "source.subjects: required with create_stream", "source.storage:", "source.deliver:", "source.ack_wait:")
-	connectortest.WantProblems(t, resource.KindTarget, `{"type":"nats","url":"nats://x"}`,
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"nats","url":"nats://x"}`,
 		"target.subject: required")
-	connectortest.WantProblems(t, resource.KindTarget, `{"type":"jetstream","url":"nats://x","subject":"a.>","mode":"batch"}`,
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"jetstream","url":"nats://x","subject":"a.>","mode":"batch"}`,
 		"target.subject:", "target.mode:")
-	connectortest.WantProblems(t, resource.KindTarget, `{"type":"nats","url":"nats://x","subject":"a.{bad-name}"}`,
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"nats","url":"nats://x","subject":"a.{bad-name}"}`,
 		"target.subject:")
 	// A URL is shown by the API and in logs: no credentials in it.
-	connectortest.WantProblems(t, resource.KindTarget, `{"type":"nats","url":"nats://x:4222,nats://u:pw-in-url@y:4222","subject":"a"}`,
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"nats","url":"nats://x:4222,nats://u:pw-in-url@y:4222","subject":"a"}`,
 		"target.url: must not hold a user name or password")
 	for _, ok := range []struct {
 		kind resource.Kind

@@ -1,4 +1,4 @@
-package connectortest
+package brokertest
 
 import (
 	"encoding/json"
