@@ -41,7 +41,45 @@ type receiver struct {
 	// redelivers).
 	retry bool
 	// ctx ends a store in progress; quit ends waiting and new attempts.
-	ctx, quit context.Context
+	ctx, quit       context.Context
+	cancel, quitNow context.CancelFunc
+	// queue holds what the broker delivered for the worker; done is
+	// closed when the worker ends.
+	queue *intake.Queue[item]
+	done  chan struct{}
+}
+
+// open gives the receiver its contexts and a queue of up to high
+// messages, for a worker to take.
+func (r *receiver) open(high int) {
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.quit, r.quitNow = context.WithCancel(r.ctx)
+	r.queue = intake.NewQueue[item](high)
+	r.done = make(chan struct{})
+}
+
+// work takes batches of up to maxBatch messages from the queue and
+// handles them, until quit or the queue is closed.
+func (r *receiver) work(maxBatch int) {
+	defer close(r.done)
+	for {
+		batch := r.queue.Take(r.quit, maxBatch)
+		if batch == nil || !r.handle(batch) {
+			return
+		}
+	}
+}
+
+// wait waits for the worker to end, and cancels a store in progress if
+// ctx is done first.
+func (r *receiver) wait(ctx context.Context) {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.cancel()
+		<-r.done
+	}
+	r.cancel()
 }
 
 // handle decodes, stores and settles a batch. It returns false once the
