@@ -2,8 +2,6 @@ package nats
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,35 +15,18 @@ import (
 // subject, headers and payload, skipping "..." placeholder lines.
 func specExample(t *testing.T, name string) *nats.Msg {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "bindings", "spec-examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := &nats.Msg{Header: nats.Header{}}
-	section := ""
-	var payload []string
-	for _, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "---") {
-			section = strings.Trim(trimmed, "- ")
-			continue
-		}
-		if trimmed == "" || strings.HasPrefix(trimmed, "...") {
-			continue
-		}
+	m.Data = brokertest.SpecExample(t, name, func(section, line string) {
 		switch section {
 		case "Message":
-			if v, ok := strings.CutPrefix(trimmed, "Subject:"); ok {
+			if v, ok := strings.CutPrefix(line, "Subject:"); ok {
 				m.Subject = strings.TrimSpace(v)
 			}
 		case "header":
-			k, v, _ := strings.Cut(trimmed, ":")
+			k, v, _ := strings.Cut(line, ":")
 			m.Header[k] = []string{strings.TrimSpace(v)}
-		case "payload":
-			payload = append(payload, line)
 		}
-	}
-	m.Data = []byte(strings.Join(payload, "\n"))
+	})
 	return m
 }
 
