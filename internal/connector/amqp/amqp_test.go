@@ -3,11 +3,9 @@ package amqp_test
 import (
 	"fmt"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
-	"net"
 	"net/url"
 	"os"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -30,14 +28,7 @@ func needBroker(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.DialTimeout("tcp", pu.Host, 2*time.Second)
-	if err != nil {
-		if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {
-			t.Fatalf("RabbitMQ at %s: %v", pu.Host, err)
-		}
-		t.Skipf("RabbitMQ at %s is not reachable (set EVENTBRIDGE_INTEGRATION=1 to fail instead): %v", pu.Host, err)
-	}
-	c.Close()
+	testkit.NeedTCP(t, pu.Host, "RabbitMQ")
 	return u
 }
 
