@@ -37,25 +37,17 @@ type SourceConfig struct {
 	// MaxInflight bounds the unacknowledged QoS 1/2 messages the broker
 	// sends (MQTT 5 Receive Maximum). Default 1000.
 	MaxInflight int `json:"max_inflight,omitempty"`
-	// MaxBatch is the most messages stored in the bus at once. Default 100.
-	MaxBatch int `json:"max_batch,omitempty"`
-	// Timeout bounds one attempt to store a batch. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
-	// Wrap turns messages that are not CloudEvents into events.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
+	// BatchConfig: max_batch, timeout, wrap and the extension limits.
+	intake.BatchConfig `yaml:",inline"`
 	// DeadLetter is a topic where messages that are not valid CloudEvents
 	// (and not wrapped) are published, as they came, with the reason in
 	// the user property "eventbridge-error" (MQTT 5).
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.BatchConfig.Defaults()
 	c.ConnConfig.defaults()
 	if c.QoS == nil {
 		q := 1
@@ -68,17 +60,11 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxInflight == 0 {
 		c.MaxInflight = 1000
 	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 100
-	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.BatchConfig.Validate(p)
 	c.ConnConfig.validate(p)
 	if len(c.Topics) == 0 {
 		p.AddAt("topics", "required: at least one topic filter")
@@ -103,15 +89,6 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	}
 	if c.MaxInflight < 1 || c.MaxInflight > 65535 {
 		p.AddAt("max_inflight", "must be between 1 and 65535")
-	}
-	if c.MaxBatch < 1 {
-		p.AddAt("max_batch", "must be at least 1")
-	}
-	if c.Timeout.D() <= 0 {
-		p.AddAt("timeout", "must be positive")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 	if c.DeadLetter != "" {
 		if err := validTopic(c.DeadLetter); err != nil {
