@@ -76,18 +76,7 @@ func (c *SourceConfig) Defaults() {
 func (c *SourceConfig) Validate(p spec.Problems) {
 	c.Config.Validate(p)
 	c.validate(p)
-	switch {
-	case c.Table == "" && c.Channel == "":
-		p.Add("one of table and channel is required")
-	case c.Table != "" && c.Channel != "":
-		p.AddAt("channel", "table and channel exclude each other")
-	}
-	if c.Table != "" && !validName(c.Table) {
-		p.AddAt("table", "%q is not a table name ([schema.]name, each at most 63 bytes)", c.Table)
-	}
-	if c.Channel != "" && (!validName(c.Channel) || strings.Contains(c.Channel, ".")) {
-		p.AddAt("channel", "%q is not a channel name (at most 63 bytes, no dot)", c.Channel)
-	}
+	validateTableOrChannel(p, c.Table, c.Channel)
 	for _, col := range c.Columns.list() {
 		if col[1] != "-" && (!validName(col[1]) || strings.Contains(col[1], ".")) {
 			p.At("columns").AddAt(col[0], "%q is not a column name", col[1])

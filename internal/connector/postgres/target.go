@@ -53,18 +53,7 @@ func (c *TargetConfig) Defaults() {
 // Validate implements connector.Config.
 func (c *TargetConfig) Validate(p spec.Problems) {
 	c.validate(p)
-	switch {
-	case c.Table == "" && c.Channel == "":
-		p.Add("one of table and channel is required")
-	case c.Table != "" && c.Channel != "":
-		p.AddAt("channel", "table and channel exclude each other")
-	}
-	if c.Table != "" && !validName(c.Table) {
-		p.AddAt("table", "%q is not a table name ([schema.]name, each at most 63 bytes)", c.Table)
-	}
-	if c.Channel != "" && (!validName(c.Channel) || strings.Contains(c.Channel, ".")) {
-		p.AddAt("channel", "%q is not a channel name (at most 63 bytes, no dot)", c.Channel)
-	}
+	validateTableOrChannel(p, c.Table, c.Channel)
 	if c.CreateTable && c.Table == "" {
 		p.AddAt("create_table", "applies to table only")
 	}
