@@ -5,6 +5,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -50,14 +51,8 @@ type SourceConfig struct {
 	// CloudEvents are sent to (then accepted here). Without it they are
 	// rejected, and the peer's dead-lettering, if any, takes them.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
-	// Wrap turns messages that are not CloudEvents into events.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
-	// Timeout bounds storing one batch of events. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
+	// StoreConfig: timeout, the extension limits and wrap.
+	intake.StoreConfig `yaml:",inline"`
 	// Redeliver is the outcome of a message whose event could not be
 	// stored: release (default; RabbitMQ 3.x knows only this one) or
 	// modify (modified with delivery-failed, which counts the attempt on
@@ -67,7 +62,7 @@ type SourceConfig struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.StoreConfig.Defaults()
 	c.ConnConfig.defaults()
 	if c.Credit == 0 {
 		c.Credit = 100
@@ -75,26 +70,17 @@ func (c *SourceConfig) Defaults() {
 	if c.Redeliver == "" {
 		c.Redeliver = "release"
 	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.StoreConfig.Validate(p)
 	c.ConnConfig.validate(p)
 	if c.Address == "" {
 		p.AddAt("address", "required: the address (queue) to receive from")
 	}
 	if c.Credit < 1 || c.Credit > 10000 {
 		p.AddAt("credit", "must be 1 to 10000")
-	}
-	if c.Timeout.D() <= 0 {
-		p.AddAt("timeout", "must be positive")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 	if c.Redeliver != "release" && c.Redeliver != "modify" {
 		p.AddAt("redeliver", "must be release or modify, not %q", c.Redeliver)

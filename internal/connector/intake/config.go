@@ -40,13 +40,11 @@ func (c *Config) Validate(p spec.Problems) {
 	}
 }
 
-// BatchConfig is the part of an mqtt or nats source's config that says
-// how received messages become stored events: in batches, each attempt
-// to store one bounded by Timeout (these sources name it timeout, where
-// Config says ingest_timeout).
-type BatchConfig struct {
-	// MaxBatch is the most messages stored in the bus at once. Default 100.
-	MaxBatch int `json:"max_batch,omitempty"`
+// StoreConfig is the part of an amqp, amqp1, mqtt or nats source's
+// config that says how received messages become stored events: each
+// attempt to store a batch bounded by Timeout (these sources name it
+// timeout, where Config says ingest_timeout).
+type StoreConfig struct {
 	// Timeout bounds one attempt to store a batch. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
 	// Wrap turns messages that are not CloudEvents into events.
@@ -58,26 +56,44 @@ type BatchConfig struct {
 }
 
 // Defaults fills the unset fields.
-func (c *BatchConfig) Defaults() {
+func (c *StoreConfig) Defaults() {
 	c.FillExtensionDefaults()
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 100
-	}
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
 	}
 }
 
 // Validate checks the fields.
-func (c *BatchConfig) Validate(p spec.Problems) {
+func (c *StoreConfig) Validate(p spec.Problems) {
 	c.ValidateExtensionLimits(p)
-	if c.MaxBatch < 1 {
-		p.AddAt("max_batch", "must be at least 1")
-	}
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
 	}
 	if c.Wrap != nil {
 		c.Wrap.Validate(p.At("wrap"))
+	}
+}
+
+// BatchConfig is StoreConfig for the sources that take the batches from
+// a queue of their own (mqtt, nats).
+type BatchConfig struct {
+	// MaxBatch is the most messages stored in the bus at once. Default 100.
+	MaxBatch    int `json:"max_batch,omitempty"`
+	StoreConfig `yaml:",inline"`
+}
+
+// Defaults fills the unset fields.
+func (c *BatchConfig) Defaults() {
+	c.StoreConfig.Defaults()
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 100
+	}
+}
+
+// Validate checks the fields.
+func (c *BatchConfig) Validate(p spec.Problems) {
+	c.StoreConfig.Validate(p)
+	if c.MaxBatch < 1 {
+		p.AddAt("max_batch", "must be at least 1")
 	}
 }
