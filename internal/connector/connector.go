@@ -52,6 +52,15 @@ type Deps struct {
 	Guard *netguard.Guard
 }
 
+// Log returns d.Logger (or, without one, a logger that discards) with
+// args, such as "source", name.
+func (d Deps) Log(args ...any) *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger.With(args...)
+}
+
 // Public returns the part of d that the public contract offers, for
 // connectors registered through pkg/connector.
 func (d Deps) Public() pub.Deps {

@@ -31,6 +31,10 @@ type Reconnector[S any] struct {
 	Log     *slog.Logger
 	Tracker *component.Tracker
 	Metrics *telemetry.Metrics
+	// Conn, when set, is the connection state to report to (the
+	// connector counts its messages and links there too); without it
+	// Start makes one from Tracker and Metrics.
+	Conn *conntrack.Conn
 	// ReconnectMax bounds the wait between attempts (100ms doubling).
 	ReconnectMax time.Duration
 	// Dial opens a session; ctx is cancelled when Stop runs out of time.
@@ -42,7 +46,6 @@ type Reconnector[S any] struct {
 	// Close releases a session after Serve.
 	Close func(s S)
 
-	conn   *conntrack.Conn
 	stop   chan struct{}
 	done   chan struct{}
 	ctx    context.Context
@@ -50,28 +53,32 @@ type Reconnector[S any] struct {
 	once   sync.Once
 }
 
-// Start runs the connect loop in the background; it never fails because
-// the broker is down.
-func (r *Reconnector[S]) Start() {
+// Start runs the connect loop in the background and returns nil: it never
+// fails because the broker is down. Start and Stop have a component's
+// signatures, so that a connector can embed its Reconnector for them.
+func (r *Reconnector[S]) Start(context.Context) error {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
-	r.conn = conntrack.New(r.Tracker, r.Metrics, r.Name, r.Type)
+	if r.Conn == nil {
+		r.Conn = conntrack.New(r.Tracker, r.Metrics, r.Name, r.Type)
+	}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.conn.Starting()
+	r.Conn.Starting()
 	go r.loop()
+	return nil
 }
 
-// Stop ends the loop and waits for it; when ctx runs out first, the
-// context given to Dial and Serve is cancelled. Safe to call twice, or
-// without Start.
-func (r *Reconnector[S]) Stop(ctx context.Context) {
+// Stop ends the loop and waits for it, and records the connector as
+// stopped (Terminated); when ctx runs out first, the context given to
+// Dial and Serve is cancelled. Safe to call twice, or without Start.
+func (r *Reconnector[S]) Stop(ctx context.Context) error {
 	if r.stop == nil {
-		return
+		return nil
 	}
 	r.once.Do(func() {
-		r.conn.Stopping()
+		r.Conn.Stopping()
 		close(r.stop)
 	})
 	select {
@@ -81,6 +88,8 @@ func (r *Reconnector[S]) Stop(ctx context.Context) {
 		<-r.done
 	}
 	r.cancel()
+	r.Conn.Stopped(nil)
+	return nil
 }
 
 func (r *Reconnector[S]) loop() {
@@ -93,7 +102,7 @@ func (r *Reconnector[S]) loop() {
 			err = r.Serve(r.ctx, s, func() {
 				up = true
 				b.Reset()
-				r.conn.Up()
+				r.Conn.Up()
 				r.Log.Info("connected", "peer", r.Peer)
 			}, r.stop)
 			r.Close(s)
@@ -111,7 +120,7 @@ func (r *Reconnector[S]) loop() {
 		} else {
 			r.Log.Warn("cannot connect; retrying", "peer", r.Peer, "err", err)
 		}
-		r.conn.Down(err) // a reset if it was up
+		r.Conn.Down(err) // a reset if it was up
 		if !Sleep(r.stop, b.Next()) {
 			return
 		}

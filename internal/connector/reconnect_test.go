@@ -55,7 +55,7 @@ func TestReconnector(t *testing.T) {
 	}
 	connected := func() float64 { return testutil.ToFloat64(m.ConnConnected.WithLabelValues("r", "amqp")) }
 	resets := func() float64 { return testutil.ToFloat64(m.ConnResets.WithLabelValues("r", "amqp")) }
-	r.Start()
+	_ = r.Start(context.Background())
 	waitFor(t, "the first session", func() bool { return tr.Health().State == component.Running })
 	h := tr.Health()
 	if dials.Load() != 3 || h.LastError != "refused" || h.Detail["connected"] != true || connected() != 1 {
@@ -69,7 +69,7 @@ func TestReconnector(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r.Stop(ctx)
-	if h := tr.Health(); h.State != component.Stopping || h.Detail["connected"] != false || connected() != 0 {
+	if h := tr.Health(); h.State != component.Terminated || h.Detail["connected"] != false || connected() != 0 {
 		t.Fatalf("after Stop: %+v, connected %v", h, connected())
 	}
 	r.Stop(ctx) // twice is fine

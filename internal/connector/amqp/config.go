@@ -6,6 +6,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -47,10 +48,6 @@ type SourceConfig struct {
 	// the source declares it. Without declare, the queue's own
 	// dead-letter exchange (from a policy or its arguments) applies.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
 	// DeadLetterRoutingKey replaces their routing key (x-dead-letter-routing-key).
 	DeadLetterRoutingKey string `json:"dead_letter_routing_key,omitempty"`
 	// Prefetch is how many unacknowledged messages the broker hands out
@@ -58,11 +55,9 @@ type SourceConfig struct {
 	Prefetch int `json:"prefetch,omitempty"`
 	// ConsumerTag names the consumer. Default eventbridge-<source name>.
 	ConsumerTag string `json:"consumer_tag,omitempty"`
-	// Wrap turns messages that are not CloudEvents into events. Without
-	// it they are rejected (dead-lettered).
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
-	// Timeout bounds storing one batch of events. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
+	// StoreConfig: timeout, the extension limits, and wrap (without it,
+	// messages that are not CloudEvents are rejected: dead-lettered).
+	intake.StoreConfig `yaml:",inline"`
 }
 
 // Declare says how the source declares its queue.
@@ -90,13 +85,10 @@ type Binding struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.StoreConfig.Defaults()
 	c.ConnConfig.defaults()
 	if c.Prefetch == 0 {
 		c.Prefetch = 100
-	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
 	}
 	if c.Declare != nil && c.Declare.Durable == nil {
 		t := true
@@ -106,7 +98,7 @@ func (c *SourceConfig) Defaults() {
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.StoreConfig.Validate(p)
 	c.ConnConfig.validate(p)
 	if c.Queue == "" {
 		p.AddAt("queue", "required: the queue to consume")
@@ -114,14 +106,8 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.Prefetch < 1 || c.Prefetch > 65535 {
 		p.AddAt("prefetch", "must be 1 to 65535")
 	}
-	if c.Timeout.D() <= 0 {
-		p.AddAt("timeout", "must be positive")
-	}
 	if (c.DeadLetter != "" || c.DeadLetterRoutingKey != "") && c.Declare == nil {
 		p.AddAt("dead_letter", "needs declare: the dead-letter exchange is a queue argument (otherwise set it with a policy)")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 	if d := c.Declare; d != nil {
 		switch d.QueueType {
@@ -153,12 +139,8 @@ type TargetConfig struct {
 	// RoutingKey is a template filled from each event: "orders.{type}",
 	// "{subject}". Required with the default exchange.
 	RoutingKey string `json:"routing_key,omitempty"`
-	// Mode is binary (attributes in headers, body = data; default) or
-	// structured (body = the JSON event format).
-	Mode string `json:"mode,omitempty"`
-	// PropertyPrefix names binary-mode headers: "cloudEvents:" (default,
-	// the 1.0.2 binding) or "cloudEvents_".
-	PropertyPrefix string `json:"property_prefix,omitempty"`
+	// Format: mode (binary: attributes in headers) and property_prefix.
+	amqpbinding.Format `yaml:",inline"`
 	// Mandatory makes an unroutable message an error (retried) instead of
 	// being dropped by the broker.
 	Mandatory bool `json:"mandatory,omitempty"`
@@ -171,12 +153,7 @@ type TargetConfig struct {
 // Defaults implements connector.Config.
 func (c *TargetConfig) Defaults() {
 	c.ConnConfig.defaults()
-	if c.Mode == "" {
-		c.Mode = "binary"
-	}
-	if c.PropertyPrefix == "" {
-		c.PropertyPrefix = amqpbinding.PrefixColon
-	}
+	c.Format.Defaults()
 	if c.Persistent == nil {
 		t := true
 		c.Persistent = &t
@@ -195,12 +172,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if _, err := attrtemplate.Parse(c.RoutingKey); err != nil {
 		p.AddAt("routing_key", "%v", err)
 	}
-	if c.Mode != "binary" && c.Mode != "structured" {
-		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
-	}
-	if c.PropertyPrefix != amqpbinding.PrefixColon && c.PropertyPrefix != amqpbinding.PrefixUnderscore {
-		p.AddAt("property_prefix", "must be %q or %q", amqpbinding.PrefixColon, amqpbinding.PrefixUnderscore)
-	}
+	c.Format.Validate(p)
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
 	}

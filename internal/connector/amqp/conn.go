@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -12,8 +11,9 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
@@ -51,32 +51,18 @@ type dialer struct {
 	guard *netguard.Guard
 }
 
-// newReconnector returns what keeps a source or target connected, and
-// its logger. serve uses one session; see connector.Reconnector.
-func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *component.Tracker,
-	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], *slog.Logger, error) {
-	d := &dialer{name: name, cfg: cfg, guard: deps.Guard}
-	u, err := url.Parse(cfg.URL)
+// newReconnector returns what keeps a source or target connected,
+// reporting to conn. serve uses one session; see connector.Reconnector.
+func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, conn *conntrack.Conn,
+	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], error) {
+	tlsConfig, err := cfg.TLSConfig()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if u.Scheme == "amqps" || cfg.TLS.On() {
-		if d.tlsConfig, err = cfg.TLS.Config(); err != nil {
-			return nil, nil, err
-		}
-		if d.tlsConfig.ServerName == "" {
-			d.tlsConfig.ServerName = u.Hostname()
-		}
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With("connector", name, "type", "amqp")
-	return &connector.Reconnector[*session]{
-		Name: name, Type: "amqp", Peer: connector.Redact(cfg.URL), Log: log, Tracker: tr, Metrics: deps.Metrics,
-		ReconnectMax: cfg.ReconnectMax.D(), Dial: d.dial, Serve: serve, Close: (*session).close,
-	}, log, nil
+	d := &dialer{name: name, cfg: cfg, tlsConfig: tlsConfig, guard: deps.Guard}
+	r := amqpbinding.NewReconnector[*session]("amqp", name, &cfg.Endpoint, deps, conn)
+	r.Dial, r.Serve, r.Close = d.dial, serve, (*session).close
+	return r, nil
 }
 
 // netDial is amqp091.DefaultDial held to the guard: the connection's

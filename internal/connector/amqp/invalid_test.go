@@ -2,10 +2,7 @@ package amqp_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,64 +10,32 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
 // A source whose broker is down starts anyway, says why in its health,
 // and a target returns ErrNotConnected. No broker needed.
 func TestStartWithoutBroker(t *testing.T) {
 	const url = "amqp://127.0.0.1:1/"
-	src := connectortest.StartSourceWith(t, "c", `{"type":"amqp","url":"`+url+`","queue":"q"}`, connectortest.Deps(connectortest.NewCollector()))
-	tgt := connectortest.StartTargetWith(t, "c", `{"type":"amqp","url":"`+url+`","routing_key":"q"}`, connectortest.Deps(nil))
-	connectortest.Eventually(t, 10*time.Second, func() bool { return src.Health().LastError != "" }, "no error in the source's health")
-	h := src.Health()
-	if h.State != component.Starting || h.Detail["connected"] != false || !strings.Contains(h.LastError, "connection refused") {
-		t.Fatalf("source health %+v", h)
-	}
-	if err := tgt.Send(context.Background(), connectortest.Sample("x")); !errors.Is(err, connector.ErrNotConnected) {
-		t.Fatalf("Send = %v, want ErrNotConnected", err)
-	}
+	brokertest.StartWithoutBroker(t, `{"type":"amqp","url":"`+url+`","queue":"q"}`, `{"type":"amqp","url":"`+url+`","routing_key":"q"}`)
 }
 
 // Every problem of a config is reported with its path.
 func TestConfigProblems(t *testing.T) {
-	cases := []struct {
-		kind resource.Kind
-		cfg  string
-		want []string
-	}{
-		{resource.KindSource, `{"type":"amqp","url":"http://x","prefetch":-1,"dead_letter":"dlx","wrap":{}}`,
-			[]string{"source.url", "source.queue", "source.prefetch", "source.dead_letter", "source.wrap.type", "source.wrap.source"}},
-		{resource.KindSource, `{"type":"amqp","url":"amqp://u:pw@h/","queue":"q","declare":{"queue_type":"x","bindings":[{"exchange_type":"y"}]}}`,
-			[]string{"source.url", "source.declare.queue_type", "source.declare.bindings[0].exchange", "source.declare.bindings[0].exchange_type"}},
-		{resource.KindTarget, `{"type":"amqp","mode":"x","property_prefix":"ce-","routing_key":"{Bad}","tls":{"cert_file":"c"}}`,
-			[]string{"target.mode", "target.property_prefix", "target.routing_key", "target.tls"}},
-	}
-	for _, c := range cases {
-		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))
-		var ve *spec.ValidationError
-		if !errors.As(err, &ve) {
-			t.Fatalf("%s: %v", c.cfg, err)
-		}
-		got := map[string]bool{}
-		for _, p := range ve.Problems {
-			got[p.Path] = true
-		}
-		for _, w := range c.want {
-			if !got[w] {
-				t.Errorf("%s: no problem at %s in %v", c.cfg, w, ve.Problems)
-			}
-		}
-	}
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"amqp","url":"http://x","prefetch":-1,"dead_letter":"dlx","wrap":{}}`,
+		"source.url", "source.queue", "source.prefetch", "source.dead_letter", "source.wrap.type", "source.wrap.source")
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"amqp","url":"amqp://u:pw@h/","queue":"q","declare":{"queue_type":"x","bindings":[{"exchange_type":"y"}]}}`,
+		"source.url", "source.declare.queue_type", "source.declare.bindings[0].exchange", "source.declare.bindings[0].exchange_type")
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"amqp","mode":"x","property_prefix":"ce-","routing_key":"{Bad}","tls":{"cert_file":"c"}}`,
+		"target.mode", "target.property_prefix", "target.routing_key", "target.tls")
 }
 
 // publish sends a raw message to a queue through the default exchange.
 func publish(t *testing.T, q string, p amqp091.Publishing) {
 	t.Helper()
-	admin(t, func(ch *amqp091.Channel) error {
+	brokertest.RabbitAdmin(t, func(ch *amqp091.Channel) error {
 		return ch.PublishWithContext(context.Background(), "", q, false, false, p)
 	})
 }
@@ -81,9 +46,9 @@ func TestIntegrationInvalidToDeadLetter(t *testing.T) {
 	u := needBroker(t)
 	q := connectortest.Channel(t)
 	dlx, dlq := q+"-dlx", q+"-dlq"
-	deleteQueue(t, q)
-	deleteQueue(t, dlq)
-	admin(t, func(ch *amqp091.Channel) error {
+	brokertest.DeleteQueue(t, q)
+	brokertest.DeleteQueue(t, dlq)
+	brokertest.RabbitAdmin(t, func(ch *amqp091.Channel) error {
 		if err := ch.ExchangeDeclare(dlx, "fanout", false, true, false, false, nil); err != nil {
 			return err
 		}
@@ -101,7 +66,7 @@ func TestIntegrationInvalidToDeadLetter(t *testing.T) {
 	publish(t, q, amqp091.Publishing{ContentType: "application/cloudevents+json", Body: []byte(`{"specversion":"1.0"}`)})
 	connectortest.Eventually(t, 10*time.Second, func() bool {
 		n := 0
-		admin(t, func(ch *amqp091.Channel) error {
+		brokertest.RabbitAdmin(t, func(ch *amqp091.Channel) error {
 			qi, err := ch.QueueDeclarePassive(dlq, false, false, false, false, nil)
 			n = qi.Messages
 			return err
@@ -124,12 +89,12 @@ func TestIntegrationInvalidToDeadLetter(t *testing.T) {
 func TestIntegrationWrap(t *testing.T) {
 	u := needBroker(t)
 	q := connectortest.Channel(t)
-	deleteQueue(t, q)
+	brokertest.DeleteQueue(t, q)
 	col := connectortest.NewCollector()
 	connectortest.StartSourceWith(t, "c", fmt.Sprintf(`{"type":"amqp","url":%q,"queue":%q,"declare":{},"wrap":{"type":"com.example.plain","source":"/rabbit"}}`, u, q), connectortest.Deps(col))
 	connectortest.Eventually(t, 10*time.Second, func() bool {
 		ok := false
-		admin(t, func(ch *amqp091.Channel) error {
+		brokertest.RabbitAdmin(t, func(ch *amqp091.Channel) error {
 			// Not declared yet is a 404, which closes the channel: retry.
 			qi, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 			ok = err == nil && qi.Consumers == 1

@@ -3,18 +3,14 @@ package amqp
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
-	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Source consumes a RabbitMQ queue. Each message is acknowledged only
@@ -23,61 +19,22 @@ import (
 // not valid CloudEvents are wrapped (wrap) or rejected without requeue, so
 // that the queue's dead-letter exchange takes them.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	deps connector.Deps
-	log  *slog.Logger
-	run  *connector.Reconnector[*session]
-
-	received prometheus.Counter
-	rejected *prometheus.CounterVec
-	messages *prometheus.CounterVec // outcome
-	links    prometheus.Gauge
-
-	// retry spaces the requeues of batches that failed to store; used by
-	// the serve goroutine only.
-	retry conntrack.Backoff
-
-	component.Tracker
+	amqpbinding.Source[*session]
+	cfg *SourceConfig
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	if deps.Metrics == nil {
-		deps.Metrics = telemetry.NewMetrics()
-	}
-	s := &Source{name: name, cfg: cfg, deps: deps, retry: conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
-	var err error
-	if s.run, s.log, err = newReconnector(name, &cfg.ConnConfig, deps, &s.Tracker, s.serve); err != nil {
+	s := &Source{cfg: cfg}
+	if err := s.Init("amqp", name, deps, func(conn *conntrack.Conn) (*connector.Reconnector[*session], error) {
+		return newReconnector(name, &cfg.ConnConfig, deps, conn, s.serve)
+	}); err != nil {
 		return nil, err
 	}
-	m := deps.Metrics
-	s.received = m.Received.WithLabelValues(name)
-	s.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.messages = m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp", "direction": "in"})
-	s.links = m.ConnLinks.WithLabelValues(name, "amqp", "receiver")
-	if s.cfg.ConsumerTag == "" {
-		s.cfg.ConsumerTag = "eventbridge-" + name
+	if cfg.ConsumerTag == "" {
+		cfg.ConsumerTag = "eventbridge-" + name
 	}
-	s.Set(component.New, nil)
 	return s, nil
-}
-
-// Start begins connecting in the background and returns at once: a broker
-// that is down shows as state starting with the last error in Health.
-func (s *Source) Start(context.Context) error {
-	s.run.Start()
-	return nil
-}
-
-// Stop cancels the consumer, lets the batch being stored finish (within
-// ctx) and closes the connection; unacknowledged messages go back to the
-// queue.
-func (s *Source) Stop(ctx context.Context) error {
-	s.Set(component.Stopping, nil)
-	s.run.Stop(ctx)
-	s.Set(component.Terminated, nil)
-	return nil
 }
 
 // serve declares and consumes on one session until it breaks or stop.
@@ -92,8 +49,8 @@ func (s *Source) serve(ctx context.Context, sess *session, ready func(), stop <-
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", s.cfg.Queue, err)
 	}
-	s.links.Inc()
-	defer s.links.Dec()
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
 	ready()
 	s.SetDetail("queue", s.cfg.Queue)
 	batch := make([]amqp091.Delivery, 0, s.cfg.Prefetch)
@@ -164,8 +121,8 @@ func (s *Source) declare(ch *amqp091.Channel) error {
 func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *session, stop <-chan struct{}) {
 	events := make([]*ce.Event, 0, len(batch))
 	keep := batch[:0]
+	s.Received(len(batch))
 	for _, d := range batch {
-		s.received.Inc()
 		e, ok := s.decode(d)
 		if !ok {
 			continue
@@ -176,20 +133,15 @@ func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *ses
 	if len(events) == 0 {
 		return
 	}
-	ictx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
-	err := s.deps.Ingest.Ingest(ictx, s.name, events)
-	cancel()
+	err := s.Store(ctx, s.cfg.Timeout.D(), events)
 	if err == nil {
 		for _, d := range keep {
 			_ = d.Ack(false) // a lost ack means a redelivery, which the bus dedups
 		}
-		s.messages.WithLabelValues("ok").Add(float64(len(keep)))
-		s.retry.Reset()
+		s.Retry.Reset()
 		return
 	}
-	s.messages.WithLabelValues("error").Add(float64(len(keep)))
-	s.rejected.WithLabelValues("unavailable").Add(float64(len(keep)))
-	s.log.Warn("cannot store events; returning them to the queue", "events", len(events), "err", err)
+	s.Log.Warn("cannot store events; returning them to the queue", "events", len(events), "err", err)
 	// Hold the messages for a while (a bus that is down would see them
 	// again at once), then requeue them.
 	select {
@@ -197,7 +149,7 @@ func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *ses
 		return // closing the channel requeues them
 	case <-sess.broken:
 		return
-	case <-time.After(s.retry.Next()):
+	case <-time.After(s.Retry.Next()):
 	}
 	for _, d := range keep {
 		_ = d.Nack(false, true)
@@ -218,9 +170,8 @@ func (s *Source) decode(d amqp091.Delivery) (*ce.Event, bool) {
 		err = s.cfg.CheckExtensions(e)
 	}
 	if err != nil {
-		s.messages.WithLabelValues("invalid").Inc()
-		s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
-		s.log.Warn("rejecting a message that is not a valid CloudEvent (to the dead-letter exchange, if the queue has one)",
+		s.Invalid(err)
+		s.Log.Warn("rejecting a message that is not a valid CloudEvent (to the dead-letter exchange, if the queue has one)",
 			"queue", s.cfg.Queue, "routing_key", d.RoutingKey, "kind", kind.String(), "err", err)
 		_ = d.Nack(false, false)
 		return nil, false

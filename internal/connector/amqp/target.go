@@ -10,13 +10,13 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -29,11 +29,13 @@ type Target struct {
 	cfg  *TargetConfig
 	key  attrtemplate.Template // OrEmpty: a missing attribute gives an empty routing key
 	log  *slog.Logger
-	run  *connector.Reconnector[*session]
-	cur  atomic.Pointer[targetSession]
+	// Reconnector gives Start (connect in the background and return at
+	// once) and Stop (close the connection: Sends waiting for a confirm
+	// fail).
+	*connector.Reconnector[*session]
+	cur atomic.Pointer[targetSession]
 
-	messages *prometheus.CounterVec // outcome
-	links    prometheus.Gauge
+	conn *conntrack.Conn
 
 	component.Tracker
 }
@@ -58,27 +60,13 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		return nil, err
 	}
 	t := &Target{name: name, cfg: cfg, key: key.OrEmpty()}
-	if t.run, t.log, err = newReconnector(name, &cfg.ConnConfig, deps, &t.Tracker, t.serve); err != nil {
+	t.conn = conntrack.New(&t.Tracker, deps.Metrics, name, "amqp")
+	if t.Reconnector, err = newReconnector(name, &cfg.ConnConfig, deps, t.conn, t.serve); err != nil {
 		return nil, err
 	}
-	t.messages = deps.Metrics.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp", "direction": "out"})
-	t.links = deps.Metrics.ConnLinks.WithLabelValues(name, "amqp", "sender")
+	t.log = t.Log
 	t.Set(component.New, nil)
 	return t, nil
-}
-
-// Start begins connecting in the background and returns at once.
-func (t *Target) Start(context.Context) error {
-	t.run.Start()
-	return nil
-}
-
-// Stop closes the connection; Sends waiting for a confirm fail.
-func (t *Target) Stop(ctx context.Context) error {
-	t.Set(component.Stopping, nil)
-	t.run.Stop(ctx)
-	t.Set(component.Terminated, nil)
-	return nil
 }
 
 func (t *Target) serve(_ context.Context, sess *session, ready func(), stop <-chan struct{}) error {
@@ -94,10 +82,10 @@ func (t *Target) serve(_ context.Context, sess *session, ready func(), stop <-ch
 		ts.returned = map[string]time.Time{}
 	}
 	t.cur.Store(ts)
-	t.links.Inc()
+	t.conn.Link("sender", 1)
 	defer func() {
 		t.cur.CompareAndSwap(ts, nil)
-		t.links.Dec()
+		t.conn.Link("sender", -1)
 	}()
 	ready()
 	tick := time.NewTicker(time.Second)
@@ -121,10 +109,10 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	err := t.send(ctx, e)
 	switch {
 	case err == nil:
-		t.messages.WithLabelValues("ok").Inc()
+		t.conn.Message(conntrack.Out, conntrack.OK, 1)
 	case errors.Is(err, connector.ErrNotConnected):
 	default:
-		t.messages.WithLabelValues("error").Inc()
+		t.conn.Message(conntrack.Out, conntrack.Error, 1)
 	}
 	return err
 }

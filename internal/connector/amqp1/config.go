@@ -5,6 +5,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -50,14 +51,8 @@ type SourceConfig struct {
 	// CloudEvents are sent to (then accepted here). Without it they are
 	// rejected, and the peer's dead-lettering, if any, takes them.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
-	// Wrap turns messages that are not CloudEvents into events.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
-	// Timeout bounds storing one batch of events. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
+	// StoreConfig: timeout, the extension limits and wrap.
+	intake.StoreConfig `yaml:",inline"`
 	// Redeliver is the outcome of a message whose event could not be
 	// stored: release (default; RabbitMQ 3.x knows only this one) or
 	// modify (modified with delivery-failed, which counts the attempt on
@@ -67,7 +62,7 @@ type SourceConfig struct {
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.StoreConfig.Defaults()
 	c.ConnConfig.defaults()
 	if c.Credit == 0 {
 		c.Credit = 100
@@ -75,26 +70,17 @@ func (c *SourceConfig) Defaults() {
 	if c.Redeliver == "" {
 		c.Redeliver = "release"
 	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.StoreConfig.Validate(p)
 	c.ConnConfig.validate(p)
 	if c.Address == "" {
 		p.AddAt("address", "required: the address (queue) to receive from")
 	}
 	if c.Credit < 1 || c.Credit > 10000 {
 		p.AddAt("credit", "must be 1 to 10000")
-	}
-	if c.Timeout.D() <= 0 {
-		p.AddAt("timeout", "must be positive")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 	if c.Redeliver != "release" && c.Redeliver != "modify" {
 		p.AddAt("redeliver", "must be release or modify, not %q", c.Redeliver)
@@ -108,12 +94,9 @@ type TargetConfig struct {
 	// Address is sent to: a queue or topic name, or with RabbitMQ 3.x
 	// /queue/<queue> or /exchange/<exchange>/<routing key>. Required.
 	Address string `json:"address"`
-	// Mode is binary (attributes in application properties, body = data;
-	// default) or structured (body = the JSON event format).
-	Mode string `json:"mode,omitempty"`
-	// PropertyPrefix names binary-mode application properties:
-	// "cloudEvents:" (default, the 1.0.2 binding) or "cloudEvents_".
-	PropertyPrefix string `json:"property_prefix,omitempty"`
+	// Format: mode (binary: attributes in application properties) and
+	// property_prefix.
+	amqpbinding.Format `yaml:",inline"`
 	// Durable asks the peer to keep messages across restarts. Default true.
 	Durable *bool `json:"durable,omitempty"`
 	// Timeout bounds one send and its disposition. Default 10s.
@@ -130,12 +113,7 @@ type TargetConfig struct {
 // Defaults implements connector.Config.
 func (c *TargetConfig) Defaults() {
 	c.ConnConfig.defaults()
-	if c.Mode == "" {
-		c.Mode = "binary"
-	}
-	if c.PropertyPrefix == "" {
-		c.PropertyPrefix = amqpbinding.PrefixColon
-	}
+	c.Format.Defaults()
 	if c.Durable == nil {
 		t := true
 		c.Durable = &t
@@ -162,12 +140,7 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if c.Address == "" {
 		p.AddAt("address", "required: the address to send to")
 	}
-	if c.Mode != "binary" && c.Mode != "structured" {
-		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
-	}
-	if c.PropertyPrefix != amqpbinding.PrefixColon && c.PropertyPrefix != amqpbinding.PrefixUnderscore {
-		p.AddAt("property_prefix", "must be %q or %q", amqpbinding.PrefixColon, amqpbinding.PrefixUnderscore)
-	}
+	c.Format.Validate(p)
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
 	}

@@ -5,14 +5,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 
 	amqp "github.com/Azure/go-amqp"
 
-	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
@@ -30,36 +30,21 @@ type dialer struct {
 	guard *netguard.Guard
 }
 
-// newReconnector returns what keeps a source or target connected, and
-// its logger. serve uses one session; see connector.Reconnector.
-func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, tr *component.Tracker,
-	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], *slog.Logger, error) {
-	d := &dialer{cfg: cfg, guard: deps.Guard}
+// newReconnector returns what keeps a source or target connected,
+// reporting to conn. serve uses one session; see connector.Reconnector.
+func newReconnector(name string, cfg *ConnConfig, deps connector.Deps, conn *conntrack.Conn,
+	serve func(context.Context, *session, func(), <-chan struct{}) error) (*connector.Reconnector[*session], error) {
 	if cfg.ContainerID == "" {
 		cfg.ContainerID = "eventbridge-" + name
 	}
-	u, err := url.Parse(cfg.URL)
+	tlsConfig, err := cfg.TLSConfig()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if u.Scheme == "amqps" || cfg.TLS.On() {
-		if d.tlsConfig, err = cfg.TLS.Config(); err != nil {
-			return nil, nil, err
-		}
-		if d.tlsConfig.ServerName == "" {
-			d.tlsConfig.ServerName = u.Hostname()
-		}
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With("connector", name, "type", "amqp1")
-	return &connector.Reconnector[*session]{
-		Name: name, Type: "amqp1", Peer: connector.Redact(cfg.URL), Log: log, Tracker: tr, Metrics: deps.Metrics,
-		ReconnectMax: cfg.ReconnectMax.D(), Dial: d.dial, Serve: serve,
-		Close: func(s *session) { _ = s.conn.Close() },
-	}, log, nil
+	d := &dialer{cfg: cfg, tlsConfig: tlsConfig, guard: deps.Guard}
+	r := amqpbinding.NewReconnector[*session]("amqp1", name, &cfg.Endpoint, deps, conn)
+	r.Dial, r.Serve, r.Close = d.dial, serve, func(s *session) { _ = s.conn.Close() }
+	return r, nil
 }
 
 // hostPort is the URL's host and port, with AMQP's default port.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 )
 
@@ -21,15 +21,7 @@ import (
 // needed.
 func TestStartWithoutPeer(t *testing.T) {
 	const url = "amqp://127.0.0.1:1"
-	src := connectortest.StartSourceWith(t, "c", `{"type":"amqp1","url":"`+url+`","address":"q"}`, connectortest.Deps(connectortest.NewCollector()))
-	tgt := connectortest.StartTargetWith(t, "c", `{"type":"amqp1","url":"`+url+`","address":"q"}`, connectortest.Deps(nil))
-	connectortest.Eventually(t, 10*time.Second, func() bool { return src.Health().LastError != "" }, "no error in the source's health")
-	if h := src.Health(); h.State != component.Starting || h.Detail["connected"] != false || !strings.Contains(h.LastError, "refused") {
-		t.Fatalf("source health %+v", h)
-	}
-	if err := tgt.Send(context.Background(), connectortest.Sample("x")); !errors.Is(err, connector.ErrNotConnected) {
-		t.Fatalf("Send = %v, want ErrNotConnected", err)
-	}
+	tgt := brokertest.StartWithoutBroker(t, `{"type":"amqp1","url":"`+url+`","address":"q"}`, `{"type":"amqp1","url":"`+url+`","address":"q"}`)
 	// Once a connection attempt failed, Send says why.
 	connectortest.Eventually(t, 10*time.Second, func() bool { return tgt.Health().LastError != "" }, "no error in the target's health")
 	if err := tgt.Send(context.Background(), connectortest.Sample("x")); !errors.Is(err, connector.ErrNotConnected) || !errors.Is(err, syscall.ECONNREFUSED) {
@@ -39,14 +31,14 @@ func TestStartWithoutPeer(t *testing.T) {
 
 func publish(t *testing.T, q string, p amqp091.Publishing) {
 	t.Helper()
-	admin(t, func(ch *amqp091.Channel) error {
+	brokertest.RabbitAdmin(t, func(ch *amqp091.Channel) error {
 		return ch.PublishWithContext(context.Background(), "", q, false, false, p)
 	})
 }
 
 func depth(t *testing.T, q string) int {
 	n := 0
-	admin(t, func(ch *amqp091.Channel) error {
+	brokertest.RabbitAdmin(t, func(ch *amqp091.Channel) error {
 		qi, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 		n = qi.Messages
 		return err

@@ -3,18 +3,14 @@ package amqp1
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	amqp "github.com/Azure/go-amqp"
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/amqpbinding"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
-	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Source receives from an AMQP 1.0 address. Each message is accepted only
@@ -23,56 +19,19 @@ import (
 // delivers them again. Messages that are not valid CloudEvents are
 // wrapped (wrap), sent to dead_letter and accepted, or rejected.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	deps connector.Deps
-	log  *slog.Logger
-	run  *connector.Reconnector[*session]
-
-	received prometheus.Counter
-	rejected *prometheus.CounterVec
-	messages *prometheus.CounterVec // outcome
-	links    *prometheus.GaugeVec   // kind
-
-	// retry spaces the redeliveries of batches that failed to store;
-	// used by the serve goroutine only.
-	retry conntrack.Backoff
-
-	component.Tracker
+	amqpbinding.Source[*session]
+	cfg *SourceConfig
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	if deps.Metrics == nil {
-		deps.Metrics = telemetry.NewMetrics()
-	}
-	s := &Source{name: name, cfg: cfg, deps: deps, retry: conntrack.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}}
-	var err error
-	if s.run, s.log, err = newReconnector(name, &cfg.ConnConfig, deps, &s.Tracker, s.serve); err != nil {
+	s := &Source{cfg: cfg}
+	if err := s.Init("amqp1", name, deps, func(conn *conntrack.Conn) (*connector.Reconnector[*session], error) {
+		return newReconnector(name, &cfg.ConnConfig, deps, conn, s.serve)
+	}); err != nil {
 		return nil, err
 	}
-	m := deps.Metrics
-	s.received = m.Received.WithLabelValues(name)
-	s.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.messages = m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1", "direction": "in"})
-	s.links = m.ConnLinks.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1"})
-	s.Set(component.New, nil)
 	return s, nil
-}
-
-// Start begins connecting in the background and returns at once.
-func (s *Source) Start(context.Context) error {
-	s.run.Start()
-	return nil
-}
-
-// Stop detaches, letting the batch being stored finish within ctx;
-// unsettled messages go back to the peer.
-func (s *Source) Stop(ctx context.Context) error {
-	s.Set(component.Stopping, nil)
-	s.run.Stop(ctx)
-	s.Set(component.Terminated, nil)
-	return nil
 }
 
 func (s *Source) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
@@ -82,15 +41,15 @@ func (s *Source) serve(ctx context.Context, sess *session, ready func(), stop <-
 	if err != nil {
 		return fmt.Errorf("attach receiver to %s: %w", s.cfg.Address, err)
 	}
-	s.links.WithLabelValues("receiver").Inc()
-	defer s.links.WithLabelValues("receiver").Dec()
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
 	var dl *amqp.Sender
 	if s.cfg.DeadLetter != "" {
 		if dl, err = sess.sess.NewSender(actx, s.cfg.DeadLetter, nil); err != nil {
 			return fmt.Errorf("attach sender to dead letter %s: %w", s.cfg.DeadLetter, err)
 		}
-		s.links.WithLabelValues("sender").Inc()
-		defer s.links.WithLabelValues("sender").Dec()
+		s.Conn.Link("sender", 1)
+		defer s.Conn.Link("sender", -1)
 	}
 	ready()
 	s.SetDetail("address", s.cfg.Address)
@@ -135,7 +94,7 @@ func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 	events := make([]*ce.Event, 0, len(batch))
 	keep := make([]*amqp.Message, 0, len(batch))
 	for _, m := range batch {
-		s.received.Inc()
+		s.Received(1)
 		e, err := s.decode(ctx, rcv, dl, m)
 		if err != nil {
 			return err
@@ -148,12 +107,9 @@ func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 	if len(events) == 0 {
 		return nil
 	}
-	ictx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
-	err := s.deps.Ingest.Ingest(ictx, s.name, events)
-	cancel()
+	err := s.Store(ctx, s.cfg.Timeout.D(), events)
 	if err == nil {
-		s.retry.Reset()
-		s.messages.WithLabelValues("ok").Add(float64(len(keep)))
+		s.Retry.Reset()
 		for _, m := range keep {
 			if err := rcv.AcceptMessage(ctx, m); err != nil {
 				return err // redelivered after the reconnect; the bus dedups
@@ -161,13 +117,11 @@ func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 		}
 		return nil
 	}
-	s.messages.WithLabelValues("error").Add(float64(len(keep)))
-	s.rejected.WithLabelValues("unavailable").Add(float64(len(keep)))
-	s.log.Warn("cannot store events; handing them back for redelivery", "events", len(events), "err", err)
+	s.Log.Warn("cannot store events; handing them back for redelivery", "events", len(events), "err", err)
 	select {
 	case <-stop:
 		return nil // detaching releases them
-	case <-time.After(s.retry.Next()):
+	case <-time.After(s.Retry.Next()):
 	}
 	for _, m := range keep {
 		var err error
@@ -209,15 +163,14 @@ func (s *Source) decode(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 	if err == nil {
 		return e, nil
 	}
-	s.messages.WithLabelValues("invalid").Inc()
-	s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
-	s.log.Warn("a message that is not a valid CloudEvent", "address", s.cfg.Address, "kind", kind.String(), "dead_letter", s.cfg.DeadLetter, "err", err)
+	s.Invalid(err)
+	s.Log.Warn("a message that is not a valid CloudEvent", "address", s.cfg.Address, "kind", kind.String(), "dead_letter", s.cfg.DeadLetter, "err", err)
 	if dl != nil {
 		if m.ApplicationProperties == nil {
 			m.ApplicationProperties = map[string]any{}
 		}
 		m.ApplicationProperties["eventbridge_error"] = err.Error()
-		m.ApplicationProperties["eventbridge_source"] = s.name
+		m.ApplicationProperties["eventbridge_source"] = s.Name
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
 		serr := dl.Send(sctx, m, nil)
 		cancel()
@@ -227,7 +180,7 @@ func (s *Source) decode(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 		if broken(serr) {
 			return nil, serr
 		}
-		s.log.Warn("the dead letter refused the message; rejecting it", "err", serr)
+		s.Log.Warn("the dead letter refused the message; rejecting it", "err", serr)
 	}
 	return nil, rcv.RejectMessage(ctx, m, &amqp.Error{Condition: amqp.ErrCondDecodeError, Description: truncate(err.Error(), 512)})
 }

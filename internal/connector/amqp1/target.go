@@ -10,10 +10,10 @@ import (
 
 	amqp "github.com/Azure/go-amqp"
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -23,14 +23,16 @@ type Target struct {
 	name string
 	cfg  *TargetConfig
 	log  *slog.Logger
-	run  *connector.Reconnector[*session]
-	cur  atomic.Pointer[link]
+	// Reconnector gives Start (connect in the background and return at
+	// once) and Stop (close the connection: Sends waiting for a
+	// disposition fail).
+	*connector.Reconnector[*session]
+	cur atomic.Pointer[link]
 	// dialErr is why the last connection attempt failed (nil once one
 	// succeeds): Send's not-connected errors wrap it.
 	dialErr atomic.Pointer[error]
 
-	messages *prometheus.CounterVec // outcome
-	links    prometheus.Gauge
+	conn *conntrack.Conn
 
 	component.Tracker
 }
@@ -54,11 +56,13 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	}
 	t := &Target{name: name, cfg: cfg}
 	var err error
-	if t.run, t.log, err = newReconnector(name, &cfg.ConnConfig, deps, &t.Tracker, t.serve); err != nil {
+	t.conn = conntrack.New(&t.Tracker, deps.Metrics, name, "amqp1")
+	if t.Reconnector, err = newReconnector(name, &cfg.ConnConfig, deps, t.conn, t.serve); err != nil {
 		return nil, err
 	}
-	dial := t.run.Dial
-	t.run.Dial = func(ctx context.Context) (*session, error) {
+	t.log = t.Log
+	dial := t.Dial
+	t.Dial = func(ctx context.Context) (*session, error) {
 		s, err := dial(ctx)
 		if err != nil {
 			t.dialErr.Store(&err)
@@ -67,24 +71,8 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		}
 		return s, err
 	}
-	t.messages = deps.Metrics.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "amqp1", "direction": "out"})
-	t.links = deps.Metrics.ConnLinks.WithLabelValues(name, "amqp1", "sender")
 	t.Set(component.New, nil)
 	return t, nil
-}
-
-// Start begins connecting in the background and returns at once.
-func (t *Target) Start(context.Context) error {
-	t.run.Start()
-	return nil
-}
-
-// Stop closes the connection; Sends waiting for a disposition fail.
-func (t *Target) Stop(ctx context.Context) error {
-	t.Set(component.Stopping, nil)
-	t.run.Stop(ctx)
-	t.Set(component.Terminated, nil)
-	return nil
 }
 
 func (t *Target) serve(ctx context.Context, sess *session, ready func(), stop <-chan struct{}) error {
@@ -96,10 +84,10 @@ func (t *Target) serve(ctx context.Context, sess *session, ready func(), stop <-
 	}
 	l := &link{snd: snd, broken: make(chan struct{})}
 	t.cur.Store(l)
-	t.links.Inc()
+	t.conn.Link("sender", 1)
 	defer func() {
 		t.cur.CompareAndSwap(l, nil)
-		t.links.Dec()
+		t.conn.Link("sender", -1)
 	}()
 	ready()
 	select {
@@ -142,7 +130,7 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	}
 	m, err := Encode(e, t.cfg.Mode, t.cfg.PropertyPrefix, *t.cfg.Durable)
 	if err != nil {
-		t.messages.WithLabelValues("error").Inc()
+		t.conn.Message(conntrack.Out, conntrack.Error, 1)
 		return connector.Permanent(err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -152,14 +140,14 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	}
 	err = l.snd.Send(ctx, m, nil)
 	if err == nil {
-		t.messages.WithLabelValues("ok").Inc()
+		t.conn.Message(conntrack.Out, conntrack.OK, 1)
 		return nil
 	}
 	if broken(err) {
 		l.fail(err)
 		return fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
 	}
-	t.messages.WithLabelValues("error").Inc()
+	t.conn.Message(conntrack.Out, conntrack.Error, 1)
 	return classify(err)
 }
 

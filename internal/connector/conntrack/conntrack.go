@@ -303,3 +303,51 @@ func (c *Conn) Probe(ctx context.Context, every time.Duration, bo Backoff, check
 		}
 	}
 }
+
+// Series are the metrics of one source or target that reports its
+// connection state itself rather than through a Conn (mqtt, nats): what
+// a source receives and rejects, the messages by outcome, and the state
+// of its one link.
+type Series struct {
+	Received prometheus.Counter     // sources only
+	Rejected *prometheus.CounterVec // sources only; by reason
+	messages *prometheus.CounterVec // by outcome
+	resets   prometheus.Counter
+	conn     prometheus.Gauge
+	link     prometheus.Gauge
+}
+
+// NewSeries returns the series of connector name of type typ whose link
+// is kind: "receiver" (a source) or "sender" (a target).
+func NewSeries(m *telemetry.Metrics, name, typ, kind string) Series {
+	dir := In
+	if kind == "sender" {
+		dir = Out
+	}
+	s := Series{
+		messages: m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": typ, "direction": dir}),
+		resets:   m.ConnResets.WithLabelValues(name, typ),
+		conn:     m.ConnConnected.WithLabelValues(name, typ),
+		link:     m.ConnLinks.WithLabelValues(name, typ, kind),
+	}
+	if kind == "receiver" {
+		s.Received = m.Received.WithLabelValues(name)
+		s.Rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	}
+	return s
+}
+
+// Msgs is the counter of messages with outcome (OK, Error, Invalid).
+func (s Series) Msgs(outcome string) prometheus.Counter { return s.messages.WithLabelValues(outcome) }
+
+// Up records the connection and its link up.
+func (s Series) Up() { s.conn.Set(1); s.link.Set(1) }
+
+// Down records the connection and its link down.
+func (s Series) Down() { s.conn.Set(0); s.link.Set(0) }
+
+// LinkDown records the link down while the connection may be up.
+func (s Series) LinkDown() { s.link.Set(0) }
+
+// Lost counts a working connection lost (a reset).
+func (s Series) Lost() { s.resets.Inc() }

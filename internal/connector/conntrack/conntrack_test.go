@@ -193,3 +193,57 @@ func TestConnWatch(t *testing.T) {
 	c.Stopping()
 	none()
 }
+
+// TestClient: Get gives the client only while the probe says the
+// connection works; Stop takes it back, stops the probe and releases the
+// client once, and the sender link is counted while it is held.
+func TestClient(t *testing.T) {
+	var tr component.Tracker
+	m := telemetry.NewMetrics()
+	c := New(&tr, m, "t", "redis")
+	c.Starting()
+	links := func() float64 { return testutil.ToFloat64(m.ConnLinks.WithLabelValues("t", "redis", "sender")) }
+	var h Client[string]
+	if _, ok := h.Get(); ok {
+		t.Fatal("a client before Start")
+	}
+	var up atomic.Bool
+	probeDone := make(chan struct{})
+	h.Start(context.Background(), c, "cl", func(ctx context.Context, cl string) {
+		defer close(probeDone)
+		c.Probe(ctx, time.Millisecond, Backoff{Min: time.Millisecond, Max: time.Millisecond}, func(context.Context) error {
+			if up.Load() {
+				return nil
+			}
+			return errors.New("refused")
+		})
+	})
+	if _, ok := h.Get(); ok || links() != 1 {
+		t.Fatalf("Get while down, or links %v", links())
+	}
+	up.Store(true)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if cl, ok := h.Get(); ok {
+			if cl != "cl" {
+				t.Fatalf("Get = %q", cl)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Get never gave the client")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var released []string
+	h.Stop(context.Background(), func(cl string) { released = append(released, cl) })
+	h.Stop(context.Background(), func(cl string) { released = append(released, cl) }) // twice is fine
+	select {
+	case <-probeDone:
+	default:
+		t.Fatal("the probe still runs after Stop")
+	}
+	if _, ok := h.Get(); ok || len(released) != 1 || released[0] != "cl" || links() != 0 {
+		t.Fatalf("after Stop: released %v, links %v", released, links())
+	}
+}

@@ -6,9 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -17,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
 // pki writes a CA and a certificate it signed (for 127.0.0.1, usable by
@@ -74,30 +72,8 @@ func TestMutualTLS(t *testing.T) {
 
 // Every problem of a config is reported with its path.
 func TestConfigProblems(t *testing.T) {
-	cases := []struct {
-		kind resource.Kind
-		cfg  string
-		want []string
-	}{
-		{resource.KindSource, `{"type":"grpc","listen":"nohost","tls":{"cert_file":"c","client_ca_file":"x"},"max_message_size":10,"subscribe_buffer":-1}`,
-			[]string{"source.listen", "source.tls", "source.max_message_size", "source.subscribe_buffer"}},
-		{resource.KindTarget, `{"type":"grpc","tls":{"key_file":"k"},"timeout":"-1s"}`,
-			[]string{"target.address", "target.tls", "target.timeout"}},
-	}
-	for _, c := range cases {
-		_, err := resource.DecodeConnector(c.kind, json.RawMessage(c.cfg), string(c.kind))
-		var ve *spec.ValidationError
-		if !errors.As(err, &ve) {
-			t.Fatalf("%s: %v", c.cfg, err)
-		}
-		got := map[string]bool{}
-		for _, p := range ve.Problems {
-			got[p.Path] = true
-		}
-		for _, w := range c.want {
-			if !got[w] {
-				t.Errorf("%s: no problem at %s in %v", c.cfg, w, ve.Problems)
-			}
-		}
-	}
+	brokertest.WantProblems(t, resource.KindSource, `{"type":"grpc","listen":"nohost","tls":{"cert_file":"c","client_ca_file":"x"},"max_message_size":10,"subscribe_buffer":-1}`,
+		"source.listen", "source.tls", "source.max_message_size", "source.subscribe_buffer")
+	brokertest.WantProblems(t, resource.KindTarget, `{"type":"grpc","tls":{"key_file":"k"},"timeout":"-1s"}`,
+		"target.address", "target.tls", "target.timeout")
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -139,25 +140,20 @@ type SourceConfig struct {
 	Start string `json:"start,omitempty"`
 	// MaxPollRecords bounds the records stored in one Ingest. Default 500.
 	MaxPollRecords int `json:"max_poll_records,omitempty"`
-	// IngestTimeout bounds one Ingest call. Default 30s.
-	IngestTimeout spec.Duration `json:"ingest_timeout,omitempty"`
+	// Config has ingest_timeout, the extension limits, and wrap, which
+	// turns records that carry no CloudEvent (no ce_ headers, no
+	// structured content type) into events.
+	intake.Config `yaml:",inline"`
 	// DeadLetter is a topic that records which are not valid CloudEvents
 	// are copied to (headers, key and value as they were, plus
 	// eventbridge_error and eventbridge_origin headers) before their offset
 	// is committed. Without it they are logged, counted and skipped.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
-	// Wrap turns records that carry no CloudEvent (no ce_ headers, no
-	// structured content type) into events with this type and source.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.Config.Defaults()
 	c.defaults()
 	if c.Start == "" {
 		c.Start = "earliest"
@@ -165,14 +161,11 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxPollRecords == 0 {
 		c.MaxPollRecords = 500
 	}
-	if c.IngestTimeout == 0 {
-		c.IngestTimeout = spec.Duration(30 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.Config.Validate(p)
 	c.validate(p)
 	if len(c.Topics) == 0 {
 		p.AddAt("topics", "required: at least one topic")
@@ -188,9 +181,6 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.MaxPollRecords < 1 {
 		p.AddAt("max_poll_records", "must be at least 1")
 	}
-	if c.IngestTimeout.D() <= 0 {
-		p.AddAt("ingest_timeout", "must be positive")
-	}
 	if c.DeadLetter != "" && !topicRE.MatchString(c.DeadLetter) {
 		p.AddAt("dead_letter", "%q is not a Kafka topic name", c.DeadLetter)
 	}
@@ -198,9 +188,6 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 		if t == c.DeadLetter {
 			p.AddAt("dead_letter", "must not be one of the topics read")
 		}
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 }
 

@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 )
 
 // Source reads CloudEvents from Kafka topics in a consumer group.
@@ -25,34 +24,17 @@ import (
 // batch and read again after a backoff, so nothing after a failed record
 // is ever committed (no gaps). Order within a partition is kept.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	deps connector.Deps
-	log  *slog.Logger
-	conn *conntrack.Conn
-
-	received prometheus.Counter
-	rejected *prometheus.CounterVec
-
-	cl    *kgo.Client
-	loops conntrack.Loops
-
-	component.Tracker
+	intake.Base
+	cfg *SourceConfig
+	cl  *kgo.Client
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name)
 	if deps.Metrics == nil {
 		return nil, fmt.Errorf("source %s: no metrics", name)
 	}
-	s.conn = conntrack.New(&s.Tracker, deps.Metrics, name, "kafka")
-	s.received = deps.Metrics.Received.WithLabelValues(name)
-	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.Set(component.New, nil)
+	s := &Source{cfg: c.(*SourceConfig)}
+	s.Init(name, "kafka", deps)
 	return s, nil
 }
 
@@ -60,15 +42,15 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // consuming happen in the background, retried for as long as the source
 // runs, so a cluster that is down does not fail Start.
 func (s *Source) Start(startCtx context.Context) error {
-	s.conn.Starting()
-	opts, err := s.cfg.opts(s.deps.Guard)
+	s.Conn.Starting()
+	opts, err := s.cfg.opts(s.Deps.Guard)
 	if err != nil {
 		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
 	group := s.cfg.Group
 	if group == "" {
-		group = "eventbridge-" + s.name
+		group = "eventbridge-" + s.Name
 	}
 	start := kgo.NewOffset().AtStart()
 	if s.cfg.Start == "latest" {
@@ -82,37 +64,37 @@ func (s *Source) Start(startCtx context.Context) error {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // for the dead-letter topic
-		kgo.WithLogger(logger{s.log}),
+		kgo.WithLogger(logger{s.Log}),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	ctx := s.loops.Start()
+	ctx := s.Loops.Start()
 	s.cl = cl
 	s.SetDetail("group", group)
-	s.loops.Go(func() { probe(ctx, cl, s.conn) })
-	s.loops.Go(func() { s.consume(ctx) })
-	s.conn.WaitUp(startCtx, 5*time.Second)
+	s.Loops.Go(func() { probe(ctx, cl, s.Conn) })
+	s.Loops.Go(func() { s.consume(ctx) })
+	s.Conn.WaitUp(startCtx, 5*time.Second)
 	return nil
 }
 
 // Stop stops consuming, waits for the batch in hand (its offsets are
 // committed if it was stored) and leaves the group.
 func (s *Source) Stop(ctx context.Context) error {
-	s.conn.Stopping()
-	if s.loops.Started() {
-		s.loops.Stop(ctx, s.cl.Close)
+	s.Conn.Stopping()
+	if s.Loops.Started() {
+		s.Loops.Stop(ctx, s.cl.Close)
 		s.cl = nil
 	}
-	s.conn.Stopped(nil)
+	s.Conn.Stopped(nil)
 	return nil
 }
 
 func (s *Source) consume(ctx context.Context) {
-	s.conn.Link("receiver", 1)
-	defer s.conn.Link("receiver", -1)
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
 	var bo conntrack.Backoff
 	lastErr := ""
 	for ctx.Err() == nil {
@@ -126,7 +108,7 @@ func (s *Source) consume(ctx context.Context) {
 		fs.EachError(func(topic string, p int32, err error) {
 			if ctx.Err() == nil && !errors.Is(err, context.Canceled) && err.Error() != lastErr {
 				lastErr = err.Error()
-				s.log.Warn("fetch failed", "topic", topic, "partition", p, "err", err)
+				s.Log.Warn("fetch failed", "topic", topic, "partition", p, "err", err)
 			}
 		})
 		recs := fs.Records()
@@ -134,12 +116,12 @@ func (s *Source) consume(ctx context.Context) {
 			s.cl.AllowRebalance()
 			continue
 		}
-		s.conn.Up()
+		s.Conn.Up()
 		if err := s.handle(ctx, recs); err != nil {
 			s.rewind(recs)
 			s.cl.AllowRebalance()
 			if ctx.Err() == nil {
-				s.log.Warn("records not stored; reading them again", "records", len(recs), "err", err)
+				s.Log.Warn("records not stored; reading them again", "records", len(recs), "err", err)
 			}
 			conntrack.Sleep(ctx, bo.Next())
 			continue
@@ -150,7 +132,7 @@ func (s *Source) consume(ctx context.Context) {
 		// (duplicates, which the bus drops by (source, id)).
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := s.cl.CommitRecords(cctx, recs...); err != nil {
-			s.log.Warn("commit failed; the records may be read again", "err", err)
+			s.Log.Warn("commit failed; the records may be read again", "err", err)
 		}
 		cancel()
 		s.cl.AllowRebalance()
@@ -162,7 +144,6 @@ func (s *Source) consume(ctx context.Context) {
 func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
 	events := make([]*ce.Event, 0, len(recs))
 	var dead []*kgo.Record
-	var invalid int
 	for _, r := range recs {
 		e, err := decode(r)
 		if errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil {
@@ -175,35 +156,20 @@ func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
 		case err == nil:
 			events = append(events, e)
 		default:
-			invalid++
-			s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
-			s.log.Warn("record is not a valid CloudEvent", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err, "dead_letter", s.cfg.DeadLetter)
+			s.Invalid(err)
+			s.Log.Warn("record is not a valid CloudEvent", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err, "dead_letter", s.cfg.DeadLetter)
 			if s.cfg.DeadLetter != "" {
 				dead = append(dead, deadLetter(r, s.cfg.DeadLetter, err))
 			}
 		}
 	}
-	s.received.Add(float64(len(recs)))
+	s.Received(len(recs))
 	if len(dead) > 0 {
 		if err := s.cl.ProduceSync(ctx, dead...).FirstErr(); err != nil {
 			return fmt.Errorf("dead letter: %w", err)
 		}
 	}
-	if invalid > 0 {
-		s.conn.Message(conntrack.In, conntrack.Invalid, invalid)
-	}
-	if len(events) == 0 {
-		return nil
-	}
-	ictx, cancel := context.WithTimeout(ctx, s.cfg.IngestTimeout.D())
-	defer cancel()
-	if err := s.deps.Ingest.Ingest(ictx, s.name, events); err != nil {
-		s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
-		s.conn.Message(conntrack.In, conntrack.Error, len(events))
-		return err
-	}
-	s.conn.Message(conntrack.In, conntrack.OK, len(events))
-	return nil
+	return s.Store(ctx, s.cfg.IngestTimeout.D(), events)
 }
 
 // rewind sets every partition of recs back to its first record, so that

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
-	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -31,22 +29,14 @@ type Target struct {
 	topic, key attrtemplate.Template
 	// guard holds the connections of a target created through the API.
 	guard *netguard.Guard
-
-	mu     sync.RWMutex
-	cl     *kgo.Client
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cl    conntrack.Client[*kgo.Client]
 
 	component.Tracker
 }
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
-	t := &Target{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
-	t.log = t.log.With("target", name)
+	t := &Target{name: name, cfg: cfg, log: deps.Log("target", name), guard: deps.Guard}
 	var err error
 	if t.topic, err = attrtemplate.Parse(cfg.Topic); err != nil {
 		return nil, fmt.Errorf("target %s: topic: %w", name, err)
@@ -84,33 +74,17 @@ func (t *Target) Start(ctx context.Context) error {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)
 	}
-	pctx, cancel := context.WithCancel(context.Background())
-	t.mu.Lock()
-	t.cl, t.cancel = cl, cancel
-	t.mu.Unlock()
-	t.conn.Link("sender", 1)
-	t.wg.Add(1)
-	go func() { defer t.wg.Done(); probe(pctx, cl, t.conn) }()
-	// Return connected when the cluster is there; without it, return
-	// anyway and keep trying.
-	t.conn.WaitUp(ctx, 5*time.Second)
+	t.cl.Start(ctx, t.conn, cl, func(ctx context.Context, cl *kgo.Client) { probe(ctx, cl, t.conn) })
 	return nil
 }
 
 // Stop waits (within ctx) for records in flight, then closes the client.
 func (t *Target) Stop(ctx context.Context) error {
 	t.conn.Stopping()
-	t.mu.Lock()
-	cl, cancel := t.cl, t.cancel
-	t.cl, t.cancel = nil, nil
-	t.mu.Unlock()
-	if cl != nil {
-		cancel()
+	t.cl.Stop(ctx, func(cl *kgo.Client) {
 		_ = cl.Flush(ctx)
 		cl.Close()
-		t.wg.Wait()
-		t.conn.Link("sender", -1)
-	}
+	})
 	t.conn.Stopped(nil)
 	return nil
 }
@@ -120,10 +94,8 @@ func (t *Target) Stop(ctx context.Context) error {
 // brokers refuse for good (too large, invalid topic, not authorized) are
 // connector.Permanent; other failures are retryable.
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
-	t.mu.RLock()
-	cl := t.cl
-	t.mu.RUnlock()
-	if cl == nil || !t.conn.IsUp() {
+	cl, ok := t.cl.Get()
+	if !ok {
 		return connector.ErrNotConnected
 	}
 	r, err := t.record(e)

@@ -7,14 +7,13 @@
 package mqtt
 
 import (
-	"encoding/json"
 	"errors"
-	"mime"
 	"sort"
 	"strings"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
@@ -64,7 +63,7 @@ var errNotCloudEvent = errors.New("not a CloudEvent: no CloudEvents content type
 // not a valid event returns an *event.ValidationError.
 func Decode(m *Message, v5 bool) (*ce.Event, error) {
 	if v5 {
-		if mt := mediaType(m.ContentType); strings.HasPrefix(mt, "application/cloudevents") {
+		if mt := connector.MediaType(m.ContentType); strings.HasPrefix(mt, "application/cloudevents") {
 			if mt != MediaStructured && mt != "application/cloudevents" {
 				var ve ebevent.ValidationError
 				ve.Add("datacontenttype", "content type %q: only the JSON event format (%s) is supported", m.ContentType, MediaStructured)
@@ -79,7 +78,7 @@ func Decode(m *Message, v5 bool) (*ce.Event, error) {
 			return ebevent.FromBinary(attrs, m.ContentType, m.Payload)
 		}
 	}
-	if looksStructured(m.Payload) {
+	if connector.LooksStructured(m.Payload) {
 		return ebevent.DecodeJSON(m.Payload)
 	}
 	return nil, errNotCloudEvent
@@ -108,25 +107,6 @@ func binaryAttributes(props []Property) (attrs map[string]string, ok bool, err e
 	}
 	_, ok = attrs["specversion"]
 	return attrs, ok, ve.Err()
-}
-
-// looksStructured reports whether payload is a JSON object with a
-// specversion member.
-func looksStructured(payload []byte) bool {
-	var probe struct {
-		SpecVersion json.RawMessage `json:"specversion"`
-	}
-	return json.Unmarshal(payload, &probe) == nil && probe.SpecVersion != nil
-}
-
-// mediaType returns the lower-case media type of a content type, without
-// parameters.
-func mediaType(ct string) string {
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		return mt
-	}
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 // Encode writes e as a message in mode (structured is the only mode of

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
@@ -18,39 +19,18 @@ import (
 // properties and the payload, skipping "..." placeholder lines.
 func specExample(t *testing.T, name string) Message {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "bindings", "spec-examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m Message
-	section := ""
-	var payload []string
-	for _, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "---") {
-			section = strings.Trim(trimmed, "- ")
-			continue
-		}
-		if trimmed == "" || strings.HasPrefix(trimmed, "...") {
-			continue
-		}
-		switch section {
-		case "PUBLISH":
-			k, v, _ := strings.Cut(trimmed, ":")
-			switch k {
-			case "Topic Name":
-				m.Topic = strings.TrimSpace(v)
-			case "Content Type":
-				m.ContentType = strings.TrimSpace(v)
-			}
-		case "User Properties":
-			k, v, _ := strings.Cut(trimmed, ":")
+	m.Payload = brokertest.SpecExample(t, name, func(section, line string) {
+		k, v, _ := strings.Cut(line, ":")
+		switch {
+		case section == "PUBLISH" && k == "Topic Name":
+			m.Topic = strings.TrimSpace(v)
+		case section == "PUBLISH" && k == "Content Type":
+			m.ContentType = strings.TrimSpace(v)
+		case section == "User Properties":
 			m.Properties = append(m.Properties, Property{Key: k, Value: strings.TrimSpace(v)})
-		case "payload":
-			payload = append(payload, line)
 		}
-	}
-	m.Payload = []byte(strings.Join(payload, "\n"))
+	})
 	return m
 }
 

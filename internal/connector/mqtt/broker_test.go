@@ -16,6 +16,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 // broker is an embedded MQTT broker (mochi) on a loopback port.
@@ -89,14 +90,7 @@ func mosquittoURL(t testing.TB) string {
 		u = "mqtt://127.0.0.1:1883"
 	}
 	host := strings.TrimPrefix(strings.TrimPrefix(u, "mqtt://"), "tcp://")
-	c, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		if os.Getenv("EVENTBRIDGE_INTEGRATION") == "1" {
-			t.Fatalf("no MQTT broker at %s: %v", u, err)
-		}
-		t.Skipf("no MQTT broker at %s (set EVENTBRIDGE_INTEGRATION=1 to fail instead): %v", u, err)
-	}
-	c.Close()
+	testkit.NeedTCP(t, host, "MQTT broker")
 	return u
 }
 

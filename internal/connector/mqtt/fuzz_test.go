@@ -1,11 +1,10 @@
 package mqtt
 
 import (
-	"errors"
 	"testing"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector/brokertest"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
-	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
 // FuzzDecode feeds broker messages to the binding's decoder: it must
@@ -22,24 +21,6 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte, ct, k1, v1, k2, v2, k3, v3 string, v5 bool) {
 		m := Message{Payload: payload, ContentType: ct, Properties: []Property{{k1, v1}, {k2, v2}, {k3, v3}, {"type", "t"}, {"id", "i"}, {"source", "/s"}}}
 		e, err := Decode(&m, v5)
-		if err != nil {
-			if e != nil {
-				t.Fatal("an event and an error")
-			}
-			if !errors.Is(err, errNotCloudEvent) && len(ebevent.Fields(err)) == 0 {
-				t.Fatalf("an error that names no attribute: %v", err)
-			}
-			return
-		}
-		if err := ebevent.Validate(e); err != nil {
-			t.Fatalf("decoded an invalid event: %v", err)
-		}
-		b, err := e.MarshalJSON()
-		if err != nil {
-			t.Fatalf("the bus cannot store it: %v", err)
-		}
-		if _, err := ebevent.DecodeJSON(b); err != nil {
-			t.Fatalf("the bus cannot read back %s: %v", b, err)
-		}
+		brokertest.CheckDecoded(t, e, err, errNotCloudEvent)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
 // connHealth turns what a link reports into a source's or a target's
@@ -15,7 +16,7 @@ import (
 // loses, one per reconnect, are not logged one by one.
 type connHealth struct {
 	tr  *component.Tracker
-	m   metrics
+	m   conntrack.Series
 	log *slog.Logger
 
 	mu        sync.Mutex
@@ -32,7 +33,7 @@ func (h *connHealth) state(up bool, err error) {
 	}
 	if up {
 		h.up.Store(true)
-		h.m.up()
+		h.m.Up()
 		h.tr.SetDetail("connected", true)
 		if h.takenOver != nil {
 			h.tr.Set(component.Starting, h.takenOver)
@@ -42,12 +43,12 @@ func (h *connHealth) state(up bool, err error) {
 		return
 	}
 	if h.up.Swap(false) {
-		h.m.lost()
+		h.m.Lost()
 		if h.takenOver == nil {
 			h.log.Warn("connection lost", "err", err)
 		}
 	}
-	h.m.down()
+	h.m.Down()
 	h.tr.SetDetail("connected", false)
 	if h.takenOver != nil {
 		err = h.takenOver
@@ -83,6 +84,6 @@ func (h *connHealth) stop() {
 // closed records the link closed.
 func (h *connHealth) closed() {
 	h.up.Store(false)
-	h.m.down()
+	h.m.Down()
 	h.tr.SetDetail("connected", false)
 }

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -37,25 +37,17 @@ type SourceConfig struct {
 	// MaxInflight bounds the unacknowledged QoS 1/2 messages the broker
 	// sends (MQTT 5 Receive Maximum). Default 1000.
 	MaxInflight int `json:"max_inflight,omitempty"`
-	// MaxBatch is the most messages stored in the bus at once. Default 100.
-	MaxBatch int `json:"max_batch,omitempty"`
-	// Timeout bounds one attempt to store a batch. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
-	// Wrap turns messages that are not CloudEvents into events.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
+	// BatchConfig: max_batch, timeout, wrap and the extension limits.
+	intake.BatchConfig `yaml:",inline"`
 	// DeadLetter is a topic where messages that are not valid CloudEvents
 	// (and not wrapped) are published, as they came, with the reason in
 	// the user property "eventbridge-error" (MQTT 5).
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.BatchConfig.Defaults()
 	c.ConnConfig.defaults()
 	if c.QoS == nil {
 		q := 1
@@ -68,17 +60,11 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxInflight == 0 {
 		c.MaxInflight = 1000
 	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 100
-	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.BatchConfig.Validate(p)
 	c.ConnConfig.validate(p)
 	if len(c.Topics) == 0 {
 		p.AddAt("topics", "required: at least one topic filter")
@@ -103,15 +89,6 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	}
 	if c.MaxInflight < 1 || c.MaxInflight > 65535 {
 		p.AddAt("max_inflight", "must be between 1 and 65535")
-	}
-	if c.MaxBatch < 1 {
-		p.AddAt("max_batch", "must be at least 1")
-	}
-	if c.Timeout.D() <= 0 {
-		p.AddAt("timeout", "must be positive")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 	if c.DeadLetter != "" {
 		if err := validTopic(c.DeadLetter); err != nil {
@@ -148,7 +125,7 @@ type Source struct {
 	cfg  *SourceConfig
 	deps connector.Deps
 	log  *slog.Logger
-	m    metrics
+	m    conntrack.Series
 
 	queue   *intake.Queue[delivery]
 	link    link
@@ -163,12 +140,8 @@ type Source struct {
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name, "type", "mqtt")
-	s.m = newMetrics(deps, name, "receiver")
+	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Log("source", name, "type", "mqtt")}
+	s.m = conntrack.NewSeries(deps.Metrics, name, "mqtt", "receiver")
 	s.health = connHealth{tr: &s.Tracker, m: s.m, log: s.log}
 	s.Set(component.New, nil)
 	return s, nil
@@ -256,7 +229,7 @@ func (s *Source) handle(batch []delivery, v5 bool) bool {
 	events := make([]*ce.Event, 0, len(batch))
 	acks := make([]func(), 0, len(batch))
 	for _, d := range batch {
-		s.m.received.Inc()
+		s.m.Received.Inc()
 		e, err := Decode(&d.msg, v5)
 		if errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil {
 			e, err = s.cfg.Wrap.Event(d.msg.Payload, d.msg.ContentType, d.msg.Topic), nil
@@ -283,13 +256,13 @@ func (s *Source) handle(batch []delivery, v5 bool) bool {
 		defer cancel()
 		return s.deps.Ingest.Ingest(ctx, s.name, events)
 	}, func(attempt int, err error) {
-		s.m.msgs(outError).Add(float64(len(events)))
+		s.m.Msgs(conntrack.Error).Add(float64(len(events)))
 		s.log.Warn("cannot store events; will retry, unacknowledged", "events", len(events), "attempt", attempt, "err", err)
 	})
 	if err != nil {
 		return false
 	}
-	s.m.msgs(outOK).Add(float64(len(events)))
+	s.m.Msgs(conntrack.OK).Add(float64(len(events)))
 	for _, ack := range acks {
 		ack()
 	}
@@ -301,8 +274,8 @@ func (s *Source) handle(batch []delivery, v5 bool) bool {
 // acknowledges it. It returns false if the source stopped before the
 // dead letter was published.
 func (s *Source) reject(d delivery, reason error) bool {
-	s.m.rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
-	s.m.msgs(outInvalid).Inc()
+	s.m.Rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
+	s.m.Msgs(conntrack.Invalid).Inc()
 	s.log.Warn("message is not a valid CloudEvent", "topic", d.msg.Topic, "dead_letter", s.cfg.DeadLetter, "err", reason)
 	if s.cfg.DeadLetter != "" {
 		dl := d.msg
@@ -329,44 +302,3 @@ var (
 	_ connector.Source = (*Source)(nil)
 	_ connector.Config = (*SourceConfig)(nil)
 )
-
-// metrics are one connector's series.
-type metrics struct {
-	received  prometheus.Counter
-	rejected  *prometheus.CounterVec
-	messages  *prometheus.CounterVec // outcome
-	resets    prometheus.Counter
-	connected prometheus.Gauge
-	links     prometheus.Gauge
-}
-
-// Outcomes of ConnMessages.
-const (
-	outOK      = "ok"
-	outError   = "error"
-	outInvalid = "invalid"
-)
-
-func newMetrics(deps connector.Deps, name, kind string) metrics {
-	m := deps.Metrics
-	dir := "in"
-	if kind == "sender" {
-		dir = "out"
-	}
-	out := metrics{
-		messages:  m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": "mqtt", "direction": dir}),
-		resets:    m.ConnResets.WithLabelValues(name, "mqtt"),
-		connected: m.ConnConnected.WithLabelValues(name, "mqtt"),
-		links:     m.ConnLinks.WithLabelValues(name, "mqtt", kind),
-	}
-	if kind == "receiver" {
-		out.received = m.Received.WithLabelValues(name)
-		out.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	}
-	return out
-}
-
-func (m metrics) msgs(outcome string) prometheus.Counter { return m.messages.WithLabelValues(outcome) }
-func (m metrics) up()                                    { m.connected.Set(1); m.links.Set(1) }
-func (m metrics) down()                                  { m.connected.Set(0); m.links.Set(0) }
-func (m metrics) lost()                                  { m.resets.Inc() }

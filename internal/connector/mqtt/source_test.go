@@ -2,7 +2,6 @@ package mqtt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,34 +12,13 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
-	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
 // startSource builds and starts a source with deps, waits until it runs,
 // and stops it when the test ends.
 func startSource(t *testing.T, cfgJSON string, deps connector.Deps) connector.Source {
 	t.Helper()
-	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newSource("src", cfg, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = s.Stop(ctx)
-		}
-	}
-	t.Cleanup(stop)
+	s, _ := launchSource(t, cfgJSON, deps)
 	connectortest.Eventually(t, 20*time.Second, func() bool { return s.Health().State == component.Running }, "source not running: %+v", s.Health)
 	return s
 }

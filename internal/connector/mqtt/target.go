@@ -11,6 +11,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -91,7 +92,7 @@ type Target struct {
 	name string
 	cfg  *TargetConfig
 	log  *slog.Logger
-	m    metrics
+	m    conntrack.Series
 	link link
 	// guard holds the connections of a target created through the API.
 	guard *netguard.Guard
@@ -109,11 +110,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		}
 		cfg.topic = &t
 	}
-	t := &Target{name: name, cfg: cfg, log: deps.Logger, m: newMetrics(deps, name, "sender"), guard: deps.Guard}
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
-	t.log = t.log.With("target", name, "type", "mqtt")
+	t := &Target{name: name, cfg: cfg, log: deps.Log("target", name, "type", "mqtt"), m: conntrack.NewSeries(deps.Metrics, name, "mqtt", "sender"), guard: deps.Guard}
 	t.health = connHealth{tr: &t.Tracker, m: t.m, log: t.log}
 	t.Set(component.New, nil)
 	return t, nil
@@ -160,22 +157,22 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 		err = validTopic(topic)
 	}
 	if err != nil {
-		t.m.msgs(outInvalid).Inc()
+		t.m.Msgs(conntrack.Invalid).Inc()
 		return connector.Permanent(fmt.Errorf("topic: %w", err))
 	}
 	m, err := Encode(e, t.cfg.Mode)
 	if err != nil {
-		t.m.msgs(outInvalid).Inc()
+		t.m.Msgs(conntrack.Invalid).Inc()
 		return connector.Permanent(fmt.Errorf("encode: %w", err))
 	}
 	m.Topic, m.QoS, m.Retain = topic, byte(*t.cfg.QoS), t.cfg.Retain
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
 	defer cancel()
 	if err := t.link.publish(ctx, m); err != nil {
-		t.m.msgs(outError).Inc()
+		t.m.Msgs(conntrack.Error).Inc()
 		return err
 	}
-	t.m.msgs(outOK).Inc()
+	t.m.Msgs(conntrack.OK).Inc()
 	return nil
 }
 

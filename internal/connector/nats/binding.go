@@ -7,15 +7,14 @@
 package nats
 
 import (
-	"encoding/json"
 	"errors"
-	"mime"
 	"net/url"
 	"strings"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 
+	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
@@ -48,7 +47,7 @@ var errNotCloudEvent = errors.New("not a CloudEvent: no CloudEvents content type
 // *event.ValidationError.
 func Decode(h nats.Header, data []byte) (*ce.Event, error) {
 	ct := header(h, "Content-Type")
-	if mt := mediaType(ct); strings.HasPrefix(mt, "application/cloudevents") {
+	if mt := connector.MediaType(ct); strings.HasPrefix(mt, "application/cloudevents") {
 		if mt != MediaStructured && mt != "application/cloudevents" {
 			var ve ebevent.ValidationError
 			ve.Add("datacontenttype", "content type %q: only the JSON event format (%s) is supported", ct, MediaStructured)
@@ -68,7 +67,7 @@ func Decode(h nats.Header, data []byte) (*ce.Event, error) {
 		delete(attrs, "datacontenttype")
 		return ebevent.FromBinary(attrs, dct, data)
 	}
-	if looksStructured(data) {
+	if connector.LooksStructured(data) {
 		return ebevent.DecodeJSON(data)
 	}
 	return nil, errNotCloudEvent
@@ -116,21 +115,6 @@ func header(h nats.Header, name string) string {
 		}
 	}
 	return ""
-}
-
-func looksStructured(payload []byte) bool {
-	var probe struct {
-		SpecVersion json.RawMessage `json:"specversion"`
-	}
-	return json.Unmarshal(payload, &probe) == nil && probe.SpecVersion != nil
-}
-
-func mediaType(ct string) string {
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		return mt
-	}
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 // Encode writes e as a message in mode; the subject is the caller's. In

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -134,43 +135,21 @@ func validTokens(s string) error {
 
 // IntakeConfig are the options every NATS source has.
 type IntakeConfig struct {
-	// MaxBatch is the most messages stored in the bus at once. Default 100.
-	MaxBatch int `json:"max_batch,omitempty"`
-	// Timeout bounds one attempt to store a batch. Default 10s.
-	Timeout spec.Duration `json:"timeout,omitempty"`
-	// Wrap turns messages that are not CloudEvents into events.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
+	// BatchConfig: max_batch, timeout, wrap and the extension limits (a
+	// message over them is dead-lettered, or dropped with a log).
+	intake.BatchConfig `yaml:",inline"`
 	// DeadLetter is a subject where messages that are not valid
 	// CloudEvents (and not wrapped) are published as they came, with the
 	// reason in the header Eventbridge-Error.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused
-	// as an invalid one is (dead-lettered, or dropped with a log).
-	connector.ExtensionLimits
 }
 
 func (c *IntakeConfig) defaults() {
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 100
-	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(10 * time.Second)
-	}
-	c.FillExtensionDefaults()
+	c.BatchConfig.Defaults()
 }
 
 func (c *IntakeConfig) validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
-	if c.MaxBatch < 1 {
-		p.AddAt("max_batch", "must be at least 1")
-	}
-	if c.Timeout.D() <= 0 {
-		p.AddAt("timeout", "must be positive")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
-	}
+	c.BatchConfig.Validate(p)
 	if c.DeadLetter != "" {
 		if err := validSubject(c.DeadLetter); err != nil {
 			p.AddAt("dead_letter", "%v", err)

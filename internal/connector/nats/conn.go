@@ -9,7 +9,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
@@ -94,41 +93,3 @@ func publishError(err error) error {
 	}
 	return err
 }
-
-// metrics are one connector's series.
-type metrics struct {
-	received  prometheus.Counter
-	rejected  *prometheus.CounterVec
-	messages  *prometheus.CounterVec // outcome
-	resets    prometheus.Counter
-	connected prometheus.Gauge
-	links     prometheus.Gauge
-}
-
-// Outcomes of ConnMessages.
-const (
-	outOK      = "ok"
-	outError   = "error"
-	outInvalid = "invalid"
-)
-
-func newMetrics(deps connector.Deps, name, typ, kind string) metrics {
-	m := deps.Metrics
-	dir := "in"
-	if kind == "sender" {
-		dir = "out"
-	}
-	out := metrics{
-		messages:  m.ConnMessages.MustCurryWith(prometheus.Labels{"connector": name, "type": typ, "direction": dir}),
-		resets:    m.ConnResets.WithLabelValues(name, typ),
-		connected: m.ConnConnected.WithLabelValues(name, typ),
-		links:     m.ConnLinks.WithLabelValues(name, typ, kind),
-	}
-	if kind == "receiver" {
-		out.received = m.Received.WithLabelValues(name)
-		out.rejected = m.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	}
-	return out
-}
-
-func (m metrics) msgs(outcome string) prometheus.Counter { return m.messages.WithLabelValues(outcome) }

@@ -16,23 +16,7 @@ import (
 // default) is refused as an invalid one: dead-lettered with the setting
 // named, counted, never stored.
 func TestTooManyExtensions(t *testing.T) {
-	s := startServer(t)
-	nc, err := nats.Connect(s.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	dlq, err := nc.SubscribeSync("dlq.in")
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := connectortest.NewCollector()
-	deps := connectortest.Deps(col)
-	src, err := newSource("src", decodeSource(t, fmt.Sprintf(`{"type":"nats","url":%q,"subjects":["in.>"],"dead_letter":"dlq.in"}`, s.url())), deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startAndWait(t, src)
+	nc, dlq, col, deps := startCoreSource(t)
 
 	msg := func(id string, exts int) *nats.Msg {
 		m := nats.NewMsg("in.x")

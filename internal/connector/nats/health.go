@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
 // health ties a component's status and connection metrics to connection
@@ -12,7 +13,7 @@ import (
 // Starting with the last error while not, and nothing once stopping.
 type health struct {
 	tr  *component.Tracker
-	m   metrics
+	m   conntrack.Series
 	log *slog.Logger
 
 	mu      sync.Mutex
@@ -28,19 +29,17 @@ func (h *health) set(up bool, err error) {
 	}
 	if up {
 		h.up = true
-		h.m.connected.Set(1)
-		h.m.links.Set(1)
+		h.m.Up()
 		h.tr.SetDetail("connected", true)
 		h.tr.Set(component.Running, nil)
 		return
 	}
 	if h.up {
 		h.up = false
-		h.m.resets.Inc()
+		h.m.Lost()
 		h.log.Warn("connection lost", "err", err)
 	}
-	h.m.connected.Set(0)
-	h.m.links.Set(0)
+	h.m.Down()
 	h.tr.SetDetail("connected", false)
 	h.tr.Set(component.Starting, err)
 }
@@ -55,7 +54,7 @@ func (h *health) notReady(connected bool, err error) {
 		return
 	}
 	h.up = false
-	h.m.links.Set(0)
+	h.m.LinkDown()
 	h.tr.SetDetail("connected", connected)
 	h.tr.Set(component.Starting, err)
 }
@@ -68,8 +67,7 @@ func (h *health) stop() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stopped, h.up = true, false
-	h.m.connected.Set(0)
-	h.m.links.Set(0)
+	h.m.Down()
 	h.tr.SetDetail("connected", false)
 	h.tr.Set(component.Stopping, nil)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -112,14 +113,10 @@ type JetStreamSource struct {
 	recv  receiver
 	h     health
 
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	queue   *intake.Queue[item]
-	cancel  context.CancelFunc
-	quitNow context.CancelFunc
-	reset   chan struct{} // the consumer is gone: set it up again
-	done    chan struct{}
-	wg      sync.WaitGroup
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	reset chan struct{} // the consumer is gone: set it up again
+	wg    sync.WaitGroup
 
 	mu        sync.Mutex
 	consuming jetstream.ConsumeContext
@@ -128,12 +125,8 @@ type JetStreamSource struct {
 
 func newJetStreamSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*JetStreamSourceConfig)
-	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard, reset: make(chan struct{}, 1)}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name, "type", "jetstream")
-	m := newMetrics(deps, name, "jetstream", "receiver")
+	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Log("source", name, "type", "jetstream"), guard: deps.Guard, reset: make(chan struct{}, 1)}
+	m := conntrack.NewSeries(deps.Metrics, name, "jetstream", "receiver")
 	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m}
 	s.h = health{tr: &s.Tracker, m: m, log: s.log}
 	s.Set(component.New, nil)
@@ -144,14 +137,10 @@ func newJetStreamSource(name string, c connector.Config, deps connector.Deps) (c
 func (s *JetStreamSource) Start(context.Context) error {
 	s.Set(component.Starting, nil)
 	s.SetDetail("connected", false)
-	ctx, cancel := context.WithCancel(context.Background())
-	quit, quitNow := context.WithCancel(ctx)
-	s.cancel, s.quitNow = cancel, quitNow
-	s.recv.ctx, s.recv.quit = ctx, quit
-	s.queue = intake.NewQueue[item](s.cfg.MaxAckPending + 1024)
+	s.recv.open(s.cfg.MaxAckPending + 1024)
 	nc, err := dial(&s.cfg.ConnConfig, s.guard, "source "+s.name, s.log, s.connState)
 	if err != nil {
-		cancel()
+		s.recv.cancel()
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
@@ -159,7 +148,7 @@ func (s *JetStreamSource) Start(context.Context) error {
 	s.js, err = jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		cancel()
+		s.recv.cancel()
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
@@ -167,10 +156,9 @@ func (s *JetStreamSource) Start(context.Context) error {
 		_, err := s.js.PublishMsg(ctx, m)
 		return err
 	}
-	s.done = make(chan struct{})
 	s.wg.Add(1)
-	go s.supervise(quit)
-	go s.work()
+	go s.supervise(s.recv.quit)
+	go s.recv.work(s.cfg.MaxBatch)
 	return nil
 }
 
@@ -279,7 +267,7 @@ func (s *JetStreamSource) setup(ctx context.Context) error {
 }
 
 func (s *JetStreamSource) received(m jetstream.Msg) {
-	s.queue.Put(item{
+	s.recv.queue.Put(item{
 		msg:    &nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()},
 		stored: func() { _ = m.Ack() },
 		failed: func(error) {
@@ -304,16 +292,6 @@ func nakDelay(n uint64) time.Duration {
 	return min(d, intake.MaxBackoff)
 }
 
-func (s *JetStreamSource) work() {
-	defer close(s.done)
-	for {
-		batch := s.queue.Take(s.recv.quit, s.cfg.MaxBatch)
-		if batch == nil || !s.recv.handle(batch) {
-			return
-		}
-	}
-}
-
 // Stop stops consuming, lets the batch in hand finish within ctx, gives
 // back (naks) what was received but not stored, and closes.
 func (s *JetStreamSource) Stop(ctx context.Context) error {
@@ -322,23 +300,17 @@ func (s *JetStreamSource) Stop(ctx context.Context) error {
 		s.Set(component.Terminated, nil)
 		return nil
 	}
-	s.quitNow()
+	s.recv.quitNow()
 	s.wg.Wait() // supervise: no new consumer
 	s.mu.Lock()
 	if s.consuming != nil {
 		s.consuming.Stop()
 	}
 	s.mu.Unlock()
-	for _, it := range s.queue.Close() {
+	for _, it := range s.recv.queue.Close() {
 		it.failed(errors.New("the source stopped"))
 	}
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		s.cancel()
-		<-s.done
-	}
-	s.cancel()
+	s.recv.wait(ctx)
 	_ = s.nc.FlushTimeout(time.Second) // the last acks
 	s.nc.Close()
 	s.Set(component.Terminated, nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -82,10 +83,10 @@ func (t *JetStreamTarget) Send(ctx context.Context, e *ce.Event) error {
 	defer cancel()
 	opts := append([]jetstream.PublishOpt{jetstream.WithMsgID(ebevent.DedupKey(e.Source(), e.ID()))}, t.opts...)
 	if _, err := t.js.PublishMsg(ctx, m, opts...); err != nil {
-		t.m.msgs(outError).Inc()
+		t.m.Msgs(conntrack.Error).Inc()
 		return t.classify(err)
 	}
-	t.m.msgs(outOK).Inc()
+	t.m.Msgs(conntrack.OK).Inc()
 	return nil
 }
 

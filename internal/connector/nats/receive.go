@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 )
 
@@ -32,7 +33,7 @@ type receiver struct {
 	cfg  *IntakeConfig
 	deps connector.Deps
 	log  *slog.Logger
-	m    metrics
+	m    conntrack.Series
 	// deadLetter publishes a copy of an invalid message.
 	deadLetter func(ctx context.Context, m *nats.Msg) error
 	// retry: keep trying to store a batch until quit (core NATS, which
@@ -40,7 +41,45 @@ type receiver struct {
 	// redelivers).
 	retry bool
 	// ctx ends a store in progress; quit ends waiting and new attempts.
-	ctx, quit context.Context
+	ctx, quit       context.Context
+	cancel, quitNow context.CancelFunc
+	// queue holds what the broker delivered for the worker; done is
+	// closed when the worker ends.
+	queue *intake.Queue[item]
+	done  chan struct{}
+}
+
+// open gives the receiver its contexts and a queue of up to high
+// messages, for a worker to take.
+func (r *receiver) open(high int) {
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.quit, r.quitNow = context.WithCancel(r.ctx)
+	r.queue = intake.NewQueue[item](high)
+	r.done = make(chan struct{})
+}
+
+// work takes batches of up to maxBatch messages from the queue and
+// handles them, until quit or the queue is closed.
+func (r *receiver) work(maxBatch int) {
+	defer close(r.done)
+	for {
+		batch := r.queue.Take(r.quit, maxBatch)
+		if batch == nil || !r.handle(batch) {
+			return
+		}
+	}
+}
+
+// wait waits for the worker to end, and cancels a store in progress if
+// ctx is done first.
+func (r *receiver) wait(ctx context.Context) {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.cancel()
+		<-r.done
+	}
+	r.cancel()
 }
 
 // handle decodes, stores and settles a batch. It returns false once the
@@ -49,7 +88,7 @@ func (r *receiver) handle(batch []item) bool {
 	events := make([]*ce.Event, 0, len(batch))
 	valid := make([]item, 0, len(batch))
 	for _, it := range batch {
-		r.m.received.Inc()
+		r.m.Received.Inc()
 		e, err := Decode(it.msg.Header, it.msg.Data)
 		if errors.Is(err, errNotCloudEvent) && r.cfg.Wrap != nil {
 			e, err = r.cfg.Wrap.Event(it.msg.Data, header(it.msg.Header, "Content-Type"), it.msg.Subject), nil
@@ -77,11 +116,11 @@ func (r *receiver) handle(batch []item) bool {
 	var err error
 	if r.retry {
 		err = intake.Retry(r.quit, store, func(attempt int, err error) {
-			r.m.msgs(outError).Add(float64(len(events)))
+			r.m.Msgs(conntrack.Error).Add(float64(len(events)))
 			r.log.Warn("cannot store events; will retry", "events", len(events), "attempt", attempt, "err", err)
 		})
 	} else if err = store(r.ctx); err != nil {
-		r.m.msgs(outError).Add(float64(len(events)))
+		r.m.Msgs(conntrack.Error).Add(float64(len(events)))
 		r.log.Warn("cannot store events; the broker will redeliver them", "events", len(events), "err", err)
 	}
 	if err != nil {
@@ -90,7 +129,7 @@ func (r *receiver) handle(batch []item) bool {
 		}
 		return r.quit.Err() == nil
 	}
-	r.m.msgs(outOK).Add(float64(len(events)))
+	r.m.Msgs(conntrack.OK).Add(float64(len(events)))
 	for _, it := range valid {
 		it.stored()
 	}
@@ -102,8 +141,8 @@ func (r *receiver) handle(batch []item) bool {
 // it. It returns false if the source stopped before the dead letter was
 // published.
 func (r *receiver) reject(it item, reason error) bool {
-	r.m.rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
-	r.m.msgs(outInvalid).Inc()
+	r.m.Rejected.WithLabelValues(connector.RejectReason(reason)).Inc()
+	r.m.Msgs(conntrack.Invalid).Inc()
 	r.log.Warn("message is not a valid CloudEvent", "subject", it.msg.Subject, "dead_letter", r.cfg.DeadLetter, "err", reason)
 	if r.cfg.DeadLetter != "" {
 		dl := &nats.Msg{Subject: r.cfg.DeadLetter, Data: it.msg.Data, Header: nats.Header{}}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -65,12 +65,8 @@ type Source struct {
 	recv  receiver
 	h     health
 
-	nc      *nats.Conn
-	queue   *intake.Queue[item]
-	cancel  context.CancelFunc
-	quitNow context.CancelFunc
-	done    chan struct{}
-	wg      sync.WaitGroup // readiness checks
+	nc *nats.Conn
+	wg sync.WaitGroup // readiness checks
 
 	mu         sync.Mutex
 	subscribed bool
@@ -80,12 +76,8 @@ type Source struct {
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	s := &Source{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name, "type", "nats")
-	m := newMetrics(deps, name, "nats", "receiver")
+	s := &Source{name: name, cfg: cfg, log: deps.Log("source", name, "type", "nats"), guard: deps.Guard}
+	m := conntrack.NewSeries(deps.Metrics, name, "nats", "receiver")
 	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m, retry: true}
 	s.h = health{tr: &s.Tracker, m: m, log: s.log}
 	s.Set(component.New, nil)
@@ -96,14 +88,10 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 func (s *Source) Start(context.Context) error {
 	s.Set(component.Starting, nil)
 	s.SetDetail("connected", false)
-	ctx, cancel := context.WithCancel(context.Background())
-	quit, quitNow := context.WithCancel(ctx)
-	s.cancel, s.quitNow = cancel, quitNow
-	s.recv.ctx, s.recv.quit = ctx, quit
-	s.queue = intake.NewQueue[item](1 << 16)
+	s.recv.open(1 << 16)
 	nc, err := dial(&s.cfg.ConnConfig, s.guard, "source "+s.name, s.log, s.connState)
 	if err != nil {
-		cancel()
+		s.recv.cancel()
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
@@ -123,7 +111,7 @@ func (s *Source) Start(context.Context) error {
 		sub, err := nc.QueueSubscribe(subj, queue, s.received)
 		if err != nil {
 			nc.Close()
-			cancel()
+			s.recv.cancel()
 			s.Set(component.Failed, err)
 			return fmt.Errorf("source %s: subscribe %s: %w", s.name, subj, err)
 		}
@@ -132,8 +120,7 @@ func (s *Source) Start(context.Context) error {
 	s.mu.Lock()
 	s.subscribed = true
 	s.mu.Unlock()
-	s.done = make(chan struct{})
-	go s.work()
+	go s.recv.work(s.cfg.MaxBatch)
 	s.connState(true, nil)
 	return nil
 }
@@ -170,7 +157,7 @@ func (s *Source) received(m *nats.Msg) {
 		it.failed = func(err error) { s.respondError(m, 503, "not stored: "+err.Error()) }
 		it.invalid = func(err error) { s.respondError(m, 400, err.Error()) }
 	}
-	s.queue.Put(it)
+	s.recv.queue.Put(it)
 }
 
 // respondError answers a request with the NATS service error headers.
@@ -179,16 +166,6 @@ func (s *Source) respondError(m *nats.Msg, code int, text string) {
 	r.Header.Set("Nats-Service-Error", text)
 	r.Header.Set("Nats-Service-Error-Code", fmt.Sprint(code))
 	_ = m.RespondMsg(r)
-}
-
-func (s *Source) work() {
-	defer close(s.done)
-	for {
-		batch := s.queue.Take(s.recv.quit, s.cfg.MaxBatch)
-		if batch == nil || !s.recv.handle(batch) {
-			return
-		}
-	}
 }
 
 // Stop unsubscribes, lets the batch in hand finish within ctx (what is
@@ -202,20 +179,14 @@ func (s *Source) Stop(ctx context.Context) error {
 	for _, sub := range s.subs {
 		_ = sub.Unsubscribe()
 	}
-	if left := s.queue.Close(); len(left) > 0 {
+	if left := s.recv.queue.Close(); len(left) > 0 {
 		s.log.Warn("stopping: dropping messages not yet stored", "messages", len(left))
 		for _, it := range left {
 			it.failed(fmt.Errorf("the source stopped"))
 		}
 	}
-	s.quitNow()
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		s.cancel()
-		<-s.done
-	}
-	s.cancel()
+	s.recv.quitNow()
+	s.recv.wait(ctx)
 	s.nc.Close()
 	s.wg.Wait()
 	s.Set(component.Terminated, nil)

@@ -17,23 +17,7 @@ import (
 // reason; a request is answered once its event is stored, or with the
 // NATS service error headers when it is not a valid CloudEvent.
 func TestCoreInvalidAndRequests(t *testing.T) {
-	s := startServer(t)
-	nc, err := nats.Connect(s.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	dlq, err := nc.SubscribeSync("dlq.in")
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := connectortest.NewCollector()
-	deps := connectortest.Deps(col)
-	src, err := newSource("src", decodeSource(t, fmt.Sprintf(`{"type":"nats","url":%q,"subjects":["in.>"],"dead_letter":"dlq.in"}`, s.url())), deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startAndWait(t, src)
+	nc, dlq, col, deps := startCoreSource(t)
 
 	if err := nc.Publish("in.plain", []byte("plain text")); err != nil {
 		t.Fatal(err)

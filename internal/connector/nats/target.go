@@ -11,6 +11,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -42,7 +43,7 @@ type publisher struct {
 	guard *netguard.Guard
 	tmpl  attrtemplate.Template
 	log   *slog.Logger
-	m     metrics
+	m     conntrack.Series
 	h     health
 	nc    *nats.Conn
 	component.Tracker
@@ -53,12 +54,8 @@ func newPublisher(name, typ string, conn *ConnConfig, out *OutputConfig, deps co
 	if err != nil {
 		return nil, err
 	}
-	p := &publisher{name: name, typ: typ, conn: conn, out: out, tmpl: tmpl, log: deps.Logger, guard: deps.Guard}
-	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
-	}
-	p.log = p.log.With("target", name, "type", typ)
-	p.m = newMetrics(deps, name, typ, "sender")
+	p := &publisher{name: name, typ: typ, conn: conn, out: out, tmpl: tmpl, log: deps.Log("target", name, "type", typ), guard: deps.Guard}
+	p.m = conntrack.NewSeries(deps.Metrics, name, typ, "sender")
 	p.h = health{tr: &p.Tracker, m: p.m, log: p.log}
 	p.Set(component.New, nil)
 	return p, nil
@@ -98,12 +95,12 @@ func (p *publisher) message(e *ce.Event) (*nats.Msg, error) {
 		err = validSubject(subject)
 	}
 	if err != nil {
-		p.m.msgs(outInvalid).Inc()
+		p.m.Msgs(conntrack.Invalid).Inc()
 		return nil, connector.Permanent(fmt.Errorf("subject: %w", err))
 	}
 	m, err := Encode(e, p.out.Mode)
 	if err != nil {
-		p.m.msgs(outInvalid).Inc()
+		p.m.Msgs(conntrack.Invalid).Inc()
 		return nil, connector.Permanent(fmt.Errorf("encode: %w", err))
 	}
 	m.Subject = subject
@@ -114,7 +111,7 @@ func (p *publisher) message(e *ce.Event) (*nats.Msg, error) {
 		}
 	}
 	if limit := p.nc.MaxPayload(); limit > 0 && int64(size) > limit {
-		p.m.msgs(outInvalid).Inc()
+		p.m.Msgs(conntrack.Invalid).Inc()
 		return nil, connector.Permanent(fmt.Errorf("a message of %d bytes is over the server's max_payload of %d: %w", size, limit, nats.ErrMaxPayload))
 	}
 	return m, nil
@@ -146,17 +143,17 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
 	defer cancel()
 	if err := t.nc.PublishMsg(m); err != nil {
-		t.m.msgs(outError).Inc()
+		t.m.Msgs(conntrack.Error).Inc()
 		return publishError(err)
 	}
 	if err := t.nc.FlushWithContext(ctx); err != nil {
-		t.m.msgs(outError).Inc()
+		t.m.Msgs(conntrack.Error).Inc()
 		if !t.nc.IsConnected() {
 			return fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
 		}
 		return fmt.Errorf("flush: %w", err)
 	}
-	t.m.msgs(outOK).Inc()
+	t.m.Msgs(conntrack.OK).Inc()
 	return nil
 }
 

@@ -161,3 +161,20 @@ func (c *ClientConfig) OutboundAddresses() []connector.Address {
 	}
 	return out
 }
+
+// validateTableOrChannel checks that a source or target names exactly one
+// of a table and a channel, and a valid one.
+func validateTableOrChannel(p spec.Problems, table, channel string) {
+	switch {
+	case table == "" && channel == "":
+		p.Add("one of table and channel is required")
+	case table != "" && channel != "":
+		p.AddAt("channel", "table and channel exclude each other")
+	}
+	if table != "" && !validName(table) {
+		p.AddAt("table", "%q is not a table name ([schema.]name, each at most 63 bytes)", table)
+	}
+	if channel != "" && (!validName(channel) || strings.Contains(channel, ".")) {
+		p.AddAt("channel", "%q is not a channel name (at most 63 bytes, no dot)", channel)
+	}
+}

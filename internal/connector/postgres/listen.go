@@ -10,7 +10,6 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
@@ -37,23 +36,23 @@ func decodePayload(payload string) (*ce.Event, error) {
 // Ingest is retried, so while connected nothing is lost; what is notified
 // while disconnected is.
 func (s *Source) listen(ctx context.Context) {
-	s.conn.Link("receiver", 1)
-	defer s.conn.Link("receiver", -1)
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
 	var bo conntrack.Backoff
 	for ctx.Err() == nil {
 		err := s.session(ctx, &bo)
 		if ctx.Err() != nil {
 			return
 		}
-		s.conn.Down(fmt.Errorf("postgres: %w", err))
-		s.log.Debug("listen session ended", "err", err)
+		s.Conn.Down(fmt.Errorf("postgres: %w", err))
+		s.Log.Debug("listen session ended", "err", err)
 		conntrack.Sleep(ctx, bo.Next())
 	}
 }
 
 // session runs one connection until it fails.
 func (s *Source) session(ctx context.Context, bo *conntrack.Backoff) error {
-	cfg, err := s.cfg.connConfig(s.deps.Guard)
+	cfg, err := s.cfg.connConfig(s.Deps.Guard)
 	if err != nil {
 		return err
 	}
@@ -72,7 +71,7 @@ func (s *Source) session(ctx context.Context, bo *conntrack.Backoff) error {
 	if _, err := c.Exec(ctx, "LISTEN "+pgx.Identifier{s.cfg.Channel}.Sanitize()); err != nil {
 		return err
 	}
-	s.conn.Up()
+	s.Conn.Up()
 	bo.Reset()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -103,7 +102,7 @@ func (s *Source) session(ctx context.Context, bo *conntrack.Backoff) error {
 // the source stops. Invalid payloads are wrapped, dead-lettered or
 // dropped (logged and counted).
 func (s *Source) notification(ctx context.Context, c *pgx.Conn, channel, payload string) error {
-	s.received.Inc()
+	s.Received(1)
 	e, err := decodePayload(payload)
 	if err == nil {
 		err = s.cfg.CheckExtensions(e)
@@ -113,29 +112,23 @@ func (s *Source) notification(ctx context.Context, c *pgx.Conn, channel, payload
 	case errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil:
 		e = s.cfg.Wrap.Event([]byte(payload), wrapContentType(payload), channel)
 	default:
-		s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
-		s.conn.Message(conntrack.In, conntrack.Invalid, 1)
-		s.log.Warn("notification is not a valid CloudEvent", "channel", channel, "err", err, "dead_letter", s.cfg.DeadLetter)
+		s.Invalid(err)
+		s.Log.Warn("notification is not a valid CloudEvent", "channel", channel, "err", err, "dead_letter", s.cfg.DeadLetter)
 		if s.cfg.DeadLetter == "" {
 			return nil
 		}
 		p, _ := json.Marshal(payload) // as a JSON string: the payload may be no JSON at all
 		_, err := c.Exec(ctx, fmt.Sprintf("INSERT INTO %s (connector, error, origin, payload) VALUES ($1, $2, $3, $4)", ident(s.cfg.DeadLetter)),
-			s.name, err.Error(), channel, string(p))
+			s.Name, err.Error(), channel, string(p))
 		return err
 	}
 	var bo conntrack.Backoff
 	for {
-		ictx, cancel := context.WithTimeout(ctx, s.cfg.IngestTimeout.D())
-		err := s.deps.Ingest.Ingest(ictx, s.name, []*ce.Event{e})
-		cancel()
+		err := s.Store(ctx, s.cfg.IngestTimeout.D(), []*ce.Event{e})
 		if err == nil {
-			s.conn.Message(conntrack.In, conntrack.OK, 1)
 			return nil
 		}
-		s.rejected.WithLabelValues("unavailable").Inc()
-		s.conn.Message(conntrack.In, conntrack.Error, 1)
-		s.log.Warn("notification not stored; retrying", "id", e.ID(), "err", err)
+		s.Log.Warn("notification not stored; retrying", "id", e.ID(), "err", err)
 		if !conntrack.Sleep(ctx, bo.Next()) {
 			return ctx.Err()
 		}

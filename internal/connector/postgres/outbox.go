@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
@@ -25,12 +24,12 @@ var errStore = errors.New("events not stored")
 // FOR UPDATE SKIP LOCKED (so several bridges can share an outbox), events
 // stored, then the rows deleted or marked, then commit.
 func (s *Source) poll(ctx context.Context) {
-	s.conn.Link("receiver", 1)
-	defer s.conn.Link("receiver", -1)
-	pc, _ := s.cfg.poolConfig(2, s.deps.Guard)
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
+	pc, _ := s.cfg.poolConfig(2, s.Deps.Guard)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		s.conn.Down(err)
+		s.Conn.Down(err)
 		return
 	}
 	defer pool.Close()
@@ -48,15 +47,15 @@ func (s *Source) poll(ctx context.Context) {
 		n, err := s.batch(ctx, pool, query)
 		switch {
 		case err == nil:
-			s.conn.Up()
+			s.Conn.Up()
 			bo.Reset()
 			if n < s.cfg.Batch {
 				conntrack.Sleep(ctx, s.cfg.PollInterval.D())
 			}
 		case errors.Is(err, errStore):
-			s.conn.Up()
+			s.Conn.Up()
 			if ctx.Err() == nil {
-				s.log.Warn("rows not stored; reading them again", "err", err)
+				s.Log.Warn("rows not stored; reading them again", "err", err)
 			}
 			conntrack.Sleep(ctx, bo.Next())
 		default:
@@ -73,8 +72,8 @@ func (s *Source) failed(ctx context.Context, err error, bo *conntrack.Backoff) {
 	if ctx.Err() != nil {
 		return
 	}
-	s.conn.Down(fmt.Errorf("postgres: %w", err))
-	s.log.Debug("outbox poll failed", "err", err)
+	s.Conn.Down(fmt.Errorf("postgres: %w", err))
+	s.Log.Debug("outbox poll failed", "err", err)
 	conntrack.Sleep(ctx, bo.Next())
 }
 
@@ -169,31 +168,20 @@ func (s *Source) batch(ctx context.Context, pool *pgxpool.Pool, query string) (i
 	if len(ctids) == 0 {
 		return 0, nil
 	}
-	s.received.Add(float64(len(ctids)))
+	s.Received(len(ctids))
 	for _, b := range invalid {
-		s.rejected.WithLabelValues(connector.RejectReason(b.err)).Inc()
-		s.log.Warn("row is not a valid CloudEvent", "table", s.cfg.Table, "id", deref(b.r.ID), "source", deref(b.r.Source), "err", b.err, "dead_letter", s.cfg.DeadLetter)
+		s.Invalid(b.err)
+		s.Log.Warn("row is not a valid CloudEvent", "table", s.cfg.Table, "id", deref(b.r.ID), "source", deref(b.r.Source), "err", b.err, "dead_letter", s.cfg.DeadLetter)
 		if s.cfg.DeadLetter != "" {
 			payload, _ := json.Marshal(b.r.json())
 			if _, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s (connector, error, origin, payload) VALUES ($1, $2, $3, $4)", ident(s.cfg.DeadLetter)),
-				s.name, b.err.Error(), s.cfg.Table, string(payload)); err != nil {
+				s.Name, b.err.Error(), s.cfg.Table, string(payload)); err != nil {
 				return 0, fmt.Errorf("dead letter: %w", err)
 			}
 		}
 	}
-	if len(invalid) > 0 {
-		s.conn.Message(conntrack.In, conntrack.Invalid, len(invalid))
-	}
-	if len(events) > 0 {
-		ictx, cancel := context.WithTimeout(ctx, s.cfg.IngestTimeout.D())
-		err := s.deps.Ingest.Ingest(ictx, s.name, events)
-		cancel()
-		if err != nil {
-			s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
-			s.conn.Message(conntrack.In, conntrack.Error, len(events))
-			return 0, fmt.Errorf("%w: %w", errStore, err)
-		}
-		s.conn.Message(conntrack.In, conntrack.OK, len(events))
+	if err := s.Store(ctx, s.cfg.IngestTimeout.D(), events); err != nil {
+		return 0, fmt.Errorf("%w: %w", errStore, err)
 	}
 	// The events are stored: finish even if the source is stopping.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -3,15 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -46,25 +43,20 @@ type SourceConfig struct {
 	// the JSON format. Notifications sent while the source is not
 	// connected are lost (at-most-once then).
 	Channel string `json:"channel,omitempty"`
-	// IngestTimeout bounds one Ingest call. Default 30s.
-	IngestTimeout spec.Duration `json:"ingest_timeout,omitempty"`
+	// Config has ingest_timeout, the extension limits, and wrap, which
+	// turns notification payloads that are not CloudEvents (channel
+	// sources only) into events.
+	intake.Config `yaml:",inline"`
 	// DeadLetter is a table (created if missing) that rows and payloads
 	// which are not valid CloudEvents are written to, with the reason,
 	// before the row is deleted or marked. Without it they are logged,
 	// counted and dropped.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
-	// Wrap turns notification payloads that are not CloudEvents into
-	// events with this type and source (channel sources only).
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.Config.Defaults()
 	c.Columns.defaults()
 	if c.OrderBy == "" {
 		c.OrderBy = "seq"
@@ -78,27 +70,13 @@ func (c *SourceConfig) Defaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = spec.Duration(500 * time.Millisecond)
 	}
-	if c.IngestTimeout == 0 {
-		c.IngestTimeout = spec.Duration(30 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.Config.Validate(p)
 	c.validate(p)
-	switch {
-	case c.Table == "" && c.Channel == "":
-		p.Add("one of table and channel is required")
-	case c.Table != "" && c.Channel != "":
-		p.AddAt("channel", "table and channel exclude each other")
-	}
-	if c.Table != "" && !validName(c.Table) {
-		p.AddAt("table", "%q is not a table name ([schema.]name, each at most 63 bytes)", c.Table)
-	}
-	if c.Channel != "" && (!validName(c.Channel) || strings.Contains(c.Channel, ".")) {
-		p.AddAt("channel", "%q is not a channel name (at most 63 bytes, no dot)", c.Channel)
-	}
+	validateTableOrChannel(p, c.Table, c.Channel)
 	for _, col := range c.Columns.list() {
 		if col[1] != "-" && (!validName(col[1]) || strings.Contains(col[1], ".")) {
 			p.At("columns").AddAt(col[0], "%q is not a column name", col[1])
@@ -131,46 +109,23 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.PollInterval.D() < 10*time.Millisecond {
 		p.AddAt("poll_interval", "must be at least 10ms")
 	}
-	if c.IngestTimeout.D() <= 0 {
-		p.AddAt("ingest_timeout", "must be positive")
-	}
 	if c.DeadLetter != "" && (!validName(c.DeadLetter) || c.DeadLetter == c.Table) {
 		p.AddAt("dead_letter", "%q is not a table name other than table", c.DeadLetter)
 	}
-	if c.Wrap != nil {
-		if c.Channel == "" {
-			p.AddAt("wrap", "applies to channel sources only: every outbox row is meant as an event")
-		}
-		c.Wrap.Validate(p.At("wrap"))
+	if c.Wrap != nil && c.Channel == "" {
+		p.AddAt("wrap", "applies to channel sources only: every outbox row is meant as an event")
 	}
 }
 
 // Source reads CloudEvents from an outbox table or a LISTEN channel.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	deps connector.Deps
-	log  *slog.Logger
-	conn *conntrack.Conn
-
-	received prometheus.Counter
-	rejected *prometheus.CounterVec
-
-	loops conntrack.Loops
-
-	component.Tracker
+	intake.Base
+	cfg *SourceConfig
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name)
-	s.conn = conntrack.New(&s.Tracker, deps.Metrics, name, "postgres")
-	s.received = deps.Metrics.Received.WithLabelValues(name)
-	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.Set(component.New, nil)
+	s := &Source{cfg: c.(*SourceConfig)}
+	s.Init(name, "postgres", deps)
 	return s, nil
 }
 
@@ -178,20 +133,20 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // while it keeps trying in the background: a database that is down does
 // not fail Start.
 func (s *Source) Start(ctx context.Context) error {
-	s.conn.Starting()
+	s.Conn.Starting()
 	if _, err := s.cfg.connConfig(nil); err != nil {
 		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	rctx := s.loops.Start()
+	rctx := s.Loops.Start()
 	if s.cfg.Channel != "" {
 		s.SetDetail("channel", s.cfg.Channel)
-		s.loops.Go(func() { s.listen(rctx) })
+		s.Loops.Go(func() { s.listen(rctx) })
 	} else {
 		s.SetDetail("table", s.cfg.Table)
-		s.loops.Go(func() { s.poll(rctx) })
+		s.Loops.Go(func() { s.poll(rctx) })
 	}
-	s.conn.WaitUp(ctx, 5*time.Second)
+	s.Conn.WaitUp(ctx, 5*time.Second)
 	return nil
 }
 
@@ -199,9 +154,9 @@ func (s *Source) Start(ctx context.Context) error {
 // its events were stored); a transaction cut short rolls back, leaving
 // its rows for the next start.
 func (s *Source) Stop(ctx context.Context) error {
-	s.conn.Stopping()
-	s.loops.Stop(ctx, nil)
-	s.conn.Stopped(nil)
+	s.Conn.Stopping()
+	s.Loops.Stop(ctx, nil)
+	s.Conn.Stopped(nil)
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -54,18 +53,7 @@ func (c *TargetConfig) Defaults() {
 // Validate implements connector.Config.
 func (c *TargetConfig) Validate(p spec.Problems) {
 	c.validate(p)
-	switch {
-	case c.Table == "" && c.Channel == "":
-		p.Add("one of table and channel is required")
-	case c.Table != "" && c.Channel != "":
-		p.AddAt("channel", "table and channel exclude each other")
-	}
-	if c.Table != "" && !validName(c.Table) {
-		p.AddAt("table", "%q is not a table name ([schema.]name, each at most 63 bytes)", c.Table)
-	}
-	if c.Channel != "" && (!validName(c.Channel) || strings.Contains(c.Channel, ".")) {
-		p.AddAt("channel", "%q is not a channel name (at most 63 bytes, no dot)", c.Channel)
-	}
+	validateTableOrChannel(p, c.Table, c.Channel)
 	if c.CreateTable && c.Table == "" {
 		p.AddAt("create_table", "applies to table only")
 	}
@@ -87,20 +75,14 @@ type Target struct {
 	conn   *conntrack.Conn
 	insert string
 
-	mu     sync.RWMutex
-	pool   *pgxpool.Pool
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	pool conntrack.Client[*pgxpool.Pool]
 
 	component.Tracker
 }
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
-	t := &Target{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
+	t := &Target{name: name, cfg: cfg, log: deps.Log(), guard: deps.Guard}
 	if cfg.Table != "" {
 		t.insert = fmt.Sprintf(`INSERT INTO %s (id, source, type, time, subject, attributes, data, datacontenttype)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source, id) DO NOTHING`, ident(cfg.Table))
@@ -124,30 +106,14 @@ func (t *Target) Start(ctx context.Context) error {
 		t.Set(component.Failed, err)
 		return fmt.Errorf("target %s: %w", t.name, err)
 	}
-	pctx, cancel := context.WithCancel(context.Background())
-	t.mu.Lock()
-	t.pool, t.cancel = pool, cancel
-	t.mu.Unlock()
-	t.conn.Link("sender", 1)
-	t.wg.Add(1)
-	go func() { defer t.wg.Done(); t.probe(pctx, pool) }()
-	t.conn.WaitUp(ctx, 5*time.Second)
+	t.pool.Start(ctx, t.conn, pool, t.probe)
 	return nil
 }
 
 // Stop closes the pool once statements in flight are done.
-func (t *Target) Stop(context.Context) error {
+func (t *Target) Stop(ctx context.Context) error {
 	t.conn.Stopping()
-	t.mu.Lock()
-	pool, cancel := t.pool, t.cancel
-	t.pool, t.cancel = nil, nil
-	t.mu.Unlock()
-	if pool != nil {
-		cancel()
-		t.wg.Wait()
-		pool.Close()
-		t.conn.Link("sender", -1)
-	}
+	t.pool.Stop(ctx, (*pgxpool.Pool).Close)
 	t.conn.Stopped(nil)
 	return nil
 }
@@ -176,10 +142,8 @@ func (t *Target) probe(ctx context.Context, pool *pgxpool.Pool) {
 // returns connector.ErrNotConnected; refusals that will not change (bad
 // data, a missing table, no privilege) are connector.Permanent.
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
-	t.mu.RLock()
-	pool := t.pool
-	t.mu.RUnlock()
-	if pool == nil || !t.conn.IsUp() {
+	pool, ok := t.pool.Get()
+	if !ok {
 		return connector.ErrNotConnected
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())

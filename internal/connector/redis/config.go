@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
@@ -105,25 +106,19 @@ type SourceConfig struct {
 	// ClaimIdle is how long an entry stays pending with another consumer
 	// (one that died) before this one claims it (XAUTOCLAIM). Default 1m.
 	ClaimIdle spec.Duration `json:"claim_idle,omitempty"`
-	// IngestTimeout bounds one Ingest call. Default 30s.
-	IngestTimeout spec.Duration `json:"ingest_timeout,omitempty"`
+	// Config has ingest_timeout, the extension limits, and wrap, which
+	// turns entries and messages that carry no CloudEvent into events.
+	intake.Config `yaml:",inline"`
 	// DeadLetter is a stream (or, for a channel source, a channel) that
 	// entries which are not valid CloudEvents are copied to, with
 	// eventbridge_error and eventbridge_origin fields, before they are
 	// acknowledged. Without it they are logged, counted and acknowledged.
 	DeadLetter string `json:"dead_letter,omitempty"`
-	// ExtensionLimits (max_extensions, max_extension_size) bound the
-	// extensions of a received event; a message over them is refused as
-	// an invalid CloudEvent is.
-	connector.ExtensionLimits
-	// Wrap turns entries and messages that carry no CloudEvent into events
-	// with this type and source.
-	Wrap *connector.Wrap `json:"wrap,omitempty"`
 }
 
 // Defaults implements connector.Config.
 func (c *SourceConfig) Defaults() {
-	c.FillExtensionDefaults()
+	c.Config.Defaults()
 	c.defaults()
 	if c.Consumer == "" {
 		c.Consumer, _ = os.Hostname()
@@ -140,14 +135,11 @@ func (c *SourceConfig) Defaults() {
 	if c.ClaimIdle == 0 {
 		c.ClaimIdle = spec.Duration(time.Minute)
 	}
-	if c.IngestTimeout == 0 {
-		c.IngestTimeout = spec.Duration(30 * time.Second)
-	}
 }
 
 // Validate implements connector.Config.
 func (c *SourceConfig) Validate(p spec.Problems) {
-	c.ValidateExtensionLimits(p)
+	c.Config.Validate(p)
 	c.validate(p)
 	switch {
 	case c.Stream == "" && c.Channel == "":
@@ -167,14 +159,8 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	if c.ClaimIdle.D() < time.Second {
 		p.AddAt("claim_idle", "must be at least 1s")
 	}
-	if c.IngestTimeout.D() <= 0 {
-		p.AddAt("ingest_timeout", "must be positive")
-	}
 	if c.DeadLetter != "" && (c.DeadLetter == c.Stream || c.DeadLetter == c.Channel) {
 		p.AddAt("dead_letter", "must not be what the source reads")
-	}
-	if c.Wrap != nil {
-		c.Wrap.Validate(p.At("wrap"))
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 )
 
@@ -30,8 +29,8 @@ func (s *Source) subscribe(ctx context.Context) {
 	// on a channel, so there is nothing to finish.
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	defer stop()
-	s.conn.Link("receiver", 1)
-	defer s.conn.Link("receiver", -1)
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
 	var bo conntrack.Backoff
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, 2*time.Second)
@@ -46,12 +45,12 @@ func (s *Source) subscribe(ctx context.Context) {
 					continue
 				}
 			}
-			s.conn.Down(fmt.Errorf("redis: %w", err))
+			s.Conn.Down(fmt.Errorf("redis: %w", err))
 			conntrack.Sleep(ctx, bo.Next())
 			continue // the next receive reconnects and subscribes again
 		}
 		bo.Reset()
-		s.conn.Up()
+		s.Conn.Up()
 		if m, ok := msg.(*goredis.Message); ok {
 			s.handleMessage(ctx, m)
 		}
@@ -59,7 +58,7 @@ func (s *Source) subscribe(ctx context.Context) {
 }
 
 func (s *Source) handleMessage(ctx context.Context, m *goredis.Message) {
-	s.received.Inc()
+	s.Received(1)
 	payload := []byte(m.Payload)
 	e, err := decodeMessage(payload)
 	if err == nil {
@@ -70,26 +69,19 @@ func (s *Source) handleMessage(ctx context.Context, m *goredis.Message) {
 	case errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil:
 		e = s.cfg.Wrap.Event(payload, wrapContentType(payload), m.Channel)
 	default:
-		s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
-		s.conn.Message(conntrack.In, conntrack.Invalid, 1)
-		s.log.Warn("message is not a valid CloudEvent", "channel", m.Channel, "err", err, "dead_letter", s.cfg.DeadLetter)
+		s.Invalid(err)
+		s.Log.Warn("message is not a valid CloudEvent", "channel", m.Channel, "err", err, "dead_letter", s.cfg.DeadLetter)
 		if s.cfg.DeadLetter != "" {
 			b, _ := json.Marshal(map[string]string{"eventbridge_error": err.Error(), "eventbridge_origin": m.Channel, "payload": m.Payload})
 			if err := s.client.Publish(ctx, s.cfg.DeadLetter, b).Err(); err != nil {
-				s.log.Warn("dead letter not published", "err", err)
+				s.Log.Warn("dead letter not published", "err", err)
 			}
 		}
 		return
 	}
-	ictx, cancel := context.WithTimeout(ctx, s.cfg.IngestTimeout.D())
-	defer cancel()
-	if err := s.deps.Ingest.Ingest(ictx, s.name, []*ce.Event{e}); err != nil {
-		s.rejected.WithLabelValues("unavailable").Inc()
-		s.conn.Message(conntrack.In, conntrack.Error, 1)
-		s.log.Warn("message lost: it could not be stored (pub/sub cannot redeliver)", "channel", m.Channel, "id", e.ID(), "err", err)
-		return
+	if err := s.Store(ctx, s.cfg.IngestTimeout.D(), []*ce.Event{e}); err != nil {
+		s.Log.Warn("message lost: it could not be stored (pub/sub cannot redeliver)", "channel", m.Channel, "id", e.ID(), "err", err)
 	}
-	s.conn.Message(conntrack.In, conntrack.OK, 1)
 }
 
 // entryJSON is a stream entry's fields as a JSON object, the data of a

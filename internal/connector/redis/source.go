@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 )
 
 // Source reads CloudEvents from a Redis stream (consumer group) or a
@@ -25,34 +24,17 @@ import (
 // consumer left pending for longer than claim_idle are claimed and read
 // too. A stream with one consumer keeps the stream's order.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	deps connector.Deps
-	log  *slog.Logger
-	conn *conntrack.Conn
-
-	received prometheus.Counter
-	rejected *prometheus.CounterVec
-
+	intake.Base
+	cfg    *SourceConfig
 	client *goredis.Client
-	loops  conntrack.Loops
-
-	component.Tracker
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
-	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.log = s.log.With("source", name)
+	s := &Source{cfg: c.(*SourceConfig)}
 	if s.cfg.Group == "" {
 		s.cfg.Group = "eventbridge-" + name
 	}
-	s.conn = conntrack.New(&s.Tracker, deps.Metrics, name, "redis")
-	s.received = deps.Metrics.Received.WithLabelValues(name)
-	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
-	s.Set(component.New, nil)
+	s.Init(name, "redis", deps)
 	return s, nil
 }
 
@@ -60,34 +42,34 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 // consumer group) happens in the background, retried while the source
 // runs.
 func (s *Source) Start(startCtx context.Context) error {
-	s.conn.Starting()
-	o, err := s.cfg.options(s.deps.Guard)
+	s.Conn.Starting()
+	o, err := s.cfg.options(s.Deps.Guard)
 	if err != nil {
 		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
 	s.client = goredis.NewClient(o)
-	ctx := s.loops.Start()
+	ctx := s.Loops.Start()
 	if s.cfg.Channel != "" {
 		s.SetDetail("channel", s.cfg.Channel)
-		s.loops.Go(func() { s.subscribe(ctx) })
+		s.Loops.Go(func() { s.subscribe(ctx) })
 	} else {
 		s.SetDetail("stream", s.cfg.Stream)
 		s.SetDetail("group", s.cfg.Group)
-		s.loops.Go(func() { s.readStream(ctx) })
+		s.Loops.Go(func() { s.readStream(ctx) })
 	}
 	// Return subscribed (a channel loses what is published before) or with
 	// the group created, unless the server is not there.
-	s.conn.WaitUp(startCtx, 5*time.Second)
+	s.Conn.WaitUp(startCtx, 5*time.Second)
 	return nil
 }
 
 // Stop stops reading; entries in hand are acknowledged if they were
 // stored, else left pending for the next start.
 func (s *Source) Stop(ctx context.Context) error {
-	s.conn.Stopping()
-	s.loops.Stop(ctx, func() { _ = s.client.Close() })
-	s.conn.Stopped(nil)
+	s.Conn.Stopping()
+	s.Loops.Stop(ctx, func() { _ = s.client.Close() })
+	s.Conn.Stopped(nil)
 	return nil
 }
 
@@ -95,8 +77,8 @@ func (s *Source) Stop(ctx context.Context) error {
 // consumer's pending entries, claim other consumers' stale ones, and read
 // new ones.
 func (s *Source) readStream(ctx context.Context) {
-	s.conn.Link("receiver", 1)
-	defer s.conn.Link("receiver", -1)
+	s.Conn.Link("receiver", 1)
+	defer s.Conn.Link("receiver", -1)
 	var bo conntrack.Backoff
 	grouped, pending := false, true
 	nextClaim := time.Now()
@@ -104,8 +86,8 @@ func (s *Source) readStream(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.conn.Down(fmt.Errorf("redis: %w", err))
-		s.log.Debug("stream read failed", "err", err)
+		s.Conn.Down(fmt.Errorf("redis: %w", err))
+		s.Log.Debug("stream read failed", "err", err)
 		conntrack.Sleep(ctx, bo.Next())
 	}
 	for ctx.Err() == nil {
@@ -139,7 +121,7 @@ func (s *Source) readStream(ctx context.Context) {
 			fail(err)
 			continue
 		}
-		s.conn.Up()
+		s.Conn.Up()
 		if len(msgs) == 0 {
 			continue
 		}
@@ -147,7 +129,7 @@ func (s *Source) readStream(ctx context.Context) {
 			// Not acknowledged: the entries stay pending, read again from "0".
 			pending = true
 			if ctx.Err() == nil {
-				s.log.Warn("entries not stored; reading them again", "entries", len(msgs), "err", err)
+				s.Log.Warn("entries not stored; reading them again", "entries", len(msgs), "err", err)
 			}
 			conntrack.Sleep(ctx, bo.Next())
 			continue
@@ -195,7 +177,7 @@ func (s *Source) claim(ctx context.Context) ([]goredis.XMessage, error) {
 		return nil, nil
 	}
 	if len(msgs) > 0 {
-		s.log.Info("claimed entries of another consumer", "entries", len(msgs))
+		s.Log.Info("claimed entries of another consumer", "entries", len(msgs))
 	}
 	return msgs, err
 }
@@ -206,7 +188,6 @@ func (s *Source) claim(ctx context.Context) ([]goredis.XMessage, error) {
 func (s *Source) handle(ctx context.Context, msgs []goredis.XMessage) error {
 	events := make([]*ce.Event, 0, len(msgs))
 	ids := make([]string, 0, len(msgs))
-	invalid := 0
 	for _, m := range msgs {
 		ids = append(ids, m.ID)
 		if m.Values == nil {
@@ -223,9 +204,8 @@ func (s *Source) handle(ctx context.Context, msgs []goredis.XMessage) error {
 			b := entryJSON(m.Values)
 			events = append(events, s.cfg.Wrap.Event(b, "application/json", s.cfg.Stream))
 		default:
-			invalid++
-			s.rejected.WithLabelValues(connector.RejectReason(err)).Inc()
-			s.log.Warn("entry is not a valid CloudEvent", "stream", s.cfg.Stream, "id", m.ID, "err", err, "dead_letter", s.cfg.DeadLetter)
+			s.Invalid(err)
+			s.Log.Warn("entry is not a valid CloudEvent", "stream", s.cfg.Stream, "id", m.ID, "err", err, "dead_letter", s.cfg.DeadLetter)
 			if s.cfg.DeadLetter != "" {
 				if derr := s.deadLetter(ctx, m, err); derr != nil {
 					return fmt.Errorf("dead letter: %w", derr)
@@ -233,26 +213,15 @@ func (s *Source) handle(ctx context.Context, msgs []goredis.XMessage) error {
 			}
 		}
 	}
-	s.received.Add(float64(len(msgs)))
-	if invalid > 0 {
-		s.conn.Message(conntrack.In, conntrack.Invalid, invalid)
-	}
-	if len(events) > 0 {
-		ictx, cancel := context.WithTimeout(ctx, s.cfg.IngestTimeout.D())
-		err := s.deps.Ingest.Ingest(ictx, s.name, events)
-		cancel()
-		if err != nil {
-			s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
-			s.conn.Message(conntrack.In, conntrack.Error, len(events))
-			return err
-		}
-		s.conn.Message(conntrack.In, conntrack.OK, len(events))
+	s.Received(len(msgs))
+	if err := s.Store(ctx, s.cfg.IngestTimeout.D(), events); err != nil {
+		return err
 	}
 	// Acknowledge even when the source is stopping: the events are stored.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := s.client.XAck(actx, s.cfg.Stream, s.cfg.Group, ids...).Err(); err != nil {
-		s.log.Warn("XACK failed; the entries will be read again", "err", err)
+		s.Log.Warn("XACK failed; the entries will be read again", "err", err)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -32,20 +31,14 @@ type Target struct {
 	conn  *conntrack.Conn
 	key   attrtemplate.Template
 
-	mu     sync.RWMutex
-	client *goredis.Client
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	client conntrack.Client[*goredis.Client]
 
 	component.Tracker
 }
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
-	t := &Target{name: name, cfg: cfg, log: deps.Logger, guard: deps.Guard}
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
+	t := &Target{name: name, cfg: cfg, log: deps.Log(), guard: deps.Guard}
 	key := cfg.Stream
 	if key == "" {
 		key = cfg.Channel
@@ -69,31 +62,14 @@ func (t *Target) Start(ctx context.Context) error {
 		return fmt.Errorf("target %s: %w", t.name, err)
 	}
 	o.ReadTimeout, o.WriteTimeout = t.cfg.Timeout.D(), t.cfg.Timeout.D()
-	client := goredis.NewClient(o)
-	pctx, cancel := context.WithCancel(context.Background())
-	t.mu.Lock()
-	t.client, t.cancel = client, cancel
-	t.mu.Unlock()
-	t.conn.Link("sender", 1)
-	t.wg.Add(1)
-	go func() { defer t.wg.Done(); probe(pctx, client, t.conn) }()
-	t.conn.WaitUp(ctx, 5*time.Second)
+	t.client.Start(ctx, t.conn, goredis.NewClient(o), func(ctx context.Context, client *goredis.Client) { probe(ctx, client, t.conn) })
 	return nil
 }
 
 // Stop closes the client; commands in flight fail.
-func (t *Target) Stop(context.Context) error {
+func (t *Target) Stop(ctx context.Context) error {
 	t.conn.Stopping()
-	t.mu.Lock()
-	client, cancel := t.client, t.cancel
-	t.client, t.cancel = nil, nil
-	t.mu.Unlock()
-	if client != nil {
-		cancel()
-		t.wg.Wait()
-		_ = client.Close()
-		t.conn.Link("sender", -1)
-	}
+	t.client.Stop(ctx, func(client *goredis.Client) { _ = client.Close() })
 	t.conn.Stopped(nil)
 	return nil
 }
@@ -103,10 +79,8 @@ func (t *Target) Stop(context.Context) error {
 // NOPERM, an event without the attributes the key names) are
 // connector.Permanent.
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
-	t.mu.RLock()
-	client := t.client
-	t.mu.RUnlock()
-	if client == nil || !t.conn.IsUp() {
+	client, ok := t.client.Get()
+	if !ok {
 		return connector.ErrNotConnected
 	}
 	key, err := t.key.Render(e)
