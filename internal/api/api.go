@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/eventbridge-dev/eventbridge/internal/activity"
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/catalog"
@@ -66,6 +67,9 @@ type Deps struct {
 	State *state.Store
 	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
 	Oran *oran.Service
+	// Activity is the last minutes of the main counters, for
+	// GET /v1/activity; nil: 503.
+	Activity func() activity.Report
 }
 
 // API serves /v1.
@@ -105,6 +109,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerJobs(mux)
 	a.registerState(mux)
 	a.registerOranImport(mux)
+	a.registerConsole(mux)
 }
 
 const maxBody = 4 << 20
