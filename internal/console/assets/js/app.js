@@ -25,6 +25,7 @@ const pages = {
   playground: playground.render,
 };
 
+let seq = 0; // the route being shown
 let cleanup = null; // stops what the current page runs (streams, timers)
 
 function main() { return document.getElementById('main'); }
@@ -37,9 +38,12 @@ async function route() {
   }
   const parts = hash.slice(2).split('/').map(decodeURIComponent);
   const render = pages[parts[0]];
+  const mine = ++seq;
   if (cleanup) { cleanup(); cleanup = null; }
   const m = main();
   m.replaceChildren();
+  m.dataset.page = parts[0];
+  m.dataset.ready = 'false';
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.getAttribute('href') === '#/' + parts[0]) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -54,10 +58,12 @@ async function route() {
   try {
     await render(m, parts, ctl.signal);
   } catch (err) {
-    if (ctl.signal.aborted) return;
+    if (ctl.signal.aborted || mine !== seq) return;
     if (err instanceof ApiError && err.status === 401) { login('The API refused the token: ' + err.message); return; }
     m.append(errorBox(err));
   }
+  if (mine !== seq) return;
+  m.dataset.ready = 'true'; // the page's first data is shown (tests wait for this)
   document.title = (m.querySelector('h1')?.textContent || 'eventbridge') + ' · eventbridge console';
 }
 

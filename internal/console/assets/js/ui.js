@@ -1,4 +1,4 @@
-// Small DOM helpers shared by the pages. No innerHTML with data: text goes
+// Small DOM helpers shared by the pages. No markup is built from strings: text goes
 // through textContent, so nothing the API returns can run as markup.
 
 // h builds an element: h('a', {href: '#/x', class: 'c', onclick: fn}, 'text', child).
