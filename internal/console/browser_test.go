@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/eventbridge-dev/eventbridge/internal/cli"
 	"github.com/eventbridge-dev/eventbridge/internal/config"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/all"
 	"github.com/eventbridge-dev/eventbridge/internal/server"
@@ -311,6 +312,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			if errs := evalJS[[]string](tb, `[...document.querySelectorAll('main .error')].map(e => e.textContent)`); len(errs) > 0 {
 				t.Errorf("%s shows errors: %v", p.hash, errs)
 			}
+			if text := evalJS[string](tb, `document.body.innerText`); strings.Contains(text, "[object ") || strings.Contains(text, "undefined") || strings.Contains(text, "NaN") {
+				t.Errorf("%s shows a JavaScript value as text: %q", p.hash, text)
+			}
 			if h1 := evalJS[string](tb, `document.querySelector('main h1')?.textContent || ''`); h1 == "" {
 				t.Errorf("%s has no heading", p.hash)
 			}
@@ -419,27 +423,36 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("PlaygroundAgreesWithTheAPI", func(t *testing.T) {
+	t.Run("PlaygroundAgreesWithPatternTest", func(t *testing.T) {
 		tb := f.open(t, adminToken)
 		tb.goTo("#/playground")
-		event := `{"specversion":"1.0","id":"p1","source":"/shop","type":"com.example.order.created","data":{"total":42}}`
-		for _, rule := range []string{
-			`{"filter":{"pattern":{"type":["com.example.order.created"]}}}`,
-			`{"filter":{"pattern":{"data":{"total":[{"numeric":[">",100]}]}}}}`,
-			`{"filter":{"sql":"source = '/shop'"},"transform":{"jq":"{total: .data.total}"}}`,
-			`{"filter":{"filters":[{"prefix":{"type":"com.other."}}]}}`,
+		event := `{"specversion":"1.0","id":"p1","source":"/shop","type":"com.example.order.created","datacontenttype":"application/json","data":{"total":42,"items":["a","b"]}}`
+		for _, pattern := range []string{
+			`{"type":["com.example.order.created"]}`,
+			`{"type":["com.example.order.deleted"]}`,
+			`{"source":[{"prefix":"/sh"}]}`,
+			`{"data":{"total":[{"numeric":[">",100]}]}}`,
+			`{"data":{"total":[{"numeric":[">",10,"<=",42]}]}}`,
+			`{"data":{"items":["b"]}}`,
+			`{"subject":[{"exists":false}]}`,
+			`{"type":[{"anything-but":"com.example.order.created"}]}`,
 		} {
+			rule := `{"filter":{"pattern":` + pattern + `}}`
 			tb.do(chromedp.SetValue(chromedp.CSS("#pg-rule"), rule), chromedp.SetValue(chromedp.CSS("#pg-event"), event),
 				chromedp.Evaluate[chromedp.Void](`document.querySelector('#pg-result').replaceChildren()`),
 				chromedp.Click(chromedp.CSS("#pg-run")))
 			tb.waitJS(`!!document.querySelector('#pg-result .verdict')`, "the playground's answer")
 			got := evalJS[string](tb, `document.querySelector('#pg-result .verdict').dataset.matched`)
-			_, m := f.apiCall(t, "POST", "/v1/rules:test", `{"rule":`+rule+`,"events":[`+event+`]}`)
-			res := m["results"].([]any)[0].(map[string]any)
-			if got != fmt.Sprint(res["matched"]) {
-				t.Errorf("rule %s: playground says matched=%s, the API %v", rule, got, res["matched"])
+			if want := patternTest(t, pattern, event); got != want {
+				t.Errorf("pattern %s: the playground says %s, eventbridge pattern test %s", pattern, got, want)
 			}
 		}
+		// A transform's output is shown.
+		tb.do(chromedp.SetValue(chromedp.CSS("#pg-rule"), `{"filter":{"sql":"source = '/shop'"},"transform":{"jq":"{total: .data.total}"}}`),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('#pg-result').replaceChildren()`),
+			chromedp.Click(chromedp.CSS("#pg-run")))
+		tb.waitJS(`document.querySelector('#pg-result').textContent.includes('"total": 42')`, "the transform's output")
+		tb.screenshot("playground")
 		if probs := tb.takeProblems(); len(probs) > 0 {
 			t.Errorf("playground: %v", probs)
 		}
@@ -457,4 +470,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		tb.goTo("#/overview")
 		tb.screenshot("overview-390px")
 	})
+}
+
+// patternTest runs `eventbridge pattern test` (in this process) and returns
+// what it prints: true or false.
+func patternTest(t *testing.T, pattern, event string) string {
+	t.Helper()
+	var out, errb strings.Builder
+	root := cli.NewRoot(&out, &errb)
+	root.SetArgs([]string{"pattern", "test", "--pattern", pattern, "--event", event})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("pattern test %s: %v %s", pattern, err, errb.String())
+	}
+	return strings.TrimSpace(out.String())
 }

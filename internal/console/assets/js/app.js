@@ -104,7 +104,7 @@ async function start() {
   document.body.dataset.scope = session.scope;
   document.getElementById('who').replaceChildren(
     h('span', {}, session.name + ' (' + session.scope + ')'),
-    token() ? h('button', { type: 'button', class: 'link', onclick: () => { setToken(''); login(''); } }, 'Sign out') : null);
+    token() ? h('button', { type: 'button', class: 'link', onclick: () => { setToken(''); login(''); } }, 'Sign out') : '');
   route();
 }
 

@@ -24,10 +24,10 @@ export async function render(m, _parts, signal) {
     try {
       const res = await api('POST', '/v1/rules:test', { rule: ruleVal, events: [eventVal] }, { signal });
       const r = res.results[0];
-      out.replaceChildren(
+      out.replaceChildren(h('div', {},
         h('p', { class: 'verdict ' + (r.matched ? 'match' : 'nomatch'), 'data-matched': String(r.matched) }, r.matched ? 'Match' : 'No match'),
         r.error ? h('p', { class: 'error', role: 'alert' }, r.error) : null,
-        r.output ? [h('h3', {}, 'Output of the transform'), pre(r.output)] : null);
+        r.output ? [h('h3', {}, 'Output (the event after the transform)'), pre(r.output)] : null));
     } catch (err) { out.replaceChildren(errorBox(err)); }
   };
   const pick = async () => {
