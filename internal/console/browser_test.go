@@ -361,8 +361,33 @@ func TestConsoleInBrowser(t *testing.T) {
 		tb.do(chromedp.Click(chromedp.CSS("#live-pause")))
 		tb.waitJS(fmt.Sprintf(`!!document.querySelector('#live-events tr[data-id=%q]')`, held), "the held event after resuming")
 		tb.screenshot("live-detail")
+
+		// Filtered by rule: only what rule "live" matches is shown.
+		tb.do(chromedp.SetValue(chromedp.CSS("#live-rule"), "live"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+		tb.waitJS(`document.querySelector('#live-status').dataset.live === 'true' && document.querySelectorAll('#live-events tr').length === 0`, "the stream filtered by rule")
+		other, mine := id+"-other", id+"-mine"
+		f.send(t, other, "com.example.fail.other")
+		f.send(t, mine, "com.example.live.mine")
+		tb.waitJS(fmt.Sprintf(`!!document.querySelector('#live-events tr[data-id=%q]')`, mine), "the rule's event")
+		if n := evalJS[int](tb, fmt.Sprintf(`document.querySelectorAll('#live-events tr[data-id=%q]').length`, other)); n != 0 {
+			t.Errorf("an event rule live does not match is shown")
+		}
 		if probs := tb.takeProblems(); len(probs) > 0 {
 			t.Errorf("live: %v", probs)
+		}
+	})
+
+	t.Run("ReplayFromArchivePage", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		tb.goTo("#/archive")
+		tb.waitJS(`document.querySelector('#ar-results tbody tr td') && !document.querySelector('#ar-results td.empty')`, "archived events")
+		before := f.sink.Count()
+		tb.do(chromedp.SetValue(chromedp.CSS("#rp-rule"), "live"), chromedp.Click(chromedp.CSS(`#rp-submit`)))
+		tb.waitJS(`[...document.querySelectorAll('#replays tbody tr')].some(r => r.textContent.includes('succeeded'))`, "the replay's end")
+		testkit.Eventually(t, 30*time.Second, func() bool { return f.sink.Count() > before }, "the replay delivered nothing")
+		tb.screenshot("archive-replay")
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("replay: %v", probs)
 		}
 	})
 

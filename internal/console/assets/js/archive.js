@@ -71,7 +71,7 @@ export async function render(m, _parts, signal) {
         refreshReplays();
       } catch (err) { out.replaceChildren(errorBox(err)); }
     } }, h('label', { for: 'rp-rule' }, 'Rule'), rule, h('label', { for: 'rp-from' }, 'From'), rfrom, h('label', { for: 'rp-to' }, 'To (default: now)'), rto,
-    h('button', { type: 'submit' }, 'Start replay')), out);
+    h('button', { type: 'submit', id: 'rp-submit' }, 'Start replay')), out);
   }
   sec.append(replays);
   m.append(sec);
