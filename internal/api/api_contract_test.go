@@ -64,7 +64,7 @@ type apiHarness struct {
 func newAPIHarness(t *testing.T) *apiHarness {
 	t.Helper()
 	b := bustest.New(t)
-	st, err := store.Open(bustest.Context(t), b.JetStream(), 1)
+	st, err := store.Open(bustest.Context(t), b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 )
 
-// Bucket keeps the catalog.
-const Bucket = "eventtypes"
+// Bucket keeps the catalog (its settings are the bus's:
+// bus.EventTypesBucket).
+var Bucket = bus.EventTypesBucket.Name
 
 // MaxTypes bounds the catalog; pairs beyond it are counted in Overflow.
 const MaxTypes = 10000
@@ -44,30 +45,24 @@ type Catalog struct {
 	types    map[string]*EventType
 	dirty    map[string]bool
 	overflow int64
-	kv       jetstream.KeyValue
+	kv       *bus.KV
 	log      *slog.Logger
 	stop     chan struct{}
 	done     chan struct{}
 }
 
 // Open loads the catalog from the bus and starts saving it every interval.
-func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.Logger) (*Catalog, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: Bucket, Description: "event types seen, with inferred schemas", Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
-	})
+func Open(ctx context.Context, b *bus.Bus, log *slog.Logger) (*Catalog, error) {
+	kv, err := b.KV(ctx, bus.EventTypesBucket)
 	if err != nil {
 		return nil, err
 	}
 	c := &Catalog{types: map[string]*EventType{}, dirty: map[string]bool{}, kv: kv, log: log, stop: make(chan struct{}), done: make(chan struct{})}
-	keys, err := kv.ListKeys(ctx)
+	entries, err := kv.List(ctx, ">")
 	if err == nil {
-		for k := range keys.Keys() {
-			e, err := kv.Get(ctx, k)
-			if err != nil {
-				continue
-			}
+		for _, e := range entries {
 			var et EventType
-			if json.Unmarshal(e.Value(), &et) == nil {
+			if json.Unmarshal(e.Value, &et) == nil {
 				c.types[et.Source+"\x00"+et.Type] = &et
 			}
 		}

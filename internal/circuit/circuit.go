@@ -1,11 +1,15 @@
-// Package circuit is a circuit breaker for targets: after N failures in a
-// row it opens and refuses calls for a while, so that a dead endpoint is
-// not hammered and deliveries wait in the bus instead of in timeouts; then
-// it lets one trial call through (half-open), and closes again if that
+// Package circuit is a circuit breaker for targets (every kind: delivery
+// runs one per target, see delivery.Guard): after N failures in a row it
+// opens and refuses calls for a while, so that a dead endpoint is not
+// hammered and deliveries wait in the bus instead of in timeouts; then it
+// lets one trial call through (half-open), and closes again if that
 // succeeds.
 //
-// It is small and takes an injected clock, so that its tests need no
-// sleeping; sony/gobreaker does the same with the wall clock only.
+// Why not sony/gobreaker/v2 (v2.4.0): this breaker takes an injected
+// clock, so its tests and delivery's need no sleeping (gobreaker reads the
+// wall clock), and Allow says how long it stays open, which delivery needs
+// to schedule a refused delivery in RETRY for when the trial may go
+// (gobreaker only says "open"). It is 150 lines.
 package circuit
 
 import (

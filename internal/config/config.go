@@ -263,11 +263,12 @@ func (c *Config) Validate(p spec.Problems) {
 	}
 	for _, name := range sortedKeys(c.Sources) {
 		checkName(p.At("sources").At(name), name)
-		c.Sources[name].Base().ValidateCommon(p.At("sources").At(name))
+		resource.ValidateCommon(resource.KindSource, c.Sources[name], p.At("sources").At(name))
 		c.Sources[name].Validate(p.At("sources").At(name))
 	}
 	for _, name := range sortedKeys(c.Targets) {
 		checkName(p.At("targets").At(name), name)
+		resource.ValidateCommon(resource.KindTarget, c.Targets[name], p.At("targets").At(name))
 		c.Targets[name].Validate(p.At("targets").At(name))
 	}
 	paths := map[string]string{}

@@ -102,9 +102,10 @@ type Controller struct {
 }
 
 type liveTarget struct {
-	hash string
-	sup  *component.Supervised
-	t    *supervisedTarget
+	hash  string
+	sup   *component.Supervised
+	t     *supervisedTarget
+	guard *delivery.Guard // rate_limit and circuit_breaker, for its routes
 }
 
 type liveRule struct {
@@ -216,7 +217,7 @@ func (c *Controller) watch(ctx context.Context) {
 	}()
 	backoff := time.Second
 	for ctx.Err() == nil {
-		w, err := c.cfg.Store.KV().WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
+		w, err := c.cfg.Store.WatchChanges(ctx)
 		if err != nil {
 			c.cfg.Log.Warn("cannot watch the config bucket; retrying", "err", err)
 			select {

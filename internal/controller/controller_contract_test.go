@@ -178,7 +178,7 @@ func newCtlHarness(t *testing.T) *ctlHarness {
 
 	b := bustest.New(t)
 	ctx := bustest.Context(t)
-	st, err := store.Open(ctx, b.JetStream(), 1)
+	st, err := store.Open(ctx, b)
 	if err != nil {
 		t.Fatal(err)
 	}

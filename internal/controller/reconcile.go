@@ -279,9 +279,10 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 	sup.OnFailure = c.cfg.OnComponentFailed
 	st.sup = sup
 	_ = sup.Start(ctx)
-	c.addHealth("target/"+o.Name, sup, cfg.Base().Optional)
+	guard := delivery.NewGuard(o.Name, cfg.Base(), delivery.GuardOptions{Log: c.cfg.Logger("target/" + o.Name)})
+	c.addHealth("target/"+o.Name, guard.Watch(sup), cfg.Base().Optional)
 	c.setStatus(o, StateRunning, nil)
-	return &liveTarget{hash: h, sup: sup, t: st}
+	return &liveTarget{hash: h, sup: sup, t: st, guard: guard}
 }
 
 func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget) *liveRule {
@@ -319,7 +320,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			Sender: targets[tname].t, JS: c.cfg.JS, Keeper: c.cfg.Keeper,
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
-			OnSend: c.cfg.OnSend,
+			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {

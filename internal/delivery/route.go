@@ -46,6 +46,8 @@ type RouteConfig struct {
 	// DeadLetterTTL, when positive, is how long the route's dead letters
 	// are kept (the DLQ stream's max age applies to the others).
 	DeadLetterTTL time.Duration
+	// Guard is the target's rate limit and circuit breaker (nil: none).
+	Guard *Guard
 }
 
 // Route delivers the events of one rule to one target: a bounded queue,
@@ -328,7 +330,12 @@ func (r *Route) process(t *Task) {
 		}
 		ev = out
 	}
+	done, ok := r.admit(ctx, t)
+	if !ok {
+		return
+	}
 	err := r.cfg.Sender.Send(ctx, ev)
+	done(ctx, err)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())

@@ -2,15 +2,15 @@ package httpauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // ErrToken is wrapped by every failure to obtain an OAuth2 token.
@@ -19,11 +19,13 @@ var ErrToken = errors.New("oauth2 token")
 // maxEarly is the most a token is refreshed before it expires.
 const maxEarly = time.Minute
 
-// tokenSource caches a client-credentials token and fetches a new one
+// tokenSource caches a client-credentials token (fetched with
+// golang.org/x/oauth2/clientcredentials) and fetches a new one
 // shortly before it expires: a fifth of its lifetime early, at most a
 // minute, so that no request goes out with a token about to lapse.
 type tokenSource struct {
 	cfg    *OAuth2
+	conf   *clientcredentials.Config
 	client *http.Client
 	now    func() time.Time
 
@@ -33,7 +35,7 @@ type tokenSource struct {
 }
 
 func newTokenSource(c *OAuth2, o options) *tokenSource {
-	return &tokenSource{cfg: c, client: o.client, now: o.now, sem: make(chan struct{}, 1)}
+	return &tokenSource{cfg: c, conf: clientCredentials(c), client: o.client, now: o.now, sem: make(chan struct{}, 1)}
 }
 
 // Apply implements Authenticator.
@@ -79,75 +81,61 @@ func (s *tokenSource) get(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// tokenResponse is RFC 6749 §5.1 (and §5.2 for errors).
-type tokenResponse struct {
-	AccessToken string          `json:"access_token"`
-	TokenType   string          `json:"token_type"`
-	ExpiresIn   json.RawMessage `json:"expires_in"` // a number, or a string from some servers
-	Error       string          `json:"error"`
-	Description string          `json:"error_description"`
-}
-
+// fetch asks the token endpoint for a token with the client credentials
+// grant (golang.org/x/oauth2/clientcredentials), through s.client: the
+// client the caller gave, with its SSRF guard and no proxy. It returns the
+// token and its lifetime (0: none given). Errors wrap ErrToken and never
+// show the client secret.
 func (s *tokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
-	if len(s.cfg.Scopes) > 0 {
-		form.Set("scope", strings.Join(s.cfg.Scopes, " "))
-	}
-	for k, v := range s.cfg.Params {
-		form.Set(k, v)
-	}
-	if s.cfg.ClientAuth == "body" {
-		form.Set("client_id", s.cfg.ClientID)
-		form.Set("client_secret", s.cfg.ClientSecret.Value())
-	}
 	if s.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.Timeout.D())
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.TokenURL, strings.NewReader(form.Encode()))
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, s.client)
+	tok, err := s.conf.Token(ctx)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w: %w", ErrToken, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if s.cfg.ClientAuth != "body" {
-		req.SetBasicAuth(url.QueryEscape(s.cfg.ClientID), url.QueryEscape(s.cfg.ClientSecret.Value()))
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return "", 0, fmt.Errorf("%w: %w", ErrToken, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", 0, fmt.Errorf("%w: read: %w", ErrToken, err)
-	}
-	var tr tokenResponse
-	jerr := json.Unmarshal(body, &tr)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		msg := strings.TrimSpace(string(body))
-		if jerr == nil && tr.Error != "" {
-			msg = strings.TrimSpace(tr.Error + ": " + tr.Description)
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			msg := strings.TrimSpace(string(re.Body))
+			if re.ErrorCode != "" {
+				msg = strings.TrimSpace(re.ErrorCode + ": " + re.ErrorDescription)
+			}
+			if len(msg) > 200 {
+				msg = msg[:200]
+			}
+			return "", 0, fmt.Errorf("%w: %s answered HTTP %d: %s", ErrToken, s.cfg.TokenURL, re.Response.StatusCode, msg)
 		}
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		return "", 0, fmt.Errorf("%w: %s answered HTTP %d: %s", ErrToken, s.cfg.TokenURL, resp.StatusCode, msg)
-	}
-	if jerr != nil {
-		return "", 0, fmt.Errorf("%w: the answer is not JSON: %w", ErrToken, jerr)
-	}
-	if tr.AccessToken == "" {
-		return "", 0, fmt.Errorf("%w: the answer has no access_token", ErrToken)
+		return "", 0, fmt.Errorf("%w: %w", ErrToken, err)
 	}
 	var life time.Duration
-	if raw := strings.Trim(string(tr.ExpiresIn), `"`); raw != "" && raw != "null" {
-		n, err := strconv.ParseFloat(raw, 64)
-		if err != nil || n < 0 {
-			return "", 0, fmt.Errorf("%w: expires_in %s is not a number of seconds", ErrToken, tr.ExpiresIn)
-		}
-		life = time.Duration(n * float64(time.Second))
+	switch {
+	case tok.ExpiresIn > 0:
+		life = time.Duration(tok.ExpiresIn) * time.Second
+	case !tok.Expiry.IsZero():
+		life = time.Until(tok.Expiry)
 	}
-	return tr.AccessToken, life, nil
+	return tok.AccessToken, life, nil
+}
+
+// clientCredentials is the x/oauth2 configuration of c. The client
+// authenticates as c.ClientAuth says, never by trying both (auto-detection
+// would send the secret in the body after a refusal in the header).
+func clientCredentials(c *OAuth2) *clientcredentials.Config {
+	params := url.Values{}
+	for k, v := range c.Params {
+		params.Set(k, v)
+	}
+	scopes := c.Scopes
+	if _, ok := params["scope"]; ok {
+		scopes = nil // params win, as they always did
+	}
+	style := oauth2.AuthStyleInHeader
+	if c.ClientAuth == "body" {
+		style = oauth2.AuthStyleInParams
+	}
+	return &clientcredentials.Config{
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret.Value(), TokenURL: c.TokenURL,
+		Scopes: scopes, EndpointParams: params, AuthStyle: style,
+	}
 }

@@ -1,7 +1,7 @@
 // Package jobs runs scheduled work: the polls of HTTP APIs and the timers
 // that emit events. A Manager keeps the jobs, computes when each is due,
 // and hands due runs to a bounded pool of workers; a job never runs twice
-// at once. In a cluster, a lease per job in the bus (KV bucket "leases")
+// at once. In a cluster, a lease per job in the bus (KV bucket "leases", see jobsbus)
 // decides which instance runs it: the holder renews it while it lives, and
 // another takes the job over when it stops renewing.
 //

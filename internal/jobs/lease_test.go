@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobsbus"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
@@ -54,7 +55,7 @@ type cluster struct {
 func newCluster(t *testing.T, ttl time.Duration) *cluster {
 	b := openBus(t)
 	cfg := jobs.Config{Workers: 2, LeaseTTL: spec.Duration(ttl)}
-	state, _, err := jobs.OpenKV(context.Background(), b.JetStream(), cfg, 1)
+	state, _, err := jobsbus.Open(context.Background(), b, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +65,12 @@ func newCluster(t *testing.T, ttl time.Duration) *cluster {
 // instance starts a manager named name with its own leaser.
 func (c *cluster) instance(name string, renew time.Duration) (*jobs.Manager, *frozen) {
 	c.t.Helper()
-	kv, err := c.b.JetStream().KeyValue(context.Background(), jobs.LeaseBucket)
+	leases, err := c.b.Leases(context.Background(), c.cfg.LeaseTTL.D())
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	lf := &frozen{Leaser: jobs.NewKVLeaser(kv)}
-	m := jobs.New(c.cfg, jobs.Deps{Instance: name, State: c.state, Leases: lf, Conn: c.b.Conn(), RenewEvery: renew})
+	lf := &frozen{Leaser: leases}
+	m := jobs.New(c.cfg, jobs.Deps{Instance: name, State: c.state, Leases: lf, Relay: c.b, RenewEvery: renew})
 	if err := m.Start(context.Background()); err != nil {
 		c.t.Fatal(err)
 	}

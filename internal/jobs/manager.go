@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
@@ -23,9 +22,9 @@ type Deps struct {
 	// Leases decide which instance runs each job; nil: this instance runs
 	// every job (one process, or tests).
 	Leases Leaser
-	// Conn, when set, lets RunNow reach the instance that holds a job's
-	// lease (core NATS request on RunSubject).
-	Conn *nats.Conn
+	// Relay, when set, lets RunNow reach the instance that holds a job's
+	// lease (the bus: *bus.Bus).
+	Relay Relay
 	// Clock is nil for the wall clock. Leases are renewed on the wall
 	// clock whatever this is, because their TTL runs on the bus's.
 	Clock Clock
@@ -38,9 +37,16 @@ type Deps struct {
 	Registerer prometheus.Registerer
 }
 
-// RunSubject is the core NATS subject on which instances ask the holder of
-// a job's lease to run it now.
-const RunSubject = "eventbridge.jobs.run"
+// Relay carries requests to run a job now to the instance that holds its
+// lease. *bus.Bus is one.
+type Relay interface {
+	// ServeJobRuns calls run for each request of another instance; run
+	// reports whether this instance took the run.
+	ServeJobRuns(run func(job string) bool) (stop func(), err error)
+	// RequestJobRun asks the holder of job's lease to run it, and reports
+	// whether one took the run.
+	RequestJobRun(ctx context.Context, job string) (bool, error)
+}
 
 // Manager schedules jobs and runs them on a bounded pool of workers. It
 // implements Scheduler for sources and component.Component for the
@@ -63,7 +69,7 @@ type Manager struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	sub     *nats.Subscription
+	unserve func() // stops serving run requests
 	started bool
 	stopped bool
 
@@ -158,12 +164,12 @@ func (m *Manager) Start(context.Context) error {
 		return nil
 	}
 	m.started = true
-	if m.deps.Conn != nil && m.deps.Leases != nil {
-		sub, err := m.deps.Conn.Subscribe(RunSubject, m.serveRunRequest)
+	if m.deps.Relay != nil && m.deps.Leases != nil {
+		stop, err := m.deps.Relay.ServeJobRuns(m.serveRunRequest)
 		if err != nil {
-			return fmt.Errorf("jobs: subscribe %s: %w", RunSubject, err)
+			return fmt.Errorf("jobs: serve run requests: %w", err)
 		}
-		m.sub = sub
+		m.unserve = stop
 	}
 	m.wg.Add(1)
 	go m.loop()
@@ -198,8 +204,8 @@ func (m *Manager) Stop(ctx context.Context) error {
 		held = append(held, name)
 	}
 	m.mu.Unlock()
-	if m.sub != nil {
-		_ = m.sub.Unsubscribe()
+	if m.unserve != nil {
+		m.unserve()
 	}
 	m.cancel()
 	done := make(chan struct{})

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	"github.com/nats-io/nats.go"
 )
 
 // Results of a run.
@@ -190,11 +188,10 @@ func (m *Manager) RunNow(ctx context.Context, name string) error {
 	}
 	holder := e.holder
 	m.mu.Unlock()
-	if m.deps.Conn != nil {
+	if m.deps.Relay != nil {
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		msg, err := m.deps.Conn.RequestWithContext(rctx, RunSubject, []byte(name))
-		if err == nil && string(msg.Data) == "ok" {
+		if ok, err := m.deps.Relay.RequestJobRun(rctx, name); err == nil && ok {
 			return nil
 		}
 	}
@@ -202,18 +199,18 @@ func (m *Manager) RunNow(ctx context.Context, name string) error {
 }
 
 // serveRunRequest runs a job asked for by another instance, if this one
-// holds its lease; others stay silent.
-func (m *Manager) serveRunRequest(msg *nats.Msg) {
+// holds its lease, and reports whether it did; others stay silent.
+func (m *Manager) serveRunRequest(name string) bool {
 	m.mu.Lock()
-	e, ok := m.jobs[string(msg.Data)]
+	e, ok := m.jobs[name]
 	if !ok || !e.held || m.stopped {
 		m.mu.Unlock()
-		return
+		return false
 	}
 	m.offer(e, Run{Scheduled: m.clock.Now().UTC(), Manual: true, Attempt: 1})
 	m.mu.Unlock()
 	m.wakeLoop()
-	_ = msg.Respond([]byte("ok"))
+	return true
 }
 
 // Pause stops a job's scheduled runs on every instance until Resume. The

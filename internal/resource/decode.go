@@ -66,7 +66,7 @@ func DecodeConnectorRefs(kind Kind, raw json.RawMessage, prefix string, refs spe
 		return nil, p.Err()
 	}
 	cfg.Defaults()
-	cfg.Base().ValidateCommon(p)
+	ValidateCommon(kind, cfg, p)
 	cfg.Validate(p)
 	p.Scrub(values)
 	if err := p.Err(); err != nil {
@@ -157,5 +157,15 @@ func writeCanonical(w interface{ Write([]byte) (int, error) }, v any) {
 	default:
 		b, _ := json.Marshal(x)
 		_, _ = w.Write(b)
+	}
+}
+
+// ValidateCommon checks the fields every connector of kind has (the
+// config file and the API check them the same way).
+func ValidateCommon(kind Kind, cfg connector.Config, p spec.Problems) {
+	b := cfg.Base()
+	b.ValidateCommon(p)
+	if kind == KindSource && (b.RateLimit != nil || b.CircuitBreaker != nil) {
+		p.Add("rate_limit and circuit_breaker are settings of targets, not of sources")
 	}
 }

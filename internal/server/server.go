@@ -170,11 +170,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		// that producers still reach the sources and get their 507.
 		b.health.AddOptional("storage", st)
 	}
-	b.store, err = store.Open(ctx, b.bus.JetStream(), b.cfg.Bus.Replicas)
+	b.store, err = store.Open(ctx, b.bus)
 	if err != nil {
 		return err
 	}
-	b.catalog, err = catalog.Open(ctx, b.bus.JetStream(), b.cfg.Bus.Replicas, b.logs.Logger("catalog"))
+	b.catalog, err = catalog.Open(ctx, b.bus, b.logs.Logger("catalog"))
 	if err != nil {
 		return err
 	}

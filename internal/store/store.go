@@ -9,16 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
-// Bucket is the KV bucket of the desired state.
-const Bucket = "config"
+// Bucket is the KV bucket of the desired state (its settings are the
+// bus's: bus.DesiredStateBucket).
+var Bucket = bus.DesiredStateBucket.Name
 
 // Errors of the store.
 var (
@@ -31,32 +30,34 @@ var (
 
 // Store reads and writes resources. Safe for concurrent use.
 type Store struct {
-	kv jetstream.KeyValue
+	kv *bus.KV
 }
 
 // Open creates or opens the bucket.
-func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "eventbridge desired state: sources, targets, rules, subscriptions",
-		History:     5,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
+func Open(ctx context.Context, b *bus.Bus) (*Store, error) {
+	kv, err := b.KV(ctx, bus.DesiredStateBucket)
 	if err != nil {
-		return nil, fmt.Errorf("store: bucket %s: %w", Bucket, err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	return &Store{kv: kv}, nil
 }
 
-// KV returns the bucket, for watchers.
-func (s *Store) KV() jetstream.KeyValue { return s.kv }
+// WatchChanges sends an entry, without its value, for every change made
+// to any resource after it began, until ctx ends or it is stopped. The
+// controller reconciles on them.
+func (s *Store) WatchChanges(ctx context.Context) (*bus.Watcher, error) {
+	w, err := s.kv.Watch(ctx, ">", bus.WatchOptions{UpdatesOnly: true, MetaOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: watch: %w", err)
+	}
+	return w, nil
+}
 
 // Get reads one resource.
 func (s *Store) Get(ctx context.Context, kind resource.Kind, name string) (*resource.Object, error) {
 	e, err := s.kv.Get(ctx, resource.Key(kind, name))
 	if err != nil {
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		if errors.Is(err, bus.ErrKeyNotFound) {
 			return nil, ErrNotFound
 		}
 		return nil, fmt.Errorf("store: get: %w", err)
@@ -65,12 +66,12 @@ func (s *Store) Get(ctx context.Context, kind resource.Kind, name string) (*reso
 }
 
 // Decode reads a KV entry.
-func Decode(e jetstream.KeyValueEntry) (*resource.Object, error) {
+func Decode(e bus.Entry) (*resource.Object, error) {
 	var o resource.Object
-	if err := json.Unmarshal(e.Value(), &o); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", e.Key(), err)
+	if err := json.Unmarshal(e.Value, &o); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", e.Key, err)
 	}
-	o.Revision = e.Revision()
+	o.Revision = e.Revision
 	return &o, nil
 }
 
@@ -81,31 +82,23 @@ func (s *Store) List(ctx context.Context, kind resource.Kind) ([]*resource.Objec
 	if kind != "" {
 		filter = string(kind) + ".>"
 	}
-	w, err := s.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
+	entries, err := s.kv.List(ctx, filter)
 	if err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
-	}
-	defer func() { _ = w.Stop() }()
-	var out []*resource.Object
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return out, nil
-			}
-			if e == nil { // end of the initial values
-				sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
-				return out, nil
-			}
-			o, err := Decode(e)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, o)
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		return nil, fmt.Errorf("store: list: %w", err)
 	}
+	out := make([]*resource.Object, 0, len(entries))
+	for _, e := range entries {
+		o, err := Decode(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out, nil
 }
 
 // Put writes o. With ifMatch 0 it creates or replaces; with ifMatch > 0 it
@@ -137,7 +130,7 @@ func (s *Store) Put(ctx context.Context, o *resource.Object, ifMatch uint64, cre
 		if isConflict(err) {
 			return 0, ErrConflict
 		}
-		return 0, fmt.Errorf("store: put %s: %w", o.Key(), err)
+		return 0, fmt.Errorf("store: put: %w", err)
 	}
 	o.Revision = rev
 	return rev, nil
@@ -148,11 +141,7 @@ func (s *Store) Delete(ctx context.Context, kind resource.Kind, name string, ifM
 	if _, err := s.Get(ctx, kind, name); err != nil {
 		return err
 	}
-	var opts []jetstream.KVDeleteOpt
-	if ifMatch > 0 {
-		opts = append(opts, jetstream.LastRevision(ifMatch))
-	}
-	if err := s.kv.Delete(ctx, resource.Key(kind, name), opts...); err != nil {
+	if err := s.kv.Delete(ctx, resource.Key(kind, name), ifMatch); err != nil {
 		if isConflict(err) {
 			return ErrConflict
 		}
@@ -162,12 +151,5 @@ func (s *Store) Delete(ctx context.Context, kind resource.Kind, name string, ifM
 }
 
 func isConflict(err error) bool {
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return true
-	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
-	}
-	return strings.Contains(err.Error(), "wrong last sequence")
+	return errors.Is(err, bus.ErrKeyExists) || errors.Is(err, bus.ErrRevisionMismatch)
 }

@@ -50,6 +50,7 @@ func (c *Common) DedupEnabled() bool { return c.Dedup == nil || *c.Dedup }
 
 // ValidateCommon checks the fields every connector has.
 func (c *Common) ValidateCommon(p spec.Problems) {
+	c.validateGuards(p)
 	if c.StateKey != "" {
 		if _, err := attrtemplate.Parse(c.StateKey); err != nil {
 			p.AddAt("state_key", "%v", err)

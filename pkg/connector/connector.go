@@ -46,7 +46,10 @@
 // at a time by Send, and reports the outcome: nil, Permanent(err) (the
 // event goes to the dead-letter queue), RetryAfter(err, d), or any other
 // error (retried with the rule's backoff). Both report their health
-// through Health; embedding a component.Tracker provides it.
+// through Health; embedding a component.Tracker provides it. A target does
+// not limit its rate or break its circuit itself: the bridge does both for
+// every target, around Send, from the rate_limit and circuit_breaker of
+// Common.
 //
 // To build a bridge with the connector compiled in, import the package
 // for its init function and call eventbridge.Main (pkg/eventbridge) from
@@ -168,6 +171,12 @@ type Common struct {
 	// ("{clustername}/{resourceid}"). Default: the event's source and
 	// subject.
 	StateKey string `json:"state_key,omitempty"`
+	// RateLimit (targets) bounds the deliveries to the target; the bridge
+	// enforces it around Send, for every target kind.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// CircuitBreaker (targets) stops deliveries to a target that keeps
+	// failing, for a while; the bridge enforces it around Send.
+	CircuitBreaker *CircuitBreaker `json:"circuit_breaker,omitempty"`
 }
 
 // Config is a typed connector configuration. Defaults fills unset fields;

@@ -2,7 +2,8 @@
 // paths that every connector config's Validate method fills (see
 // pkg/connector's Config). A problem names the field ("url",
 // "auth.token") and the reason; the bridge reports them in config file
-// errors (with line and column) and in API problem+json answers.
+// errors (with line and column) and in API problem+json answers. It also
+// holds Duration, the duration type of config fields.
 package spec
 
 import (

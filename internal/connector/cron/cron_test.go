@@ -13,6 +13,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/cron"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobsbus"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobstest"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
@@ -127,7 +128,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	life := func(advance func(*jobstest.Clock)) {
 		b := openBus(t, dir)
 		defer b.Close()
-		state, _, err := jobs.OpenKV(context.Background(), b.JetStream(), jobs.Config{LeaseTTL: 15e9}, 1)
+		state, _, err := jobsbus.Open(context.Background(), b, jobs.Config{LeaseTTL: 15e9})
 		if err != nil {
 			t.Fatal(err)
 		}

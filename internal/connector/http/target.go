@@ -52,10 +52,8 @@ type TargetConfig struct {
 	// Auth adds credentials to every request (basic, bearer, api_key,
 	// oauth2 client credentials).
 	Auth *httpauth.Config `json:"auth,omitempty"`
-	// RateLimit bounds the request rate; Send waits for its turn.
-	RateLimit *RateLimit `json:"rate_limit,omitempty"`
-	// CircuitBreaker stops sending for a while after failures in a row.
-	CircuitBreaker *CircuitBreaker `json:"circuit_breaker,omitempty"`
+	// rate_limit and circuit_breaker are in connector.Common: every
+	// target kind has them, and delivery enforces them.
 }
 
 // Defaults implements connector.Config.
@@ -160,7 +158,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 			CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error { return nethttp.ErrUseLastResponse },
 		},
 	}
-	t.out = newOutbound(name, cfg, t.client, &t.Tracker, deps.Logger)
+	t.out = newOutbound(cfg, t.client)
 	t.Set(component.New, nil)
 	return t, nil
 }
@@ -177,14 +175,9 @@ func (t *Target) Stop(context.Context) error {
 
 // Send implements connector.Target. 2xx is delivered; 408, 429 and 5xx are
 // retryable (honouring Retry-After); other statuses, redirects included,
-// are permanent. With auth, rate_limit or circuit_breaker set, see
-// outbound.admit.
+// are permanent. rate_limit and circuit_breaker are enforced by delivery,
+// around Send.
 func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
-	done, err := t.out.admit(ctx, t.cfg.Method)
-	if err != nil {
-		return err
-	}
-	defer func() { done(ctx, err) }()
 	// The request is built by hand rather than by NewRequest (the URL was
 	// parsed once, the headers are written straight into the request) and
 	// goes to the transport, not through Client.Do: a redirect is never

@@ -16,6 +16,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/poll"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobsbus"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobstest"
 	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
@@ -302,7 +303,7 @@ func TestSeenSurvivesRestart(t *testing.T) {
 		clock.Advance(time.Hour)
 		b := openBus(t, dir)
 		defer b.Close()
-		state, _, err := jobs.OpenKV(context.Background(), b.JetStream(), jobs.Config{LeaseTTL: 15e9}, 1)
+		state, _, err := jobsbus.Open(context.Background(), b, jobs.Config{LeaseTTL: 15e9})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,7 +379,7 @@ func TestValidatorsSurviveRestart(t *testing.T) {
 	cfgJSON := fmt.Sprintf(`{"type":"poll","every":"1m","url":%q,"items":".[]","id":".id"}`, a.URL+"/items")
 	for life := range 2 {
 		b := openBus(t, dir)
-		state, _, err := jobs.OpenKV(context.Background(), b.JetStream(), jobs.Config{LeaseTTL: 15e9}, 1)
+		state, _, err := jobsbus.Open(context.Background(), b, jobs.Config{LeaseTTL: 15e9})
 		if err != nil {
 			t.Fatal(err)
 		}
