@@ -60,7 +60,9 @@ api:
   tokens:
     admin: {token: "${env:EB_CONSOLE_ADMIN}", scopes: [admin]}
     reader: {token: "${env:EB_CONSOLE_READER}", scopes: [read]}
-sources: {in: {type: http, path: /events}}
+sources:
+  in: {type: http, path: /events}
+  nightly: {type: cron, cron: "0 3 * * *", event: {type: com.example.nightly}}
 targets:
   sink: {type: http, url: %q}
   failing: {type: http, url: %q}
@@ -445,6 +447,22 @@ func TestConsoleInBrowser(t *testing.T) {
 		tb.waitJS(`document.querySelector('#toast').textContent.includes('done')`, "the redrive's end")
 		if probs := tb.takeProblems(); len(probs) > 0 {
 			t.Errorf("redrive: %v", probs)
+		}
+	})
+
+	t.Run("JobRunNow", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		tb.goTo("#/jobs")
+		tb.do(chromedp.Click(chromedp.CSS(`button.job-run`)))
+		testkit.Eventually(t, 30*time.Second, func() bool {
+			_, m := f.apiCall(t, "GET", "/v1/events?type=com.example.nightly", "")
+			items, _ := m["items"].([]any)
+			return len(items) == 1
+		}, "run now emitted no event")
+		tb.waitJS(`document.querySelector('#main').textContent.includes('ok, 1 events')`, "the job's last run")
+		tb.screenshot("jobs")
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("jobs: %v", probs)
 		}
 	})
 

@@ -167,24 +167,29 @@ async function subscription(m, id, signal) {
 }
 
 async function jobs(m, signal) {
-  const items = (await get('/v1/jobs', { signal })).items;
+  const box = h('div', { id: 'jobs' });
   const act = (j, a) => async () => {
     try {
       await api('POST', `/v1/jobs/${enc(j.name)}:${a}`);
       toast(`Job ${j.name}: ${a === 'run' ? 'run started' : a + 'd'}.`);
-      rerender();
+      await refresh();
     } catch (e) { toast(e.message, true); }
   };
-  m.append(h('h1', {}, 'Jobs'),
-    h('p', { class: 'help' }, 'The poll and cron sources\' schedules.'),
-    table(items, [
+  const refresh = async () => {
+    const items = (await get('/v1/jobs', { signal })).items;
+    box.replaceChildren(table(items, [
       ['Name', (j) => h('a', { href: '#/sources/' + enc(j.name) }, j.name)], ['Kind', (j) => j.kind], ['Schedule', (j) => j.schedule],
       ['State', (j) => badge(j.paused ? 'paused' : j.running ? 'running' : 'idle')],
       ['Next run', (j) => fmtTime(j.next_run)],
-      ['Last run', (j) => j.last_run ? `${fmtTime(j.last_run.started || j.last_run.time)} ${j.last_run.error || ''}` : ''],
+      ['Last run', (j) => j.last_run ? `${fmtTime(j.last_run.started)}: ${j.last_run.result}, ${j.last_run.items} events, ${j.last_run.duration_ms} ms${j.last_run.error ? ' (' + j.last_run.error + ')' : ''}` : ''],
       ['Failures', (j) => String(j.failures || 0)],
       ['Actions', (j) => canWrite() ? h('span', { class: 'actions' },
-        h('button', { type: 'button', onclick: act(j, 'run') }, 'Run now'),
+        h('button', { type: 'button', class: 'job-run', onclick: act(j, 'run') }, 'Run now'),
         h('button', { type: 'button', onclick: act(j, j.paused ? 'resume' : 'pause') }, j.paused ? 'Resume' : 'Pause')) : ''],
     ], { empty: 'No jobs: the bridge has no poll or cron sources.' }));
+  };
+  m.append(h('h1', {}, 'Jobs'), h('p', { class: 'help' }, 'The poll and cron sources\' schedules (refreshed every 2 s).'), box);
+  await refresh();
+  const timer = setInterval(() => { refresh().catch(() => {}); }, 2000);
+  signal.addEventListener('abort', () => clearInterval(timer));
 }
