@@ -466,6 +466,47 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("DeleteAsksFirst", func(t *testing.T) {
+		if code, m := f.apiCall(t, "PUT", "/v1/targets/temp", `{"type":"log"}`); code != 201 {
+			t.Fatalf("create target: %d %v", code, m)
+		}
+		tb := f.open(t, adminToken)
+		tb.goTo("#/targets/temp")
+		tb.do(chromedp.Click(chromedp.CSS(`main button.danger`)))
+		tb.waitJS(`document.querySelector('dialog.confirm[open]')`, "the confirmation")
+		tb.do(chromedp.Click(chromedp.CSS(`dialog.confirm button:not(.danger)`)))
+		tb.waitJS(`!document.querySelector('dialog.confirm')`, "the dialog to close")
+		if code, _ := f.apiCall(t, "GET", "/v1/targets/temp", ""); code != 200 {
+			t.Fatalf("cancelled, yet the target is gone: %d", code)
+		}
+		tb.do(chromedp.Click(chromedp.CSS(`main button.danger`)))
+		tb.waitJS(`document.querySelector('dialog.confirm[open]')`, "the confirmation")
+		tb.do(chromedp.Click(chromedp.CSS(`dialog.confirm button.danger`)))
+		tb.waitJS(`location.hash === '#/targets' && document.querySelector('main').dataset.ready === 'true'`, "the targets after deleting")
+		if code, _ := f.apiCall(t, "GET", "/v1/targets/temp", ""); code != 404 {
+			t.Errorf("deleted target: %d", code)
+		}
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("delete: %v", probs)
+		}
+	})
+
+	t.Run("WrongTokenAsksAgain", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(f.browser)
+		defer cancel()
+		tb := &tab{t: t, ctx: ctx, f: f}
+		if err := chromedp.Do(ctx); err != nil { // opens the tab (no timeout: it would close it)
+			t.Fatal(err)
+		}
+		tb.do(chromedp.Navigate(f.base + "/ui/#/rules"))
+		tb.waitJS(`!!document.querySelector('#token')`, "the sign-in form")
+		tb.do(chromedp.SendKeys(chromedp.CSS("#token"), "not-a-token"), chromedp.Click(chromedp.CSS(`form.login button[type=submit]`)))
+		tb.waitJS(`document.querySelector('form.login .error') && document.querySelector('form.login .error').textContent.includes('refused')`, "the refusal")
+		if n := evalJS[int](tb, `document.querySelectorAll('main table').length`); n != 0 {
+			t.Errorf("a wrong token sees %d tables", n)
+		}
+	})
+
 	t.Run("PlaygroundAgreesWithPatternTest", func(t *testing.T) {
 		tb := f.open(t, adminToken)
 		tb.goTo("#/playground")
