@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/eventbridge-dev/eventbridge/internal/activity"
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 )
 
@@ -34,6 +33,5 @@ func (a *API) getActivity(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.Unavailable, "this bridge keeps no activity counters")
 		return
 	}
-	var rep activity.Report = a.deps.Activity()
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, a.deps.Activity())
 }
