@@ -21,6 +21,8 @@ export async function render(m, _parts, signal) {
     let ruleVal, eventVal;
     try { ruleVal = JSON.parse(rule.value); } catch (err) { out.replaceChildren(errorBox(new Error('Rule: not JSON: ' + err.message))); return; }
     try { eventVal = JSON.parse(event.value); } catch (err) { out.replaceChildren(errorBox(new Error('Event: not JSON: ' + err.message))); return; }
+    rule.value = JSON.stringify(ruleVal, null, 2);
+    event.value = JSON.stringify(eventVal, null, 2);
     try {
       const res = await api('POST', '/v1/rules:test', { rule: ruleVal, events: [eventVal] }, { signal });
       const r = res.results[0];
