@@ -514,6 +514,31 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("Keyboard", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		tb.goTo("#/live")
+		// Freshly loaded, the first Tab reaches the skip link, which moves
+		// to the content.
+		tb.do(chromedp.Reload())
+		tb.waitJS(`document.querySelector('main').dataset.page === 'live' && document.querySelector('main').dataset.ready === 'true' && document.querySelector('#live-status').dataset.live === 'true'`, "the live page after reloading")
+		tb.do(chromedp.KeyEvent("\t"))
+		if id := evalJS[string](tb, `document.activeElement.id`); id != "skip" {
+			t.Errorf("the first Tab reaches %q, not the skip link", id)
+		}
+		tb.do(chromedp.KeyEvent("\r"))
+		if id := evalJS[string](tb, `document.activeElement.id`); id != "main" {
+			t.Errorf("the skip link moved focus to %q", id)
+		}
+		// An event row opens with Enter.
+		f.send(t, "kb-1", "com.example.live.kb")
+		tb.waitJS(`!!document.querySelector('#live-events tr[data-id="kb-1"]')`, "the event")
+		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#live-events tr[data-id="kb-1"]').focus()`), chromedp.KeyEvent("\r"))
+		tb.waitJS(`document.querySelector('#live-detail').textContent.includes('com.example.live.kb')`, "the details opened with Enter")
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("keyboard: %v", probs)
+		}
+	})
+
 	t.Run("WrongTokenAsksAgain", func(t *testing.T) {
 		ctx, cancel := chromedp.NewContext(f.browser)
 		defer cancel()
