@@ -30,7 +30,9 @@ let cleanup = null; // stops what the current page runs (streams, timers)
 
 function main() { return document.getElementById('main'); }
 
-async function route() {
+// route shows the page of the URL; moved: the user went to another page
+// (focus then moves to it, for screen readers), not the same one redrawn.
+async function route(moved) {
   const hash = location.hash;
   if (!hash.startsWith('#/')) {
     if (hash === '' || hash === '#') { location.replace('#/overview'); }
@@ -63,6 +65,7 @@ async function route() {
     m.append(errorBox(err));
   }
   if (mine !== seq) return;
+  if (moved) m.focus({ preventScroll: true });
   m.dataset.ready = 'true'; // the page's first data is shown (tests wait for this)
   document.title = (m.querySelector('h1')?.textContent || 'eventbridge') + ' · eventbridge console';
 }
@@ -108,7 +111,8 @@ async function start() {
   route();
 }
 
-window.addEventListener('hashchange', () => { if (location.hash.startsWith('#/')) route(); });
+window.addEventListener('hashchange', () => { if (location.hash.startsWith('#/')) route(true); });
+window.addEventListener('eb-rerender', () => route(false));
 document.getElementById('menu').addEventListener('click', () => {
   const nav = document.getElementById('nav');
   const open = nav.classList.toggle('open');

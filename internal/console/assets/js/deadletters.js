@@ -83,4 +83,4 @@ async function follow(op, bar, signal) {
   }
 }
 
-function rerender() { window.dispatchEvent(new HashChangeEvent('hashchange')); }
+function rerender() { window.dispatchEvent(new Event('eb-rerender')); }

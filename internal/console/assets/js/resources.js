@@ -74,7 +74,7 @@ async function detail(m, plural, name, signal) {
     h('h2', {}, 'Spec'), pre(specYAML(r.spec)));
 }
 
-function rerender() { window.dispatchEvent(new HashChangeEvent('hashchange')); }
+function rerender() { window.dispatchEvent(new Event('eb-rerender')); }
 
 // editor edits a spec as YAML; the server validates it and its errors are
 // shown at their lines.
