@@ -1,6 +1,9 @@
 // Package api is the bridge's REST API under /v1: JSON in and out, errors
 // as application/problem+json from the catalog in api/problem. It changes
-// desired state and reads status; it does not drive components itself.
+// desired state and reads status; it does not drive components itself: it
+// asks them through the interfaces in ports.go, and long operations
+// (replays, redrives) are started by the operations service
+// (internal/opsvc). See docs/architecture.md, "Layers".
 package api
 
 import (
@@ -14,42 +17,35 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/activity"
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
-	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
-	"github.com/eventbridge-dev/eventbridge/internal/controller"
-	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
-	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
-	"github.com/eventbridge-dev/eventbridge/internal/state"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
-// Deps are what the API reads and changes.
+// Deps are what the API reads and changes. The API asks these and does
+// not drive components itself (docs/architecture.md, "Layers").
 type Deps struct {
 	// Store holds the desired state.
-	Store *store.Store
+	Store Store
 	// Controller reports what runs; nil in tests of the API alone.
-	Controller *controller.Controller
+	Controller Controller
 	// Health is the components' health.
 	Health *component.Registry
 	// Counters returns a resource's main metrics.
 	Counters func(kind resource.Kind, name string) map[string]float64
 	// Auth checks credentials; nil lets everyone in (tests).
 	Auth *Auth
-	// DLQ reads and redrives dead letters.
-	DLQ *deadletter.DLQ
-	// Ops runs replays and redrives.
-	Ops *ops.Manager
-	// Archive reads the bus's archive of events, for replays, the event
-	// listing and live events.
+	// DLQ reads and purges dead letters.
+	DLQ DeadLetters
+	// Ops starts, lists and cancels replays and redrives.
+	Ops Operations
+	// Archive reads the bus's archive of events, for the event listing
+	// and live events.
 	Archive *bus.Archive
 	// Catalog holds the event types seen.
-	Catalog *catalog.Catalog
+	Catalog EventTypes
 	// Guard checks the addresses API callers set in targets, sources and
 	// subscription sinks; nil allows every address
 	// (api.allow_private_addresses).
@@ -59,14 +55,14 @@ type Deps struct {
 	// Logs are the bridge's loggers, whose levels /v1/loggers changes.
 	Logs *telemetry.Logs
 	// Jobs is the scheduler of the poll and cron sources; nil: no jobs.
-	Jobs *jobs.Manager
+	Jobs Jobs
 	// Secrets are the config file's named secrets: the only values a
 	// resource sent through the API may refer to (${secret:NAME}).
 	Secrets map[string]spec.Secret
 	// State is the current state; nil: the bridge keeps none.
-	State *state.Store
+	State State
 	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
-	Oran *oran.Service
+	Oran Oran
 	// Activity is the last minutes of the main counters, for
 	// GET /v1/activity; nil: 503.
 	Activity func() activity.Report
@@ -94,7 +90,11 @@ func (a *API) handle(mux *http.ServeMux, pattern string, scope Scope, h http.Han
 }
 
 // New returns the API.
-func New(deps Deps) *API { return &API{deps: deps} }
+func New(deps Deps) *API {
+	deps.Store, deps.Controller, deps.DLQ, deps.Ops = nilled(deps.Store), nilled(deps.Controller), nilled(deps.DLQ), nilled(deps.Ops)
+	deps.Catalog, deps.Jobs, deps.State, deps.Oran = nilled(deps.Catalog), nilled(deps.Jobs), nilled(deps.State), nilled(deps.Oran)
+	return &API{deps: deps}
+}
 
 // Register adds the API's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
@@ -158,4 +158,14 @@ func invalidResource(err error) *problem.Problem {
 		}
 	}
 	return p
+}
+
+// writeFailed is the problem of a write the store could not make: 507
+// when the bus has no storage left (nothing was changed; the client may
+// try again once there is space), 503 otherwise.
+func writeFailed(err error) *problem.Problem {
+	if bus.IsStorageFull(err) {
+		return problem.New(problem.StorageFull, "the bridge's store is full (its /readyz names the cause), nothing was changed; try again later: "+err.Error())
+	}
+	return problem.New(problem.Unavailable, err.Error())
 }

@@ -63,13 +63,24 @@ type apiHarness struct {
 
 func newAPIHarness(t *testing.T) *apiHarness {
 	t.Helper()
+	return newAPIHarnessWith(t, nil)
+}
+
+// newAPIHarnessWith lets edit change the API's dependencies (fakes) before
+// it starts.
+func newAPIHarnessWith(t *testing.T, edit func(*Deps)) *apiHarness {
+	t.Helper()
 	b := bustest.New(t)
 	st, err := store.Open(bustest.Context(t), b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	New(Deps{Store: st, DLQ: deadletter.New(b.DeadLetters()), Archive: b.Archive(), Health: component.NewRegistry()}).Register(mux)
+	deps := Deps{Store: st, DLQ: deadletter.New(b.DeadLetters()), Archive: b.Archive(), Health: component.NewRegistry()}
+	if edit != nil {
+		edit(&deps)
+	}
+	New(deps).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &apiHarness{bus: b, store: st, url: srv.URL}

@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 )
 
 // JobList is every job.
 type JobList struct {
-	Items []jobs.Info `json:"items"`
+	Items []jobapi.Info `json:"items"`
 }
 
 func (a *API) registerJobs(mux *http.ServeMux) {
@@ -22,7 +22,7 @@ func (a *API) registerJobs(mux *http.ServeMux) {
 }
 
 func (a *API) listJobs(w http.ResponseWriter, r *http.Request) {
-	out := JobList{Items: []jobs.Info{}}
+	out := JobList{Items: []jobapi.Info{}}
 	if a.deps.Jobs != nil {
 		out.Items = a.deps.Jobs.List(r.Context())
 	}
@@ -82,20 +82,20 @@ func (a *API) jobAction(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) getScheduler(w http.ResponseWriter, r *http.Request) {
 	if a.deps.Jobs == nil {
-		writeJSON(w, http.StatusOK, jobs.SchedulerInfo{Jobs: []jobs.JobLease{}})
+		writeJSON(w, http.StatusOK, jobapi.SchedulerInfo{Jobs: []jobapi.JobLease{}})
 		return
 	}
 	writeJSON(w, http.StatusOK, a.deps.Jobs.Stats(r.Context()))
 }
 
 func jobProblem(err error) *problem.Problem {
-	var nh *jobs.NotHolderError
+	var nh *jobapi.NotHolderError
 	switch {
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, jobapi.ErrNotFound):
 		return problem.New(problem.NotFound, err.Error())
 	case errors.As(err, &nh):
 		return problem.New(problem.Conflict, "the job runs on instance "+nh.Holder+", which could not be reached; try again")
-	case errors.Is(err, jobs.ErrNotHolder):
+	case errors.Is(err, jobapi.ErrNotHolder):
 		return problem.New(problem.Conflict, "another instance runs this job and could not be reached; try again")
 	}
 	return problem.New(problem.Unavailable, err.Error())

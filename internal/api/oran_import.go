@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -18,18 +16,7 @@ import (
 const maxImportItems = 10000
 
 // OranImportItem is one subscription or publisher to import.
-type OranImportItem struct {
-	// Kind is subscription (default) or publisher.
-	Kind string `json:"kind,omitempty"`
-	// Version is the O-RAN API version it belongs to: v1 or v2 (default).
-	Version     string `json:"version,omitempty"`
-	ID          string `json:"id"`
-	EndpointURI string `json:"endpoint_uri,omitempty"`
-	URILocation string `json:"uri_location,omitempty"`
-	Resource    string `json:"resource"`
-	// File is where the item came from (reported back as it is).
-	File string `json:"file,omitempty"`
-}
+type OranImportItem = oran.ImportItem
 
 // OranImportRequest is the body of POST /v1/oran:import.
 type OranImportRequest struct {
@@ -39,23 +26,10 @@ type OranImportRequest struct {
 }
 
 // OranImportOutcome is an item and what became of it.
-type OranImportOutcome struct {
-	OranImportItem
-	Reason string `json:"reason,omitempty"`
-}
+type OranImportOutcome = oran.ImportOutcome
 
 // OranImportResult is the answer of POST /v1/oran:import.
-type OranImportResult struct {
-	DryRun bool `json:"dry_run"`
-	// Imported were stored (with DryRun: would be).
-	Imported []OranImportOutcome `json:"imported"`
-	// Skipped are already there: the same id, or the same endpoint
-	// subscribed to the same resource.
-	Skipped []OranImportOutcome `json:"skipped"`
-	// Refused are not allowed: their endpoint fails the checks of the
-	// O-RAN API (SSRF rules included).
-	Refused []OranImportOutcome `json:"refused"`
-}
+type OranImportResult = oran.ImportResult
 
 func (a *API) registerOranImport(mux *http.ServeMux) {
 	a.handle(mux, "POST /v1/oran:import", ScopeWrite, a.oranImport)
@@ -75,9 +49,9 @@ func (a *API) oranImport(w http.ResponseWriter, r *http.Request) {
 		p.Write(w, r)
 		return
 	}
-	res, err := a.importOran(r.Context(), &req)
+	res, err := a.deps.Oran.ImportItems(r.Context(), req.Items, req.DryRun)
 	if err != nil {
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -127,73 +101,4 @@ func validateImport(req *OranImportRequest) *problem.Problem {
 		return nil
 	}
 	return problem.New(problem.InvalidRequest, fmt.Sprintf("%d problems in the import request", len(errs))).WithErrors(errs...)
-}
-
-// importOran plans every item (skip what is there, refuse endpoints the
-// O-RAN API would refuse) and, unless it is a dry run, imports the rest
-// one by one.
-func (a *API) importOran(ctx context.Context, req *OranImportRequest) (*OranImportResult, error) {
-	svc := a.deps.Oran
-	res := &OranImportResult{DryRun: req.DryRun, Imported: []OranImportOutcome{}, Skipped: []OranImportOutcome{}, Refused: []OranImportOutcome{}}
-	subs, err := svc.List(ctx, oran.KindSubscription)
-	if err != nil {
-		return nil, err
-	}
-	type pair struct{ endpoint, resource string }
-	same := map[pair]string{} // endpoint+resource -> subscription id
-	for _, p := range subs {
-		same[pair{p.EndpointURI, p.Resource}] = p.ID
-	}
-	seen := map[string]bool{} // kind/id in this request
-	for _, it := range req.Items {
-		out := OranImportOutcome{OranImportItem: it}
-		key := it.Kind + "/" + it.ID
-		if seen[key] {
-			out.Reason = "duplicate of an earlier item"
-			res.Skipped = append(res.Skipped, out)
-			continue
-		}
-		seen[key] = true
-		switch _, err := svc.Get(ctx, it.Kind, it.ID); {
-		case err == nil:
-			out.Reason = it.Kind + " " + it.ID + " already exists"
-			res.Skipped = append(res.Skipped, out)
-			continue
-		case !errors.Is(err, oran.ErrNotFound):
-			return nil, err
-		}
-		if it.Kind == oran.KindSubscription {
-			if id, ok := same[pair{it.EndpointURI, it.Resource}]; ok {
-				out.Reason = "the endpoint already subscribes to this resource (subscription " + id + ")"
-				res.Skipped = append(res.Skipped, out)
-				continue
-			}
-		}
-		if it.EndpointURI != "" {
-			if err := svc.CheckEndpoint(ctx, it.EndpointURI); err != nil {
-				out.Reason = err.Error()
-				res.Refused = append(res.Refused, out)
-				continue
-			}
-		}
-		if !req.DryRun {
-			created, _, err := svc.Import(ctx, []oran.PubSub{{
-				Kind: it.Kind, Version: it.Version, ID: it.ID, EndpointURI: it.EndpointURI,
-				URILocation: it.URILocation, Resource: it.Resource,
-			}})
-			if err != nil {
-				return nil, err
-			}
-			if created == 0 { // made meanwhile
-				out.Reason = "already there"
-				res.Skipped = append(res.Skipped, out)
-				continue
-			}
-		}
-		if it.Kind == oran.KindSubscription {
-			same[pair{it.EndpointURI, it.Resource}] = it.ID
-		}
-		res.Imported = append(res.Imported, out)
-	}
-	return res, nil
 }

@@ -1,16 +1,23 @@
 package api
 
 import (
-	"context"
-	"fmt"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
-	"github.com/eventbridge-dev/eventbridge/internal/replay"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
+
+// replayRequest is the body of POST /v1/replays.
+type replayRequest struct {
+	Rule string    `json:"rule"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Target limits the replay to one of the rule's targets.
+	Target string `json:"target,omitempty"`
+}
 
 func (a *API) registerReplays(mux *http.ServeMux) {
 	a.handle(mux, "POST /v1/replays", ScopeWrite, a.startReplay)
@@ -20,7 +27,7 @@ func (a *API) registerReplays(mux *http.ServeMux) {
 }
 
 func (a *API) startReplay(w http.ResponseWriter, r *http.Request) {
-	var req replay.Request
+	var req replayRequest
 	if perr := decode(r, &req); perr != nil {
 		perr.Write(w, r)
 		return
@@ -46,23 +53,38 @@ func (a *API) startReplay(w http.ResponseWriter, r *http.Request) {
 		perr.Write(w, r)
 		return
 	}
-	if _, _, ok := a.deps.Controller.Rule(req.Rule); !ok {
-		problem.Write(w, r, problem.Conflict, fmt.Sprintf("rule %q is not running here; see its status", req.Rule))
+	if a.deps.Ops == nil {
+		opsProblem(nil).Write(w, r)
 		return
 	}
-	op := a.deps.Ops.Start("replay", req, replay.Counters, func(ctx context.Context, op *ops.Op) error {
-		return replay.Run(ctx, a.deps.Archive, a.deps.Controller, req, op)
-	})
+	op, err := a.deps.Ops.StartReplay(req.Rule, req.Target, req.From, req.To)
+	if err != nil {
+		opsProblem(err).Write(w, r)
+		return
+	}
 	w.Header().Set("Location", "/v1/replays/"+op.ID())
 	writeJSON(w, http.StatusAccepted, op.View())
 }
 
 func (a *API) cancelReplay(w http.ResponseWriter, r *http.Request) {
-	op, ok := a.deps.Ops.Get(r.PathValue("id"))
-	if !ok || op.View().Kind != "replay" {
+	op, ok := a.getOpOf("replay", r.PathValue("id"))
+	if !ok {
 		problem.Write(w, r, problem.NotFound, "no replay "+r.PathValue("id"))
 		return
 	}
 	a.deps.Ops.Cancel(op.ID())
 	writeJSON(w, http.StatusOK, op.View())
+}
+
+// opsProblem maps what the operations service answers to a start: a
+// refusal in the bridge's current state is 409, anything else 503 (nil:
+// no operations run in this process).
+func opsProblem(err error) *problem.Problem {
+	switch {
+	case err == nil:
+		return problem.New(problem.Unavailable, "operations do not run in this process")
+	case errors.Is(err, ops.ErrConflict):
+		return problem.New(problem.Conflict, err.Error())
+	}
+	return problem.New(problem.Unavailable, err.Error())
 }

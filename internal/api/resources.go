@@ -14,7 +14,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/controller"
+	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
@@ -41,7 +41,7 @@ type Resource struct {
 
 // ResourceStatus is what runs for a resource.
 type ResourceStatus struct {
-	controller.Status
+	runstatus.Status
 	// Components are the running parts (the source, the target, a rule's
 	// routes) with their health.
 	Components map[string]component.Status `json:"components,omitempty"`
@@ -198,7 +198,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 		problem.Write(w, r, problem.PreconditionFailed, fmt.Sprintf("%s %q changed since revision %d; read it again", kind, name, ifMatch))
 		return
 	case err != nil:
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	a.waitApplied(ctx, rev)
@@ -306,7 +306,7 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request, kind resource.Kind)
 		problem.Write(w, r, problem.NotFound, fmt.Sprintf("no %s named %q", kind, name))
 		return
 	case err != nil:
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -360,7 +360,7 @@ func (a *API) ruleAction(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.PreconditionFailed, "the rule changed meanwhile; try again")
 		return
 	} else if err != nil {
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	a.waitApplied(r.Context(), rev)
@@ -420,7 +420,7 @@ func (a *API) view(o *resource.Object, withStatus bool) *Resource {
 		}
 		// A resource runs only as well as its components: a source that
 		// cannot bind is failed, not running.
-		st.Status = controller.WithComponents(st.Status, st.Components)
+		st.Status = runstatus.WithComponents(st.Status, st.Components)
 		if a.deps.Counters != nil {
 			st.Counters = a.deps.Counters(o.Kind, o.Name)
 		}

@@ -100,7 +100,7 @@ func (a *API) storeSub(ctx context.Context, s *subscription.Subscription, ifMatc
 	case errors.Is(err, store.ErrConflict):
 		return problem.New(problem.Conflict, fmt.Sprintf("subscription %s changed meanwhile", s.ID))
 	case err != nil:
-		return problem.New(problem.Unavailable, err.Error())
+		return writeFailed(err)
 	}
 	a.waitApplied(ctx, rev)
 	return nil
@@ -175,7 +175,7 @@ func (a *API) deleteSubscription(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.deps.Store.Delete(r.Context(), resource.KindSubscription, id, 0); err != nil && !errors.Is(err, store.ErrNotFound) {
-		problem.Write(w, r, problem.Unavailable, err.Error())
+		writeFailed(err).Write(w, r)
 		return
 	}
 	s, _ := decodeSub(o)

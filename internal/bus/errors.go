@@ -18,6 +18,14 @@ var ErrClosed = errors.New("bus: closed")
 // accepts events again by itself once space is back.
 var ErrStorageFull = errors.New("bus: storage full")
 
+// IsStorageFull reports whether err means that the bus has no storage
+// left: ErrStorageFull, or the JetStream server's own answer that its
+// storage limits are reached (as writes to the bridge's KV buckets may
+// return it). The API answers such writes with 507.
+func IsStorageFull(err error) bool {
+	return err != nil && errors.Is(asStorageFull(err), ErrStorageFull)
+}
+
 // Error codes of JetStream that mean "no storage left".
 const (
 	jsAccountResourcesExceeded = 10002 // the account's max_file_store

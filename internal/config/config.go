@@ -18,7 +18,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -39,7 +39,7 @@ type Config struct {
 	Lifecycle       lifecycle.Config        `json:"lifecycle,omitempty"`
 	Tracing         telemetry.TracingConfig `json:"tracing,omitempty"`
 	// Jobs configures the scheduler of the poll and cron sources.
-	Jobs jobs.Config `json:"jobs,omitempty"`
+	Jobs jobapi.Config `json:"jobs,omitempty"`
 	// Oran serves the O-RAN O-Cloud Notification API (docs/oran.md).
 	Oran OranConfig `json:"oran,omitempty"`
 	// State keeps the last event per key (see docs/state.md).

@@ -13,7 +13,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/jobs"
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -31,7 +31,7 @@ type file struct {
 	ShutdownTimeout spec.Duration           `json:"shutdown_timeout,omitempty"`
 	Lifecycle       lifecycle.Config        `json:"lifecycle,omitempty"`
 	Tracing         telemetry.TracingConfig `json:"tracing,omitempty"`
-	Jobs            jobs.Config             `json:"jobs,omitempty"`
+	Jobs            jobapi.Config           `json:"jobs,omitempty"`
 	Oran            OranConfig              `json:"oran,omitempty"`
 	State           state.Config            `json:"state,omitempty"`
 	Secrets         map[string]spec.Secret  `json:"secrets,omitempty"`

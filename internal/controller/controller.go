@@ -14,10 +14,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
@@ -31,7 +31,7 @@ import (
 // Config is what the controller drives.
 type Config struct {
 	Store   *store.Store
-	JS      jetstream.JetStream
+	Bus     *bus.Bus // the routes' RETRY queues and dead letters
 	AckWait time.Duration
 	Keeper  *delivery.Keeper
 	Router  *router.Router
@@ -65,23 +65,16 @@ type Config struct {
 	Secrets map[string]spec.Secret
 }
 
-// State of a resource, as shown by the API.
+// State of a resource, as shown by the API (internal/controller/runstatus).
 const (
-	StateRunning = "running"
-	StateFailed  = "failed"  // its spec is invalid or a dependency is missing
-	StatePaused  = "paused"  // a rule whose events wait on disk
-	StateStarted = "started" // running under supervision; see its component health
+	StateRunning = runstatus.Running
+	StateFailed  = runstatus.Failed
+	StatePaused  = runstatus.Paused
+	StateStarted = runstatus.Started
 )
 
 // Status is what the controller knows of one resource.
-type Status struct {
-	State    string         `json:"state"`
-	Since    time.Time      `json:"since"`
-	Error    string         `json:"error,omitempty"`
-	Problems []spec.Problem `json:"problems,omitempty"`
-	// Revision is the store revision the controller last applied.
-	Revision uint64 `json:"revision"`
-}
+type Status = runstatus.Status
 
 // Controller reconciles desired state into running components.
 type Controller struct {

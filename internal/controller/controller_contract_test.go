@@ -185,12 +185,12 @@ func newCtlHarness(t *testing.T) *ctlHarness {
 	metrics := telemetry.NewMetrics()
 	keeper := delivery.NewKeeper(b.Config().AckWait.D())
 	t.Cleanup(keeper.Close)
-	rt := router.New(router.Config{JS: b.RouterJetStream(), AckWait: b.Config().AckWait.D(), Keeper: keeper, Metrics: metrics, Log: bustest.Logger(t)})
+	rt := router.New(router.Config{Bus: b, AckWait: b.Config().AckWait.D(), Keeper: keeper, Metrics: metrics, Log: bustest.Logger(t)})
 	if err := rt.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ctl := New(Config{
-		Store: st, JS: b.JetStream(), AckWait: b.Config().AckWait.D(), Keeper: keeper, Router: rt,
+		Store: st, Bus: b, AckWait: b.Config().AckWait.D(), Keeper: keeper, Router: rt,
 		Ingest: bustest.Ingester{Bus: b}, Metrics: metrics, Health: component.NewRegistry(), Log: bustest.Logger(t),
 		StopTimeout: 10 * time.Second,
 	})

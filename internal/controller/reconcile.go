@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
@@ -317,7 +315,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 	for _, tname := range spec.Targets {
 		rt := delivery.NewRoute(delivery.RouteConfig{
 			Rule: o.Name, Target: tname, Policy: spec.Delivery, Transform: tr,
-			Sender: targets[tname].t, JS: c.cfg.JS, Keeper: c.cfg.Keeper,
+			Sender: targets[tname].t, Bus: c.cfg.Bus, Keeper: c.cfg.Keeper,
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
@@ -388,11 +386,8 @@ func (c *Controller) stopRoutes(ctx context.Context, keep map[string]*liveRule) 
 }
 
 func (c *Controller) dropRetries(ctx context.Context, rule, target string) {
-	if err := c.cfg.JS.DeleteConsumer(ctx, bus.StreamRetry, delivery.RetryConsumerName(rule, target)); err != nil && !errors.Is(err, errConsumerNotFound) {
-		c.cfg.Log.Warn("cannot delete a retry consumer", "rule", rule, "target", target, "err", err)
-	}
-	if s, err := c.cfg.JS.Stream(ctx, bus.StreamRetry); err == nil {
-		_ = s.Purge(ctx, purgeSubject(bus.RetrySubject(rule, target)))
+	if err := c.cfg.Bus.DropRoute(ctx, rule, target); err != nil {
+		c.cfg.Log.Warn("cannot drop a route's retries", "rule", rule, "target", target, "err", err)
 	}
 }
 

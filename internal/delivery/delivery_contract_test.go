@@ -58,7 +58,7 @@ func newRouteHarness(t *testing.T, edit func(*Policy)) *routeHarness {
 	t.Cleanup(keeper.Close)
 	h.route = NewRoute(RouteConfig{
 		Rule: "r", Target: "t", Policy: p, Sender: h.target,
-		JS: b.JetStream(), Keeper: keeper, Metrics: telemetry.NewMetrics(),
+		Bus: b, Keeper: keeper, Metrics: telemetry.NewMetrics(),
 		Log: bustest.Logger(t), AckWait: b.Config().AckWait.D(),
 		OnDeadLetter: func(rule, target, reason string, e *ce.Event, attempts int, cause error) {
 			h.mu.Lock()

@@ -60,7 +60,7 @@ func newGuardRoute(t *testing.T, g *Guard, edit func(*Policy)) *guardRoute {
 	t.Cleanup(keeper.Close)
 	h.route = NewRoute(RouteConfig{
 		Rule: "r", Target: "t", Policy: p, Sender: h.target, Guard: g,
-		JS: b.JetStream(), Keeper: keeper, Metrics: telemetry.NewMetrics(),
+		Bus: b, Keeper: keeper, Metrics: telemetry.NewMetrics(),
 		Log: bustest.Logger(t), AckWait: b.Config().AckWait.D(),
 		OnDeadLetter: func(rule, target, reason string, e *ce.Event, attempts int, cause error) {
 			h.dead <- e.ID() + ":" + reason

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 )
 
 // Keeper keeps bus messages that the bridge holds (waiting in a queue or
@@ -16,27 +16,27 @@ import (
 type Keeper struct {
 	ackWait time.Duration
 	mu      sync.Mutex
-	held    map[jetstream.Msg]time.Time
+	held    map[bus.Msg]time.Time
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 // NewKeeper starts a keeper for messages of consumers with this AckWait.
 func NewKeeper(ackWait time.Duration) *Keeper {
-	k := &Keeper{ackWait: ackWait, held: map[jetstream.Msg]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
+	k := &Keeper{ackWait: ackWait, held: map[bus.Msg]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go k.run()
 	return k
 }
 
 // Hold starts keeping m alive.
-func (k *Keeper) Hold(m jetstream.Msg) {
+func (k *Keeper) Hold(m bus.Msg) {
 	k.mu.Lock()
 	k.held[m] = time.Now()
 	k.mu.Unlock()
 }
 
 // Release stops keeping m alive (it was acked or nacked).
-func (k *Keeper) Release(m jetstream.Msg) {
+func (k *Keeper) Release(m bus.Msg) {
 	k.mu.Lock()
 	delete(k.held, m)
 	k.mu.Unlock()
@@ -60,7 +60,7 @@ func (k *Keeper) run() {
 	every := k.ackWait / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var due []jetstream.Msg
+	var due []bus.Msg
 	for {
 		select {
 		case <-k.stop:

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -32,11 +30,13 @@ type RouteConfig struct {
 	Policy       Policy // with Defaults applied
 	Transform    transform.Transform
 	Sender       connector.Target
-	JS           jetstream.JetStream
-	Keeper       *Keeper
-	Metrics      *telemetry.Metrics
-	Log          *slog.Logger
-	// AckWait of the RETRY consumer (the bus's ack_wait).
+	// Bus holds the route's RETRY queue and takes its RETRY and DLQ
+	// writes: a *bus.Bus.
+	Bus     Bus
+	Keeper  *Keeper
+	Metrics *telemetry.Metrics
+	Log     *slog.Logger
+	// AckWait of the RETRY consumer (zero: the bus's ack_wait).
 	AckWait time.Duration
 	// OnDeadLetter, when set, is told of every event written to the DLQ.
 	OnDeadLetter func(rule, target, reason string, e *ce.Event, attempts int, cause error)
@@ -66,8 +66,8 @@ type Route struct {
 	workers    sync.WaitGroup
 	paused     atomic.Bool
 
-	rmu         sync.Mutex // guards the RETRY consumption below
-	retryCons   jetstream.Consumer
+	rmu         sync.Mutex      // guards the RETRY consumption below
+	retryQ      *bus.RetryQueue // opened by Start
 	retryCancel context.CancelFunc
 	retryDone   chan struct{}
 
@@ -99,25 +99,19 @@ func NewRoute(cfg RouteConfig) *Route {
 func (r *Route) Name() string { return r.cfg.Rule + "/" + r.cfg.Target }
 
 // RetryConsumerName is the durable name of a route's RETRY consumer.
-func RetryConsumerName(rule, target string) string { return "retry_" + rule + "_" + target }
+func RetryConsumerName(rule, target string) string { return bus.RetryConsumer(rule, target) }
 
 // Start creates the RETRY consumer and starts the workers.
 func (r *Route) Start(ctx context.Context) error {
 	r.Set(component.Starting, nil)
-	cons, err := r.cfg.JS.CreateOrUpdateConsumer(ctx, bus.StreamRetry, jetstream.ConsumerConfig{
-		Durable:       RetryConsumerName(r.cfg.Rule, r.cfg.Target),
-		Description:   "retries of rule " + r.cfg.Rule + " to target " + r.cfg.Target,
-		FilterSubject: bus.RetrySubject(r.cfg.Rule, r.cfg.Target),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.cfg.AckWait,
-		MaxAckPending: 10000,
-		MaxDeliver:    -1,
-	})
-	if err != nil {
+	q := r.cfg.Bus.RetryQueue(r.cfg.Rule, r.cfg.Target)
+	if err := q.Open(ctx, r.cfg.AckWait); err != nil {
 		r.Set(component.Failed, err)
-		return fmt.Errorf("route %s: retry consumer: %w", r.Name(), err)
+		return fmt.Errorf("route %s: %w", r.Name(), err)
 	}
-	r.retryCons = cons
+	r.rmu.Lock()
+	r.retryQ = q
+	r.rmu.Unlock()
 	if !r.paused.Load() {
 		if err := r.startRetries(); err != nil {
 			r.Set(component.Failed, err)
@@ -136,7 +130,7 @@ func (r *Route) Start(ctx context.Context) error {
 func (r *Route) startRetries() error {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
-	if r.retryCancel != nil || r.retryCons == nil {
+	if r.retryCancel != nil || r.retryQ == nil {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -390,7 +384,9 @@ const (
 func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause error) {
 	d := &bus.DeadLetter{Delivery: r.record(t, attempts, status, cause), Reason: reason, TTL: r.cfg.DeadLetterTTL}
 	d.MsgID = t.Key + ".d." + r.cfg.Rule + "." + r.cfg.Target
-	err := r.publish(d.Encode())
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	err := r.write("DLQ", r.cfg.Bus.PutDeadLetter(ctx, d))
+	cancel()
 	if err == nil {
 		r.dead.Inc()
 		t.Outcome = telemetry.OutcomeDeadLettered
@@ -412,7 +408,9 @@ func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cau
 	if dedup {
 		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
 	}
-	return r.publish(rec.Encode())
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	return r.write("RETRY", r.cfg.Bus.PutRetry(ctx, rec))
 }
 
 func (r *Route) record(t *Task, attempts, status int, cause error) bus.Delivery {
@@ -426,11 +424,13 @@ func (r *Route) record(t *Task, attempts, status int, cause error) bus.Delivery 
 	return d
 }
 
-func (r *Route) publish(m *nats.Msg) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := r.cfg.JS.PublishMsg(ctx, m); err != nil {
-		r.cfg.Log.Error("cannot write to the bus; the event will be handed out again", "subject", m.Subject, "err", err)
+// writeTimeout bounds one RETRY or DLQ write.
+const writeTimeout = 10 * time.Second
+
+// write logs a failed RETRY or DLQ write and names the route in its error.
+func (r *Route) write(stream string, err error) error {
+	if err != nil {
+		r.cfg.Log.Error("cannot write to the bus; the event will be handed out again", "route", r.Name(), "stream", stream, "err", err)
 		return fmt.Errorf("route %s: %w", r.Name(), err)
 	}
 	return nil
@@ -464,7 +464,7 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 			continue
 		}
 		fctx, cancel := context.WithTimeout(ctx, retryFetchWait)
-		batch, err := r.retryCons.Fetch(min(free, limit), jetstream.FetchContext(fctx))
+		batch, err := r.retryQ.Fetch(fctx, min(free, limit))
 		if err != nil {
 			cancel()
 			if ctx.Err() != nil {
@@ -502,7 +502,7 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 			}
 			fed <- stopped
 		}()
-		for msg := range batch.Messages() {
+		for msg := range batch.All() {
 			if t := r.retryTask(msg); t != nil {
 				feed <- t
 			}
@@ -513,7 +513,7 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 		if stopped {
 			return
 		}
-		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+		if err := batch.Err(); err != nil && ctx.Err() == nil {
 			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
 		}
 	}
@@ -521,8 +521,8 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 
 // retryTask turns a RETRY message into a held task, or settles it and
 // returns nil (not yet due, or unreadable).
-func (r *Route) retryTask(msg jetstream.Msg) *Task {
-	rec := bus.DecodeRetry(msg.Headers(), msg.Data())
+func (r *Route) retryTask(msg bus.Msg) *Task {
+	rec := msg.Retry()
 	if !rec.NotBefore.IsZero() {
 		if d := time.Until(rec.NotBefore); d > 5*time.Millisecond {
 			_ = msg.NakWithDelay(d)
@@ -532,14 +532,14 @@ func (r *Route) retryTask(msg jetstream.Msg) *Task {
 	t, err := r.taskFromRetry(msg, rec)
 	if err != nil {
 		r.cfg.Log.Error("dropping unreadable RETRY message", "route", r.Name(), "err", err)
-		_ = msg.TermWithReason("unreadable")
+		_ = msg.Term("unreadable")
 		return nil
 	}
 	r.cfg.Keeper.Hold(msg)
 	return t
 }
 
-func (r *Route) taskFromRetry(msg jetstream.Msg, rec *bus.RetryRecord) (*Task, error) {
+func (r *Route) taskFromRetry(msg bus.Msg, rec *bus.RetryRecord) (*Task, error) {
 	ev, err := bus.DecodeEvent(rec.Event)
 	if err != nil {
 		return nil, err
@@ -565,3 +565,15 @@ func (r *Route) Capacity() int { return r.cfg.Policy.QueueSize + r.cfg.Policy.Co
 
 // Key returns the route's rule and target names.
 func (r *Route) Key() (rule, target string) { return r.cfg.Rule, r.cfg.Target }
+
+// Bus is what a route needs of the bus; *bus.Bus has it. Tests may wrap
+// one to make writes fail.
+type Bus interface {
+	// RetryQueue is the RETRY queue of the route (rule, target).
+	RetryQueue(rule, target string) *bus.RetryQueue
+	// PutRetry and PutDeadLetter write a route's RETRY and DLQ records.
+	PutRetry(ctx context.Context, r *bus.RetryRecord) error
+	PutDeadLetter(ctx context.Context, d *bus.DeadLetter) error
+}
+
+var _ Bus = (*bus.Bus)(nil)

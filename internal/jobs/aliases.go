@@ -13,6 +13,18 @@ type (
 	Scheduler = jobapi.Scheduler
 	Store     = jobapi.Store
 	Config    = jobapi.Config
+
+	// What the API shows.
+	Info          = jobapi.Info
+	RunStatus     = jobapi.RunStatus
+	SchedulerInfo = jobapi.SchedulerInfo
+	JobLease      = jobapi.JobLease
+)
+
+// Results of a run.
+const (
+	ResultOK    = jobapi.ResultOK
+	ResultError = jobapi.ResultError
 )
 
 // Kinds of jobs, as the API shows them.

@@ -4,17 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
 )
 
 // Errors of the scheduler.
 var (
 	// ErrNotFound: no job (or no state key) of that name.
-	ErrNotFound = errors.New("jobs: not found")
+	ErrNotFound = jobapi.ErrNotFound
 	// ErrExists: Add of a name that is already scheduled.
 	ErrExists = errors.New("jobs: job already scheduled")
 	// ErrNotHolder: another instance holds the job's lease, so the job
 	// runs there; RunNow on this instance cannot start it.
-	ErrNotHolder = errors.New("jobs: another instance runs this job")
+	ErrNotHolder = jobapi.ErrNotHolder
 	// ErrStopped: the scheduler is stopped.
 	ErrStopped = errors.New("jobs: scheduler stopped")
 )
@@ -41,13 +43,4 @@ func RetryAfter(err error, d time.Duration) error {
 
 // NotHolderError says which instance holds a job's lease. It wraps
 // ErrNotHolder.
-type NotHolderError struct{ Holder string }
-
-func (e *NotHolderError) Error() string {
-	if e.Holder == "" {
-		return ErrNotHolder.Error()
-	}
-	return fmt.Sprintf("%v: %s", ErrNotHolder, e.Holder)
-}
-
-func (e *NotHolderError) Unwrap() error { return ErrNotHolder }
+type NotHolderError = jobapi.NotHolderError

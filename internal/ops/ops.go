@@ -1,6 +1,8 @@
 // Package ops runs long operations of the API (replays, redrives) in the
 // background, with progress that clients poll and a way to cancel them.
 // Operations live in the memory of the process that runs them.
+// The operations service (internal/opsvc) starts them on a Manager; the
+// API asks it and reads the operations here.
 package ops
 
 import (
@@ -11,6 +13,19 @@ import (
 	"sync"
 	"time"
 )
+
+// ErrConflict: the operation cannot start in the bridge's current state
+// (for example, the rule to replay does not run in this process). The
+// API answers it with 409 conflict.
+var ErrConflict = errors.New("ops: cannot start now")
+
+// Conflict returns an error that is ErrConflict and reads as reason.
+func Conflict(reason string) error { return conflictError(reason) }
+
+type conflictError string
+
+func (e conflictError) Error() string        { return string(e) }
+func (e conflictError) Is(target error) bool { return target == ErrConflict }
 
 // States of an operation.
 const (

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 )
 
 // fakeMsg counts acknowledgements; every other method is unused.
@@ -21,17 +23,17 @@ func TestAckerHoldsTheNewestSettledMessage(t *testing.T) {
 	m1, m2, m3 := &fakeMsg{}, &fakeMsg{}, &fakeMsg{}
 	o1, o2, o3 := a.received(), a.received(), a.received()
 
-	a.ack(m2, o2)
+	a.ack(bus.WrapMsg(m2), o2)
 	if m2.acks.Load() != 0 {
 		t.Fatal("the newest settled message was acknowledged at once")
 	}
 	// An older message settling is acknowledged at once; the held one stays.
-	a.ack(m1, o1)
+	a.ack(bus.WrapMsg(m1), o1)
 	if m1.acks.Load() != 1 || m2.acks.Load() != 0 {
 		t.Fatalf("acks m1=%d m2=%d, want 1 and 0", m1.acks.Load(), m2.acks.Load())
 	}
 	// A newer one takes the hold and releases the previous.
-	a.ack(m3, o3)
+	a.ack(bus.WrapMsg(m3), o3)
 	if m2.acks.Load() != 1 || m3.acks.Load() != 0 {
 		t.Fatalf("acks m2=%d m3=%d, want 1 and 0", m2.acks.Load(), m3.acks.Load())
 	}
@@ -41,7 +43,7 @@ func TestAckerHoldsTheNewestSettledMessage(t *testing.T) {
 	}
 	// Once draining, nothing is held.
 	m4 := &fakeMsg{}
-	a.ack(m4, a.received())
+	a.ack(bus.WrapMsg(m4), a.received())
 	if m4.acks.Load() != 1 {
 		t.Fatal("a message settled while draining was held")
 	}
@@ -55,7 +57,7 @@ func TestAckerHoldsTheNewestSettledMessage(t *testing.T) {
 func TestAckerReleasesAfterLinger(t *testing.T) {
 	a := newAcker(20 * time.Millisecond)
 	m := &fakeMsg{}
-	a.ack(m, a.received())
+	a.ack(bus.WrapMsg(m), a.received())
 	deadline := time.Now().Add(2 * time.Second)
 	for m.acks.Load() == 0 {
 		if time.Now().After(deadline) {

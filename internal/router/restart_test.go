@@ -25,7 +25,7 @@ func TestRestartWhileRulesChange(t *testing.T) {
 	defer b.Close()
 	keeper := delivery.NewKeeper(cfg.AckWait.D())
 	defer keeper.Close()
-	r := New(Config{JS: b.RouterJetStream(), AckWait: cfg.AckWait.D(), Keeper: keeper, Metrics: telemetry.NewMetrics()})
+	r := New(Config{Bus: b, AckWait: cfg.AckWait.D(), Keeper: keeper, Metrics: telemetry.NewMetrics()})
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

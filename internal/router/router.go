@@ -17,8 +17,6 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
@@ -28,11 +26,12 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
-// ConsumerName is the durable name of the router's WORK consumer. All
-// replicas share it, so each event is routed by one of them. Before WORK
-// existed the router consumed EVENTS under the same name; Start moves what
-// that consumer had not settled into WORK (migrateLegacy).
-const ConsumerName = "router"
+// ConsumerName is the durable name of the router's WORK consumer
+// (bus.WorkConsumer). All replicas share it, so each event is routed by
+// one of them. Before WORK existed the router consumed EVENTS under the
+// same name; Start moves what that consumer had not settled into WORK
+// (migrateLegacy).
+const ConsumerName = bus.WorkConsumer
 
 // Rule is a rule as the router sees it: which events, and where they go.
 type Rule struct {
@@ -47,7 +46,9 @@ type Rule struct {
 
 // Config is what a Router needs.
 type Config struct {
-	JS      jetstream.JetStream
+	// Bus is where WORK is read.
+	Bus *bus.Bus
+	// AckWait of the WORK consumer (zero: the bus's ack_wait).
 	AckWait time.Duration
 	Keeper  *delivery.Keeper
 	Metrics *telemetry.Metrics
@@ -68,12 +69,10 @@ type Router struct {
 	matched []prometheus.Counter
 	matcher *filter.Matcher
 
-	cons jetstream.Consumer // under consMu: Start sets it, SetRules reads it
-	iter jetstream.MessagesContext
+	work *bus.WorkQueue // opened by Start; SetRules updates it then
+	iter *bus.MsgStream
 	done chan struct{}
 	acks *acker
-
-	consMu sync.Mutex
 
 	component.Tracker
 }
@@ -84,7 +83,7 @@ func New(cfg Config) *Router {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	m, _ := filter.NewMatcher(nil)
-	r := &Router{cfg: cfg, matcher: m, acks: newAcker(ackLinger)}
+	r := &Router{cfg: cfg, matcher: m, acks: newAcker(ackLinger), work: cfg.Bus.Work()}
 	r.Set(component.New, nil)
 	return r
 }
@@ -106,7 +105,7 @@ func (r *Router) SetRules(ctx context.Context, rules []Rule) error {
 	r.mu.Lock()
 	r.rules, r.matched, r.matcher = slices.Clone(rules), matched, m
 	r.mu.Unlock()
-	if r.consumer() != nil {
+	if r.work.IsOpen() {
 		if err := r.ensureConsumer(ctx); err != nil {
 			return err
 		}
@@ -142,101 +141,21 @@ func (r *Router) migrateLegacy(ctx context.Context) error {
 }
 
 func (r *Router) moveLegacy(ctx context.Context) error {
-	old, err := r.cfg.JS.Consumer(ctx, bus.StreamEvents, ConsumerName)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil
-	}
+	moved, found, err := r.work.MoveLegacy(ctx)
 	if err != nil {
 		return err
 	}
-	info, err := old.Info(ctx)
-	if err != nil {
-		return err
+	if found {
+		r.cfg.Log.Info("moved the events an earlier version had not routed from EVENTS to WORK", "events", moved)
 	}
-	stream, err := r.cfg.JS.Stream(ctx, bus.StreamEvents)
-	if err != nil {
-		return err
-	}
-	sinfo, err := stream.Info(ctx)
-	if err != nil {
-		return err
-	}
-	from, last := max(info.AckFloor.Stream+1, sinfo.State.FirstSeq), sinfo.State.LastSeq
-	moved := 0
-	if from <= last {
-		oc, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-			DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
-		})
-		if err != nil {
-			return err
-		}
-		for done := false; !done; {
-			batch, err := oc.Fetch(256, jetstream.FetchMaxWait(time.Second))
-			if err != nil {
-				return err
-			}
-			got := 0
-			for msg := range batch.Messages() {
-				got++
-				meta, err := msg.Metadata()
-				if err != nil {
-					return err
-				}
-				if meta.Sequence.Stream > last {
-					done = true
-					break
-				}
-				m := &nats.Msg{Subject: bus.WorkSubjectOf(msg.Subject()), Header: msg.Headers(), Data: msg.Data()}
-				if m.Header.Get(jetstream.MsgIDHeader) == "" {
-					// Written by this version while the migration ran:
-					// WORK has it already, and dedups on the key.
-					m.Header.Set(jetstream.MsgIDHeader, bus.EventKey(m.Header))
-				}
-				if _, err := r.cfg.JS.PublishMsg(ctx, m); err != nil {
-					return err
-				}
-				moved++
-				done = meta.Sequence.Stream >= last
-			}
-			if err := batch.Error(); err != nil {
-				return err
-			}
-			if got == 0 {
-				done = true
-			}
-		}
-	}
-	if err := r.cfg.JS.DeleteConsumer(ctx, bus.StreamEvents, ConsumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return err
-	}
-	r.cfg.Log.Info("moved the events an earlier version had not routed from EVENTS to WORK", "events", moved)
 	return nil
 }
 
 func (r *Router) ensureConsumer(ctx context.Context) error {
-	cons, err := r.cfg.JS.CreateOrUpdateConsumer(ctx, bus.StreamWork, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "matches every event against the rules",
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.cfg.AckWait,
-		MaxAckPending: r.maxAckPending(),
-		MaxDeliver:    -1,
-	})
-	if err != nil {
-		return fmt.Errorf("router: consumer: %w", err)
+	if err := r.work.Open(ctx, bus.WorkOptions{AckWait: r.cfg.AckWait, MaxAckPending: r.maxAckPending()}); err != nil {
+		return fmt.Errorf("router: %w", err)
 	}
-	r.consMu.Lock()
-	r.cons = cons
-	r.consMu.Unlock()
 	return nil
-}
-
-// consumer is the durable consumer of WORK, once Start has made it.
-func (r *Router) consumer() jetstream.Consumer {
-	r.consMu.Lock()
-	defer r.consMu.Unlock()
-	return r.cons
 }
 
 // Start creates the durable consumer and starts routing.
@@ -250,7 +169,7 @@ func (r *Router) Start(ctx context.Context) error {
 		r.Set(component.Failed, err)
 		return err
 	}
-	it, err := r.consumer().Messages(jetstream.PullMaxMessages(512))
+	it, err := r.work.Messages(512)
 	if err != nil {
 		r.Set(component.Failed, err)
 		return fmt.Errorf("router: %w", err)
@@ -283,7 +202,7 @@ func (r *Router) run() {
 	for {
 		msg, err := r.iter.Next()
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			if errors.Is(err, bus.ErrConsumerStopped) {
 				return
 			}
 			r.Set(component.Running, err)
@@ -295,15 +214,14 @@ func (r *Router) run() {
 }
 
 // route dispatches one WORK message. idx and routes are scratch space.
-func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) ([]int, []*delivery.Route) {
+func (r *Router) route(msg bus.Msg, idx []int, routes []*delivery.Route) ([]int, []*delivery.Route) {
 	ev, err := bus.DecodeEvent(msg.Data())
 	if err != nil {
 		r.cfg.Log.Error("dropping an unreadable WORK message", "subject", msg.Subject(), "err", err)
-		_ = msg.TermWithReason("unreadable")
+		_ = msg.Term("unreadable")
 		return idx, routes
 	}
-	h := msg.Headers()
-	source := h.Get(bus.HdrSource)
+	source := msg.Source()
 	if r.cfg.Observe != nil {
 		r.cfg.Observe(ev)
 	}
@@ -335,11 +253,11 @@ func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) (
 		r.acks.ack(msg, order)
 		return idx, routes
 	}
-	ingested, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HdrIngested))
+	ingested := msg.Ingested()
 	p := &pending{msg: msg, order: order, acks: r.acks, keeper: r.cfg.Keeper}
 	p.left.Store(int32(len(routes)))
 	r.cfg.Keeper.Hold(msg)
-	key := bus.EventKey(h)
+	key := msg.Key()
 	for _, rt := range routes {
 		t := &delivery.Task{Event: ev, Raw: msg.Data(), Key: key, Ingested: ingested, Done: p.done}
 		if !rt.TryEnqueue(t) {
@@ -351,7 +269,7 @@ func (r *Router) route(msg jetstream.Msg, idx []int, routes []*delivery.Route) (
 
 // pending is a WORK message waiting for its routes to settle.
 type pending struct {
-	msg    jetstream.Msg
+	msg    bus.Msg
 	order  uint64
 	acks   *acker
 	keeper *delivery.Keeper
@@ -395,7 +313,7 @@ type acker struct {
 	next atomic.Uint64 // arrival order of the last message received
 
 	mu       sync.Mutex
-	held     jetstream.Msg
+	held     bus.Msg
 	heldAt   uint64 // arrival order of held
 	timer    *time.Timer
 	draining bool
@@ -413,7 +331,7 @@ func (a *acker) received() uint64 { return a.next.Add(1) }
 
 // ack acknowledges m (which arrived as number order) now, or holds it
 // back if it arrived after every message settled so far.
-func (a *acker) ack(m jetstream.Msg, order uint64) {
+func (a *acker) ack(m bus.Msg, order uint64) {
 	a.mu.Lock()
 	if a.draining || order < a.heldAt {
 		a.mu.Unlock()
@@ -424,7 +342,7 @@ func (a *acker) ack(m jetstream.Msg, order uint64) {
 	a.held, a.heldAt = m, order
 	a.timer.Reset(a.linger)
 	a.mu.Unlock()
-	if prev != nil {
+	if !prev.IsZero() {
 		_ = prev.Ack()
 	}
 }
@@ -433,9 +351,9 @@ func (a *acker) ack(m jetstream.Msg, order uint64) {
 func (a *acker) release() {
 	a.mu.Lock()
 	m := a.held
-	a.held = nil
+	a.held = bus.Msg{}
 	a.mu.Unlock()
-	if m != nil {
+	if !m.IsZero() {
 		_ = m.Ack()
 	}
 }

@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/bus/bustest"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
@@ -36,7 +33,7 @@ func newRouterHarness(t *testing.T) *routerHarness {
 	b := bustest.New(t)
 	h := &routerHarness{bus: b, keeper: delivery.NewKeeper(b.Config().AckWait.D()), metrics: telemetry.NewMetrics()}
 	t.Cleanup(h.keeper.Close)
-	h.router = New(Config{JS: b.RouterJetStream(), AckWait: b.Config().AckWait.D(), Keeper: h.keeper, Metrics: h.metrics, Log: bustest.Logger(t)})
+	h.router = New(Config{Bus: b, AckWait: b.Config().AckWait.D(), Keeper: h.keeper, Metrics: h.metrics, Log: bustest.Logger(t)})
 	if err := h.router.Start(bustest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -44,19 +41,19 @@ func newRouterHarness(t *testing.T) *routerHarness {
 	return h
 }
 
-// route starts a route rule → target.Name delivering to target; js, when
-// not nil, replaces the bus for its RETRY and DLQ writes. Retries are due
+// route starts a route rule → target.Name delivering to target; rb, when
+// not nil, replaces the bus for its RETRY queue and its RETRY and DLQ writes. Retries are due
 // an hour later, so that what RETRY holds stays there.
-func (h *routerHarness) route(t *testing.T, rule, name string, target *bustest.Target, js jetstream.JetStream) *delivery.Route {
+func (h *routerHarness) route(t *testing.T, rule, name string, target *bustest.Target, rb delivery.Bus) *delivery.Route {
 	t.Helper()
 	var p delivery.Policy
 	p.Defaults()
 	p.Backoff.Initial, p.Backoff.Max = spec.Duration(time.Hour), spec.Duration(time.Hour)
-	if js == nil {
-		js = h.bus.JetStream()
+	if rb == nil {
+		rb = h.bus
 	}
 	rt := delivery.NewRoute(delivery.RouteConfig{
-		Rule: rule, Target: name, Policy: p, Sender: target, JS: js, Keeper: h.keeper,
+		Rule: rule, Target: name, Policy: p, Sender: target, Bus: rb, Keeper: h.keeper,
 		Metrics: h.metrics, Log: bustest.Logger(t), AckWait: h.bus.Config().AckWait.D(),
 	})
 	if err := rt.Start(bustest.Context(t)); err != nil {
@@ -157,17 +154,17 @@ func TestRouterContractFailingRouteGoesToRetry(t *testing.T) {
 	}
 }
 
-// failingJS fails the first `fail` writes to RETRY.
-type failingJS struct {
-	jetstream.JetStream
+// failingBus fails the first `fail` writes to RETRY.
+type failingBus struct {
+	*bus.Bus
 	fail atomic.Int32
 }
 
-func (f *failingJS) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+func (f *failingBus) PutRetry(ctx context.Context, r *bus.RetryRecord) error {
 	if f.fail.Add(-1) >= 0 {
-		return nil, errors.New("injected: the bus refused the write")
+		return errors.New("injected: the bus refused the write")
 	}
-	return f.JetStream.PublishMsg(ctx, m, opts...)
+	return f.Bus.PutRetry(ctx, r)
 }
 
 // A route that cannot settle the event (its RETRY write fails) leaves it
@@ -176,9 +173,9 @@ func TestRouterContractUnsettledRouteIsHandedOutAgain(t *testing.T) {
 	h := newRouterHarness(t)
 	bad := bustest.NewTarget()
 	bad.Fail(errors.New("refused"))
-	js := &failingJS{JetStream: h.bus.JetStream()}
-	js.fail.Store(1)
-	h.rules(t, Rule{Name: "r", Routes: []*delivery.Route{h.route(t, "r", "bad", bad, js)}})
+	fb := &failingBus{Bus: h.bus}
+	fb.fail.Store(1)
+	h.rules(t, Rule{Name: "r", Routes: []*delivery.Route{h.route(t, "r", "bad", bad, fb)}})
 	bustest.Publish(t, h.bus, "web", bustest.Event("e1", "com.example.a"))
 	m := bustest.Retry(t, h.bus, "r", "bad", 1)[0]
 	if m.Event(t).ID() != "e1" {

@@ -29,6 +29,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/opsvc"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/state"
@@ -179,7 +180,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if b.cfg.State.On() {
-		if b.state, err = state.Open(ctx, b.bus.JetStream(), state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
+		if b.state, err = state.Open(ctx, b.bus, state.SizeTo(b.cfg.State, b.bus.SpareStoreBytes(), b.logs.Logger("state")), b.logs.Logger("state")); err != nil {
 			return err
 		}
 	}
@@ -188,7 +189,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.keeper = delivery.NewKeeper(b.cfg.Bus.AckWait.D())
 	b.router = router.New(router.Config{
-		JS: b.bus.RouterJetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		Bus: b.bus, AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
 		Metrics: b.metrics, Log: b.logs.Logger("router"), Observe: b.catalog.Observe,
 		OptIn: []string{lifecycle.SourceName},
 	})
@@ -244,7 +245,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		guard = nil
 	}
 	b.controller = controller.New(controller.Config{
-		Store: b.store, JS: b.bus.JetStream(), AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
+		Store: b.store, Bus: b.bus, AckWait: b.cfg.Bus.AckWait.D(), Keeper: b.keeper,
 		Router: b.router, HTTP: b.mux, Ingest: ing,
 		OnDeadLetter: b.lifecycle.DeadLettered, OnComponentFailed: b.lifecycle.ComponentFailed,
 		Metrics: b.metrics, Health: b.health, Log: b.logs.Logger("controller"), Logger: b.logs.Logger,
@@ -253,9 +254,12 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		OnSend: b.oran.Delivered,
 	})
 	b.ops = ops.NewManager()
+	dlq := deadletter.New(b.bus.DeadLetters())
+	// The API asks the operations service to start replays and redrives.
+	opService := opsvc.New(opsvc.Config{Manager: b.ops, Archive: b.bus.Archive(), Rules: b.controller, DLQ: dlq})
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
-		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, Archive: b.bus.Archive(), Catalog: b.catalog,
+		DLQ: dlq, Ops: opService, Archive: b.bus.Archive(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran, Activity: b.activityReport,

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
@@ -17,8 +16,9 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/store"
 )
 
-// ConsumerName is the durable consumer of EVENTS that feeds the state.
-const ConsumerName = "state"
+// ConsumerName is the durable consumer of EVENTS that feeds the state
+// (bus.StateConsumer).
+const ConsumerName = bus.StateConsumer
 
 // SourceKeys returns the state_key template of a bridge source resource
 // ("" when it names none, or when there is no such resource).
@@ -33,8 +33,8 @@ const batchMax = 512
 type feeder struct {
 	s     *Store
 	keys  SourceKeys
-	cc    jetstream.ConsumeContext
-	ch    chan jetstream.Msg
+	feed  *bus.Feed
+	ch    chan bus.Msg
 	stop  chan struct{}
 	done  chan struct{}
 	tmpls map[string]cachedTmpl
@@ -54,37 +54,27 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 	if s.feed != nil {
 		return nil
 	}
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, bus.StreamEvents, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "keeps the last event per key in the state bucket",
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cmp.Or(s.cfg.AckWait, 30*time.Second),
-		MaxAckPending: 4 * batchMax * 4,
-		FilterSubject: bus.AllEvents,
-	})
-	if err != nil {
-		return fmt.Errorf("state: consumer: %w", err)
-	}
 	f := &feeder{
 		s: s, keys: keys,
-		ch:    make(chan jetstream.Msg, 4*batchMax),
+		ch:    make(chan bus.Msg, 4*batchMax),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		tmpls: map[string]cachedTmpl{},
 	}
-	f.cc, err = cons.Consume(func(m jetstream.Msg) {
+	var err error
+	f.feed, err = s.bus.StateFeed(ctx, bus.FeedOptions{
+		AckWait:       cmp.Or(s.cfg.AckWait, 30*time.Second),
+		MaxAckPending: 4 * batchMax * 4,
+		Pull:          2 * batchMax,
+		OnError:       func(err error) { s.log.Debug("state feed", "err", err) },
+	}, func(m bus.Msg) {
 		select {
 		case f.ch <- m:
 		case <-f.stop:
 		}
-	}, jetstream.PullMaxMessages(2*batchMax), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			s.log.Debug("state feed", "err", err)
-		}
-	}))
+	})
 	if err != nil {
-		return fmt.Errorf("state: consume: %w", err)
+		return fmt.Errorf("state: %w", err)
 	}
 	go f.run()
 	s.feed = f
@@ -101,7 +91,7 @@ func (s *Store) StopFeed() {
 	}
 	f := s.feed
 	s.feed = nil
-	f.cc.Stop()
+	f.feed.Stop()
 	close(f.stop)
 	<-f.done
 	// Hand back what was taken but not stored, for the next start.
@@ -143,7 +133,7 @@ func (f *feeder) run() {
 		case <-f.done:
 		}
 	}()
-	batch := make([]jetstream.Msg, 0, batchMax)
+	batch := make([]bus.Msg, 0, batchMax)
 	for {
 		select {
 		case m := <-f.ch:
@@ -168,7 +158,7 @@ func (f *feeder) run() {
 
 // item is one event of a batch, with its entry.
 type item struct {
-	msgs []jetstream.Msg // this and the older events of the same key in the batch
+	msgs []bus.Msg // this and the older events of the same key in the batch
 	bk   string
 	seq  uint64
 	val  []byte
@@ -177,7 +167,7 @@ type item struct {
 // apply stores the newest event of each key in batch and acknowledges the
 // batch's events once their key's write is stored (or found older than
 // what is stored).
-func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
+func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
 	items := make([]*item, 0, len(batch))
 	byKey := make(map[string]*item, len(batch))
 	for _, m := range batch {
@@ -203,8 +193,8 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 		items = append(items, it)
 	}
 	type pending struct {
-		it  *item
-		ack jetstream.PubAckFuture
+		it *item
+		w  bus.PendingWrite
 	}
 	ps := make([]pending, 0, len(items))
 	for _, it := range items {
@@ -221,21 +211,21 @@ func (f *feeder) apply(ctx context.Context, batch []jetstream.Msg) {
 			f.ack(it) // older than what is stored (a redelivery)
 			continue
 		}
-		fut, err := f.s.js.PublishAsync(subjectPrefix+it.bk, it.val, jetstream.WithExpectLastSequencePerSubject(sl.rev))
+		w, err := f.s.bkt.WriteAsync(it.bk, it.val, sl.rev)
 		if err != nil {
 			f.nak(it, err)
 			continue
 		}
-		ps = append(ps, pending{it: it, ack: fut})
+		ps = append(ps, pending{it: it, w: w})
 	}
 	for _, p := range ps {
-		select {
-		case ack := <-p.ack.Ok():
-			f.s.setSlot(p.it.bk, slot{seq: p.it.seq, rev: ack.Sequence})
+		rev, err := p.w.Wait(ctx)
+		if err == nil {
+			f.s.setSlot(p.it.bk, slot{seq: p.it.seq, rev: rev})
 			f.ack(p.it)
 			continue
-		case <-p.ack.Err():
-		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
 			return // not acknowledged: handed out again
 		}
 		// Mostly someone else wrote the key (a Put, a Delete, another
@@ -261,14 +251,13 @@ func (f *feeder) writeSync(ctx context.Context, it *item) error {
 			f.s.setSlot(it.bk, sl)
 			return nil
 		}
-		var ack *jetstream.PubAck
-		ack, err = f.s.js.Publish(ctx, subjectPrefix+it.bk, it.val, jetstream.WithExpectLastSequencePerSubject(sl.rev))
+		var rev uint64
+		rev, err = f.s.bkt.Write(ctx, it.bk, it.val, sl.rev)
 		if err == nil {
-			f.s.setSlot(it.bk, slot{seq: it.seq, rev: ack.Sequence})
+			f.s.setSlot(it.bk, slot{seq: it.seq, rev: rev})
 			return nil
 		}
-		var apiErr *jetstream.APIError
-		if !errors.As(err, &apiErr) || apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence {
+		if !errors.Is(err, bus.ErrRevisionMismatch) {
 			return err
 		}
 	}
@@ -298,16 +287,16 @@ type head struct {
 }
 
 // entry builds the bucket value of an EVENTS message.
-func (f *feeder) entry(ctx context.Context, m jetstream.Msg) (*item, error) {
-	meta, err := m.Metadata()
+func (f *feeder) entry(ctx context.Context, m bus.Msg) (*item, error) {
+	info, err := m.Info()
 	if err != nil {
 		return nil, err
 	}
-	it, err := f.build(ctx, m.Data(), m.Headers().Get(bus.HdrSource), meta.Sequence.Stream, meta.Timestamp)
+	it, err := f.build(ctx, m.Data(), m.Source(), info.Seq, info.Time)
 	if err != nil {
 		return nil, err
 	}
-	it.msgs = []jetstream.Msg{m}
+	it.msgs = []bus.Msg{m}
 	return it, nil
 }
 

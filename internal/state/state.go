@@ -30,17 +30,11 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 )
 
 // Bucket is the KV bucket of the state.
-const Bucket = "state"
-
-// streamName and subjectPrefix are the bucket's stream and subjects.
-const (
-	streamName    = "KV_" + Bucket
-	subjectPrefix = "$KV." + Bucket + "."
-)
+const Bucket = bus.StateBucketName
 
 // ErrNotFound: no entry under that key (never written, deleted or expired).
 var ErrNotFound = errors.New("state: not found")
@@ -74,11 +68,10 @@ type Query struct {
 
 // Store reads and writes the state. Safe for concurrent use.
 type Store struct {
-	cfg    Config
-	log    *slog.Logger
-	js     jetstream.JetStream
-	kv     jetstream.KeyValue
-	stream jetstream.Stream
+	cfg Config
+	log *slog.Logger
+	bus *bus.Bus
+	bkt *bus.StateBucket
 
 	// slots caches, per bucket key, the stream sequence of the event
 	// stored and the bucket revision that holds it, so that the feed
@@ -100,44 +93,21 @@ type slot struct {
 const maxSlots = 1 << 18
 
 // Open creates or updates the bucket. cfg must have had Defaults applied.
-func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, b *bus.Bus, cfg Config, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Defaults()
-	dup := 2 * time.Minute
-	if cfg.MaxAge.D() < dup {
-		dup = cfg.MaxAge.D()
-	}
-	// The bucket's stream is made here rather than by
-	// CreateOrUpdateKeyValue to discard the oldest entries when full (a KV
-	// bucket refuses new writes instead).
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              streamName,
-		Description:       "eventbridge current state: the last event per key",
-		Subjects:          []string{subjectPrefix + ">"},
-		MaxMsgsPerSubject: 1,
-		MaxBytes:          int64(cfg.MaxBytes),
-		MaxAge:            cfg.MaxAge.D(),
-		MaxMsgSize:        int32(cfg.MaxEventSize) + 64<<10,
-		MaxMsgs:           -1,
-		MaxConsumers:      -1,
-		Storage:           jetstream.FileStorage,
-		Replicas:          max(cfg.Replicas, 1),
-		AllowRollup:       true,
-		DenyDelete:        true,
-		AllowDirect:       true,
-		Duplicates:        dup,
-		Discard:           jetstream.DiscardOld,
+	bkt, err := b.StateBucket(ctx, bus.StateBucketOptions{
+		MaxBytes:     int64(cfg.MaxBytes),
+		MaxAge:       cfg.MaxAge.D(),
+		MaxValueSize: int32(cfg.MaxEventSize) + 64<<10,
+		Replicas:     cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("state: bucket %s: %w", Bucket, err)
+		return nil, fmt.Errorf("state: %w", err)
 	}
-	kv, err := js.KeyValue(ctx, Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("state: bucket %s: %w", Bucket, err)
-	}
-	return &Store{cfg: cfg, log: log, js: js, kv: kv, stream: stream, slots: map[string]slot{}}, nil
+	return &Store{cfg: cfg, log: log, bus: b, bkt: bkt, slots: map[string]slot{}}, nil
 }
 
 // Config returns the configuration the store was opened with.
@@ -169,14 +139,14 @@ func (s *Store) GetKey(ctx context.Context, key string) (*Entry, error) {
 	if key == "" {
 		return nil, ErrNotFound
 	}
-	kve, err := s.kv.Get(ctx, bucketKey(key))
+	kve, err := s.bkt.Get(ctx, bucketKey(key))
 	if err != nil {
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		if errors.Is(err, bus.ErrKeyNotFound) {
 			return nil, ErrNotFound
 		}
 		return nil, fmt.Errorf("state: get: %w", err)
 	}
-	e, err := decodeEntry(kve.Value())
+	e, err := decodeEntry(kve.Value)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +172,7 @@ func (s *Store) Latest(ctx context.Context, source string) (*Entry, error) {
 // List returns the entries q selects, newest first. It reads the whole
 // bucket.
 func (s *Store) List(ctx context.Context, q Query) ([]Entry, error) {
-	w, err := s.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	w, err := s.bkt.Watch(ctx, ">", bus.WatchOptions{IgnoreDeletes: true})
 	if err != nil {
 		return nil, fmt.Errorf("state: list: %w", err)
 	}
@@ -223,12 +193,12 @@ func (s *Store) List(ctx context.Context, q Query) ([]Entry, error) {
 				}
 				return out, nil
 			}
-			if q.Source != "" && !containsQuoted(kve.Value(), q.Source) {
+			if q.Source != "" && !containsQuoted(kve.Value, q.Source) {
 				continue // cheap pre-filter before decoding
 			}
-			e, err := decodeEntry(kve.Value())
+			e, err := decodeEntry(kve.Value)
 			if err != nil {
-				s.log.Warn("state: unreadable entry", "bucket_key", kve.Key(), "err", err)
+				s.log.Warn("state: unreadable entry", "bucket_key", kve.Key, "err", err)
 				continue
 			}
 			if q.matches(e) {
@@ -283,7 +253,7 @@ func (s *Store) Put(ctx context.Context, key string, resource string, ev *ce.Eve
 		return fmt.Errorf("state: put: %w", err)
 	}
 	bk := bucketKey(key)
-	rev, err := s.kv.Put(ctx, bk, val)
+	rev, err := s.bkt.Put(ctx, bk, val)
 	if err != nil {
 		return fmt.Errorf("state: put: %w", err)
 	}
@@ -295,7 +265,7 @@ func (s *Store) Put(ctx context.Context, key string, resource string, ev *ce.Eve
 // error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	bk := bucketKey(key)
-	if err := s.kv.Delete(ctx, bk); err != nil {
+	if err := s.bkt.Delete(ctx, bk, 0); err != nil {
 		return fmt.Errorf("state: delete: %w", err)
 	}
 	s.mu.Lock()
@@ -322,23 +292,20 @@ func (s *Store) getSlot(bk string) (slot, bool) {
 
 // loadSlot reads what the bucket holds under bk.
 func (s *Store) loadSlot(ctx context.Context, bk string) (slot, error) {
-	m, err := s.stream.GetLastMsgForSubject(ctx, subjectPrefix+bk)
+	last, err := s.bkt.Last(ctx, bk)
 	if err != nil {
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return slot{}, nil
-		}
 		return slot{}, err
 	}
-	if op := m.Header.Get("KV-Operation"); op != "" { // DEL or PURGE marker
-		return slot{rev: m.Sequence}, nil
+	if last.Revision == 0 || last.Deleted { // none, or a DEL or PURGE marker
+		return slot{rev: last.Revision}, nil
 	}
 	var h struct {
 		Seq uint64 `json:"seq"`
 	}
-	if err := json.Unmarshal(m.Data, &h); err != nil {
-		return slot{rev: m.Sequence}, nil // unreadable: let a newer event replace it
+	if err := json.Unmarshal(last.Value, &h); err != nil {
+		return slot{rev: last.Revision}, nil // unreadable: let a newer event replace it
 	}
-	return slot{seq: h.Seq, rev: m.Sequence}, nil
+	return slot{seq: h.Seq, rev: last.Revision}, nil
 }
 
 // encode builds a bucket value; an event above max_event_size loses its

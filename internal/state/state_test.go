@@ -34,7 +34,7 @@ func openBus(t *testing.T) *bus.Bus {
 func openStore(t *testing.T, b *bus.Bus, cfg Config) *Store {
 	t.Helper()
 	cfg.Defaults()
-	s, err := Open(context.Background(), b.JetStream(), cfg, nil)
+	s, err := Open(context.Background(), b, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
