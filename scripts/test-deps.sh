@@ -49,6 +49,7 @@ clients=(
   amqp-publish:amqp-tools amqp-get:amqp-tools                      # test/e2e third-party clients
   amqp-declare-queue:amqp-tools amqp-delete-queue:amqp-tools
   ss:iproute2                                                      # nats: restart the local server
+  chromium:chromium                                                # internal/console: the web console in a browser
 )
 pkgs=()
 for c in "${clients[@]}"; do

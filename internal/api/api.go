@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/eventbridge-dev/eventbridge/internal/activity"
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
@@ -62,6 +63,9 @@ type Deps struct {
 	State State
 	// Oran is the O-RAN service, for POST /v1/oran:import; nil: 503.
 	Oran Oran
+	// Activity is the last minutes of the main counters, for
+	// GET /v1/activity; nil: 503.
+	Activity func() activity.Report
 }
 
 // API serves /v1.
@@ -106,6 +110,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerJobs(mux)
 	a.registerState(mux)
 	a.registerOranImport(mux)
+	a.registerConsole(mux)
 }
 
 const maxBody = 4 << 20

@@ -156,8 +156,8 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 		perr.Write(w, r)
 		return
 	}
-	var raw json.RawMessage
-	if perr := decode(r, &raw); perr != nil {
+	raw, line, perr := decodeSpec(r)
+	if perr != nil {
 		perr.Write(w, r)
 		return
 	}
@@ -175,7 +175,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 		raw = keepSecrets(raw, old.Spec)
 	}
 	if perr := a.validate(ctx, kind, raw, pendingSources(r, kind)...); perr != nil {
-		perr.Write(w, r)
+		locateErrors(perr, line).Write(w, r)
 		return
 	}
 	if old != nil && resource.Hash(old.Spec) == resource.Hash(raw) && (ifMatch == 0 || ifMatch == old.Revision) &&

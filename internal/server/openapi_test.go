@@ -88,6 +88,8 @@ rules: {r: {targets: [out]}}
 		{"GET", "/v1/replays", "", nil},
 		{"GET", "/v1/events?limit=5", "", nil},
 		{"GET", "/v1/eventtypes", "", nil},
+		{"GET", "/v1/whoami", "", nil},
+		{"GET", "/v1/activity", "", nil},
 		{"GET", "/v1/state?limit=5", "", nil},
 		{"GET", "/v1/state?key=nope", "", nil},
 		{"GET", "/v1/state/nope", "", nil},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/eventbridge-dev/eventbridge/internal/activity"
 	"github.com/eventbridge-dev/eventbridge/internal/api"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/catalog"
@@ -62,6 +63,7 @@ type Bridge struct {
 	oran        *oran.Service
 	oranHTTP    *httpServer
 	state       *state.Store // nil when state.enabled is false
+	activity    *activity.Recorder
 
 	stopTracing func(context.Context) error
 
@@ -195,6 +197,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.mux = newMux()
 	b.mux.base.HandleFunc("GET /healthz", b.serveHealthz)
 	b.mux.base.HandleFunc("GET /readyz", b.serveReadyz)
+	b.mountConsole(b.mux.base)
 	metrics := promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{})
 	if b.cfg.API.MetricsListen == "" {
 		b.mux.base.Handle("GET /metrics", metrics)
@@ -260,7 +263,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		DLQ: dlq, Ops: opService, Archive: b.bus.Archive(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
-		Oran: b.oran,
+		Oran: b.oran, Activity: b.activityReport,
 	})
 	b.api.Register(b.mux.base)
 	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {
@@ -287,6 +290,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.stopGauges = make(chan struct{})
 	go b.updateGauges(b.stopGauges)
+	go b.activity.Run(b.stopGauges)
 	b.lifecycle.Start(ctx, b.bus.Provisioned)
 	b.started.Store(true)
 	b.log.Info("eventbridge started")
