@@ -63,11 +63,13 @@ func putBody(b *bytes.Buffer) {
 // DecodeEvent parses a message body written by EncodeEvent (or a RETRY or
 // DLQ message, which carry the same body).
 func DecodeEvent(data []byte) (*ce.Event, error) {
-	e := ce.New()
+	// A zero event, not ce.New(): UnmarshalJSON makes the context that the
+	// body's specversion calls for, and would drop one made here.
+	e := new(ce.Event)
 	if err := e.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	return &e, nil
+	return e, nil
 }
 
 // Publish stores events ingested by source in EVENTS and WORK and returns
