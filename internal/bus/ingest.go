@@ -176,7 +176,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 			wh[jetstream.MsgIDHeader] = p.m.Header[HdrKey]
 		}
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubject(source, e.Type()), Header: wh, Data: p.m.Data}); err != nil {
+		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}
