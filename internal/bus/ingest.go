@@ -26,7 +26,7 @@ func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
 // encodeEvent is EncodeEvent with the event's dedup key already made,
 // writing the body into buf (the message's Data is buf's bytes).
 func encodeEvent(source string, e *ce.Event, key string, now time.Time, buf *bytes.Buffer) (*nats.Msg, error) {
-	if err := ce.WriteJson(e, buf); err != nil {
+	if err := writeEventJSON(e, buf); err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
 	// One array holds the four header values.
