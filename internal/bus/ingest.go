@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -19,35 +20,56 @@ import (
 // its EVENTS subject: the JSON format of the event as body, its dedup key
 // in Eb-Key. (Publish sends it to EVENTS, and to WORK.)
 func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
-	return encodeEvent(source, e, ebevent.DedupKey(e.Source(), e.ID()), now)
+	return encodeEvent(source, e, ebevent.DedupKey(e.Source(), e.ID()), now, new(bytes.Buffer))
 }
 
-// encodeEvent is EncodeEvent with the event's dedup key already made.
-func encodeEvent(source string, e *ce.Event, key string, now time.Time) (*nats.Msg, error) {
-	body, err := e.MarshalJSON()
-	if err != nil {
+// encodeEvent is EncodeEvent with the event's dedup key already made,
+// writing the body into buf (the message's Data is buf's bytes).
+func encodeEvent(source string, e *ce.Event, key string, now time.Time, buf *bytes.Buffer) (*nats.Msg, error) {
+	if err := writeEventJSON(e, buf); err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
-	m := &nats.Msg{
+	// One array holds the four header values.
+	vals := []string{key, ContentTypeEvent, source, now.UTC().Format(time.RFC3339Nano)}
+	return &nats.Msg{
 		Subject: EventSubject(source, e.Type()),
-		Data:    body,
-		Header:  make(nats.Header, 4),
+		Data:    buf.Bytes(),
+		Header: nats.Header{
+			HdrKey:         vals[0:1:1],
+			HdrContentType: vals[1:2:2],
+			HdrSource:      vals[2:3:3],
+			HdrIngested:    vals[3:4:4],
+		},
+	}, nil
+}
+
+// bodies are the buffers of the bodies Publish writes. A buffer goes back
+// only once both writes of its event were acknowledged (the client no
+// longer holds the message); a large one is left to the collector.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 64 << 10
+
+func getBody() *bytes.Buffer { return bodies.Get().(*bytes.Buffer) }
+
+func putBody(b *bytes.Buffer) {
+	if b == nil || b.Cap() > maxPooledBody {
+		return
 	}
-	m.Header[HdrKey] = []string{key}
-	m.Header[HdrContentType] = []string{ContentTypeEvent}
-	m.Header[HdrSource] = []string{source}
-	m.Header[HdrIngested] = []string{now.UTC().Format(time.RFC3339Nano)}
-	return m, nil
+	b.Reset()
+	bodies.Put(b)
 }
 
 // DecodeEvent parses a message body written by EncodeEvent (or a RETRY or
 // DLQ message, which carry the same body).
 func DecodeEvent(data []byte) (*ce.Event, error) {
-	e := ce.New()
+	// A zero event, not ce.New(): UnmarshalJSON makes the context that the
+	// body's specversion calls for, and would drop one made here.
+	e := new(ce.Event)
 	if err := e.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	return &e, nil
+	return e, nil
 }
 
 // Publish stores events ingested by source in EVENTS and WORK and returns
@@ -88,6 +110,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		h                    keyHash
 		dup, claimed, stored bool
 		m                    *nats.Msg // the archive copy, until written
+		body                 *bytes.Buffer
 		work, archive        jetstream.PubAckFuture
 	}
 	ps := make([]pending, len(events))
@@ -141,7 +164,8 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup {
 			continue
 		}
-		if p.m, err = encodeEvent(source, e, p.key, now); err != nil {
+		p.body = getBody()
+		if p.m, err = encodeEvent(source, e, p.key, now, p.body); err != nil {
 			return dups, err
 		}
 		wh := p.m.Header
@@ -152,7 +176,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 			wh[jetstream.MsgIDHeader] = p.m.Header[HdrKey]
 		}
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubject(source, e.Type()), Header: wh, Data: p.m.Data}); err != nil {
+		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}
@@ -171,6 +195,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		case ack.Duplicate: // another bridge stored it (external cluster)
 			dups++
 			p.stored, p.m = true, nil
+			putBody(p.body)
 		default:
 			if p.archive, werr = b.js.PublishMsgAsync(p.m); werr != nil {
 				err = cmp.Or(err, werr)
@@ -188,6 +213,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			continue
 		}
 		p.stored = true
+		putBody(p.body)
 	}
 	if err != nil {
 		return dups, fmt.Errorf("bus: publish: %w", asStorageFull(err))

@@ -219,27 +219,37 @@ func BinaryContentType(e *ce.Event) string {
 // (which travels as the protocol's content type) as canonical strings, for
 // binary-mode encoders. Its cost is linear in the number of extensions.
 func BinaryAttributes(e *ce.Event) map[string]string {
-	ext := extensions(e)
-	m := make(map[string]string, 8+len(ext))
-	m["specversion"] = e.SpecVersion()
-	m["id"] = e.ID()
-	m["source"] = e.Source()
-	m["type"] = e.Type()
-	for _, name := range []string{"subject", "time", "dataschema"} {
-		if v, ok := Attr(e, name); ok {
-			m[name] = v
-		}
-	}
-	if v, ok := m["dataschema"]; ok && e.SpecVersion() == ce.CloudEventsVersionV03 {
-		delete(m, "dataschema") // Attr's name for it
-		m["schemaurl"] = v
-	}
-	for name, v := range ext {
-		if s, ok := formatExt(v); ok {
-			m[name] = s
-		}
-	}
+	m := make(map[string]string, 8+len(extensions(e)))
+	RangeBinaryAttributes(e, func(name, v string) { m[name] = v })
 	return m
+}
+
+// RangeBinaryAttributes calls f with the name and canonical string of
+// every attribute BinaryAttributes returns, in no fixed order, without
+// building a map (the encoders' per-event path).
+func RangeBinaryAttributes(e *ce.Event, f func(name, v string)) {
+	f("specversion", e.SpecVersion())
+	f("id", e.ID())
+	f("source", e.Source())
+	f("type", e.Type())
+	if v := e.Subject(); v != "" {
+		f("subject", v)
+	}
+	if t := e.Time(); !t.IsZero() {
+		f("time", t.UTC().Format(time.RFC3339Nano))
+	}
+	if v := e.DataSchema(); v != "" {
+		if e.SpecVersion() == ce.CloudEventsVersionV03 {
+			f("schemaurl", v) // Attr's name for it is dataschema
+		} else {
+			f("dataschema", v)
+		}
+	}
+	for name, v := range extensions(e) {
+		if s, ok := formatExt(v); ok {
+			f(name, s)
+		}
+	}
 }
 
 // PercentEncode encodes a header value as the HTTP and NATS bindings

@@ -257,9 +257,16 @@ func (r *Router) route(msg bus.Msg, idx []int, routes []*delivery.Route) ([]int,
 	p := &pending{msg: msg, order: order, acks: r.acks, keeper: r.cfg.Keeper}
 	p.left.Store(int32(len(routes)))
 	r.cfg.Keeper.Hold(msg)
-	key := msg.Key()
-	for _, rt := range routes {
-		t := &delivery.Task{Event: ev, Raw: msg.Data(), Key: key, Ingested: ingested, Done: p.done}
+	key, raw, done := msg.Key(), msg.Data(), p.done
+	// The tasks are made together: with the pending message when there
+	// is one route (the common case), in one array otherwise.
+	tasks := p.one[:]
+	if len(routes) > 1 {
+		tasks = make([]delivery.Task, len(routes))
+	}
+	for i, rt := range routes {
+		t := &tasks[i]
+		*t = delivery.Task{Event: ev, Raw: raw, Key: key, Ingested: ingested, Done: done}
 		if !rt.TryEnqueue(t) {
 			rt.Overflow(t)
 		}
@@ -275,6 +282,7 @@ type pending struct {
 	keeper *delivery.Keeper
 	left   atomic.Int32
 	failed atomic.Bool
+	one    [1]delivery.Task // the task of a message with one route
 }
 
 func (p *pending) done(err error) {

@@ -145,11 +145,26 @@ func checkHeaderCount(h nethttp.Header, lim ebevent.Limits) error {
 // encodeBinary writes e's attributes as ce- headers (percent-encoded) and
 // Content-Type, and returns the body (the data).
 func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
-	for name, v := range ebevent.BinaryAttributes(e) {
-		h["Ce-"+name] = []string{ebevent.PercentEncode(v)}
-	}
+	// One backing array for the header values, and the names of the
+	// context attributes made once: this runs for every delivery.
+	vals := make([]string, 0, 8)
+	ebevent.RangeBinaryAttributes(e, func(name, v string) {
+		vals = append(vals, ebevent.PercentEncode(v))
+		key, ok := binaryHeaderNames[name]
+		if !ok {
+			key = "Ce-" + name
+		}
+		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	})
 	if ct := ebevent.BinaryContentType(e); ct != "" {
 		h.Set("Content-Type", ct)
 	}
 	return e.Data()
+}
+
+// binaryHeaderNames are the header names of the context attributes, as
+// encodeBinary writes them ("Ce-" and the attribute's name).
+var binaryHeaderNames = map[string]string{
+	"specversion": "Ce-specversion", "id": "Ce-id", "source": "Ce-source", "type": "Ce-type",
+	"subject": "Ce-subject", "time": "Ce-time", "dataschema": "Ce-dataschema", "schemaurl": "Ce-schemaurl",
 }

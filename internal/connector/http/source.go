@@ -224,7 +224,7 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 	if mode == ModeBatch {
 		limit = int64(s.cfg.MaxBatchSize)
 	}
-	body, err := io.ReadAll(nethttp.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(nethttp.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		var mbe *nethttp.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -297,6 +297,30 @@ func (s *Source) one(e *ce.Event, err error, ext problem.Kind) ([]*ce.Event, *pr
 	}
 	s.received.Inc()
 	return []*ce.Event{e}, nil
+}
+
+// readBody reads a request body. When the request says how long it is
+// (within limit), the buffer is made that size at once, one byte more to
+// see the end, instead of growing from 512 bytes.
+func readBody(body io.Reader, length, limit int64) ([]byte, error) {
+	if length <= 0 || length > limit {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, 0, length+1)
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) { // longer than it said: read the rest
+			rest, err := io.ReadAll(body)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // limits are the source's limits on one request.
