@@ -1,0 +1,96 @@
+package bus
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// fillArchive writes n events' worth of archive copies (about 300 B each,
+// with distinct keys) straight to EVENTS, pipelined, and remembers their
+// keys in the dedup set as Publish does.
+func fillArchive(tb testing.TB, b *Bus, n int) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	body := make([]byte, 300)
+	for i := range body {
+		body[i] = 'x'
+	}
+	const window = 8192
+	for i := 0; i < n; i += window {
+		end := min(i+window, n)
+		for j := i; j < end; j++ {
+			m := &nats.Msg{Subject: "events.in.test", Data: body, Header: nats.Header{}}
+			k := "/test\x00" + strconv.Itoa(j)
+			m.Header[HdrKey] = []string{k}
+			m.Header[HdrSource] = []string{"in"}
+			if _, err := b.js.PublishMsgAsync(m); err != nil {
+				tb.Fatal(err)
+			}
+			b.dedup.add(hashKey(k), time.Now())
+		}
+		select {
+		case <-b.js.PublishAsyncComplete():
+		case <-ctx.Done():
+			tb.Fatal("archive fill timed out")
+		}
+	}
+}
+
+func heapMiB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
+// BenchmarkOpenFullArchive times Open over an archive of N events (default
+// 200,000; EB_BENCH_ARCHIVE_N sets it) that all lie inside the dedup
+// window, after a clean Close. It reports the keys read back, the time to
+// open and the heap after a GC with the bus open.
+func BenchmarkOpenFullArchive(b *testing.B) {
+	n := 200_000
+	if s := os.Getenv("EB_BENCH_ARCHIVE_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	cfg := Config{DataDir: b.TempDir()}
+	cfg.Defaults()
+	ctx := context.Background()
+	bus, err := Open(ctx, cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	empty := heapMiB()
+	start := time.Now()
+	fillArchive(b, bus, n)
+	b.Logf("filled %d events in %s; heap of an empty bus %.1f MiB", n, time.Since(start).Round(time.Millisecond), empty)
+	bus.Close()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		bus, err = Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		b.StopTimer()
+		keys := bus.dedup.len()
+		heap := heapMiB()
+		b.ReportMetric(float64(keys), "keys")
+		b.ReportMetric(took.Seconds()*1000, "ms/open")
+		b.ReportMetric(heap, "heapMiB")
+		b.Logf("open with %d keys: %s, heap %.1f MiB", keys, took.Round(time.Millisecond), heap)
+		if keys != n {
+			b.Errorf("%d keys read back, want %d", keys, n)
+		}
+		bus.Close()
+		b.StartTimer()
+	}
+}
