@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -25,7 +26,7 @@ import (
 const (
 	dedupSnapshotFile  = "dedup.snapshot"
 	dedupSnapshotMagic = "EBDEDUP1"
-	dedupSnapshotEvery = 30 * time.Second
+	dedupSnapshotEvery = 15 * time.Second
 	// dedupResumeMargin is read back before resume, for the clock.
 	dedupResumeMargin = time.Second
 	dedupEntrySize    = 16 + 8
@@ -34,23 +35,25 @@ const (
 
 // snapshot returns the keys stored inside the window, oldest first, and
 // the time from which the archive may hold keys that are not among them:
-// the claim time of the oldest publish in flight, or now.
+// the claim time of the oldest publish in flight, or now. It holds the
+// lock only to copy the list (publishes wait for it): a key appears in
+// the list once per store, and a later entry of the same key wins when the
+// snapshot is loaded.
 func (d *dedupSet) snapshot(now time.Time) (entries []keyAt, resume int64) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	n := now.UnixNano()
-	d.expireLocked(n)
+	d.mu.Lock()
 	resume = n
 	for _, c := range d.inflight {
 		resume = min(resume, c.at)
 	}
-	entries = make([]keyAt, 0, len(d.at))
-	for _, e := range d.order[d.head:] {
-		if d.at[e.h] == e.at { // its latest store
-			entries = append(entries, e)
-		}
+	entries = slices.Clone(d.order[d.head:])
+	d.mu.Unlock()
+	limit := n - int64(d.window)
+	i := 0
+	for i < len(entries) && entries[i].at <= limit {
+		i++
 	}
-	return entries, resume
+	return entries[i:], resume
 }
 
 // writeDedupSnapshot saves entries to path atomically (a temporary file
