@@ -35,6 +35,7 @@ type dedupSet struct {
 	at       map[keyHash]int64   // when stored (unix nanos)
 	order    []keyAt             // oldest first from head, to expire
 	head     int                 //
+	base     int64               // entries dropped from the front of order so far (snapshots)
 	inflight map[keyHash]claimed // until the publish of that key settles
 }
 
@@ -120,6 +121,7 @@ func (d *dedupSet) expireLocked(now int64) {
 		n := copy(d.order, d.order[d.head:])
 		clear(d.order[n:])
 		d.order = d.order[:n]
+		d.base += int64(d.head)
 		d.head = 0
 	}
 }

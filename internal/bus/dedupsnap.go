@@ -1,14 +1,15 @@
 package bus
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 )
 
@@ -18,65 +19,92 @@ import (
 // instead of every key inside the window (seconds with a full window).
 //
 // Layout, little-endian: magic, the EVENTS stream's creation time (a
-// snapshot of another archive is ignored), resume (unix nanos: every key
-// the archive stored from then on may be missing from the snapshot, so the
-// rebuild reads the archive from there), the number of entries, the entries
-// (16-byte key hash, unix nanos stored), and a CRC-32 of all that. A file
-// that does not check out is ignored: the whole window is read back.
+// snapshot of another archive is ignored), the entries (16-byte key hash,
+// unix nanos stored), then resume (unix nanos: every key the archive stored
+// from then on may be missing from the snapshot, so the rebuild reads the
+// archive from there), the number of entries, and a CRC-32 of all that. A
+// file that does not check out is ignored: the whole window is read back.
 const (
 	dedupSnapshotFile  = "dedup.snapshot"
-	dedupSnapshotMagic = "EBDEDUP1"
+	dedupSnapshotMagic = "EBDEDUP2"
 	dedupSnapshotEvery = 15 * time.Second
 	// dedupResumeMargin is read back before resume, for the clock.
 	dedupResumeMargin = time.Second
 	dedupEntrySize    = 16 + 8
-	dedupHeaderSize   = 8 + 8 + 8 + 8
+	dedupHeaderSize   = 8 + 8
+	dedupTrailerSize  = 8 + 8 + 4
+	// dedupSnapshotChunk entries are copied per hold of the set's lock.
+	dedupSnapshotChunk = 16384
 )
 
-// snapshot returns the keys stored inside the window, oldest first, and
-// the time from which the archive may hold keys that are not among them:
-// the claim time of the oldest publish in flight, or now. It holds the
-// lock only to copy the list (publishes wait for it): a key appears in
-// the list once per store, and a later entry of the same key wins when the
-// snapshot is loaded.
-func (d *dedupSet) snapshot(now time.Time) (entries []keyAt, resume int64) {
+// writeSnapshot writes the keys stored inside the window, oldest first, to
+// w in the layout above. Resume is the claim time of the oldest publish in
+// flight when it starts, or now. It holds the set's lock only to copy a
+// chunk of its list at a time (publishes wait for it), and needs no copy
+// of the whole set. A key appears once per store; on load a later entry of
+// the same key wins.
+func (d *dedupSet) writeSnapshot(w io.Writer, created int64, now time.Time) (entries int, err error) {
+	crc := crc32.NewIEEE()
+	w = io.MultiWriter(w, crc)
 	n := now.UnixNano()
+	limit := n - int64(d.window)
+	var hdr [dedupHeaderSize]byte
+	copy(hdr[:], dedupSnapshotMagic)
+	binary.LittleEndian.PutUint64(hdr[8:], uint64(created))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return 0, err
+	}
+
 	d.mu.Lock()
-	resume = n
+	resume := n
 	for _, c := range d.inflight {
 		resume = min(resume, c.at)
 	}
-	entries = slices.Clone(d.order[d.head:])
+	pos, end := d.base+int64(d.head), d.base+int64(len(d.order))
 	d.mu.Unlock()
-	limit := n - int64(d.window)
-	i := 0
-	for i < len(entries) && entries[i].at <= limit {
-		i++
+	buf := make([]byte, 0, dedupSnapshotChunk*dedupEntrySize)
+	for pos < end {
+		buf = buf[:0]
+		d.mu.Lock()
+		pos = max(pos, d.base+int64(d.head)) // the ones dropped since had expired
+		for i := pos - d.base; i < end-d.base && len(buf) < cap(buf); i++ {
+			e := d.order[i]
+			pos++
+			if e.at <= limit {
+				continue
+			}
+			buf = append(buf, e.h[:]...)
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(e.at))
+		}
+		d.mu.Unlock()
+		if _, err := w.Write(buf); err != nil {
+			return entries, err
+		}
+		entries += len(buf) / dedupEntrySize
 	}
-	return entries[i:], resume
+
+	var tr [16]byte
+	binary.LittleEndian.PutUint64(tr[:], uint64(resume))
+	binary.LittleEndian.PutUint64(tr[8:], uint64(entries))
+	if _, err := w.Write(tr[:]); err != nil {
+		return entries, err
+	}
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	return entries, err
 }
 
-// writeDedupSnapshot saves entries to path atomically (a temporary file
+// writeDedupSnapshot saves the set to path atomically (a temporary file
 // renamed over it).
-func writeDedupSnapshot(path string, created, resume int64, entries []keyAt) error {
-	buf := make([]byte, dedupHeaderSize+len(entries)*dedupEntrySize+4)
-	copy(buf, dedupSnapshotMagic)
-	binary.LittleEndian.PutUint64(buf[8:], uint64(created))
-	binary.LittleEndian.PutUint64(buf[16:], uint64(resume))
-	binary.LittleEndian.PutUint64(buf[24:], uint64(len(entries)))
-	p := buf[dedupHeaderSize:]
-	for _, e := range entries {
-		copy(p, e.h[:])
-		binary.LittleEndian.PutUint64(p[16:], uint64(e.at))
-		p = p[dedupEntrySize:]
-	}
-	binary.LittleEndian.PutUint32(p, crc32.ChecksumIEEE(buf[:len(buf)-4]))
-
+func writeDedupSnapshot(path string, d *dedupSet, created int64, now time.Time) error {
 	f, err := os.CreateTemp(filepath.Dir(path), dedupSnapshotFile+".*.tmp")
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(buf)
+	bw := bufio.NewWriterSize(f, 64<<10)
+	_, err = d.writeSnapshot(bw, created, now)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -101,22 +129,27 @@ func readDedupSnapshot(path string, created, since int64) (entries []keyAt, resu
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(buf) < dedupHeaderSize+4 || string(buf[:8]) != dedupSnapshotMagic {
-		return nil, 0, errBadSnapshot
-	}
-	n := binary.LittleEndian.Uint64(buf[24:])
-	if n > uint64(len(buf)) || uint64(len(buf)) != dedupHeaderSize+n*dedupEntrySize+4 {
+	return parseDedupSnapshot(buf, created, since)
+}
+
+func parseDedupSnapshot(buf []byte, created, since int64) (entries []keyAt, resume int64, err error) {
+	if len(buf) < dedupHeaderSize+dedupTrailerSize || string(buf[:8]) != dedupSnapshotMagic {
 		return nil, 0, errBadSnapshot
 	}
 	body := buf[:len(buf)-4]
 	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(buf[len(buf)-4:]) {
 		return nil, 0, errBadSnapshot
 	}
+	tr := buf[len(buf)-dedupTrailerSize:]
+	resume = int64(binary.LittleEndian.Uint64(tr))
+	n := binary.LittleEndian.Uint64(tr[8:])
+	p := buf[dedupHeaderSize : len(buf)-dedupTrailerSize]
+	if uint64(len(p))%dedupEntrySize != 0 || uint64(len(p))/dedupEntrySize != n {
+		return nil, 0, errBadSnapshot
+	}
 	if int64(binary.LittleEndian.Uint64(buf[8:])) != created {
 		return nil, 0, fmt.Errorf("%w: taken of another archive", errBadSnapshot)
 	}
-	resume = int64(binary.LittleEndian.Uint64(buf[16:]))
-	p := body[dedupHeaderSize:]
 	entries = make([]keyAt, 0, n)
 	for ; len(p) >= dedupEntrySize; p = p[dedupEntrySize:] {
 		var e keyAt
@@ -162,8 +195,7 @@ func (b *Bus) saveDedup() {
 	if b.snapPath == "" || b.dedup == nil {
 		return
 	}
-	entries, resume := b.dedup.snapshot(time.Now())
-	if err := writeDedupSnapshot(b.snapPath, b.eventsCreated, resume, entries); err != nil {
+	if err := writeDedupSnapshot(b.snapPath, b.dedup, b.eventsCreated, time.Now()); err != nil {
 		b.log.Warn("cannot save the dedup snapshot: a restart reads the keys back from the archive", "file", b.snapPath, "err", err)
 	}
 }

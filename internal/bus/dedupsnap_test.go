@@ -1,7 +1,10 @@
 package bus
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -84,7 +87,19 @@ func TestDedupSnapshotResumesAtInflightClaim(t *testing.T) {
 	if dup, _ := d.claim(ctx, hashKey("flying"), t0.Add(time.Second)); dup {
 		t.Fatal("new key is a duplicate")
 	}
-	entries, resume := d.snapshot(t0.Add(5 * time.Second))
+	snap := func(now time.Time) ([]keyAt, int64) {
+		t.Helper()
+		var buf bytes.Buffer
+		if _, err := d.writeSnapshot(&buf, 7, now); err != nil {
+			t.Fatal(err)
+		}
+		entries, resume, err := parseDedupSnapshot(buf.Bytes(), 7, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return entries, resume
+	}
+	entries, resume := snap(t0.Add(5 * time.Second))
 	if len(entries) != 1 || entries[0].h != hashKey("done") {
 		t.Fatalf("snapshot entries %v, want only the settled key", entries)
 	}
@@ -92,9 +107,61 @@ func TestDedupSnapshotResumesAtInflightClaim(t *testing.T) {
 		t.Fatalf("resume %v, want the in-flight claim %v", time.Unix(0, resume), time.Unix(0, want))
 	}
 	d.settle(hashKey("flying"), true, t0.Add(time.Second))
-	if _, resume = d.snapshot(t0.Add(6 * time.Second)); resume != t0.Add(6*time.Second).UnixNano() {
+	if _, resume = snap(t0.Add(6 * time.Second)); resume != t0.Add(6*time.Second).UnixNano() {
 		t.Fatalf("resume %v with nothing in flight, want the snapshot's time", time.Unix(0, resume))
 	}
+}
+
+// A snapshot larger than one chunk, taken while the set expires and
+// compacts its list, holds every key still inside the window once.
+func TestDedupSnapshotChunks(t *testing.T) {
+	d := newDedupSet(time.Minute)
+	t0 := time.Unix(1000, 0)
+	const n = 3*dedupSnapshotChunk + 100
+	for i := range n {
+		d.add(hashKey(fmt.Sprint(i)), t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	// Expire the first half (and compact) between the first chunk and the rest.
+	now := t0.Add(time.Minute + time.Duration(n/2)*time.Millisecond)
+	var buf bytes.Buffer
+	w := &hookWriter{w: &buf, after: 2, hook: func() { d.mu.Lock(); d.expireLocked(now.UnixNano()); d.mu.Unlock() }}
+	if _, err := d.writeSnapshot(w, 1, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if d.base == 0 {
+		t.Fatal("the list was not compacted during the snapshot")
+	}
+	entries, _, err := parseDedupSnapshot(buf.Bytes(), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[keyHash]bool{}
+	for _, e := range entries {
+		if seen[e.h] {
+			t.Fatalf("key %x twice", e.h)
+		}
+		seen[e.h] = true
+	}
+	for i := n/2 + 1; i < n; i++ { // still inside the window
+		if !seen[hashKey(fmt.Sprint(i))] {
+			t.Fatalf("key %d missing from the snapshot (%d entries)", i, len(entries))
+		}
+	}
+}
+
+// hookWriter calls hook once, after its after-th write.
+type hookWriter struct {
+	w     io.Writer
+	after int
+	hook  func()
+}
+
+func (h *hookWriter) Write(p []byte) (int, error) {
+	h.after--
+	if h.after == 0 {
+		h.hook()
+	}
+	return h.w.Write(p)
 }
 
 // A damaged snapshot is ignored and the keys are read back from the

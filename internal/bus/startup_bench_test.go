@@ -90,6 +90,10 @@ func BenchmarkOpenFullArchive(b *testing.B) {
 		if keys != n {
 			b.Errorf("%d keys loaded, want %d", keys, n)
 		}
+		start = time.Now()
+		bus.saveDedup()
+		b.ReportMetric(time.Since(start).Seconds()*1000, "ms/save-"+name)
+		b.Logf("saving the snapshot of %d keys: %s", keys, time.Since(start).Round(time.Millisecond))
 		bus.Close() // saves the snapshot
 	}
 	b.ResetTimer()
