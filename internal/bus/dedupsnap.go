@@ -150,7 +150,7 @@ func parseDedupSnapshot(buf []byte, created, since int64) (entries []keyAt, resu
 	if int64(binary.LittleEndian.Uint64(buf[8:])) != created {
 		return nil, 0, fmt.Errorf("%w: taken of another archive", errBadSnapshot)
 	}
-	entries = make([]keyAt, 0, n)
+	entries = make([]keyAt, 0, n+n/4) // room for the tail read back after it
 	for ; len(p) >= dedupEntrySize; p = p[dedupEntrySize:] {
 		var e keyAt
 		copy(e.h[:], p[:16])
@@ -172,11 +172,20 @@ func (b *Bus) loadDedup(ctx context.Context) (fromSnap, fromArchive int, err err
 		entries, resume, err := readDedupSnapshot(b.snapPath, b.eventsCreated, since.UnixNano())
 		switch {
 		case err == nil:
-			b.dedup.mu.Lock()
-			for _, e := range entries {
-				b.dedup.addLocked(e.h, e.at)
+			d := b.dedup
+			d.mu.Lock()
+			if len(d.order) == 0 { // the list is the snapshot's, sized to it
+				d.order, d.head = entries, 0
+				d.at = make(map[keyHash]int64, len(entries))
+				for _, e := range entries {
+					d.at[e.h] = e.at
+				}
+			} else {
+				for _, e := range entries {
+					d.addLocked(e.h, e.at)
+				}
 			}
-			b.dedup.mu.Unlock()
+			d.mu.Unlock()
 			fromSnap = len(entries)
 			if r := time.Unix(0, resume).Add(-dedupResumeMargin); r.After(since) {
 				since = r
