@@ -73,6 +73,16 @@ func BenchmarkOpenFullArchive(b *testing.B) {
 	b.Logf("filled %d events in %s; heap of an empty bus %.1f MiB, just after the burst %.1f MiB (block caches and the dedup set)",
 		n, time.Since(start).Round(time.Millisecond), empty, heapMiB())
 	b.ReportMetric(empty, "heapMiB-empty")
+	if os.Getenv("EB_BENCH_SET_HEAP") != "" { // how much of the heap is the dedup set
+		burst, keys := heapMiB(), bus.dedup.len()
+		bus.saveDedup()
+		bus.dedup = newDedupSet(cfg.DedupWindow.D())
+		without := heapMiB()
+		b.Logf("heap after the burst %.1f MiB, of which the dedup set of %d keys %.1f MiB", burst, keys, burst-without)
+		path := bus.snapPath
+		bus.snapPath = "" // keep the snapshot of the full set
+		defer func() { bus.snapPath = path }()
+	}
 	bus.Close()
 	snap := filepath.Join(cfg.DataDir, dedupSnapshotFile)
 	open := func(name string) {
