@@ -62,6 +62,7 @@ type Bus struct {
 	snapStop      chan struct{}
 	snapDone      chan struct{}
 	snapOnce      sync.Once
+	snapFailing   bool // the last save failed (logged once)
 
 	// maxStore is the embedded server's max_file_store (0: not sized,
 	// or an external cluster).

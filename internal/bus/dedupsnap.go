@@ -199,14 +199,20 @@ func (b *Bus) loadDedup(ctx context.Context) (fromSnap, fromArchive int, err err
 	return fromSnap, fromArchive, err
 }
 
-// saveDedup writes the snapshot of the set (embedded store only).
+// saveDedup writes the snapshot of the set (embedded store only). Called
+// by the snapshot loop, then once by Close after the loop ended.
 func (b *Bus) saveDedup() {
 	if b.snapPath == "" || b.dedup == nil {
 		return
 	}
-	if err := writeDedupSnapshot(b.snapPath, b.dedup, b.eventsCreated, time.Now()); err != nil {
-		b.log.Warn("cannot save the dedup snapshot: a restart reads the keys back from the archive", "file", b.snapPath, "err", err)
+	err := writeDedupSnapshot(b.snapPath, b.dedup, b.eventsCreated, time.Now())
+	switch {
+	case err != nil && !b.snapFailing: // once until it works again (a full disk)
+		b.log.Warn("cannot save the dedup snapshot: a restart reads back from the archive the keys stored since the last one", "file", b.snapPath, "err", err)
+	case err == nil && b.snapFailing:
+		b.log.Info("dedup snapshot saved again", "file", b.snapPath)
 	}
+	b.snapFailing = err != nil
 }
 
 // snapshotLoop saves the set every dedupSnapshotEvery until stop closes.
