@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -52,6 +53,16 @@ type Bus struct {
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
 	dedup   *dedupSet        // the keys stored inside the dedup window
 	storage *storageGuard    // nil for an external cluster
+
+	// snapPath is the dedup snapshot's file (embedded store only), for the
+	// archive created at eventsCreated (unix nanos); snapStop ends the
+	// loop that saves it, which closes snapDone.
+	snapPath      string
+	eventsCreated int64
+	snapStop      chan struct{}
+	snapDone      chan struct{}
+	snapOnce      sync.Once
+	snapFailing   bool // the last save failed (logged once)
 
 	// maxStore is the embedded server's max_file_store (0: not sized,
 	// or an external cluster).
@@ -99,13 +110,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	}
 	b.dedup = newDedupSet(cfg.DedupWindow.D())
 	start := time.Now()
-	n, err := b.rebuildDedup(ctx)
+	fromSnap, n, err := b.loadDedup(ctx)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	if n > 0 {
-		log.Info("dedup keys read back from the archive", "keys", n, "window", cfg.DedupWindow.D(), "took", time.Since(start).Round(time.Millisecond))
+	if n > 0 || fromSnap > 0 {
+		log.Info("dedup keys loaded", "from_snapshot", fromSnap, "from_archive", n, "window", cfg.DedupWindow.D(), "took", time.Since(start).Round(time.Millisecond))
+	}
+	if b.snapPath != "" {
+		b.snapStop, b.snapDone = make(chan struct{}), make(chan struct{})
+		go b.snapshotLoop(b.snapStop, b.snapDone)
 	}
 	if b.storage != nil {
 		go b.storage.run()
@@ -146,6 +161,7 @@ func (b *Bus) startEmbedded() error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("bus: data_dir: %w", err)
 	}
+	b.snapPath = filepath.Join(dir, dedupSnapshotFile)
 	entries, _ := os.ReadDir(filepath.Join(dir, "jetstream"))
 	b.Provisioned = len(entries) == 0
 	var plan storagePlan
@@ -311,6 +327,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		}
 		if sc.Name == StreamEvents {
 			b.events = s
+			b.eventsCreated = s.CachedInfo().Created.UnixNano()
 		}
 	}
 	return nil
@@ -359,6 +376,13 @@ func (b *Bus) Stop(context.Context) error { b.Close(); return nil }
 // down. Safe to call more than once.
 func (b *Bus) Close() {
 	b.Set(component.Stopping, nil)
+	if b.snapStop != nil {
+		b.snapOnce.Do(func() {
+			close(b.snapStop)
+			<-b.snapDone
+			b.saveDedup()
+		})
+	}
 	if b.storage != nil {
 		b.storage.close()
 	}

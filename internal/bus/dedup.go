@@ -32,10 +32,18 @@ type dedupSet struct {
 	window time.Duration
 
 	mu       sync.Mutex
-	at       map[keyHash]int64         // when stored (unix nanos)
-	order    []keyAt                   // oldest first from head, to expire
-	head     int                       //
-	inflight map[keyHash]chan struct{} // closed when the publish of that key settles
+	at       map[keyHash]int64   // when stored (unix nanos)
+	order    []keyAt             // oldest first from head, to expire
+	head     int                 //
+	base     int64               // entries dropped from the front of order so far (snapshots)
+	inflight map[keyHash]claimed // until the publish of that key settles
+}
+
+// claimed is a key being published: done is closed when it settles; at is
+// when it was claimed (its archive copy is stored no earlier).
+type claimed struct {
+	done chan struct{}
+	at   int64
 }
 
 type keyAt struct {
@@ -44,7 +52,7 @@ type keyAt struct {
 }
 
 func newDedupSet(window time.Duration) *dedupSet {
-	return &dedupSet{window: window, at: map[keyHash]int64{}, inflight: map[keyHash]chan struct{}{}}
+	return &dedupSet{window: window, at: map[keyHash]int64{}, inflight: map[keyHash]claimed{}}
 }
 
 // claim reports whether h was stored inside the window. If it was not, the
@@ -55,10 +63,10 @@ func (d *dedupSet) claim(ctx context.Context, h keyHash, now time.Time) (dup boo
 	for {
 		d.mu.Lock()
 		d.expireLocked(now.UnixNano())
-		if ch, ok := d.inflight[h]; ok {
+		if c, ok := d.inflight[h]; ok {
 			d.mu.Unlock()
 			select {
-			case <-ch:
+			case <-c.done:
 				continue
 			case <-ctx.Done():
 				return false, ctx.Err()
@@ -68,7 +76,7 @@ func (d *dedupSet) claim(ctx context.Context, h keyHash, now time.Time) (dup boo
 			d.mu.Unlock()
 			return true, nil
 		}
-		d.inflight[h] = make(chan struct{})
+		d.inflight[h] = claimed{make(chan struct{}), now.UnixNano()}
 		d.mu.Unlock()
 		return false, nil
 	}
@@ -78,8 +86,8 @@ func (d *dedupSet) claim(ctx context.Context, h keyHash, now time.Time) (dup boo
 func (d *dedupSet) settle(h keyHash, stored bool, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if ch, ok := d.inflight[h]; ok {
-		close(ch)
+	if c, ok := d.inflight[h]; ok {
+		close(c.done)
 		delete(d.inflight, h)
 	}
 	if stored {
@@ -113,6 +121,7 @@ func (d *dedupSet) expireLocked(now int64) {
 		n := copy(d.order, d.order[d.head:])
 		clear(d.order[n:])
 		d.order = d.order[:n]
+		d.base += int64(d.head)
 		d.head = 0
 	}
 }
@@ -124,10 +133,11 @@ func (d *dedupSet) len() int {
 	return len(d.at)
 }
 
-// rebuildDedup fills the set with the keys the archive stored inside the
-// window, reading message headers only. It stops at the archive's last
-// message when it began, so it ends while producers keep sending.
-func (b *Bus) rebuildDedup(ctx context.Context) (int, error) {
+// rebuildDedup fills the set with the keys the archive stored since then
+// (the start of the window, or of what the snapshot may miss), reading
+// message headers only. It stops at the archive's last message when it
+// began, so it ends while producers keep sending.
+func (b *Bus) rebuildDedup(ctx context.Context, since time.Time) (int, error) {
 	info, err := b.events.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("bus: rebuild dedup: %w", err)
@@ -136,7 +146,6 @@ func (b *Bus) rebuildDedup(ctx context.Context) (int, error) {
 	if info.State.Msgs == 0 || last == 0 {
 		return 0, nil
 	}
-	since := time.Now().Add(-b.cfg.DedupWindow.D())
 	if info.State.LastTime.Before(since) {
 		return 0, nil
 	}

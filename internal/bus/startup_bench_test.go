@@ -1,0 +1,119 @@
+package bus
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// fillArchive writes n events' worth of archive copies (about 300 B each,
+// with distinct keys) straight to EVENTS, pipelined, and remembers their
+// keys in the dedup set as Publish does.
+func fillArchive(tb testing.TB, b *Bus, n int) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	body := make([]byte, 300)
+	for i := range body {
+		body[i] = 'x'
+	}
+	const window = 8192
+	for i := 0; i < n; i += window {
+		end := min(i+window, n)
+		for j := i; j < end; j++ {
+			m := &nats.Msg{Subject: "events.in.test", Data: body, Header: nats.Header{}}
+			k := "/test\x00" + strconv.Itoa(j)
+			m.Header[HdrKey] = []string{k}
+			m.Header[HdrSource] = []string{"in"}
+			if _, err := b.js.PublishMsgAsync(m); err != nil {
+				tb.Fatal(err)
+			}
+			b.dedup.add(hashKey(k), time.Now())
+		}
+		select {
+		case <-b.js.PublishAsyncComplete():
+		case <-ctx.Done():
+			tb.Fatal("archive fill timed out")
+		}
+	}
+}
+
+func heapMiB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
+// BenchmarkOpenFullArchive times Open over an archive of N events (default
+// 200,000; EB_BENCH_ARCHIVE_N sets it) that all lie inside the dedup
+// window, after a clean Close. It reports the keys read back, the time to
+// open and the heap after a GC with the bus open.
+func BenchmarkOpenFullArchive(b *testing.B) {
+	n := 200_000
+	if s := os.Getenv("EB_BENCH_ARCHIVE_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	cfg := Config{DataDir: b.TempDir()}
+	cfg.Defaults()
+	ctx := context.Background()
+	bus, err := Open(ctx, cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	empty := heapMiB()
+	start := time.Now()
+	fillArchive(b, bus, n)
+	b.Logf("filled %d events in %s; heap of an empty bus %.1f MiB, just after the burst %.1f MiB (block caches and the dedup set)",
+		n, time.Since(start).Round(time.Millisecond), empty, heapMiB())
+	b.ReportMetric(empty, "heapMiB-empty")
+	if os.Getenv("EB_BENCH_SET_HEAP") != "" { // how much of the heap is the dedup set
+		burst, keys := heapMiB(), bus.dedup.len()
+		bus.saveDedup()
+		bus.dedup = newDedupSet(cfg.DedupWindow.D())
+		without := heapMiB()
+		b.Logf("heap after the burst %.1f MiB, of which the dedup set of %d keys %.1f MiB", burst, keys, burst-without)
+		path := bus.snapPath
+		bus.snapPath = "" // keep the snapshot of the full set
+		defer func() { bus.snapPath = path }()
+	}
+	bus.Close()
+	snap := filepath.Join(cfg.DataDir, dedupSnapshotFile)
+	open := func(name string) {
+		start := time.Now()
+		bus, err = Open(ctx, cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		keys := bus.dedup.len()
+		heap := heapMiB()
+		b.ReportMetric(took.Seconds()*1000, "ms/open-"+name)
+		b.ReportMetric(heap, "heapMiB-"+name)
+		b.Logf("open (%s) with %d keys: %s, heap %.1f MiB", name, keys, took.Round(time.Millisecond), heap)
+		if keys != n {
+			b.Errorf("%d keys loaded, want %d", keys, n)
+		}
+		start = time.Now()
+		bus.saveDedup()
+		b.ReportMetric(time.Since(start).Seconds()*1000, "ms/save-"+name)
+		b.Logf("saving the snapshot of %d keys: %s", keys, time.Since(start).Round(time.Millisecond))
+		bus.Close() // saves the snapshot
+	}
+	b.ResetTimer()
+	for range b.N {
+		if os.Getenv("EB_BENCH_NO_REBUILD") == "" {
+			if err := os.Remove(snap); err != nil {
+				b.Fatal(err)
+			}
+			open("rebuild") // as after a crash before any snapshot
+		}
+		open("snapshot")
+	}
+}
