@@ -11,6 +11,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
@@ -70,8 +71,14 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 
 	newRules := map[string]*liveRule{}
 	var routerRules []router.Rule
+	// Which routes have retries waiting: those open their RETRY consumer
+	// at start; the others when they first need it (one request for all).
+	retries, err := c.cfg.Bus.RetryCounts(ctx)
+	if err != nil {
+		c.cfg.Log.Warn("cannot list the RETRY subjects; every route opens its RETRY consumer", "err", err)
+	}
 	for _, o := range byKind[resource.KindRule] {
-		lr := c.ensureRule(ctx, o, newTargets)
+		lr := c.ensureRule(ctx, o, newTargets, retries)
 		if lr == nil {
 			continue
 		}
@@ -283,7 +290,9 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 	return &liveTarget{hash: h, sup: sup, t: st, guard: guard}
 }
 
-func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget) *liveRule {
+// ensureRule runs the rule o. retries are the RETRY subjects holding
+// messages (nil: unknown, so every new route opens its RETRY consumer).
+func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget, retries map[string]uint64) *liveRule {
 	spec, err := resource.DecodeRuleRefs(o.Spec, "spec", c.refs(o))
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
@@ -319,6 +328,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
+			HasRetries: retries == nil || retries[bus.RetrySubject(o.Name, tname)] > 0,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {
@@ -360,10 +370,11 @@ func (c *Controller) stopRoutes(ctx context.Context, keep map[string]*liveRule) 
 		if keep[name] == lr {
 			continue
 		}
-		kept := map[string]bool{}
+		kept := map[string]*delivery.Route{}
 		if nr := keep[name]; nr != nil {
-			for _, t := range nr.spec.Targets {
-				kept[t] = true
+			for _, rt := range nr.routes {
+				_, t := rt.Key()
+				kept[t] = rt
 			}
 		}
 		for _, rt := range lr.routes {
@@ -374,7 +385,12 @@ func (c *Controller) stopRoutes(ctx context.Context, keep map[string]*liveRule) 
 				defer cancel()
 				_ = rt.Stop(sctx)
 				rule, target := rt.Key()
-				if kept[target] {
+				if nrt := kept[target]; nrt != nil {
+					// The new route takes over the RETRY subject, and
+					// what the old one wrote there until it stopped.
+					if rt.RetriesOpen() {
+						nrt.OpenRetries()
+					}
 					return
 				}
 				c.cfg.Health.Remove("route/" + rt.Name())

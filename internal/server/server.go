@@ -430,13 +430,29 @@ func (b *Bridge) refreshGauges() {
 		consumer(bus.StreamEvents, state.ConsumerName) // the state's lag
 	}
 	dlq, _ := b.bus.DeadLetters().Counts(ctx, "")
+	// One request for every route's RETRY backlog (not one per route); a
+	// route with messages waiting (a redrive, say) opens its consumer.
+	retries, rerr := b.bus.RetryCounts(ctx)
 	for _, rt := range b.controller.Routes() {
 		rule, target := rt.Key()
-		m.DLQ.WithLabelValues(rule, target).Set(float64(dlq[bus.DLQSubject(rule, target)]))
-		pending := float64(rt.QueueLen())
-		if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok {
-			pending += float64(st.Pending) + float64(st.AckPending)
+		waiting := retries[bus.RetrySubject(rule, target)]
+		if waiting > 0 {
+			rt.OpenRetries()
 		}
-		m.Pending.WithLabelValues(rule, target).Set(pending)
+		n := dlq[bus.DLQSubject(rule, target)]
+		if rerr != nil && rt.RetriesOpen() {
+			if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok {
+				waiting = st.Pending + uint64(st.AckPending)
+			}
+		}
+		pending := uint64(rt.QueueLen()) + waiting
+		// An idle route has no series (they cost memory, 10,000 rules).
+		if n == 0 && pending == 0 && !rt.Active() {
+			m.DLQ.DeleteLabelValues(rule, target)
+			m.Pending.DeleteLabelValues(rule, target)
+			continue
+		}
+		m.DLQ.WithLabelValues(rule, target).Set(float64(n))
+		m.Pending.WithLabelValues(rule, target).Set(float64(pending))
 	}
 }
