@@ -46,6 +46,7 @@ type file struct {
 func Parse(data []byte) (*Config, error) {
 	p := spec.NewProblems("")
 	f, err := parser.ParseBytes(data, 0)
+	defer entries.drop(f) // the index must not keep the file alive
 	if err != nil {
 		addYAMLError(p, "", err)
 		return nil, p.Err()
@@ -350,6 +351,15 @@ type sectionIndex struct {
 	mu sync.Mutex
 	f  *ast.File
 	m  map[string]map[string]ast.Node
+}
+
+// drop forgets the index of f.
+func (s *sectionIndex) drop(f *ast.File) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == f {
+		s.f, s.m = nil, nil
+	}
 }
 
 // get returns the plain entries of section (a mapping at the top of f) by
