@@ -342,6 +342,22 @@ func (c *Controller) Routes() []*delivery.Route {
 	return out
 }
 
+// OpenRetries makes the route (rule, target), if it runs, read its RETRY
+// subject (something else wrote there: a redrive).
+func (c *Controller) OpenRetries(rule, target string) {
+	c.mu.Lock()
+	lr := c.rules[rule]
+	c.mu.Unlock()
+	if lr == nil {
+		return
+	}
+	for _, rt := range lr.routes {
+		if _, t := rt.Key(); t == target {
+			rt.OpenRetries()
+		}
+	}
+}
+
 // Rule returns a running rule's spec and routes.
 func (c *Controller) Rule(name string) (*resource.Rule, []*delivery.Route, bool) {
 	c.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,8 +111,43 @@ func TestRulesScale(t *testing.T) {
 		}
 		b, took, heap := startRules(t, n)
 		per := (float64(heap) - float64(base)) / float64(max(n-1, 1))
+		if f := os.Getenv("EVENTBRIDGE_RULES_HEAP"); f != "" {
+			out, err := os.Create(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = pprof.WriteHeapProfile(out)
+			_ = out.Close()
+		}
 		t.Logf("rules=%d start=%v heap=%.1fMiB heap/rule=%.2fKB retry_consumers=%d", n, took.Round(time.Millisecond),
 			float64(heap)/(1<<20), per/1024, retryConsumers(t, b))
 		stopQuiet(b)
+	}
+}
+
+// TestIdleRulesStayCheap fails if rules with no traffic get expensive
+// again: starting 2,000 of them creates no RETRY consumer, and the heap
+// grows by far less than the ~100 KB a rule cost when every route started
+// its queue, 32 workers, metric series and RETRY consumer at once.
+func TestIdleRulesStayCheap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a bridge with 2,000 rules")
+	}
+	const n = 2000
+	b, _, base := startRules(t, 1)
+	stopQuiet(b)
+	b, _, heap := startRules(t, n)
+	defer stopQuiet(b)
+	if c := retryConsumers(t, b); c != 0 {
+		t.Errorf("%d RETRY consumers after starting %d idle rules, want 0", c, n)
+	}
+	if routes := len(b.Controller().Routes()); routes != n {
+		t.Fatalf("%d routes, want %d", routes, n)
+	}
+	per := (float64(heap) - float64(base)) / (n - 1)
+	t.Logf("heap per idle rule: %.1f KB", per/1024)
+	// Today about 20 KB, most of it the rule's spec and compiled pattern.
+	if per > 48*1024 {
+		t.Errorf("heap per idle rule %.1f KB, want < 48 KB", per/1024)
 	}
 }

@@ -252,7 +252,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.ops = ops.NewManager()
 	b.api = api.New(api.Deps{
 		Store: b.store, Controller: b.controller, Health: b.health, Counters: b.counters, Auth: auth,
-		DLQ: deadletter.New(b.bus.DeadLetters()), Ops: b.ops, Archive: b.bus.Archive(), Catalog: b.catalog,
+		DLQ: b.newDLQ(), Ops: b.ops, Archive: b.bus.Archive(), Catalog: b.catalog,
 		Guard: guard, Logs: b.logs,
 		Jobs: b.jobs, Secrets: b.cfg.Secrets, State: b.state,
 		Oran: b.oran,
@@ -401,6 +401,14 @@ func (b *Bridge) updateGauges(stop chan struct{}) {
 			b.refreshGauges()
 		}
 	}
+}
+
+// newDLQ is the DLQ the API reads; a redrive makes the route read its
+// RETRY subject (routes open their RETRY consumer lazily).
+func (b *Bridge) newDLQ() *deadletter.DLQ {
+	dlq := deadletter.New(b.bus.DeadLetters())
+	dlq.OnRedrive = b.controller.OpenRetries
+	return dlq
 }
 
 // RefreshGauges reads the gauges that come from the bus now (they are
