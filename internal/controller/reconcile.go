@@ -124,10 +124,16 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	c.countSubscriptions(byKind[resource.KindSubscription])
 	c.countResources(objs)
 
+	names := make(map[string]bool, len(objs))
+	for kind, os := range byKind {
+		for _, o := range os {
+			names[string(kind)+"."+o.Name] = true
+		}
+	}
 	c.smu.Lock()
 	for key := range c.status {
 		kind, name, _ := strings.Cut(key, ".")
-		if !present(byKind[resource.Kind(kind)], name) {
+		if !names[kind+"."+name] {
 			delete(c.status, key)
 		}
 	}
@@ -229,15 +235,6 @@ func (c *Controller) countResources(objs []*resource.Object) {
 	for k, n := range counts {
 		g.WithLabelValues(k.kind, k.state).Set(float64(n))
 	}
-}
-
-func present(objs []*resource.Object, name string) bool {
-	for _, o := range objs {
-		if o.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // refs is the reference policy of an object: only the config file's may
