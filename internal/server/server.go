@@ -448,8 +448,8 @@ func (b *Bridge) refreshGauges() {
 			rt.OpenRetries()
 		}
 		n := dlq[bus.DLQSubject(rule, target)]
-		if rerr != nil && rt.RetriesOpen() {
-			if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok {
+		if rt.RetriesOpen() { // its consumer's gauges; an idle route has no consumer
+			if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok && rerr != nil {
 				waiting = st.Pending + uint64(st.AckPending)
 			}
 		}
