@@ -90,6 +90,8 @@ type Controller struct {
 	targets map[string]*liveTarget
 	rules   map[string]*liveRule
 	sources map[string]*liveSource
+	// routerSet: the router has the rules above (SetRules ran once).
+	routerSet bool
 
 	smu    sync.RWMutex
 	status map[string]Status

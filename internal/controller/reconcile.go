@@ -85,9 +85,20 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 		newRules[o.Name] = lr
 		routerRules = append(routerRules, router.Rule{Name: o.Name, Sources: lr.spec.Sources, Filter: lr.spec.Filter, Routes: lr.routes})
 	}
-	if err := c.cfg.Router.SetRules(ctx, routerRules); err != nil {
-		// Every filter compiled when its rule was decoded; this is a bug.
-		return fmt.Errorf("controller: router: %w", err)
+	// The same running rules: the router keeps its matcher (compiling
+	// 10,000 patterns again for a change to a source is not free).
+	same := c.routerSet && len(newRules) == len(c.rules)
+	for name, lr := range newRules {
+		if same && c.rules[name] != lr {
+			same = false
+		}
+	}
+	if !same {
+		if err := c.cfg.Router.SetRules(ctx, routerRules); err != nil {
+			// Every filter compiled when its rule was decoded; this is a bug.
+			return fmt.Errorf("controller: router: %w", err)
+		}
+		c.routerSet = true
 	}
 
 	// The router no longer hands events to replaced or deleted routes:
