@@ -94,3 +94,21 @@ func (b *Bus) DropRoute(ctx context.Context, rule, target string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// RetryCounts returns the number of messages waiting on each route's RETRY
+// subject (see RetrySubject), in one request; subjects with none are
+// absent. A route whose subject holds messages needs its consumer open.
+func (b *Bus) RetryCounts(ctx context.Context) (map[string]uint64, error) {
+	s, err := b.js.Stream(ctx, StreamRetry)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter("retry.>"))
+	if err != nil {
+		return nil, err
+	}
+	if info.State.Subjects == nil {
+		return map[string]uint64{}, nil
+	}
+	return info.State.Subjects, nil
+}

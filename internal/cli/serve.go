@@ -50,6 +50,7 @@ signal exits at once.`,
 			if metricsAddr != "" {
 				cfg.API.MetricsListen = metricsAddr
 			}
+			shutdownTimeout := cfg.ShutdownTimeout.D() // cfg (10,000 rules' specs) need not stay alive
 			b := server.New(cfg, nil)
 			log := b.Logs().Root()
 			log.Info("starting eventbridge", "version", version.Version, "build", version.Build, "config", cfgPath)
@@ -62,13 +63,13 @@ signal exits at once.`,
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			sig := <-sigs
-			log.Info("shutting down", "signal", sig.String(), "timeout", cfg.ShutdownTimeout.D())
+			log.Info("shutting down", "signal", sig.String(), "timeout", shutdownTimeout)
 			go func() {
 				<-sigs
 				log.Warn("second signal: exiting now")
 				os.Exit(130)
 			}()
-			sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
+			sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			defer scancel()
 			if err := b.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				log.Warn("shutdown", "err", err)

@@ -82,6 +82,15 @@ func (c *Config) Objects() []*resource.Object {
 	return out
 }
 
+// WithoutResources returns a copy of c without its sources, targets and
+// rules: what a running bridge keeps once they are in the store (the parsed
+// specs of 10,000 rules are not worth keeping).
+func (c *Config) WithoutResources() *Config {
+	cc := *c
+	cc.Sources, cc.Targets, cc.Rules, cc.raw = nil, nil, nil, nil
+	return &cc
+}
+
 // Refs is the reference policy of resources of an origin: the config
 // file's may read the environment and files; those sent through the API
 // may only name the file's secrets.

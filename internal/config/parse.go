@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -45,6 +46,7 @@ type file struct {
 func Parse(data []byte) (*Config, error) {
 	p := spec.NewProblems("")
 	f, err := parser.ParseBytes(data, 0)
+	defer entries.drop(f) // the index must not keep the file alive
 	if err != nil {
 		addYAMLError(p, "", err)
 		return nil, p.Err()
@@ -270,6 +272,11 @@ func locate(f *ast.File, p spec.Problems) {
 }
 
 func lookup(f *ast.File, path string) ast.Node {
+	if section, name, ok := strings.Cut(path, "."); ok && !strings.ContainsAny(name, ".[") {
+		if n, ok := entries.get(f, section)[name]; ok {
+			return n
+		}
+	}
 	yp, err := yaml.PathString("$." + quotePath(path))
 	if err != nil {
 		return nil
@@ -333,4 +340,69 @@ func String(err error) string {
 		b.WriteString(pr.Reason + "\n")
 	}
 	return b.String()
+}
+
+// entries indexes the entries of the top-level sections of the file last
+// parsed, so that finding one of 10,000 rules does not scan the others
+// (a YAML path lookup does: start-up was quadratic in the rules).
+var entries sectionIndex
+
+type sectionIndex struct {
+	mu sync.Mutex
+	f  *ast.File
+	m  map[string]map[string]ast.Node
+}
+
+// drop forgets the index of f.
+func (s *sectionIndex) drop(f *ast.File) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == f {
+		s.f, s.m = nil, nil
+	}
+}
+
+// get returns the plain entries of section (a mapping at the top of f) by
+// key. An entry it does not hold (an alias, a merge key, a duplicate, a
+// key that is not a plain string) is looked up by its YAML path.
+func (s *sectionIndex) get(f *ast.File, section string) map[string]ast.Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f != f {
+		s.f, s.m = f, map[string]map[string]ast.Node{}
+	}
+	if m, ok := s.m[section]; ok {
+		return m
+	}
+	m := map[string]ast.Node{}
+	s.m[section] = m
+	yp, err := yaml.PathString("$." + quotePath(section))
+	if err != nil {
+		return m
+	}
+	n, err := yp.FilterFile(f)
+	if err != nil {
+		return m
+	}
+	var vals []*ast.MappingValueNode
+	switch n := n.(type) {
+	case *ast.MappingNode:
+		vals = n.Values
+	case *ast.MappingValueNode:
+		vals = []*ast.MappingValueNode{n}
+	}
+	dup := map[string]bool{}
+	for _, mv := range vals {
+		k, ok := mv.Key.(*ast.StringNode)
+		if !ok || dup[k.Value] {
+			s.m[section] = map[string]ast.Node{} // unusual: use YAML paths throughout
+			return s.m[section]
+		}
+		dup[k.Value] = true
+		if _, alias := mv.Value.(*ast.AliasNode); alias {
+			continue
+		}
+		m[k.Value] = mv.Value
+	}
+	return m
 }

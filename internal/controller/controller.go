@@ -84,6 +84,8 @@ type Controller struct {
 	targets map[string]*liveTarget
 	rules   map[string]*liveRule
 	sources map[string]*liveSource
+	// routerSet: the router has the rules above (SetRules ran once).
+	routerSet bool
 
 	smu    sync.RWMutex
 	status map[string]Status
@@ -139,27 +141,39 @@ func New(cfg Config) *Controller {
 // defines one of the same name, which the file takes over.
 func (c *Controller) ApplyFile(ctx context.Context, objs []*resource.Object) error {
 	want := map[string]bool{}
-	for _, o := range objs {
-		want[o.Key()] = true
-		old, err := c.cfg.Store.Get(ctx, o.Kind, o.Name)
-		switch {
-		case err == nil && old.Origin == o.Origin && old.File == o.File && resource.Hash(old.Spec) == resource.Hash(o.Spec):
-			continue
-		case err == nil && old.Origin == resource.OriginAPI:
-			c.cfg.Log.Warn("the config file takes over a resource created through the API", "kind", o.Kind, "name", o.Name)
-		case err == nil:
-			o.Paused = old.Paused
-		case err != nil && !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		if _, err := c.cfg.Store.Put(ctx, o, 0, false); err != nil {
-			return err
-		}
-	}
-	all, err := c.cfg.Store.List(ctx, "")
+	// One listing, not a read per object (10,000 rules), and the writes
+	// a few at a time.
+	stored, err := c.cfg.Store.List(ctx, "")
 	if err != nil {
 		return err
 	}
+	byKey := make(map[string]*resource.Object, len(stored))
+	for _, o := range stored {
+		byKey[o.Key()] = o
+	}
+	var puts []*resource.Object
+	for _, o := range objs {
+		want[o.Key()] = true
+		old := byKey[o.Key()]
+		switch {
+		case old != nil && old.Origin == o.Origin && old.File == o.File && resource.Hash(old.Spec) == resource.Hash(o.Spec):
+			continue
+		case old != nil && old.Origin == resource.OriginAPI:
+			c.cfg.Log.Warn("the config file takes over a resource created through the API", "kind", o.Kind, "name", o.Name)
+		case old != nil:
+			o.Paused = old.Paused
+		}
+		if old != nil && o.Created.IsZero() {
+			o.Created = old.Created
+		} else if o.Created.IsZero() {
+			o.Created = time.Now().UTC()
+		}
+		puts = append(puts, o)
+	}
+	if err := putAll(ctx, c.cfg.Store, puts); err != nil {
+		return err
+	}
+	all := stored
 	for _, o := range all {
 		if o.Origin == resource.OriginFile && !want[o.Key()] {
 			c.cfg.Log.Info("removing a resource no longer in the config file", "kind", o.Kind, "name", o.Name)
@@ -324,6 +338,22 @@ func (c *Controller) Routes() []*delivery.Route {
 	return out
 }
 
+// OpenRetries makes the route (rule, target), if it runs, read its RETRY
+// subject (something else wrote there: a redrive).
+func (c *Controller) OpenRetries(rule, target string) {
+	c.mu.Lock()
+	lr := c.rules[rule]
+	c.mu.Unlock()
+	if lr == nil {
+		return
+	}
+	for _, rt := range lr.routes {
+		if _, t := rt.Key(); t == target {
+			rt.OpenRetries()
+		}
+	}
+}
+
 // Rule returns a running rule's spec and routes.
 func (c *Controller) Rule(name string) (*resource.Rule, []*delivery.Route, bool) {
 	c.mu.Lock()
@@ -333,4 +363,28 @@ func (c *Controller) Rule(name string) (*resource.Rule, []*delivery.Route, bool)
 		return nil, nil, false
 	}
 	return lr.spec, append([]*delivery.Route(nil), lr.routes...), true
+}
+
+// putAll writes objs to the store, a few at a time.
+func putAll(ctx context.Context, st *store.Store, objs []*resource.Object) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	sem := make(chan struct{}, 16)
+	for _, o := range objs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := st.Put(ctx, o, 0, false); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

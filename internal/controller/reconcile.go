@@ -11,6 +11,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
@@ -70,17 +71,34 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 
 	newRules := map[string]*liveRule{}
 	var routerRules []router.Rule
+	// Which routes have retries waiting: those open their RETRY consumer
+	// at start; the others when they first need it (one request for all).
+	retries, err := c.cfg.Bus.RetryCounts(ctx)
+	if err != nil {
+		c.cfg.Log.Warn("cannot list the RETRY subjects; every route opens its RETRY consumer", "err", err)
+	}
 	for _, o := range byKind[resource.KindRule] {
-		lr := c.ensureRule(ctx, o, newTargets)
+		lr := c.ensureRule(ctx, o, newTargets, retries)
 		if lr == nil {
 			continue
 		}
 		newRules[o.Name] = lr
 		routerRules = append(routerRules, router.Rule{Name: o.Name, Sources: lr.spec.Sources, Filter: lr.spec.Filter, Routes: lr.routes})
 	}
-	if err := c.cfg.Router.SetRules(ctx, routerRules); err != nil {
-		// Every filter compiled when its rule was decoded; this is a bug.
-		return fmt.Errorf("controller: router: %w", err)
+	// The same running rules: the router keeps its matcher (compiling
+	// 10,000 patterns again for a change to a source is not free).
+	same := c.routerSet && len(newRules) == len(c.rules)
+	for name, lr := range newRules {
+		if same && c.rules[name] != lr {
+			same = false
+		}
+	}
+	if !same {
+		if err := c.cfg.Router.SetRules(ctx, routerRules); err != nil {
+			// Every filter compiled when its rule was decoded; this is a bug.
+			return fmt.Errorf("controller: router: %w", err)
+		}
+		c.routerSet = true
 	}
 
 	// The router no longer hands events to replaced or deleted routes:
@@ -117,10 +135,16 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	c.countSubscriptions(byKind[resource.KindSubscription])
 	c.countResources(objs)
 
+	names := make(map[string]bool, len(objs))
+	for kind, os := range byKind {
+		for _, o := range os {
+			names[string(kind)+"."+o.Name] = true
+		}
+	}
 	c.smu.Lock()
 	for key := range c.status {
 		kind, name, _ := strings.Cut(key, ".")
-		if !present(byKind[resource.Kind(kind)], name) {
+		if !names[kind+"."+name] {
 			delete(c.status, key)
 		}
 	}
@@ -224,15 +248,6 @@ func (c *Controller) countResources(objs []*resource.Object) {
 	}
 }
 
-func present(objs []*resource.Object, name string) bool {
-	for _, o := range objs {
-		if o.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // refs is the reference policy of an object: only the config file's may
 // read the bridge's environment and files; a subscription's target and
 // rule have the subscription's origin (api).
@@ -283,11 +298,38 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 	return &liveTarget{hash: h, sup: sup, t: st, guard: guard}
 }
 
-func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget) *liveRule {
+// ensureRule runs the rule o. retries are the RETRY subjects holding
+// messages (nil: unknown, so every new route opens its RETRY consumer).
+func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets map[string]*liveTarget, retries map[string]uint64) *liveRule {
+	// An unchanged rule whose targets are unchanged is kept without
+	// decoding its spec again (10,000 rules, any change reconciles all).
+	if lr, ok := c.rules[o.Name]; ok && lr.spec != nil {
+		h := resource.Hash(o.Spec)
+		same := true
+		for _, t := range lr.spec.Targets {
+			lt, ok := targets[t]
+			if !ok {
+				same = false
+				break
+			}
+			h += "/" + lt.hash
+		}
+		if same && lr.hash == h {
+			c.setRuleStatus(o, lr)
+			return lr
+		}
+	}
 	spec, err := resource.DecodeRuleRefs(o.Spec, "spec", c.refs(o))
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
 		return nil
+	}
+	// The pattern is kept as JSON text, not as decoded maps (a tenth of
+	// the size): the router compiles it again at every SetRules.
+	if p := spec.Filter.Pattern; p != nil {
+		if raw, err := json.Marshal(p); err == nil {
+			spec.Filter.Pattern = json.RawMessage(raw)
+		}
 	}
 	h := resource.Hash(o.Spec)
 	for _, t := range spec.Targets {
@@ -319,6 +361,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
+			HasRetries: retries == nil || retries[bus.RetrySubject(o.Name, tname)] > 0,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {
@@ -360,10 +403,11 @@ func (c *Controller) stopRoutes(ctx context.Context, keep map[string]*liveRule) 
 		if keep[name] == lr {
 			continue
 		}
-		kept := map[string]bool{}
+		kept := map[string]*delivery.Route{}
 		if nr := keep[name]; nr != nil {
-			for _, t := range nr.spec.Targets {
-				kept[t] = true
+			for _, rt := range nr.routes {
+				_, t := rt.Key()
+				kept[t] = rt
 			}
 		}
 		for _, rt := range lr.routes {
@@ -374,7 +418,12 @@ func (c *Controller) stopRoutes(ctx context.Context, keep map[string]*liveRule) 
 				defer cancel()
 				_ = rt.Stop(sctx)
 				rule, target := rt.Key()
-				if kept[target] {
+				if nrt := kept[target]; nrt != nil {
+					// The new route takes over the RETRY subject, and
+					// what the old one wrote there until it stopped.
+					if rt.RetriesOpen() {
+						nrt.OpenRetries()
+					}
 					return
 				}
 				c.cfg.Health.Remove("route/" + rt.Name())

@@ -59,6 +59,9 @@ func (f Filter) match(l *Letter) bool {
 // DLQ reads and changes the dead-letter stream.
 type DLQ struct {
 	letters *bus.DeadLetters
+	// OnRedrive, when set, is told of each letter redriven to the RETRY
+	// subject of (rule, target): the route opens its RETRY consumer.
+	OnRedrive func(rule, target string)
 }
 
 // New returns a DLQ on the bridge's bus (see bus.Bus.DeadLetters).
@@ -128,7 +131,13 @@ type Progress struct {
 func (d *DLQ) Redrive(ctx context.Context, rule string, f Filter, progress func(Progress)) (Progress, error) {
 	return d.each(ctx, rule, f, progress, func(m *bus.StoredLetter) error {
 		m.Rule = rule // the letter's subject is the rule's
-		return d.letters.Redrive(ctx, m)
+		if err := d.letters.Redrive(ctx, m); err != nil {
+			return err
+		}
+		if d.OnRedrive != nil {
+			d.OnRedrive(m.Rule, m.Target)
+		}
+		return nil
 	})
 }
 

@@ -48,15 +48,28 @@ type RouteConfig struct {
 	DeadLetterTTL time.Duration
 	// Guard is the target's rate limit and circuit breaker (nil: none).
 	Guard *Guard
+	// HasRetries says the route's RETRY subject may hold messages (from
+	// before a restart, or written by the route this one replaces): Start
+	// then opens the RETRY consumer at once. Otherwise the consumer is
+	// created when the route first writes to RETRY, or when OpenRetries
+	// is called.
+	HasRetries bool
 }
 
 // Route delivers the events of one rule to one target: a bounded queue,
 // Policy.Concurrency workers, and a consumer of the route's RETRY subject.
 // A slow or failing target fills only its own queue; what overflows is
 // written to RETRY and waits on disk.
+//
+// An idle route costs almost nothing: its queue, workers and metric series
+// are made when the first event comes (activate), and its RETRY consumer
+// when it first writes to RETRY or is told its subject holds messages.
 type Route struct {
-	cfg   RouteConfig
-	queue chan *Task
+	cfg RouteConfig
+
+	amu    sync.Mutex  // guards activation
+	active atomic.Bool // queue, workers and metrics exist
+	queue  chan *Task  // set by activate
 
 	// sendCtx bounds Send calls; it is cancelled when Stop runs out of time.
 	sendCtx    context.Context
@@ -70,6 +83,10 @@ type Route struct {
 	retryQ      *bus.RetryQueue // opened by Start
 	retryCancel context.CancelFunc
 	retryDone   chan struct{}
+	retryOpen   atomic.Bool    // retryQ is set
+	opening     atomic.Bool    // an openRetries is under way
+	openers     sync.WaitGroup // openRetries goroutines
+	started     atomic.Bool    // Start succeeded
 
 	delivered, retried, dead, overflow prometheus.Counter
 	attempt, latency                   prometheus.Observer
@@ -82,8 +99,24 @@ func NewRoute(cfg RouteConfig) *Route {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Route{cfg: cfg, queue: make(chan *Task, cfg.Policy.QueueSize), stopping: make(chan struct{})}
-	r.sendCtx, r.cancelSend = context.WithCancel(context.Background())
+	r := &Route{cfg: cfg, stopping: make(chan struct{})}
+	r.Set(component.New, nil)
+	return r
+}
+
+// activate makes the route's queue, workers and metric series, once,
+// when the first event comes. Before Start it only marks the route
+// active: Start then makes them.
+func (r *Route) activate() {
+	if r.active.Load() {
+		return
+	}
+	r.amu.Lock()
+	defer r.amu.Unlock()
+	if r.active.Load() {
+		return
+	}
+	cfg := r.cfg
 	m := cfg.Metrics
 	r.delivered = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeDelivered)
 	r.retried = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeRetry)
@@ -91,9 +124,25 @@ func NewRoute(cfg RouteConfig) *Route {
 	r.overflow = m.Deliveries.WithLabelValues(cfg.Rule, cfg.Target, telemetry.OutcomeOverflow)
 	r.attempt = m.Attempt.WithLabelValues(cfg.Rule, cfg.Target)
 	r.latency = m.Latency.WithLabelValues(cfg.Rule, cfg.Target)
-	r.Set(component.New, nil)
-	return r
+	r.sendCtx, r.cancelSend = context.WithCancel(context.Background())
+	r.queue = make(chan *Task, cfg.Policy.QueueSize)
+	select {
+	case <-r.stopping: // too late for workers
+	default:
+		for i := 0; i < cfg.Policy.Concurrency; i++ {
+			r.workers.Add(1)
+			go r.work()
+		}
+	}
+	r.active.Store(true)
 }
+
+// Active reports whether the route has had events (its queue, workers
+// and metric series exist).
+func (r *Route) Active() bool { return r.active.Load() }
+
+// RetriesOpen reports whether the route's RETRY consumer is open.
+func (r *Route) RetriesOpen() bool { return r.retryOpen.Load() }
 
 // Name returns "rule/target".
 func (r *Route) Name() string { return r.cfg.Rule + "/" + r.cfg.Target }
@@ -101,29 +150,70 @@ func (r *Route) Name() string { return r.cfg.Rule + "/" + r.cfg.Target }
 // RetryConsumerName is the durable name of a route's RETRY consumer.
 func RetryConsumerName(rule, target string) string { return bus.RetryConsumer(rule, target) }
 
-// Start creates the RETRY consumer and starts the workers.
+// Start starts the route. The RETRY consumer is opened now only when
+// RouteConfig.HasRetries says there may be retries waiting; the queue and
+// workers come with the first event.
 func (r *Route) Start(ctx context.Context) error {
 	r.Set(component.Starting, nil)
-	q := r.cfg.Bus.RetryQueue(r.cfg.Rule, r.cfg.Target)
-	if err := q.Open(ctx, r.cfg.AckWait); err != nil {
-		r.Set(component.Failed, err)
-		return fmt.Errorf("route %s: %w", r.Name(), err)
-	}
-	r.rmu.Lock()
-	r.retryQ = q
-	r.rmu.Unlock()
-	if !r.paused.Load() {
-		if err := r.startRetries(); err != nil {
+	if r.cfg.HasRetries {
+		if err := r.openRetryQueue(ctx); err != nil {
 			r.Set(component.Failed, err)
 			return err
 		}
 	}
-	for i := 0; i < r.cfg.Policy.Concurrency; i++ {
-		r.workers.Add(1)
-		go r.work()
-	}
+	r.started.Store(true)
 	r.Set(component.Running, nil)
 	return nil
+}
+
+// openRetryQueue creates (or updates) the route's RETRY consumer and, if
+// the route is not paused, starts taking due messages from it.
+func (r *Route) openRetryQueue(ctx context.Context) error {
+	if !r.retryOpen.Load() {
+		q := r.cfg.Bus.RetryQueue(r.cfg.Rule, r.cfg.Target)
+		if err := q.Open(ctx, r.cfg.AckWait); err != nil {
+			return fmt.Errorf("route %s: %w", r.Name(), err)
+		}
+		r.rmu.Lock()
+		if r.retryQ == nil {
+			r.retryQ = q
+		}
+		r.rmu.Unlock()
+		r.retryOpen.Store(true)
+	}
+	if !r.paused.Load() {
+		return r.startRetries()
+	}
+	return nil
+}
+
+// OpenRetries makes sure the route reads its RETRY subject, without
+// waiting: the consumer is opened in the background, once. Call it when
+// messages may have been written to the subject by someone else (a
+// redrive, the route this one replaced).
+func (r *Route) OpenRetries() {
+	if r.retryOpen.Load() || !r.opening.CompareAndSwap(false, true) {
+		return
+	}
+	r.amu.Lock()
+	select {
+	case <-r.stopping:
+		r.amu.Unlock()
+		r.opening.Store(false)
+		return
+	default:
+	}
+	r.openers.Add(1)
+	r.amu.Unlock()
+	go func() {
+		defer r.openers.Done()
+		defer r.opening.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		defer cancel()
+		if err := r.openRetryQueue(ctx); err != nil {
+			r.cfg.Log.Warn("cannot open the RETRY consumer; will try again at the next write", "route", r.Name(), "err", err)
+		}
+	}()
 }
 
 // startRetries starts taking due messages from the route's RETRY subject.
@@ -133,6 +223,12 @@ func (r *Route) startRetries() error {
 	if r.retryCancel != nil || r.retryQ == nil {
 		return nil
 	}
+	select {
+	case <-r.stopping:
+		return nil
+	default:
+	}
+	r.activate()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.retryCancel, r.retryDone = cancel, make(chan struct{})
 	go r.consumeRetries(ctx, r.retryDone)
@@ -163,6 +259,7 @@ func (r *Route) TryEnqueue(t *Task) bool {
 		return false
 	default:
 	}
+	r.activate()
 	select {
 	case r.queue <- t:
 		return true
@@ -174,6 +271,7 @@ func (r *Route) TryEnqueue(t *Task) bool {
 // Overflow writes t to the route's RETRY subject without counting an
 // attempt, due at once, and settles it.
 func (r *Route) Overflow(t *Task) {
+	r.activate()
 	r.overflow.Inc()
 	t.Outcome = telemetry.OutcomeOverflow
 	t.Done(r.writeRetry(t, t.Attempts, time.Now(), 0, nil, false))
@@ -186,6 +284,7 @@ func (r *Route) Submit(ctx context.Context, t *Task) error {
 		r.Overflow(t)
 		return nil
 	}
+	r.activate()
 	select {
 	case r.queue <- t:
 		return nil
@@ -218,13 +317,18 @@ func (r *Route) Resume() {
 		return
 	default:
 	}
-	if err := r.startRetries(); err != nil {
+	if err := r.startRetries(); err != nil { // when the consumer is open
 		r.Set(component.Failed, err)
 	}
 }
 
 // QueueLen returns the number of tasks waiting in memory.
-func (r *Route) QueueLen() int { return len(r.queue) }
+func (r *Route) QueueLen() int {
+	if !r.active.Load() {
+		return 0
+	}
+	return len(r.queue)
+}
 
 // Stop stops taking tasks and lets deliveries in flight finish until ctx
 // is done (then cancels them). Tasks still queued are settled with
@@ -235,7 +339,15 @@ func (r *Route) Stop(ctx context.Context) error {
 	r.stopOnce.Do(func() {
 		r.Set(component.Stopping, nil)
 		close(r.stopping)
+		r.amu.Lock() // no OpenRetries starts from now on; workers start no more
+		wasActive := r.active.Load()
+		r.amu.Unlock()
+		r.openers.Wait()
 		r.stopRetries()
+		if !wasActive { // no queue, no workers
+			r.Set(component.Terminated, nil)
+			return
+		}
 		finished := make(chan struct{})
 		go func() { r.workers.Wait(); close(finished) }()
 		select {
@@ -410,7 +522,11 @@ func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cau
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	return r.write("RETRY", r.cfg.Bus.PutRetry(ctx, rec))
+	err := r.write("RETRY", r.cfg.Bus.PutRetry(ctx, rec))
+	if err == nil && !r.retryOpen.Load() && r.started.Load() {
+		r.OpenRetries()
+	}
+	return err
 }
 
 func (r *Route) record(t *Task, attempts, status int, cause error) bus.Delivery {

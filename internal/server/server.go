@@ -255,7 +255,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		OnSend: b.oran.Delivered,
 	})
 	b.ops = ops.NewManager()
-	dlq := deadletter.New(b.bus.DeadLetters())
+	dlq := b.newDLQ()
 	// The API asks the operations service to start replays and redrives.
 	opService := opsvc.New(opsvc.Config{Manager: b.ops, Archive: b.bus.Archive(), Rules: b.controller, DLQ: dlq})
 	b.api = api.New(api.Deps{
@@ -412,6 +412,14 @@ func (b *Bridge) updateGauges(stop chan struct{}) {
 	}
 }
 
+// newDLQ is the DLQ the API reads; a redrive makes the route read its
+// RETRY subject (routes open their RETRY consumer lazily).
+func (b *Bridge) newDLQ() *deadletter.DLQ {
+	dlq := deadletter.New(b.bus.DeadLetters())
+	dlq.OnRedrive = b.controller.OpenRetries
+	return dlq
+}
+
 // RefreshGauges reads the gauges that come from the bus now (they are
 // also refreshed every 5 seconds).
 func (b *Bridge) RefreshGauges() { b.refreshGauges() }
@@ -439,13 +447,29 @@ func (b *Bridge) refreshGauges() {
 		consumer(bus.StreamEvents, state.ConsumerName) // the state's lag
 	}
 	dlq, _ := b.bus.DeadLetters().Counts(ctx, "")
+	// One request for every route's RETRY backlog (not one per route); a
+	// route with messages waiting (a redrive, say) opens its consumer.
+	retries, rerr := b.bus.RetryCounts(ctx)
 	for _, rt := range b.controller.Routes() {
 		rule, target := rt.Key()
-		m.DLQ.WithLabelValues(rule, target).Set(float64(dlq[bus.DLQSubject(rule, target)]))
-		pending := float64(rt.QueueLen())
-		if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok {
-			pending += float64(st.Pending) + float64(st.AckPending)
+		waiting := retries[bus.RetrySubject(rule, target)]
+		if waiting > 0 {
+			rt.OpenRetries()
 		}
-		m.Pending.WithLabelValues(rule, target).Set(pending)
+		n := dlq[bus.DLQSubject(rule, target)]
+		if rt.RetriesOpen() { // its consumer's gauges; an idle route has no consumer
+			if st, ok := consumer(bus.StreamRetry, delivery.RetryConsumerName(rule, target)); ok && rerr != nil {
+				waiting = st.Pending + uint64(st.AckPending)
+			}
+		}
+		pending := uint64(rt.QueueLen()) + waiting
+		// An idle route has no series (they cost memory, 10,000 rules).
+		if n == 0 && pending == 0 && !rt.Active() {
+			m.DLQ.DeleteLabelValues(rule, target)
+			m.Pending.DeleteLabelValues(rule, target)
+			continue
+		}
+		m.DLQ.WithLabelValues(rule, target).Set(float64(n))
+		m.Pending.WithLabelValues(rule, target).Set(float64(pending))
 	}
 }
