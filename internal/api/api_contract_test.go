@@ -22,9 +22,9 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 )
 
 // apiFakeType is a target type whose spec needs an address.
@@ -57,7 +57,7 @@ func init() {
 
 type apiHarness struct {
 	bus   *bus.Bus
-	store *store.Store
+	store *desired.Store
 	url   string
 }
 
@@ -71,7 +71,7 @@ func newAPIHarness(t *testing.T) *apiHarness {
 func newAPIHarnessWith(t *testing.T, edit func(*Deps)) *apiHarness {
 	t.Helper()
 	b := bustest.New(t)
-	st, err := store.Open(bustest.Context(t), b)
+	st, err := desired.Open(bustest.Context(t), b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func newAPIHarnessWith(t *testing.T, edit func(*Deps)) *apiHarness {
 	return &apiHarness{bus: b, store: st, url: srv.URL}
 }
 
-// stored puts a resource straight into the store.
+// stored puts a resource straight into the desired.
 func (h *apiHarness) stored(t *testing.T, kind resource.Kind, name, origin, specJSON string) {
 	t.Helper()
 	o := &resource.Object{Kind: kind, Name: name, Origin: origin, Spec: json.RawMessage(specJSON)}
@@ -229,7 +229,7 @@ func TestAPIContractValidation(t *testing.T) {
 	h.wantProblem(t, call{method: "GET", path: "/v1/targets?limit=0"}, problem.InvalidRequest, "limit")
 	h.wantProblem(t, call{method: "PUT", path: "/v1/targets/t", body: `{"type":"` + apiFakeType + `","address":"x","extra":1}`}, problem.InvalidResource)
 	h.wantProblem(t, call{method: "PUT", path: "/v1/targets/t", body: goodTarget, header: map[string]string{"Content-Type": "text/plain"}}, problem.UnsupportedMediaType)
-	if n := bustest.Count(t, h.bus, "KV_"+store.Bucket, ""); n != 0 {
+	if n := bustest.Count(t, h.bus, "KV_"+desired.Bucket, ""); n != 0 {
 		t.Errorf("the store holds %d entries after invalid requests only, want none", n)
 	}
 	// And the valid request goes through: 201, then 200 with nothing changed.

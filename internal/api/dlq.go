@@ -10,7 +10,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
@@ -186,7 +186,7 @@ func queryLimit(s string, def int) (int, *problem.Problem) {
 
 func (a *API) listOps(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var items []ops.View
+		var items []operations.View
 		if a.deps.Ops != nil {
 			items = a.deps.Ops.List(kind)
 		}
@@ -195,7 +195,7 @@ func (a *API) listOps(kind string) http.HandlerFunc {
 }
 
 // getOpOf returns the operation id if it is of kind.
-func (a *API) getOpOf(kind, id string) (*ops.Op, bool) {
+func (a *API) getOpOf(kind, id string) (*operations.Op, bool) {
 	if a.deps.Ops == nil {
 		return nil, false
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
-	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
+	"github.com/eventbridge-dev/eventbridge/internal/eventtypes"
 )
 
 // ArchivedEvent is one event of the archive (the EVENTS stream).
@@ -32,10 +32,10 @@ type EventList struct {
 	NextPageToken string `json:"next_page_token,omitempty"`
 }
 
-// EventTypeList is the event-type catalog.
+// EventTypeList is the event-type eventtypes.
 type EventTypeList struct {
-	Items []catalog.EventType `json:"items"`
-	// Overflow counts events whose type did not fit in the catalog.
+	Items []eventtypes.EventType `json:"items"`
+	// Overflow counts events whose type did not fit in the eventtypes.
 	Overflow int64 `json:"overflow,omitempty"`
 }
 
@@ -46,7 +46,7 @@ func (a *API) registerEvents(mux *http.ServeMux) {
 }
 
 func (a *API) listEventTypes(w http.ResponseWriter, r *http.Request) {
-	out := EventTypeList{Items: []catalog.EventType{}}
+	out := EventTypeList{Items: []eventtypes.EventType{}}
 	if a.deps.Catalog != nil {
 		out.Items, out.Overflow = a.deps.Catalog.List()
 	}

@@ -19,10 +19,10 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
-	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/eventtypes"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/state"
@@ -40,7 +40,7 @@ type redriveCall struct {
 
 // fakeOps is an operations service whose operations run until cancelled.
 type fakeOps struct {
-	*ops.Manager
+	*operations.Manager
 	mu        sync.Mutex
 	err       error // what starts answer, when set
 	replays   []replayCall
@@ -48,14 +48,14 @@ type fakeOps struct {
 	cancelled []string
 }
 
-func newFakeOps() *fakeOps { return &fakeOps{Manager: ops.NewManager()} }
+func newFakeOps() *fakeOps { return &fakeOps{Manager: operations.NewManager()} }
 
-func waitCancelled(ctx context.Context, _ *ops.Op) error {
+func waitCancelled(ctx context.Context, _ *operations.Op) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
 
-func (f *fakeOps) StartReplay(rule, target string, from, to time.Time) (*ops.Op, error) {
+func (f *fakeOps) StartReplay(rule, target string, from, to time.Time) (*operations.Op, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.replays = append(f.replays, replayCall{rule, target, from, to})
@@ -65,7 +65,7 @@ func (f *fakeOps) StartReplay(rule, target string, from, to time.Time) (*ops.Op,
 	return f.Start("replay", map[string]any{"rule": rule}, []string{"scanned"}, waitCancelled), nil
 }
 
-func (f *fakeOps) StartRedrive(rule string, flt deadletter.Filter) (*ops.Op, error) {
+func (f *fakeOps) StartRedrive(rule string, flt deadletter.Filter) (*operations.Op, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redrives = append(f.redrives, redriveCall{rule, flt})
@@ -99,11 +99,11 @@ func (f *fakeOps) setErr(err error) {
 func (h *apiHarness) wantOp(t *testing.T, c call, kind string) string {
 	t.Helper()
 	resp, body := h.do(t, c)
-	var v ops.View
+	var v operations.View
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatalf("%s %s: %d %s: %v", c.method, c.path, resp.StatusCode, body, err)
 	}
-	if resp.StatusCode != http.StatusAccepted || v.ID == "" || v.Kind != kind || v.State != ops.Running {
+	if resp.StatusCode != http.StatusAccepted || v.ID == "" || v.Kind != kind || v.State != operations.Running {
 		t.Fatalf("%s %s: %d %s, want 202 with a running %s", c.method, c.path, resp.StatusCode, body, kind)
 	}
 	if loc := resp.Header.Get("Location"); loc != "/v1/"+kind+"s/"+v.ID {
@@ -113,10 +113,10 @@ func (h *apiHarness) wantOp(t *testing.T, c call, kind string) string {
 }
 
 // getView reads an operation; ok is false on anything but 200.
-func (h *apiHarness) getView(t *testing.T, path string) (ops.View, bool) {
+func (h *apiHarness) getView(t *testing.T, path string) (operations.View, bool) {
 	t.Helper()
 	resp, body := h.do(t, call{method: "GET", path: path})
-	var v ops.View
+	var v operations.View
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &v) != nil {
 		return v, false
 	}
@@ -126,7 +126,7 @@ func (h *apiHarness) getView(t *testing.T, path string) (ops.View, bool) {
 func (h *apiHarness) listOpIDs(t *testing.T, path string) []string {
 	t.Helper()
 	resp, body := h.do(t, call{method: "GET", path: path})
-	var out struct{ Items []ops.View }
+	var out struct{ Items []operations.View }
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Items == nil {
 		t.Fatalf("GET %s: %d %s, want 200 with items", path, resp.StatusCode, body)
 	}
@@ -182,7 +182,7 @@ func TestAPIContractReplayAsksTheOperationsService(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		v, _ := h.getView(t, "/v1/replays/"+id)
-		if v.State == ops.Cancelled {
+		if v.State == operations.Cancelled {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -232,7 +232,7 @@ func TestAPIContractOperationErrors(t *testing.T) {
 	redrive := call{method: "POST", path: "/v1/rules/r/deadletters:redrive"}
 
 	reason := `rule "r" is not running here; see its status`
-	f.setErr(ops.Conflict(reason))
+	f.setErr(operations.Conflict(reason))
 	if p := h.wantProblem(t, replay, problem.Conflict); p.Detail != reason {
 		t.Errorf("detail %q, want the service's reason %q", p.Detail, reason)
 	}
@@ -333,7 +333,7 @@ func TestAPIContractStorageFullIs507(t *testing.T) {
 // none (no jobs, no state, no O-RAN service, no catalog), not a crash.
 func TestAPINilComponentsAreNone(t *testing.T) {
 	h := newAPIHarnessWith(t, func(d *Deps) {
-		d.Jobs, d.State, d.Oran, d.Catalog = (*jobs.Manager)(nil), (*state.Store)(nil), (*oran.Service)(nil), (*catalog.Catalog)(nil)
+		d.Jobs, d.State, d.Oran, d.Catalog = (*jobs.Manager)(nil), (*state.Store)(nil), (*oran.Service)(nil), (*eventtypes.Catalog)(nil)
 	})
 	for _, path := range []string{"/v1/jobs", "/v1/scheduler", "/v1/eventtypes"} {
 		if resp, body := h.do(t, call{method: "GET", path: path}); resp.StatusCode != http.StatusOK {

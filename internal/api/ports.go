@@ -5,11 +5,11 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
+	"github.com/eventbridge-dev/eventbridge/internal/eventtypes"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs/jobapi"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/state"
@@ -19,8 +19,8 @@ import (
 // (docs/architecture.md, "Layers"). Each is what one handler group needs
 // and no more; the server wires the real components, tests fakes.
 
-// Store is the desired state (internal/store). Its errors store.ErrNotFound
-// and store.ErrConflict become 404 and 409/412; bus.ErrStorageFull 507.
+// Store is the desired state (internal/desired). Its errors desired.ErrNotFound
+// and desired.ErrConflict become 404 and 409/412; bus.ErrStorageFull 507.
 type Store interface {
 	Get(ctx context.Context, kind resource.Kind, name string) (*resource.Object, error)
 	List(ctx context.Context, kind resource.Kind) ([]*resource.Object, error)
@@ -39,12 +39,12 @@ type Controller interface {
 }
 
 // Operations starts, lists and cancels the long operations, replays and
-// redrives (internal/opsvc). A start refused with ops.ErrConflict is 409.
+// redrives (internal/opsvc). A start refused with operations.ErrConflict is 409.
 type Operations interface {
-	StartReplay(rule, target string, from, to time.Time) (*ops.Op, error)
-	StartRedrive(rule string, f deadletter.Filter) (*ops.Op, error)
-	Get(id string) (*ops.Op, bool)
-	List(kind string) []ops.View
+	StartReplay(rule, target string, from, to time.Time) (*operations.Op, error)
+	StartRedrive(rule string, f deadletter.Filter) (*operations.Op, error)
+	Get(id string) (*operations.Op, bool)
+	List(kind string) []operations.View
 	Cancel(id string) bool
 }
 
@@ -72,9 +72,9 @@ type State interface {
 	List(ctx context.Context, q state.Query) ([]state.Entry, error)
 }
 
-// EventTypes is the catalog of event types seen (internal/catalog).
+// EventTypes is the catalog of event types seen (internal/eventtypes).
 type EventTypes interface {
-	List() ([]catalog.EventType, int64)
+	List() ([]eventtypes.EventType, int64)
 }
 
 // Oran is the O-RAN service, for imports (internal/oran).

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
@@ -83,7 +83,7 @@ func opsProblem(err error) *problem.Problem {
 	switch {
 	case err == nil:
 		return problem.New(problem.Unavailable, "operations do not run in this process")
-	case errors.Is(err, ops.ErrConflict):
+	case errors.Is(err, operations.ErrConflict):
 		return problem.New(problem.Conflict, err.Error())
 	}
 	return problem.New(problem.Unavailable, err.Error())

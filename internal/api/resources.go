@@ -16,11 +16,11 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
 
@@ -126,7 +126,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 func (a *API) load(ctx context.Context, kind resource.Kind, name string) (*resource.Object, *problem.Problem) {
 	o, err := a.deps.Store.Get(ctx, kind, name)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, desired.ErrNotFound):
 		return nil, problem.New(problem.NotFound, fmt.Sprintf("no %s named %q", kind, name))
 	case err != nil:
 		return nil, problem.New(problem.Unavailable, err.Error())
@@ -163,7 +163,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 	}
 	ctx := r.Context()
 	old, err := a.deps.Store.Get(ctx, kind, name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, desired.ErrNotFound) {
 		problem.Write(w, r, problem.Unavailable, err.Error())
 		return
 	}
@@ -192,10 +192,10 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 	createOnly := r.Header.Get("If-None-Match") == "*"
 	rev, err := a.deps.Store.Put(ctx, o, ifMatch, createOnly)
 	switch {
-	case errors.Is(err, store.ErrConflict) && createOnly:
+	case errors.Is(err, desired.ErrConflict) && createOnly:
 		problem.Write(w, r, problem.PreconditionFailed, fmt.Sprintf("%s %q already exists (If-None-Match: *)", kind, name))
 		return
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, desired.ErrConflict):
 		problem.Write(w, r, problem.PreconditionFailed, fmt.Sprintf("%s %q changed since revision %d; read it again", kind, name, ifMatch))
 		return
 	case err != nil:
@@ -303,10 +303,10 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request, kind resource.Kind)
 	}
 	err := a.deps.Store.Delete(r.Context(), kind, name, ifMatch)
 	switch {
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, desired.ErrConflict):
 		problem.Write(w, r, problem.PreconditionFailed, fmt.Sprintf("%s %q changed since revision %d", kind, name, ifMatch))
 		return
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, desired.ErrNotFound):
 		problem.Write(w, r, problem.NotFound, fmt.Sprintf("no %s named %q", kind, name))
 		return
 	case err != nil:
@@ -360,7 +360,7 @@ func (a *API) ruleAction(w http.ResponseWriter, r *http.Request) {
 	}
 	o.Paused = action == "pause"
 	rev, err := a.deps.Store.Put(r.Context(), o, o.Revision, false)
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, desired.ErrConflict) {
 		problem.Write(w, r, problem.PreconditionFailed, "the rule changed meanwhile; try again")
 		return
 	} else if err != nil {

@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 )
 
@@ -97,7 +97,7 @@ func (a *API) storeSub(ctx context.Context, s *subscription.Subscription, ifMatc
 	o := &resource.Object{Kind: resource.KindSubscription, Name: s.ID, Origin: resource.OriginAPI, Spec: raw}
 	rev, err := a.deps.Store.Put(ctx, o, ifMatch, create)
 	switch {
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, desired.ErrConflict):
 		return problem.New(problem.Conflict, fmt.Sprintf("subscription %s changed meanwhile", s.ID))
 	case err != nil:
 		return writeFailed(err)
@@ -174,7 +174,7 @@ func (a *API) deleteSubscription(w http.ResponseWriter, r *http.Request) {
 		p.Write(w, r)
 		return
 	}
-	if err := a.deps.Store.Delete(r.Context(), resource.KindSubscription, id, 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := a.deps.Store.Delete(r.Context(), resource.KindSubscription, id, 0); err != nil && !errors.Is(err, desired.ErrNotFound) {
 		writeFailed(err).Write(w, r)
 		return
 	}

@@ -16,7 +16,7 @@ import (
 // with Bus.KV and see only the types of this file.
 var (
 	// DesiredStateBucket ("config") holds the resources the bridge should
-	// run (internal/store).
+	// run (internal/desired).
 	DesiredStateBucket = Bucket{
 		Name:        "config",
 		Description: "eventbridge desired state: sources, targets, rules, subscriptions",
@@ -31,7 +31,7 @@ var (
 		History:     1,
 	}
 	// EventTypesBucket ("eventtypes") holds the event types seen, with
-	// their inferred schemas (internal/catalog).
+	// their inferred schemas (internal/eventtypes).
 	EventTypesBucket = Bucket{
 		Name:        "eventtypes",
 		Description: "event types seen, with inferred schemas",

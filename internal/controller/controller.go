@@ -19,18 +19,18 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/controller/runstatus"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
 // Config is what the controller drives.
 type Config struct {
-	Store   *store.Store
+	Store   *desired.Store
 	Bus     *bus.Bus // the routes' RETRY queues and dead letters
 	AckWait time.Duration
 	Keeper  *delivery.Keeper
@@ -177,7 +177,7 @@ func (c *Controller) ApplyFile(ctx context.Context, objs []*resource.Object) err
 	for _, o := range all {
 		if o.Origin == resource.OriginFile && !want[o.Key()] {
 			c.cfg.Log.Info("removing a resource no longer in the config file", "kind", o.Kind, "name", o.Name)
-			if err := c.cfg.Store.Delete(ctx, o.Kind, o.Name, 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := c.cfg.Store.Delete(ctx, o.Kind, o.Name, 0); err != nil && !errors.Is(err, desired.ErrNotFound) {
 				return err
 			}
 		}
@@ -366,7 +366,7 @@ func (c *Controller) Rule(name string) (*resource.Rule, []*delivery.Route, bool)
 }
 
 // putAll writes objs to the store, a few at a time.
-func putAll(ctx context.Context, st *store.Store, objs []*resource.Object) error {
+func putAll(ctx context.Context, st *desired.Store, objs []*resource.Object) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

@@ -22,10 +22,10 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
 
@@ -150,7 +150,7 @@ func init() {
 
 type ctlHarness struct {
 	bus   *bus.Bus
-	store *store.Store
+	store *desired.Store
 	ctl   *Controller
 }
 
@@ -178,7 +178,7 @@ func newCtlHarness(t *testing.T) *ctlHarness {
 
 	b := bustest.New(t)
 	ctx := bustest.Context(t)
-	st, err := store.Open(ctx, b)
+	st, err := desired.Open(ctx, b)
 	if err != nil {
 		t.Fatal(err)
 	}

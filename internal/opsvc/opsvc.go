@@ -1,6 +1,6 @@
 // Package opsvc is the operations service: it starts, tracks and cancels
 // the bridge's long operations (replays of the archive and redrives of
-// dead letters) on an ops.Manager. The API asks it to start them and does
+// dead letters) on an operations.Manager. The API asks it to start them and does
 // not run them itself (docs/architecture.md, "Layers").
 package opsvc
 
@@ -11,11 +11,11 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/replay"
 )
 
-// Operation kinds, as ops.View.Kind shows them.
+// Operation kinds, as operations.View.Kind shows them.
 const (
 	KindReplay  = "replay"
 	KindRedrive = "redrive"
@@ -27,7 +27,7 @@ var RedriveCounters = []string{"matched", "done", "failed"}
 // Config is what the service runs operations with.
 type Config struct {
 	// Manager tracks the operations; nil: a new one.
-	Manager *ops.Manager
+	Manager *operations.Manager
 	// Archive is read by replays.
 	Archive *bus.Archive
 	// Rules are the running rules replays hand events to (the
@@ -39,42 +39,42 @@ type Config struct {
 
 // Service starts and tracks long operations. Safe for concurrent use.
 type Service struct {
-	*ops.Manager // Get, List, Cancel, CancelAll
-	cfg          Config
+	*operations.Manager // Get, List, Cancel, CancelAll
+	cfg                 Config
 }
 
 // New returns the service.
 func New(cfg Config) *Service {
 	if cfg.Manager == nil {
-		cfg.Manager = ops.NewManager()
+		cfg.Manager = operations.NewManager()
 	}
 	return &Service{Manager: cfg.Manager, cfg: cfg}
 }
 
 // StartReplay starts replaying the archived events of [from, to) to rule
 // (to one of its targets when target is set). It fails with
-// ops.ErrConflict when the rule does not run here.
-func (s *Service) StartReplay(rule, target string, from, to time.Time) (*ops.Op, error) {
+// operations.ErrConflict when the rule does not run here.
+func (s *Service) StartReplay(rule, target string, from, to time.Time) (*operations.Op, error) {
 	if s.cfg.Rules == nil || s.cfg.Archive == nil {
-		return nil, ops.Conflict("replays do not run in this process")
+		return nil, operations.Conflict("replays do not run in this process")
 	}
 	if _, _, ok := s.cfg.Rules.Rule(rule); !ok {
-		return nil, ops.Conflict(fmt.Sprintf("rule %q is not running here; see its status", rule))
+		return nil, operations.Conflict(fmt.Sprintf("rule %q is not running here; see its status", rule))
 	}
 	req := replay.Request{Rule: rule, Target: target, From: from, To: to}
-	return s.Start(KindReplay, req, replay.Counters, func(ctx context.Context, op *ops.Op) error {
+	return s.Start(KindReplay, req, replay.Counters, func(ctx context.Context, op *operations.Op) error {
 		return replay.Run(ctx, s.cfg.Archive, s.cfg.Rules, req, op)
 	}), nil
 }
 
 // StartRedrive starts sending rule's dead letters that match f back to
 // their targets.
-func (s *Service) StartRedrive(rule string, f deadletter.Filter) (*ops.Op, error) {
+func (s *Service) StartRedrive(rule string, f deadletter.Filter) (*operations.Op, error) {
 	if s.cfg.DLQ == nil {
-		return nil, ops.Conflict("redrives do not run in this process")
+		return nil, operations.Conflict("redrives do not run in this process")
 	}
 	params := map[string]any{"rule": rule, "filter": f}
-	return s.Start(KindRedrive, params, RedriveCounters, func(ctx context.Context, op *ops.Op) error {
+	return s.Start(KindRedrive, params, RedriveCounters, func(ctx context.Context, op *operations.Op) error {
 		_, err := s.cfg.DLQ.Redrive(ctx, rule, f, func(p deadletter.Progress) {
 			op.Set("matched", int64(p.Matched))
 			op.Set("done", int64(p.Done))

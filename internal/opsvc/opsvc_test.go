@@ -8,7 +8,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus/bustest"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
@@ -17,7 +17,7 @@ type noRules struct{}
 
 func (noRules) Rule(string) (*resource.Rule, []*delivery.Route, bool) { return nil, nil, false }
 
-func waitDone(t *testing.T, op *ops.Op) ops.View {
+func waitDone(t *testing.T, op *operations.Op) operations.View {
 	t.Helper()
 	select {
 	case <-op.Done():
@@ -33,16 +33,16 @@ func TestStartReplayRefusesARuleThatDoesNotRun(t *testing.T) {
 	b := bustest.New(t)
 	s := New(Config{Archive: b.Archive(), Rules: noRules{}})
 	_, err := s.StartReplay("r", "", time.Now().Add(-time.Hour), time.Now())
-	if !errors.Is(err, ops.ErrConflict) || err.Error() != `rule "r" is not running here; see its status` {
+	if !errors.Is(err, operations.ErrConflict) || err.Error() != `rule "r" is not running here; see its status` {
 		t.Fatalf("StartReplay: %v, want ErrConflict naming the rule", err)
 	}
 	if n := len(s.List(KindReplay)); n != 0 {
 		t.Errorf("%d replays listed after a refusal", n)
 	}
-	if _, err := New(Config{}).StartReplay("r", "", time.Now().Add(-time.Hour), time.Now()); !errors.Is(err, ops.ErrConflict) {
+	if _, err := New(Config{}).StartReplay("r", "", time.Now().Add(-time.Hour), time.Now()); !errors.Is(err, operations.ErrConflict) {
 		t.Errorf("StartReplay with no archive: %v, want ErrConflict", err)
 	}
-	if _, err := New(Config{}).StartRedrive("r", deadletter.Filter{}); !errors.Is(err, ops.ErrConflict) {
+	if _, err := New(Config{}).StartRedrive("r", deadletter.Filter{}); !errors.Is(err, operations.ErrConflict) {
 		t.Errorf("StartRedrive with no DLQ: %v, want ErrConflict", err)
 	}
 }
@@ -51,7 +51,7 @@ func TestStartReplayRefusesARuleThatDoesNotRun(t *testing.T) {
 // parameters and its counters from the start.
 func TestStartRedriveRunsOnTheManager(t *testing.T) {
 	b := bustest.New(t)
-	m := ops.NewManager()
+	m := operations.NewManager()
 	s := New(Config{Manager: m, DLQ: deadletter.New(b.DeadLetters())})
 	op, err := s.StartRedrive("r", deadletter.Filter{Target: "t"})
 	if err != nil {
@@ -61,7 +61,7 @@ func TestStartRedriveRunsOnTheManager(t *testing.T) {
 		t.Fatalf("the manager does not know %s", op.ID())
 	}
 	v := waitDone(t, op)
-	if v.Kind != KindRedrive || v.State != ops.Succeeded {
+	if v.Kind != KindRedrive || v.State != operations.Succeeded {
 		t.Fatalf("redrive of an empty DLQ: %+v, want a succeeded redrive", v)
 	}
 	for _, c := range RedriveCounters {

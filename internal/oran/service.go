@@ -13,8 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 )
 
 // SourceName is the bridge source the events of POST /create/event are
@@ -42,7 +42,7 @@ var (
 
 // Config is what the service needs.
 type Config struct {
-	Store  *store.Store
+	Store  *desired.Store
 	Ingest connector.Ingester
 	// State answers CurrentState and gives v2's initial notification; nil:
 	// no current state is known.
@@ -67,7 +67,7 @@ type Config struct {
 	Log     *slog.Logger
 }
 
-// Service implements the O-RAN API's operations over the bridge's store.
+// Service implements the O-RAN API's operations over the bridge's desired.
 type Service struct {
 	cfg Config
 
@@ -121,7 +121,7 @@ func (s *Service) List(ctx context.Context, kind string) ([]*PubSub, error) {
 // Get returns one subscription or publisher, or ErrNotFound.
 func (s *Service) Get(ctx context.Context, kind, id string) (*PubSub, error) {
 	o, err := s.cfg.Store.Get(ctx, kindOf(kind), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, desired.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Service) Get(ctx context.Context, kind, id string) (*PubSub, error) {
 // Delete removes one subscription or publisher, or answers ErrNotFound.
 func (s *Service) Delete(ctx context.Context, kind, id string) error {
 	err := s.cfg.Store.Delete(ctx, kindOf(kind), id, 0)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, desired.ErrNotFound) {
 		return ErrNotFound
 	}
 	if err == nil {
@@ -182,7 +182,7 @@ func (s *Service) put(ctx context.Context, p *PubSub) error {
 		return err
 	}
 	rev, err := s.cfg.Store.Put(ctx, o, 0, true)
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, desired.ErrConflict) {
 		return fmt.Errorf("%s %s: %w", p.Kind, p.ID, ErrExists)
 	}
 	if err != nil {
@@ -260,7 +260,7 @@ func BasePath(version string) string {
 	return "/api/ocloudNotifications/v2/"
 }
 
-// RefreshMetrics sets the active gauges from the store.
+// RefreshMetrics sets the active gauges from the desired.
 func (s *Service) RefreshMetrics(ctx context.Context) {
 	for _, k := range []string{KindSubscription, KindPublisher} {
 		if list, err := s.List(ctx, k); err == nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/filter"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -45,7 +45,7 @@ var ErrNoRule = errors.New("no such rule")
 // Run replays req, counting progress on op. It returns when every matched
 // event has been handed to the rule's routes and each first attempt is
 // settled (delivered, queued for retry, or dead-lettered).
-func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op *ops.Op) error {
+func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op *operations.Op) error {
 	spec, routes, ok := rules.Rule(req.Rule)
 	if !ok {
 		return fmt.Errorf("%w %q", ErrNoRule, req.Rule)

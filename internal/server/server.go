@@ -19,21 +19,21 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/activity"
 	"github.com/eventbridge-dev/eventbridge/internal/api"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
-	"github.com/eventbridge-dev/eventbridge/internal/catalog"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/config"
 	"github.com/eventbridge-dev/eventbridge/internal/controller"
 	"github.com/eventbridge-dev/eventbridge/internal/deadletter"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
+	"github.com/eventbridge-dev/eventbridge/internal/eventtypes"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
 	"github.com/eventbridge-dev/eventbridge/internal/lifecycle"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
-	"github.com/eventbridge-dev/eventbridge/internal/ops"
+	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/opsvc"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
 	"github.com/eventbridge-dev/eventbridge/internal/state"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/internal/version"
 )
@@ -47,7 +47,7 @@ type Bridge struct {
 	health  *component.Registry
 
 	bus        *bus.Bus
-	store      *store.Store
+	store      *desired.Store
 	keeper     *delivery.Keeper
 	router     *router.Router
 	controller *controller.Controller
@@ -56,8 +56,8 @@ type Bridge struct {
 	// metricsHTTP serves /metrics when api.metrics_listen is set.
 	metricsHTTP *httpServer
 	api         *api.API
-	ops         *ops.Manager
-	catalog     *catalog.Catalog
+	ops         *operations.Manager
+	catalog     *eventtypes.Catalog
 	lifecycle   *lifecycle.Publisher
 	jobs        *jobs.Manager
 	oran        *oran.Service
@@ -104,7 +104,7 @@ func (b *Bridge) Metrics() *telemetry.Metrics { return b.metrics }
 func (b *Bridge) Bus() *bus.Bus { return b.bus }
 
 // Store returns the desired state (nil before Start).
-func (b *Bridge) Store() *store.Store { return b.store }
+func (b *Bridge) Store() *desired.Store { return b.store }
 
 // State returns the current state (nil before Start, and when
 // state.enabled is false).
@@ -171,11 +171,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		// that producers still reach the sources and get their 507.
 		b.health.AddOptional("storage", st)
 	}
-	b.store, err = store.Open(ctx, b.bus)
+	b.store, err = desired.Open(ctx, b.bus)
 	if err != nil {
 		return err
 	}
-	b.catalog, err = catalog.Open(ctx, b.bus, b.logs.Logger("catalog"))
+	b.catalog, err = eventtypes.Open(ctx, b.bus, b.logs.Logger("catalog"))
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(), Secrets: b.cfg.Secrets,
 		OnSend: b.oran.Delivered,
 	})
-	b.ops = ops.NewManager()
+	b.ops = operations.NewManager()
 	dlq := b.newDLQ()
 	// The API asks the operations service to start replays and redrives.
 	opService := opsvc.New(opsvc.Config{Manager: b.ops, Archive: b.bus.Archive(), Rules: b.controller, DLQ: dlq})

@@ -12,8 +12,8 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 )
 
 // ConsumerName is the durable consumer of EVENTS that feeds the state
@@ -367,12 +367,12 @@ func (f *feeder) template(ctx context.Context, res string) (attrtemplate.Templat
 var errKeys = errors.New("state: reading the state_key")
 
 // ResourceKeys reads the state_key of source resources from the
-// resource store.
-func ResourceKeys(st *store.Store) SourceKeys {
+// resource desired.
+func ResourceKeys(st *desired.Store) SourceKeys {
 	return func(ctx context.Context, name string) (string, error) {
 		o, err := st.Get(ctx, resource.KindSource, name)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, desired.ErrNotFound) {
 				return "", nil
 			}
 			return "", err

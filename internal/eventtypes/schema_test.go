@@ -1,4 +1,4 @@
-package catalog
+package eventtypes
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package store_test
+package desired_test
 
 import (
 	"encoding/json"
@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus/bustest"
+	"github.com/eventbridge-dev/eventbridge/internal/desired"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
-	"github.com/eventbridge-dev/eventbridge/internal/store"
 )
 
-func open(t *testing.T) *store.Store {
+func open(t *testing.T) *desired.Store {
 	t.Helper()
-	s, err := store.Open(bustest.Context(t), bustest.New(t))
+	s, err := desired.Open(bustest.Context(t), bustest.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestPutGetListDelete(t *testing.T) {
 	s := open(t)
 	ctx := bustest.Context(t)
 
-	if _, err := s.Get(ctx, resource.KindTarget, "t1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(ctx, resource.KindTarget, "t1"); !errors.Is(err, desired.ErrNotFound) {
 		t.Fatalf("get of a missing resource: %v, want ErrNotFound", err)
 	}
 	for _, o := range []*resource.Object{
@@ -82,10 +82,10 @@ func TestPutGetListDelete(t *testing.T) {
 	if err := s.Delete(ctx, resource.KindTarget, "t1", 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, resource.KindTarget, "t1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(ctx, resource.KindTarget, "t1"); !errors.Is(err, desired.ErrNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
-	if err := s.Delete(ctx, resource.KindTarget, "t1", 0); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Delete(ctx, resource.KindTarget, "t1", 0); !errors.Is(err, desired.ErrNotFound) {
 		t.Fatalf("second delete: %v, want ErrNotFound", err)
 	}
 	if all, _ := s.List(ctx, ""); len(all) != 2 {
@@ -100,17 +100,17 @@ func TestConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Put(ctx, obj(resource.KindRule, "r", `{}`), 0, true); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, obj(resource.KindRule, "r", `{}`), 0, true); !errors.Is(err, desired.ErrConflict) {
 		t.Fatalf("create-only of an existing resource: %v, want ErrConflict", err)
 	}
 	rev2, err := s.Put(ctx, obj(resource.KindRule, "r", `{"a":1}`), rev, false)
 	if err != nil {
 		t.Fatalf("put if-match the last revision: %v", err)
 	}
-	if _, err := s.Put(ctx, obj(resource.KindRule, "r", `{"a":2}`), rev, false); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, obj(resource.KindRule, "r", `{"a":2}`), rev, false); !errors.Is(err, desired.ErrConflict) {
 		t.Fatalf("put if-match a stale revision: %v, want ErrConflict", err)
 	}
-	if err := s.Delete(ctx, resource.KindRule, "r", rev); !errors.Is(err, store.ErrConflict) {
+	if err := s.Delete(ctx, resource.KindRule, "r", rev); !errors.Is(err, desired.ErrConflict) {
 		t.Fatalf("delete if-match a stale revision: %v, want ErrConflict", err)
 	}
 	if err := s.Delete(ctx, resource.KindRule, "r", rev2); err != nil {

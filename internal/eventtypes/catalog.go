@@ -1,8 +1,8 @@
-// Package catalog discovers event types: every (source, type) pair seen,
+// Package eventtypes discovers event types: every (source, type) pair seen,
 // how often and when, and a JSON Schema inferred from the data, as
 // Amazon EventBridge's schema discovery does. It is kept in the KV bucket
 // "eventtypes" so that it survives restarts.
-package catalog
+package eventtypes
 
 import (
 	"context"

@@ -1,7 +1,7 @@
-// Package store keeps the desired state, the resources the bridge should
+// Package desired keeps the desired state, the resources the bridge should
 // run, in the JetStream KV bucket "config". Every replica watches the same
 // bucket, so a change made through any of them reaches all.
-package store
+package desired
 
 import (
 	"context"

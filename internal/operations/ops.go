@@ -1,9 +1,9 @@
-// Package ops runs long operations of the API (replays, redrives) in the
+// Package operations runs long operations of the API (replays, redrives) in the
 // background, with progress that clients poll and a way to cancel them.
 // Operations live in the memory of the process that runs them.
 // The operations service (internal/opsvc) starts them on a Manager; the
 // API asks it and reads the operations here.
-package ops
+package operations
 
 import (
 	"context"

@@ -1,17 +1,17 @@
-package catalog_test
+package eventtypes_test
 
 import (
 	"testing"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus/bustest"
-	"github.com/eventbridge-dev/eventbridge/internal/catalog"
+	"github.com/eventbridge-dev/eventbridge/internal/eventtypes"
 )
 
 // TestSurvivesReopen: what a catalog saw is in the bucket after Close, and
 // a catalog opened on the same bus starts from it.
 func TestSurvivesReopen(t *testing.T) {
 	b := bustest.New(t)
-	c, err := catalog.Open(bustest.Context(t), b, bustest.Logger(t))
+	c, err := eventtypes.Open(bustest.Context(t), b, bustest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestSurvivesReopen(t *testing.T) {
 	c.Observe(bustest.Event("4", "order.paid"))
 	c.Close() // saves
 
-	c2, err := catalog.Open(bustest.Context(t), b, bustest.Logger(t))
+	c2, err := eventtypes.Open(bustest.Context(t), b, bustest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
