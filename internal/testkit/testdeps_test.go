@@ -53,7 +53,7 @@ func TestTestDepsScriptCheck(t *testing.T) {
 	for _, want := range []string{
 		"mosquitto_pub (Debian package mosquitto-clients)", "kcat (Debian package kcat)",
 		"redis-cli (Debian package redis-tools)", "psql (Debian package postgresql-client)",
-		"amqp-publish (Debian package amqp-tools)", "ss (Debian package iproute2)",
+		"amqp-publish (Debian package amqp-tools)", "ss (Debian package iproute2)", "chromium (Debian package chromium)",
 		"AMQP 1.0 on 127.0.0.1:", "rabbitmq_amqp1_0",
 	} {
 		if !strings.Contains(out, want) {
@@ -68,7 +68,7 @@ func TestTestDepsScriptCheck(t *testing.T) {
 
 	// Every client there (as stand-ins) and a peer that answers AMQP 1.0.
 	for _, c := range []string{"mosquitto_pub", "mosquitto_sub", "kcat", "redis-cli", "psql", "amqp-publish", "amqp-get",
-		"amqp-declare-queue", "amqp-delete-queue", "ss", "grpcurl"} {
+		"amqp-declare-queue", "amqp-delete-queue", "ss", "grpcurl", "chromium"} {
 		if err := os.WriteFile(filepath.Join(bin, c), []byte("#!/bin/sh\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
