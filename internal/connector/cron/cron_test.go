@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/cron"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
@@ -17,10 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*Server).startRateLimitLogExpiration"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-	)
+	testkit.VerifyTestMain(m)
 }
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
