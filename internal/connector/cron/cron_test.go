@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	_ "github.com/eventbridge-dev/eventbridge/internal/connector/cron"
 	"github.com/eventbridge-dev/eventbridge/internal/jobs"
@@ -15,7 +17,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*Server).startRateLimitLogExpiration"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
 }
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
