@@ -150,8 +150,3 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ connector.Config = (*TargetConfig)(nil)
 )
-
-// OutboundAddresses implements connector.Outbound.
-func (c *ConnConfig) OutboundAddresses() []connector.Address {
-	return []connector.Address{{Field: "url", Value: c.URL}}
-}

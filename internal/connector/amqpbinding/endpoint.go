@@ -55,6 +55,12 @@ func (c *Endpoint) Validate(p spec.Problems) {
 	c.TLS.Validate(p.At("tls"))
 }
 
+// OutboundAddresses implements connector.Outbound for the ConnConfigs
+// that embed it.
+func (c *Endpoint) OutboundAddresses() []connector.Address {
+	return []connector.Address{{Field: "url", Value: c.URL}}
+}
+
 // TLSConfig is the TLS configuration of a connection to the URL: nil
 // unless the URL is amqps:// or TLS is set; the server name defaults to
 // the URL's host.

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"time"
 
@@ -100,30 +99,23 @@ func (c *Config) Validate(p spec.Problems) {
 
 // Source emits events on a schedule.
 type Source struct {
-	name     string
-	cfg      *Config
-	deps     connector.Deps
-	log      *slog.Logger
-	schedule jobs.Schedule
-	data     []byte
-	source   string
-	component.Tracker
+	connector.JobSource
+	cfg    *Config
+	data   []byte
+	source string
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*Config)
-	sched, err := cfg.Schedule()
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", name, err)
-	}
-	s := &Source{name: name, cfg: cfg, deps: deps, log: deps.Logger, schedule: sched, source: cfg.Event.Source}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	s := &Source{cfg: cfg, source: cfg.Event.Source}
+	if err := s.Init(name, deps, cfg); err != nil {
+		return nil, err
 	}
 	if s.source == "" {
 		s.source = "/eventbridge/cron/" + name
 	}
 	if cfg.Event.Data != nil {
+		var err error
 		if s.data, err = json.Marshal(cfg.Event.Data); err != nil {
 			return nil, fmt.Errorf("source %s: event.data: %w", name, err)
 		}
@@ -138,23 +130,23 @@ func (s *Source) Start(ctx context.Context) error {
 	if s.cfg.CatchUp {
 		catchUp = s.cfg.MaxCatchUp
 	}
-	return connector.StartJob(ctx, &s.Tracker, s.deps.Jobs, jobs.Job{
-		Name: s.name, Kind: jobs.KindCron, Schedule: s.schedule, CatchUp: catchUp,
+	return s.StartJob(ctx, jobs.Job{
+		Kind: jobs.KindCron, CatchUp: catchUp,
 		Timeout: 30 * time.Second, Run: s.run,
 	})
 }
 
 // Stop unschedules the job; an occurrence being stored is cancelled.
 func (s *Source) Stop(ctx context.Context) error {
-	return connector.StopJob(ctx, &s.Tracker, s.deps.Jobs, s.name)
+	return s.StopJob(ctx)
 }
 
 func (s *Source) run(ctx context.Context, r jobs.Run) (jobs.Result, error) {
 	e := s.Event(r)
-	if s.deps.Metrics != nil {
-		s.deps.Metrics.Received.WithLabelValues(s.name).Inc()
+	if s.Deps.Metrics != nil {
+		s.Deps.Metrics.Received.WithLabelValues(s.Name).Inc()
 	}
-	if err := s.deps.Ingest.Ingest(ctx, s.name, []*ce.Event{e}); err != nil {
+	if err := s.Deps.Ingest.Ingest(ctx, s.Name, []*ce.Event{e}); err != nil {
 		return jobs.Result{}, fmt.Errorf("store the event of %s: %w", r.Scheduled.UTC().Format(time.RFC3339), err)
 	}
 	return jobs.Result{Items: 1}, nil
@@ -167,9 +159,9 @@ func (s *Source) Event(r jobs.Run) *ce.Event {
 	at := r.Scheduled.UTC()
 	e := ce.New()
 	if r.Manual {
-		e.SetID(s.name + "-manual-" + at.Format(time.RFC3339Nano))
+		e.SetID(s.Name + "-manual-" + at.Format(time.RFC3339Nano))
 	} else {
-		e.SetID(s.name + "-" + at.Format(time.RFC3339Nano))
+		e.SetID(s.Name + "-" + at.Format(time.RFC3339Nano))
 	}
 	e.SetType(s.cfg.Event.Type)
 	e.SetSource(s.source)

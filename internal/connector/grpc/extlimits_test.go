@@ -17,12 +17,7 @@ import (
 // An event with more extensions than max_extensions (100 by default) is
 // refused InvalidArgument naming the setting, counted, and not stored.
 func TestPublishTooManyExtensions(t *testing.T) {
-	var addrs freeAddrs
-	addr := addrs.get(t, "x")
-	col := connectortest.NewCollector()
-	deps := connectortest.Deps(col)
-	connectortest.StartSourceWith(t, "c", fmt.Sprintf(`{"type":"grpc","listen":%q}`, addr), deps)
-	c := client(t, addr)
+	_, c, col, deps := startSource(t, "")
 	e := connectortest.Sample("1")
 	for i := range 101 {
 		e.SetExtension(fmt.Sprintf("x%d", i), "v")

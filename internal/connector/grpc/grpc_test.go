@@ -35,6 +35,19 @@ func client(t *testing.T, addr string) cepb.CloudEventServiceClient {
 	return cepb.NewCloudEventServiceClient(conn)
 }
 
+// startSource starts a grpc source "c" on a free address, with the spec
+// fields more (`,"token":"x"`), storing to a new collector. It returns the
+// address, a client of it, the collector and the source's deps.
+func startSource(t *testing.T, more string) (string, cepb.CloudEventServiceClient, *connectortest.Collector, connector.Deps) {
+	t.Helper()
+	var addrs freeAddrs
+	addr := addrs.get(t, "x")
+	col := connectortest.NewCollector()
+	deps := connectortest.Deps(col)
+	connectortest.StartSourceWith(t, "c", fmt.Sprintf(`{"type":"grpc","listen":%q%s}`, addr, more), deps)
+	return addr, client(t, addr), col, deps
+}
+
 func sampleProto(t *testing.T, id string) *pb.CloudEvent { return toProto(t, connectortest.Sample(id)) }
 
 func toProto(t *testing.T, e *ce.Event) *pb.CloudEvent {
@@ -49,12 +62,7 @@ func toProto(t *testing.T, e *ce.Event) *pb.CloudEvent {
 // An invalid event is refused with InvalidArgument and a BadRequest
 // detail per bad field, and counted; a failed store is Unavailable.
 func TestPublishRefusals(t *testing.T) {
-	var addrs freeAddrs
-	addr := addrs.get(t, "x")
-	col := connectortest.NewCollector()
-	deps := connectortest.Deps(col)
-	connectortest.StartSourceWith(t, "c", fmt.Sprintf(`{"type":"grpc","listen":%q}`, addr), deps)
-	c := client(t, addr)
+	_, c, col, deps := startSource(t, "")
 	bad := &pb.CloudEvent{SpecVersion: "1.0", Id: "", Source: "/s", Attributes: map[string]*pb.CloudEventAttributeValue{
 		"dataschema": {Attr: &pb.CloudEventAttributeValue_CeUri{CeUri: "relative"}},
 	}}
@@ -93,11 +101,7 @@ func TestPublishRefusals(t *testing.T) {
 
 // A source with a token refuses calls without it; the target sends it.
 func TestToken(t *testing.T) {
-	var addrs freeAddrs
-	addr := addrs.get(t, "x")
-	col := connectortest.NewCollector()
-	connectortest.StartSourceWith(t, "c", fmt.Sprintf(`{"type":"grpc","listen":%q,"token":"s3cret"}`, addr), connectortest.Deps(col))
-	c := client(t, addr)
+	addr, c, col, _ := startSource(t, `,"token":"s3cret"`)
 	if _, err := c.Publish(context.Background(), &cepb.PublishRequest{Event: sampleProto(t, "1")}); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("no token: %v", err)
 	}
@@ -114,10 +118,7 @@ func TestToken(t *testing.T) {
 
 // Subscribe streams what the source stores from then on, filtered.
 func TestSubscribe(t *testing.T) {
-	var addrs freeAddrs
-	addr := addrs.get(t, "x")
-	connectortest.StartSourceWith(t, "c", fmt.Sprintf(`{"type":"grpc","listen":%q}`, addr), connectortest.Deps(connectortest.NewCollector()))
-	c := client(t, addr)
+	_, c, _, _ := startSource(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	all, err := c.Subscribe(ctx, &cepb.SubscriptionRequest{})

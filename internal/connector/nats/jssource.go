@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -13,9 +12,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
-	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -105,52 +102,31 @@ func (c *JetStreamSourceConfig) Validate(p spec.Problems) {
 // in the bus, nak'ed (redelivered with backoff) when the store fails, and
 // terminated when it is not a valid CloudEvent.
 type JetStreamSource struct {
-	name string
-	cfg  *JetStreamSourceConfig
-	log  *slog.Logger
-	// guard holds the connections of a source created through the API.
-	guard *netguard.Guard
-	recv  receiver
-	h     health
+	sourceBase // wg: supervise
+	cfg        *JetStreamSourceConfig
 
-	nc    *nats.Conn
 	js    jetstream.JetStream
 	reset chan struct{} // the consumer is gone: set it up again
-	wg    sync.WaitGroup
 
 	mu        sync.Mutex
 	consuming jetstream.ConsumeContext
-	component.Tracker
 }
 
 func newJetStreamSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*JetStreamSourceConfig)
-	s := &JetStreamSource{name: name, cfg: cfg, log: deps.Log("source", name, "type", "jetstream"), guard: deps.Guard, reset: make(chan struct{}, 1)}
-	m := conntrack.NewSeries(deps.Metrics, name, "jetstream", "receiver")
-	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m}
-	s.h = health{tr: &s.Tracker, m: m, log: s.log}
-	s.Set(component.New, nil)
+	s := &JetStreamSource{cfg: cfg, reset: make(chan struct{}, 1)}
+	s.init(name, "jetstream", &cfg.IntakeConfig, deps, false)
 	return s, nil
 }
 
 // Start connects and sets the consumer up in the background, and returns.
 func (s *JetStreamSource) Start(context.Context) error {
-	s.Set(component.Starting, nil)
-	s.SetDetail("connected", false)
-	s.recv.open(s.cfg.MaxAckPending + 1024)
-	nc, err := dial(&s.cfg.ConnConfig, s.guard, "source "+s.name, s.log, s.connState)
-	if err != nil {
-		s.recv.cancel()
-		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+	if err := s.connect(&s.cfg.ConnConfig, s.cfg.MaxAckPending+1024, s.connState); err != nil {
+		return err
 	}
-	s.nc = nc
-	s.js, err = jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		s.recv.cancel()
-		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+	var err error
+	if s.js, err = jetstream.New(s.nc); err != nil {
+		return s.fail(err, fmt.Errorf("source %s: %w", s.name, err))
 	}
 	s.recv.deadLetter = func(ctx context.Context, m *nats.Msg) error {
 		_, err := s.js.PublishMsg(ctx, m)

@@ -3,7 +3,6 @@ package nats
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
-	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
-	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
@@ -57,45 +54,27 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 // stored in the bus before the next is taken (retrying while the bus is
 // down), and a request is answered once its event is stored.
 type Source struct {
-	name string
-	cfg  *SourceConfig
-	log  *slog.Logger
-	// guard holds the connections of a source created through the API.
-	guard *netguard.Guard
-	recv  receiver
-	h     health
-
-	nc *nats.Conn
-	wg sync.WaitGroup // readiness checks
+	sourceBase // wg: readiness checks
+	cfg        *SourceConfig
 
 	mu         sync.Mutex
 	subscribed bool
 	subs       []*nats.Subscription
-	component.Tracker
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*SourceConfig)
-	s := &Source{name: name, cfg: cfg, log: deps.Log("source", name, "type", "nats"), guard: deps.Guard}
-	m := conntrack.NewSeries(deps.Metrics, name, "nats", "receiver")
-	s.recv = receiver{name: name, cfg: &cfg.IntakeConfig, deps: deps, log: s.log, m: m, retry: true}
-	s.h = health{tr: &s.Tracker, m: m, log: s.log}
-	s.Set(component.New, nil)
+	s := &Source{cfg: cfg}
+	s.init(name, "nats", &cfg.IntakeConfig, deps, true)
 	return s, nil
 }
 
 // Start connects and subscribes in the background and returns.
 func (s *Source) Start(context.Context) error {
-	s.Set(component.Starting, nil)
-	s.SetDetail("connected", false)
-	s.recv.open(1 << 16)
-	nc, err := dial(&s.cfg.ConnConfig, s.guard, "source "+s.name, s.log, s.connState)
-	if err != nil {
-		s.recv.cancel()
-		s.Set(component.Failed, err)
-		return fmt.Errorf("source %s: %w", s.name, err)
+	if err := s.connect(&s.cfg.ConnConfig, 1<<16, s.connState); err != nil {
+		return err
 	}
-	s.nc = nc
+	nc := s.nc
 	s.recv.deadLetter = func(ctx context.Context, m *nats.Msg) error {
 		if err := nc.PublishMsg(m); err != nil {
 			return publishError(err)
@@ -110,10 +89,7 @@ func (s *Source) Start(context.Context) error {
 		// Subscriptions made while disconnected are sent on connecting.
 		sub, err := nc.QueueSubscribe(subj, queue, s.received)
 		if err != nil {
-			nc.Close()
-			s.recv.cancel()
-			s.Set(component.Failed, err)
-			return fmt.Errorf("source %s: subscribe %s: %w", s.name, subj, err)
+			return s.fail(err, fmt.Errorf("source %s: subscribe %s: %w", s.name, subj, err))
 		}
 		s.subs = append(s.subs, sub)
 	}

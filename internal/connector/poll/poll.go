@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,28 +41,23 @@ const (
 
 // Source polls an HTTP API.
 type Source struct {
-	name     string
-	cfg      *Config
-	deps     connector.Deps
-	log      *slog.Logger
-	schedule jobs.Schedule
-	progs    *programs
-	client   *http.Client
-	auth     httpauth.Authenticator
-	source   string
-	now      func() time.Time
+	connector.JobSource
+	cfg    *Config
+	progs  *programs
+	client *http.Client
+	auth   httpauth.Authenticator
+	source string
+	now    func() time.Time
 
 	received prometheus.Counter
 	rejected prometheus.Counter
-
-	component.Tracker
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	cfg := c.(*Config)
-	sched, err := cfg.Schedule()
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", name, err)
+	s := &Source{cfg: cfg, source: cfg.Event.Source, now: time.Now}
+	if err := s.Init(name, deps, cfg); err != nil {
+		return nil, err
 	}
 	progs, err := compilePrograms(cfg)
 	if err != nil {
@@ -88,13 +82,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 		},
 		Timeout: cfg.Timeout.D(),
 	}
-	s := &Source{
-		name: name, cfg: cfg, deps: deps, log: deps.Logger, schedule: sched, progs: progs, client: client,
-		auth: httpauth.New(cfg.Auth, httpauth.WithClient(client)), source: cfg.Event.Source, now: time.Now,
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s.progs, s.client, s.auth = progs, client, httpauth.New(cfg.Auth, httpauth.WithClient(client))
 	if s.source == "" {
 		s.source = redactSource(cfg.URL)
 	}
@@ -120,8 +108,8 @@ func redactSource(raw string) string {
 // Start schedules the source's job; the first poll runs at once.
 func (s *Source) Start(ctx context.Context) error {
 	s.SetDetail("url", redact(s.cfg.URL))
-	return connector.StartJob(ctx, &s.Tracker, s.deps.Jobs, jobs.Job{
-		Name: s.name, Kind: jobs.KindPoll, Schedule: s.schedule, Immediate: true,
+	return s.StartJob(ctx, jobs.Job{
+		Kind: jobs.KindPoll, Immediate: true,
 		Timeout: s.cfg.Timeout.D(), MinBackoff: s.cfg.Backoff.Initial.D(), MaxBackoff: s.cfg.Backoff.Max.D(),
 		Run: s.run,
 	})
@@ -130,14 +118,14 @@ func (s *Source) Start(ctx context.Context) error {
 // Stop unschedules the job; a poll in progress is cancelled (what it
 // stored stays stored and marked seen).
 func (s *Source) Stop(ctx context.Context) error {
-	err := connector.StopJob(ctx, &s.Tracker, s.deps.Jobs, s.name)
+	err := s.StopJob(ctx)
 	s.client.CloseIdleConnections()
 	return err
 }
 
 // run is one poll: every page, or up to pagination.max_pages.
 func (s *Source) run(ctx context.Context, _ jobs.Run) (jobs.Result, error) {
-	state := s.deps.Jobs.State(s.name)
+	state := s.Deps.Jobs.State(s.Name)
 	seen, err := s.loadSeen(ctx, state)
 	if err != nil {
 		return jobs.Result{}, err
@@ -191,12 +179,12 @@ func (s *Source) run(ctx context.Context, _ jobs.Run) (jobs.Result, error) {
 			break
 		}
 		if visited[next] {
-			s.log.Warn("the next page is one already fetched; stopping", "source", s.name, "url", redact(next))
+			s.Log.Warn("the next page is one already fetched; stopping", "source", s.Name, "url", redact(next))
 			complete = true
 			break
 		}
 		if n >= s.cfg.Pagination.MaxPages {
-			s.log.Info("stopped at pagination.max_pages", "source", s.name, "pages", n)
+			s.Log.Info("stopped at pagination.max_pages", "source", s.Name, "pages", n)
 			break
 		}
 		target = next
@@ -206,7 +194,7 @@ func (s *Source) run(ctx context.Context, _ jobs.Run) (jobs.Result, error) {
 	if complete && *s.cfg.Conditional && !fresh.empty() && (prev == nil || *prev != *fresh) {
 		if b, err := json.Marshal(fresh); err == nil {
 			if err := state.Put(ctx, keyValidators, b); err != nil {
-				s.log.Warn("cannot save the HTTP validators", "source", s.name, "err", err)
+				s.Log.Warn("cannot save the HTTP validators", "source", s.Name, "err", err)
 			}
 		}
 	}
@@ -233,7 +221,7 @@ func (s *Source) emit(ctx context.Context, body any, seen *seenSet) (int, error)
 			if s.rejected != nil {
 				s.rejected.Inc()
 			}
-			s.log.Warn("skipping an item", "source", s.name, "item", i, "err", err)
+			s.Log.Warn("skipping an item", "source", s.Name, "item", i, "err", err)
 			continue
 		}
 		ids = append(ids, e.ID())
@@ -247,7 +235,7 @@ func (s *Source) emit(ctx context.Context, body any, seen *seenSet) (int, error)
 		if s.received != nil {
 			s.received.Add(float64(len(events)))
 		}
-		if err := s.deps.Ingest.Ingest(ctx, s.name, events); err != nil {
+		if err := s.Deps.Ingest.Ingest(ctx, s.Name, events); err != nil {
 			return 0, fmt.Errorf("store %d events: %w", len(events), err)
 		}
 	}
@@ -372,7 +360,7 @@ func (s *Source) loadSeen(ctx context.Context, st jobs.Store) (*seenSet, error) 
 	}
 	set, err := decodeSeen(b, s.cfg.Seen.Max, s.cfg.Seen.TTL.D())
 	if err != nil {
-		s.log.Warn("the seen ids are unreadable; starting afresh", "source", s.name, "err", err)
+		s.Log.Warn("the seen ids are unreadable; starting afresh", "source", s.Name, "err", err)
 		set = newSeenSet(s.cfg.Seen.Max, s.cfg.Seen.TTL.D())
 	}
 	return set, nil
