@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -93,25 +94,39 @@ func (p *cutProxy) Restore() {
 // connector_disconnected (after the grace period) and
 // connector_reconnected, once each however many retries it took.
 func TestConnectorReconnectLifecycleEvents(t *testing.T) {
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:5672", 2*time.Second); err != nil {
-		t.Skip("no RabbitMQ on 127.0.0.1:5672")
+	// amqp reconnects in the bridge's own loop (conntrack.Conn), mqtt in
+	// its client library (conntrack.Changes from its callbacks).
+	t.Run("amqp", func(t *testing.T) {
+		reconnectLifecycle(t, "127.0.0.1:5672", "RabbitMQ", `{type: amqp, url: "amqp://%s", routing_key: eb-connwatch-test, reconnect_max: 200ms}`, "amqp")
+	})
+	t.Run("mqtt", func(t *testing.T) {
+		reconnectLifecycle(t, "127.0.0.1:1883", "Mosquitto", `{type: mqtt, url: "mqtt://%s", topic: eb/connwatch, client_id: eb-connwatch-test}`, "mqtt")
+	})
+}
+
+// reconnectLifecycle cuts a target's connection to the broker at addr
+// (through a proxy) for longer than the grace, and restores it: one
+// connector_disconnected, one connector_reconnected, one log line each.
+func reconnectLifecycle(t *testing.T, addr, broker, target, typ string) {
+	if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
+		testkit.Missing(t, "no %s on %s: %v", broker, addr, err)
 	} else {
 		c.Close()
 	}
-	proxy := newCutProxy(t, "127.0.0.1:5672")
+	proxy := newCutProxy(t, addr)
 	sink := testkit.NewSink(t)
 	b := startBridge(t, yamlf(`
 lifecycle: {alive_interval: 1h, disconnect_grace: 200ms}
 targets:
   life: {type: http, url: %q, mode: structured}
-  q: {type: amqp, url: "amqp://%s", routing_key: eb-connwatch-test, reconnect_max: 200ms}
+  q: `+fmt.Sprintf(target, proxy.addr)+`
 rules:
   lifecycle: {sources: [eventbridge], targets: [life]}
-`, sink.URL, proxy.addr))
+`, sink.URL))
 	connected := func() bool {
-		return testutil.ToFloat64(b.Metrics().ConnConnected.WithLabelValues("q", "amqp")) == 1
+		return testutil.ToFloat64(b.Metrics().ConnConnected.WithLabelValues("q", typ)) == 1
 	}
-	testkit.Eventually(t, 30*time.Second, connected, "the amqp target never connected")
+	testkit.Eventually(t, 30*time.Second, connected, "the target never connected")
 
 	events := func(typ string) []map[string]any {
 		var out []map[string]any
@@ -127,7 +142,7 @@ rules:
 	proxy.Cut()
 	testkit.Eventually(t, 30*time.Second, func() bool { return len(events("connector_disconnected")) == 1 }, "no connector_disconnected")
 	d := events("connector_disconnected")[0]
-	if d["connector"] != "q" || d["connector_type"] != "amqp" || d["error"] == nil {
+	if d["connector"] != "q" || d["connector_type"] != typ || d["error"] == nil {
 		t.Errorf("connector_disconnected data %v", d)
 	}
 	// Retries go on: still one event.

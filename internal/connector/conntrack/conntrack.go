@@ -36,14 +36,7 @@ type Conn struct {
 	links     *prometheus.GaugeVec
 
 	// Connection changes, reported once each (see telemetry.ConnWatch).
-	name, typ  string
-	reconnects prometheus.Counter
-	watch      *telemetry.ConnWatch
-	nmu        sync.Mutex // orders notifications; taken under mu, held while notifying
-	lostAt     time.Time  // when a working connection was lost; zero while up or never up
-	lostErr    error
-	lostEpoch  int         // counts losses, so that a stale grace timer does nothing
-	grace      *time.Timer // reports the loss as disconnected when it lasts
+	changes *Changes
 
 	mu     sync.Mutex
 	up     bool
@@ -63,57 +56,9 @@ func New(tr *component.Tracker, m *telemetry.Metrics, name, typ string) *Conn {
 		resets:    m.ConnResets.With(l),
 		messages:  m.ConnMessages.MustCurryWith(l),
 		links:     m.ConnLinks.MustCurryWith(l),
-		name:      name, typ: typ,
-		watch: m.ConnWatch,
-	}
-	if m.ConnReconnects != nil {
-		c.reconnects = m.ConnReconnects.With(l)
+		changes:   NewChanges(m, name, typ),
 	}
 	return c
-}
-
-// notifyUnlock reports ch to the watch. It is called with mu held and returns
-// with mu released and the notification sent, so that notifications are
-// sent in the order of the changes.
-func (c *Conn) notifyUnlock(ch telemetry.ConnChange) {
-	if c.watch == nil || c.watch.Notify == nil {
-		c.mu.Unlock()
-		return
-	}
-	c.nmu.Lock()
-	c.mu.Unlock()
-	defer c.nmu.Unlock()
-	ch.Connector, ch.Type = c.name, c.typ
-	c.watch.Notify(ch)
-}
-
-// lost records the loss of a working connection (mu held) and arms the
-// grace timer that reports it as disconnected if it lasts.
-func (c *Conn) lost(err error) {
-	c.lostAt, c.lostErr = time.Now(), err
-	c.lostEpoch++
-	if c.watch == nil || c.watch.Notify == nil {
-		return
-	}
-	epoch := c.lostEpoch
-	c.grace = time.AfterFunc(c.watch.Grace, func() {
-		c.mu.Lock()
-		if c.closed || c.up || c.lostEpoch != epoch || c.lostAt.IsZero() {
-			c.mu.Unlock()
-			return
-		}
-		c.notifyUnlock(telemetry.ConnChange{Up: false, Err: c.lostErr, Down: time.Since(c.lostAt)})
-	})
-}
-
-// forget drops a loss not yet reported (mu held): stopping is no
-// disconnection.
-func (c *Conn) forget() {
-	if c.grace != nil {
-		c.grace.Stop()
-		c.grace = nil
-	}
-	c.lostAt, c.lostErr = time.Time{}, nil
 }
 
 // Starting records that the connector is starting: not connected yet.
@@ -121,7 +66,7 @@ func (c *Conn) Starting() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed, c.up = false, false
-	c.forget()
+	c.changes.Forget()
 	c.tr.Set(component.Starting, nil)
 	c.tr.SetDetail("connected", false)
 	c.connected.Set(0)
@@ -140,16 +85,8 @@ func (c *Conn) Up() {
 	c.tr.Set(component.Running, nil)
 	c.tr.SetDetail("connected", true)
 	c.connected.Set(1)
-	if c.lostAt.IsZero() {
-		c.mu.Unlock()
-		return
-	}
-	ch := telemetry.ConnChange{Up: true, Err: c.lostErr, Down: time.Since(c.lostAt)}
-	c.forget()
-	if c.reconnects != nil {
-		c.reconnects.Inc()
-	}
-	c.notifyUnlock(ch)
+	c.mu.Unlock()
+	c.changes.Regained()
 }
 
 // Down records a lost (or failed) connection and its cause: state
@@ -163,7 +100,7 @@ func (c *Conn) Down(err error) {
 	}
 	if c.up {
 		c.resets.Inc()
-		c.lost(err)
+		c.changes.Lost(err)
 	}
 	c.up = false
 	c.tr.Set(component.Starting, err)
@@ -197,7 +134,7 @@ func (c *Conn) Stopping() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed, c.up = true, false
-	c.forget()
+	c.changes.Forget()
 	c.tr.Set(component.Stopping, nil)
 	c.tr.SetDetail("connected", false)
 	c.connected.Set(0)

@@ -17,6 +17,7 @@ import (
 type connHealth struct {
 	tr  *component.Tracker
 	m   conntrack.Series
+	ch  *conntrack.Changes // connector_disconnected / connector_reconnected
 	log *slog.Logger
 
 	mu        sync.Mutex
@@ -27,7 +28,13 @@ type connHealth struct {
 
 func (h *connHealth) state(up bool, err error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	regained := false
+	defer func() {
+		h.mu.Unlock()
+		if regained {
+			h.ch.Regained() // outside the lock: it may publish an event
+		}
+	}()
 	if h.stopped {
 		return
 	}
@@ -36,14 +43,18 @@ func (h *connHealth) state(up bool, err error) {
 		h.m.Up()
 		h.tr.SetDetail("connected", true)
 		if h.takenOver != nil {
+			// Each reconnect of a taken-over client id is no
+			// reconnection: the loss lasts until the take-over ends.
 			h.tr.Set(component.Starting, h.takenOver)
 		} else {
+			regained = true
 			h.tr.Set(component.Running, nil)
 		}
 		return
 	}
 	if h.up.Swap(false) {
 		h.m.Lost()
+		h.ch.Lost(err)
 		if h.takenOver == nil {
 			h.log.Warn("connection lost", "err", err)
 		}
@@ -58,7 +69,13 @@ func (h *connHealth) state(up bool, err error) {
 
 func (h *connHealth) takeover(taken bool, err error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	regained := false
+	defer func() {
+		h.mu.Unlock()
+		if regained {
+			h.ch.Regained()
+		}
+	}()
 	if h.stopped {
 		return
 	}
@@ -70,6 +87,7 @@ func (h *connHealth) takeover(taken bool, err error) {
 	}
 	h.takenOver = nil
 	if h.up.Load() {
+		regained = true
 		h.tr.Set(component.Running, nil)
 	}
 }
@@ -79,6 +97,7 @@ func (h *connHealth) stop() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stopped = true
+	h.ch.Forget()
 }
 
 // closed records the link closed.

@@ -142,7 +142,7 @@ type Source struct {
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Log("source", name, "type", "mqtt")}
 	s.m = conntrack.NewSeries(deps.Metrics, name, "mqtt", "receiver")
-	s.health = connHealth{tr: &s.Tracker, m: s.m, log: s.log}
+	s.health = connHealth{tr: &s.Tracker, m: s.m, ch: conntrack.NewChanges(deps.Metrics, name, "mqtt"), log: s.log}
 	s.Set(component.New, nil)
 	return s, nil
 }

@@ -111,7 +111,7 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		cfg.topic = &t
 	}
 	t := &Target{name: name, cfg: cfg, log: deps.Log("target", name, "type", "mqtt"), m: conntrack.NewSeries(deps.Metrics, name, "mqtt", "sender"), guard: deps.Guard}
-	t.health = connHealth{tr: &t.Tracker, m: t.m, log: t.log}
+	t.health = connHealth{tr: &t.Tracker, m: t.m, ch: conntrack.NewChanges(deps.Metrics, name, "mqtt"), log: t.log}
 	t.Set(component.New, nil)
 	return t, nil
 }

@@ -14,6 +14,7 @@ import (
 type health struct {
 	tr  *component.Tracker
 	m   conntrack.Series
+	ch  *conntrack.Changes // connector_disconnected / connector_reconnected
 	log *slog.Logger
 
 	mu      sync.Mutex
@@ -23,12 +24,18 @@ type health struct {
 
 func (h *health) set(up bool, err error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	regained := false
+	defer func() {
+		h.mu.Unlock()
+		if regained {
+			h.ch.Regained() // outside the lock: it may publish an event
+		}
+	}()
 	if h.stopped || (up && h.up) {
 		return
 	}
 	if up {
-		h.up = true
+		h.up, regained = true, true
 		h.m.Up()
 		h.tr.SetDetail("connected", true)
 		h.tr.Set(component.Running, nil)
@@ -37,6 +44,7 @@ func (h *health) set(up bool, err error) {
 	if h.up {
 		h.up = false
 		h.m.Lost()
+		h.ch.Lost(err)
 		h.log.Warn("connection lost", "err", err)
 	}
 	h.m.Down()
@@ -67,6 +75,7 @@ func (h *health) stop() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stopped, h.up = true, false
+	h.ch.Forget()
 	h.m.Down()
 	h.tr.SetDetail("connected", false)
 	h.tr.Set(component.Stopping, nil)

@@ -35,7 +35,7 @@ func (b *sourceBase) init(name, typ string, cfg *IntakeConfig, deps connector.De
 	b.name, b.log, b.guard = name, deps.Log("source", name, "type", typ), deps.Guard
 	m := conntrack.NewSeries(deps.Metrics, name, typ, "receiver")
 	b.recv = receiver{name: name, cfg: cfg, deps: deps, log: b.log, m: m, retry: retry}
-	b.h = health{tr: &b.Tracker, m: m, log: b.log}
+	b.h = health{tr: &b.Tracker, m: m, ch: conntrack.NewChanges(deps.Metrics, name, typ), log: b.log}
 	b.Set(component.New, nil)
 }
 

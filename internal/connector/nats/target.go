@@ -56,7 +56,7 @@ func newPublisher(name, typ string, conn *ConnConfig, out *OutputConfig, deps co
 	}
 	p := &publisher{name: name, typ: typ, conn: conn, out: out, tmpl: tmpl, log: deps.Log("target", name, "type", typ), guard: deps.Guard}
 	p.m = conntrack.NewSeries(deps.Metrics, name, typ, "sender")
-	p.h = health{tr: &p.Tracker, m: p.m, log: p.log}
+	p.h = health{tr: &p.Tracker, m: p.m, ch: conntrack.NewChanges(deps.Metrics, name, typ), log: p.log}
 	p.Set(component.New, nil)
 	return p, nil
 }
