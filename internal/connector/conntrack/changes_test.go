@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 // Changes on its own, as mqtt and nats use it: a first connection is
@@ -16,19 +17,9 @@ import (
 // silences a pending loss.
 func TestChanges(t *testing.T) {
 	m := telemetry.NewMetrics()
-	got := make(chan telemetry.ConnChange, 16)
-	m.ConnWatch = &telemetry.ConnWatch{Grace: 20 * time.Millisecond, Notify: func(ch telemetry.ConnChange) { got <- ch }}
+	w := testkit.WatchConns(m, 20*time.Millisecond)
 	c := NewChanges(m, "n", "nats")
-	next := func() telemetry.ConnChange {
-		t.Helper()
-		select {
-		case ch := <-got:
-			return ch
-		case <-time.After(30 * time.Second):
-			t.Fatal("no change reported")
-		}
-		return telemetry.ConnChange{}
-	}
+	next := func() telemetry.ConnChange { t.Helper(); return w.Next(t) }
 	c.Regained() // the first connection
 	c.Lost(errors.New("eof"))
 	c.Lost(errors.New("refused")) // the same loss
@@ -45,11 +36,7 @@ func TestChanges(t *testing.T) {
 	}
 	c.Lost(errors.New("gone"))
 	c.Forget()
-	select {
-	case ch := <-got:
-		t.Fatalf("unexpected change %+v", ch)
-	case <-time.After(200 * time.Millisecond):
-	}
+	w.None(t, 200*time.Millisecond)
 	var nilChanges *Changes
 	nilChanges.Lost(nil)
 	nilChanges.Regained()

@@ -62,12 +62,16 @@ func New(tr *component.Tracker, m *telemetry.Metrics, name, typ string) *Conn {
 }
 
 // Starting records that the connector is starting: not connected yet.
-func (c *Conn) Starting() {
+func (c *Conn) Starting() { c.restart(false, component.Starting) }
+
+// restart puts the connection in state s, not connected, and drops a loss
+// not yet reported; closed ignores later Up and Down calls.
+func (c *Conn) restart(closed bool, s component.State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed, c.up = false, false
+	c.closed, c.up = closed, false
 	c.changes.Forget()
-	c.tr.Set(component.Starting, nil)
+	c.tr.Set(s, nil)
 	c.tr.SetDetail("connected", false)
 	c.connected.Set(0)
 }
@@ -130,15 +134,7 @@ func (c *Conn) WaitUp(ctx context.Context, d time.Duration) bool {
 
 // Stopping records the start of Stop; later Up and Down calls from
 // goroutines still winding down no longer change the state.
-func (c *Conn) Stopping() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed, c.up = true, false
-	c.changes.Forget()
-	c.tr.Set(component.Stopping, nil)
-	c.tr.SetDetail("connected", false)
-	c.connected.Set(0)
-}
+func (c *Conn) Stopping() { c.restart(true, component.Stopping) }
 
 // Stopped records the end of Stop.
 func (c *Conn) Stopped(err error) {

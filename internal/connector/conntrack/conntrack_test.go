@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 func TestStates(t *testing.T) {
@@ -133,30 +134,13 @@ func TestLoops(t *testing.T) {
 func TestConnWatch(t *testing.T) {
 	var tr component.Tracker
 	m := telemetry.NewMetrics()
-	changes := make(chan telemetry.ConnChange, 16)
-	m.ConnWatch = &telemetry.ConnWatch{Grace: 50 * time.Millisecond, Notify: func(ch telemetry.ConnChange) { changes <- ch }}
+	w := testkit.WatchConns(m, 50*time.Millisecond)
 	c := New(&tr, m, "x", "amqp")
 	c.Starting()
 	c.Down(errors.New("refused")) // never connected: no change
 	c.Up()                        // the first connection: no change
-	next := func() telemetry.ConnChange {
-		t.Helper()
-		select {
-		case ch := <-changes:
-			return ch
-		case <-time.After(30 * time.Second):
-			t.Fatal("no change reported")
-		}
-		return telemetry.ConnChange{}
-	}
-	none := func() {
-		t.Helper()
-		select {
-		case ch := <-changes:
-			t.Fatalf("unexpected change %+v", ch)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	next := func() telemetry.ConnChange { t.Helper(); return w.Next(t) }
+	none := func() { t.Helper(); w.None(t, 200*time.Millisecond) }
 	none()
 
 	// A long outage, with retries: disconnected once, then reconnected.

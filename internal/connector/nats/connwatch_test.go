@@ -8,6 +8,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 // A nats target and source whose server goes away for longer than the
@@ -16,25 +17,15 @@ import (
 // changes come from its callbacks), and stopping reports nothing.
 func TestConnectorChangesAcrossAServerRestart(t *testing.T) {
 	srv := startServer(t)
-	changes := make(chan telemetry.ConnChange, 64)
 	deps := connectortest.Deps(nil)
-	deps.Metrics.ConnWatch = &telemetry.ConnWatch{Grace: 50 * time.Millisecond, Notify: func(ch telemetry.ConnChange) { changes <- ch }}
+	w := testkit.WatchConns(deps.Metrics, 50*time.Millisecond)
 	tg := connectortest.StartTargetWith(t, "out", fmt.Sprintf(`{"type":"nats","url":%q,"subject":"x","reconnect_wait":"100ms"}`, srv.url()), deps)
 	src := connectortest.StartSourceWith(t, "in", fmt.Sprintf(`{"type":"nats","url":%q,"subjects":["y.>"],"reconnect_wait":"100ms"}`, srv.url()), deps)
 	for _, c := range []interface{ Health() component.Status }{tg, src} {
 		connectortest.Eventually(t, 30*time.Second, func() bool { return c.Health().State == component.Running }, "not running")
 	}
 
-	next := func() telemetry.ConnChange {
-		t.Helper()
-		select {
-		case ch := <-changes:
-			return ch
-		case <-time.After(30 * time.Second):
-			t.Fatal("no connection change reported")
-		}
-		return telemetry.ConnChange{}
-	}
+	next := func() telemetry.ConnChange { t.Helper(); return w.Next(t) }
 	srv.shutdown()
 	down := map[string]telemetry.ConnChange{}
 	for len(down) < 2 {
@@ -62,9 +53,5 @@ func TestConnectorChangesAcrossAServerRestart(t *testing.T) {
 	if _, ok := down["out"]; !ok || !up["in"] {
 		t.Fatalf("changes for %v / %v, want out and in", down, up)
 	}
-	select {
-	case ch := <-changes:
-		t.Fatalf("unexpected change %+v", ch)
-	case <-time.After(300 * time.Millisecond):
-	}
+	w.None(t, 300*time.Millisecond)
 }
