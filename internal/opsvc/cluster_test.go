@@ -249,3 +249,63 @@ func TestReplayTakenOverWhenItsReplicaDies(t *testing.T) {
 		t.Errorf("b replayed %d events, want the %d a had not delivered (and perhaps the one in flight)", nb, n-40)
 	}
 }
+
+// A redrive started on a, which dies after ten letters, is completed by b
+// from a's checkpoint: every letter leaves the DLQ for RETRY once.
+func TestRedriveTakenOverWhenItsReplicaDies(t *testing.T) {
+	b := bustest.New(t)
+	ctx := bustest.Context(t)
+	const n = 30
+	for i := range n {
+		key := fmt.Sprintf("src\x00e%03d", i)
+		d := &bus.DeadLetter{Reason: "exhausted", Delivery: bus.Delivery{
+			Rule: "dl", Target: "t", Key: key, Attempts: 3, MsgID: fmt.Sprintf("dl%03d", i),
+			Event: fmt.Appendf(nil, `{"specversion":"1.0","id":"e%03d","source":"src","type":"t"}`, i),
+		}}
+		if err := b.PutDeadLetter(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dla := deadletter.New(b.DeadLetters())
+	reached, release := make(chan struct{}), make(chan struct{})
+	var redriven atomic.Int32
+	dla.OnRedrive = func(string, string) {
+		if redriven.Add(1) == 11 { // a hangs after its 11th letter, then dies
+			close(reached)
+			<-release
+		}
+	}
+	ra := newClusterReplica(t, b, "a", dla)
+	rb := newClusterReplica(t, b, "b", deadletter.New(b.DeadLetters()))
+	t.Cleanup(func() { close(release) })
+
+	v, err := ra.svc.StartRedrive(ctx, "dl", deadletter.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		v := viewOn(t, rb, v.ID)
+		return v.Owner == "a" && v.Progress["done"] == 10
+	}, "b sees a's redrive with its progress")
+	ra.cut.off.Store(true)
+	testkit.Eventually(t, 20*time.Second, func() bool { return viewOn(t, rb, v.ID).State != operations.Running }, "b completes the redrive")
+	fin := viewOn(t, rb, v.ID)
+	if fin.State != operations.Succeeded || fin.Owner != "b" || fin.Progress["failed"] != 0 {
+		t.Fatalf("redrive ended %+v, want succeeded on b without failures", fin)
+	}
+	// The 11th letter left the DLQ on a but was not counted before a died.
+	if d := fin.Progress["done"]; d < n-1 || d > n {
+		t.Errorf("done %d, want %d or %d", d, n-1, n)
+	}
+	counts, err := b.DeadLetters().Counts(ctx, "dl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for subj, c := range counts {
+		if c > 0 {
+			t.Errorf("%d letters left on %s", c, subj)
+		}
+	}
+	bustest.WaitSubject(t, b, bus.StreamRetry, bus.RetrySubject("dl", "t"), n)
+}
