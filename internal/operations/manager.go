@@ -199,7 +199,7 @@ func (m *Manager) launch(rec bus.OpRecord, k kind) (*Op, error) {
 	if rec.Progress == nil {
 		rec.Progress = map[string]int64{}
 	}
-	op := &Op{rec: rec, resumed: rec.Checkpoint, kick: make(chan struct{}, 1), every: m.cfg.CheckpointEvents, done: make(chan struct{})}
+	op := &Op{id: rec.ID, params: rec.Params, rec: rec, resumed: rec.Checkpoint, kick: make(chan struct{}, 1), every: m.cfg.CheckpointEvents, done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(m.ctx)
 	op.cancel = cancel
 	m.mu.Lock()
@@ -360,7 +360,9 @@ func (m *Manager) Start() {
 // replica (or this one's next start) to continue. It waits for them until
 // ctx ends.
 func (m *Manager) Stop(ctx context.Context) error {
+	m.mu.Lock() // launch checks m.ctx and counts its run under m.mu
 	m.halt()
+	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
 	select {

@@ -105,6 +105,8 @@ const (
 // Op is an operation running in this process, as its run function sees
 // it. Safe for concurrent use.
 type Op struct {
+	id      string
+	params  []byte
 	mu      sync.Mutex
 	rec     bus.OpRecord // the record as the owner sees it; Revision is the last written
 	dirty   bool         // rec changed since the last checkpoint
@@ -118,12 +120,12 @@ type Op struct {
 }
 
 // ID returns the operation's id.
-func (o *Op) ID() string { return o.rec.ID }
+func (o *Op) ID() string { return o.id }
 
 // Params decodes the operation's parameters into v.
 func (o *Op) Params(v any) error {
-	if err := json.Unmarshal(o.rec.Params, v); err != nil {
-		return fmt.Errorf("ops: %s: params: %w", o.rec.ID, err)
+	if err := json.Unmarshal(o.params, v); err != nil {
+		return fmt.Errorf("ops: %s: params: %w", o.id, err)
 	}
 	return nil
 }

@@ -127,7 +127,9 @@ func (m *Manager) reconcile(op *Op, cur bus.OpRecord) {
 // end writes how op ended, unless it was lost to another replica.
 func (m *Manager) end(op *Op, err error) {
 	why := op.reason()
-	if why == notStopped && m.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if why == notStopped && m.ctx.Err() != nil && err != nil {
+		// Stopping: whatever the run answered to its context ending
+		// (some errors do not wrap context.Canceled), hand it over.
 		why = handOver
 	}
 	switch why {
@@ -140,7 +142,7 @@ func (m *Manager) end(op *Op, err error) {
 	state, msg := Succeeded, ""
 	switch {
 	case err == nil:
-	case why == byUser && errors.Is(err, context.Canceled):
+	case why == byUser:
 		state = Cancelled
 	default:
 		state, msg = Failed, err.Error()
