@@ -28,7 +28,7 @@ type Rule struct {
 	// Delivery is the retry and concurrency policy.
 	Delivery policy.Policy `json:"delivery,omitempty"`
 	// RuleTiming is dedup, delay and max_delay (rule_timing.go).
-	RuleTiming
+	RuleTiming `yaml:",inline"`
 }
 
 // Defaults fills unset fields.
