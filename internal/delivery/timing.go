@@ -12,6 +12,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/eventkey"
 )
 
@@ -197,7 +198,7 @@ func (r *Route) due(t *Task) (time.Time, bool) {
 	if tm.MaxDelay <= 0 {
 		return time.Time{}, false
 	}
-	v, has := t.Event.Extensions()[ExtDeliverAt]
+	v, has := ebevent.Extension(t.Event, ExtDeliverAt) // no copy of the extensions
 	if tm.Delay <= 0 && !has {
 		return time.Time{}, false
 	}
