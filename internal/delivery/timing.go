@@ -67,8 +67,10 @@ type DedupBucket interface {
 
 var _ DedupBucket = (*bus.RuleDedup)(nil)
 
-// dedupEntry is the value of a ruledup entry: the event that was let
-// through for the key, and when it was ingested (unix ms).
+// dedupEntry is the value of a ruledup entry: the stored event that was
+// let through for the key, by its (source, id) and when it was ingested
+// (unix ns). A copy of the same (source, id) stored again later (sent
+// again after the bus's dedup window) is another event with that key.
 type dedupEntry struct {
 	Source string `json:"s"`
 	ID     string `json:"i"`
@@ -82,16 +84,17 @@ var ErrDedupContended = errors.New("delivery: dedup entry changed while claiming
 // Claim decides whether the event e, ingested at at, goes through on
 // route (rule, target): true when its key is new inside the window, when
 // the window of the key's entry has passed, or when the entry is this
-// very event's (it was claimed before and is handed out again, after a
-// crash say: at-least-once holds). An event without a key goes through.
-// err is a bus failure: the event is neither delivered nor dropped.
+// very stored event's (same source, id and ingest time: it was claimed
+// before and is handed out again, after a crash say, so at-least-once
+// holds; or it is replayed or redriven). err is a bus failure: the event
+// is neither delivered nor dropped.
 func (d *Dedup) Claim(ctx context.Context, rule, target string, e interface {
 	Source() string
 	ID() string
 }, key string, at time.Time) (bool, error) {
 	sum := sha256.Sum256([]byte(key))
 	k := rule + "." + target + "." + hex.EncodeToString(sum[:16])
-	mine := dedupEntry{Source: e.Source(), ID: e.ID(), At: at.UnixMilli()}
+	mine := dedupEntry{Source: e.Source(), ID: e.ID(), At: at.UnixNano()}
 	val, err := json.Marshal(mine)
 	if err != nil {
 		return false, err
@@ -113,10 +116,10 @@ func (d *Dedup) Claim(ctx context.Context, rule, target string, e interface {
 		}
 		var seen dedupEntry
 		if json.Unmarshal(cur.Value, &seen) == nil {
-			if seen.Source == mine.Source && seen.ID == mine.ID {
+			if seen == mine {
 				return true, nil
 			}
-			if mine.At < seen.At+d.Window.Milliseconds() {
+			if mine.At < seen.At+d.Window.Nanoseconds() {
 				return false, nil
 			}
 		}

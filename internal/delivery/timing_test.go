@@ -60,9 +60,9 @@ func TestCheckHorizon(t *testing.T) {
 	}
 }
 
-// Claim lets one event per key and window through, lets the same event
-// through again (handed out again after a crash), and opens a new window
-// once the old one has passed.
+// Claim lets one event per key and window through, lets the same stored
+// event through again (handed out again after a crash), and opens a new
+// window once the old one has passed.
 func TestDedupClaim(t *testing.T) {
 	b := bustest.New(t)
 	ctx := bustest.Context(t)
@@ -84,7 +84,8 @@ func TestDedupClaim(t *testing.T) {
 	}{
 		{"r", "a", "k1", 0, true},
 		{"r", "b", "k1", time.Second, false},            // a new id, same key
-		{"r", "a", "k1", 2 * time.Second, true},         // the first event again
+		{"r", "a", "k1", 0, true},                       // the same stored event again (after a crash)
+		{"r", "a", "k1", 2 * time.Second, false},        // the same (source, id) stored again later
 		{"r", "c", "k2", 2 * time.Second, true},         // another key
 		{"other", "b", "k1", 3 * time.Second, true},     // another rule
 		{"r", "d", "k1", 9 * time.Second, false},        // still inside the window
