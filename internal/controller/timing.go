@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,6 +29,9 @@ type ruleDedup struct {
 func (c *Controller) sizeRuleDedup(ctx context.Context, rules []*resource.Object) {
 	var longest time.Duration
 	for _, o := range rules {
+		if !bytes.Contains(o.Spec, []byte(`"dedup"`)) {
+			continue // most rules: no decoding at every reconcile
+		}
 		var s struct {
 			Dedup *struct {
 				Window spec.Duration `json:"window"`
