@@ -77,6 +77,7 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	if err != nil {
 		c.cfg.Log.Warn("cannot list the RETRY subjects; every route opens its RETRY consumer", "err", err)
 	}
+	c.sizeRuleDedup(ctx, byKind[resource.KindRule])
 	for _, o := range byKind[resource.KindRule] {
 		lr := c.ensureRule(ctx, o, newTargets, retries)
 		if lr == nil {
@@ -349,6 +350,11 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		c.setStatus(o, StateFailed, err)
 		return nil
 	}
+	timing, err := c.ruleTiming(spec)
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
 	lr := &liveRule{hash: h, spec: spec}
 	var deadLetterTTL time.Duration
 	if strings.HasPrefix(o.Name, subscription.Prefix) || strings.HasPrefix(o.Name, oran.RulePrefix) { // the prefixes are kept for subscriptions
@@ -362,6 +368,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
 			HasRetries: retries == nil || retries[bus.RetrySubject(o.Name, tname)] > 0,
+			Timing:     timing,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {
