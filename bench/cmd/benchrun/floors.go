@@ -10,6 +10,16 @@ const (
 	floorRSSMiB   = 150 // bridge peak RSS ≤ 150 MiB
 )
 
+// Floors of the scale scenarios (scale*.go), set at figures met on the
+// project's busy 2-core machine (December 2026), below the issue's goals.
+const (
+	floorRulesSatRatio   = 0.5  // throughput with the most rules ≥ 0.5 × 1 rule
+	floorRulesPerRuleKB  = 64.0 // idle RSS per rule ≤ 64 KB
+	floorFanoutCPURatio  = 3.0  // CPU per delivery with fan-out ≤ 3 × 1 rule
+	floorArchiveStartupS = 10.0 // start-up with a full archive ≤ 10 s
+	floorCatchupRatio    = 0.5  // backlog drain ≥ 0.5 × saturation
+)
+
 // floor is one floor's verdict: PASS, FAIL or SKIP (not measured).
 type floor struct {
 	Name    string `json:"name"`

@@ -70,6 +70,9 @@ func run(ctx context.Context, cfg *config) error {
 
 	for round := 1; round <= cfg.Rounds && ctx.Err() == nil; round++ {
 		for _, scen := range cfg.Scenarios {
+			if isScale(scen) {
+				continue // run once, after the rounds
+			}
 			order := slices.Clone(cfg.boxesOf(scen))
 			if round%2 == 0 {
 				slices.Reverse(order) // ABBA order: a steady drift of the machine cancels out
@@ -87,6 +90,12 @@ func run(ctx context.Context, cfg *config) error {
 				rep.Samples = append(rep.Samples, s)
 				fmt.Println(progressLine(s))
 			}
+		}
+	}
+	for _, scen := range cfg.Scenarios {
+		if isScale(scen) && ctx.Err() == nil {
+			fmt.Printf("scale scenario %s: %s\n", scen, scenarioTitles[scen])
+			rep.Scale = append(rep.Scale, r.runScale(ctx, scen))
 		}
 	}
 	if cfg.ProfileDir != "" && ctx.Err() == nil && slices.Contains(cfg.Scenarios, scenHTTP) {
