@@ -97,7 +97,7 @@ var quickPreset = map[string]string{
 	"quiet-wait":      "5s",
 	// The scale scenarios, when chosen: smaller and shorter.
 	"archive-events": "100000",
-	"soak-duration":  "2m",
+	"soak-duration":  "3m",
 	"soak-every":     "1s",
 	"catchup-outage": "10s",
 }
@@ -117,7 +117,7 @@ func parseFlags(args []string) (*config, error) {
 	archive := fs.String("archive-events", "1000000,10000000", "archive scenario: archived event counts (the empty bus always runs)")
 	fs.IntVar(&c.ArchiveWindowKeys, "archive-window-keys", 240000, "archive scenario: keys in the dedup window (2 minutes at 2,000 events/s)")
 	fs.DurationVar(&c.SoakDuration, "soak-duration", 30*time.Minute, "soak scenario: how long it runs at --rate")
-	fs.DurationVar(&c.SoakArchiveMaxAge, "soak-archive-max-age", time.Minute, "soak scenario: the archive's max_age, short so that retention cycles")
+	fs.DurationVar(&c.SoakArchiveMaxAge, "soak-archive-max-age", 2*time.Minute, "soak scenario: the archive's max_age, short so that retention cycles (below 2m the dedup window is cut to it)")
 	fs.DurationVar(&c.SoakEvery, "soak-every", 5*time.Second, "soak scenario: RSS sampling period")
 	fs.DurationVar(&c.CatchupOutage, "catchup-outage", time.Minute, "catchup scenario: how long the target is down while events come at --rate")
 	loads := fs.String("loads", "saturation,fixed", "comma-separated loads: saturation, fixed")

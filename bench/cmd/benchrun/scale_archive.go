@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/bench/internal/loadgen"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	_ "github.com/eventbridge-dev/eventbridge/internal/connector/all" // the prefill's bridge needs the http connector
 	ebconfig "github.com/eventbridge-dev/eventbridge/internal/config"
 	"github.com/eventbridge-dev/eventbridge/internal/server"
 )
@@ -279,12 +280,14 @@ func prefillArchive(ctx context.Context, text string, n, window int) (uint64, er
 
 // prefillEvent is event i of the prefill: the load generator's body, a
 // type that no rule of the scenario matches.
+
 func prefillEvent(prefix string, i int) *ce.Event {
 	e := ce.New()
 	e.SetID(prefix + strconv.Itoa(i))
 	e.SetSource(loadgen.DefaultSource)
 	e.SetType("bench.archive.prefill")
 	e.SetTime(time.Now())
-	_ = e.SetData("application/json", loadgen.Body)
+	e.SetDataContentType("application/json")
+	e.DataEncoded = loadgen.Body // as the HTTP source stores a JSON body
 	return &e
 }

@@ -107,6 +107,7 @@ func (r *runner) catchupOnce(ctx context.Context) catchupRun {
 		return run
 	}
 	run.Backlog = run.Outage.OK
+	up := time.Now()
 	e.sink, err = startChild("sink-after-outage", logDir, r.bins.sink, "--listen", fmt.Sprintf("127.0.0.1:%d", sinkPort))
 	if err == nil {
 		err = e.sink.waitReady(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", sinkPort), 10*time.Second)
@@ -115,7 +116,6 @@ func (r *runner) catchupOnce(ctx context.Context) catchupRun {
 		run.Error = "restart the sink on its port: " + err.Error()
 		return run
 	}
-	up := time.Now()
 	// The breaker may hold deliveries back for its open_for (30 s) after
 	// the sink is back: the quiet rule applies once deliveries have begun.
 	deadline := up.Add(max(r.cfg.DrainTimeout, 10*time.Minute))

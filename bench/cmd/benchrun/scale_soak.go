@@ -44,6 +44,20 @@ func trendMiBPerMin(points []rssPoint, from float64) float64 {
 // compares: a minute, or a third of a shorter run.
 func soakWindow(d time.Duration) time.Duration { return min(time.Minute, d/3) }
 
+// defaultDedupWindow is the bus's default dedup_window.
+const defaultDedupWindow = 2 * time.Minute
+
+// soakBus is the soak's bus section: the archive's max_age, and the dedup
+// window cut to it when it is shorter than the default (the bridge wants
+// max_age ≥ the window).
+func soakBus(maxAge time.Duration) string {
+	s := fmt.Sprintf("  archive: {max_age: %s}\n", maxAge)
+	if maxAge < defaultDedupWindow {
+		s += fmt.Sprintf("  dedup_window: %s\n", maxAge)
+	}
+	return s
+}
+
 // soakRun is the soak scenario's figures.
 type soakRun struct {
 	DurationS      float64        `json:"duration_s"`
@@ -117,8 +131,7 @@ func (r *runner) soakOnce(ctx context.Context) soakRun {
 	defer cleanup()
 	dataDir := filepath.Join(tmp, "data")
 	e, _, _, err := r.startScaleEnv(ctx, filepath.Join(r.runDir, "soak"), dataDir, func(port int, sinkURL string) string {
-		return scaleConfig(dataDir, port, fmt.Sprintf("  archive: {max_age: %s}\n", r.cfg.SoakArchiveMaxAge),
-			sinkTarget("sink", sinkURL), forwardRule("forward", "sink"))
+		return scaleConfig(dataDir, port, soakBus(r.cfg.SoakArchiveMaxAge), sinkTarget("sink", sinkURL), forwardRule("forward", "sink"))
 	})
 	if err != nil {
 		run.Error = err.Error()
