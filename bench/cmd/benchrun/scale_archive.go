@@ -15,8 +15,8 @@ import (
 
 	"github.com/eventbridge-dev/eventbridge/bench/internal/loadgen"
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
-	_ "github.com/eventbridge-dev/eventbridge/internal/connector/all" // the prefill's bridge needs the http connector
 	ebconfig "github.com/eventbridge-dev/eventbridge/internal/config"
+	_ "github.com/eventbridge-dev/eventbridge/internal/connector/all" // the prefill's bridge needs the http connector
 	"github.com/eventbridge-dev/eventbridge/internal/server"
 )
 
