@@ -6,7 +6,9 @@
 // events/s, open loop, latency from the intended send time). The broker
 // scenarios nats (NATS → NATS), mqtt (MQTT → HTTP) and kafka (Kafka → Kafka)
 // run the same loads through a private broker, comparing the bridge with a
-// direct client-to-client baseline (brokers.go). Middleboxes are interleaved
+// direct client-to-client baseline (brokers.go). The opt-in scale scenarios
+// rules, fanout, archive, soak and catchup (scale*.go) measure how the
+// bridge's costs grow with the work. Middleboxes are interleaved
 // over rounds. It prints tables, bridge/baseline ratios and floor checks,
 // and writes everything to bench/results/<run>/results.json. It exits 0
 // whatever the floors say: they are a report, not a test.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -192,7 +193,7 @@ func prefillArchive(ctx context.Context, text string, n, window int) (uint64, er
 	if err != nil {
 		return 0, errors.New(ebconfig.String(err))
 	}
-	b := server.New(cfg, nil)
+	b := server.New(cfg, slog.New(slog.DiscardHandler))
 	if err := b.Start(ctx); err != nil {
 		return 0, err
 	}

@@ -34,6 +34,7 @@ func (r *runner) runCatchup(ctx context.Context) scaleReport {
 		"first delivery after", "drain ev/s", "ratio to saturation", "all delivered after"}}
 	run := r.catchupOnce(ctx)
 	rep.Data = run
+	fmt.Printf("  catchup: backlog %d drained at %.0f ev/s (saturation %.0f)\n", run.Backlog, run.DrainRate, satRateOf(run.Sat))
 	if run.Error != "" {
 		rep.Notes = append(rep.Notes, run.Error)
 	}

@@ -86,6 +86,8 @@ func (r *runner) runSoak(ctx context.Context) scaleReport {
 		"peak RSS MiB", "RSS trend MiB/min", "p99 1st window ms", "p99 last window ms", "ratio"}}
 	run := r.soakOnce(ctx)
 	rep.Data = run
+	fmt.Printf("  soak %v: RSS %s → %s MiB, trend %+.2f MiB/min, p99 %.2f → %.2f ms\n", r.cfg.SoakDuration,
+		mib(run.FirstRSS), mib(run.LastRSS), run.TrendMiBPerMin, run.First.P99, run.Last.P99)
 	if run.Error != "" {
 		rep.Notes = append(rep.Notes, run.Error)
 	}
