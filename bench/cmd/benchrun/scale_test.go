@@ -215,9 +215,9 @@ func TestScaleGoalsAndSummary(t *testing.T) {
 		t.Errorf("goal without many rules = %s, want SKIP", gs[0].Verdict)
 	}
 
-	fr := []fanoutRun{{Fanout: 1, Phase: sat(5000, 150)}, {Fanout: 100, Phase: sat(4000, 300), CPURatio: 2}}
+	fr := []fanoutRun{{Fanout: 1, Phase: sat(5000, 150)}, {Fanout: 100, Phase: sat(4000, 300), CPURatio: 2}, {Fanout: 1000, Phase: sat(4000, 150), CPURatio: 1}}
 	fg, ff := fanoutGoals(fr)
-	if len(fg) != 1 || fg[0].Verdict != "FAIL" || len(ff) != 1 || ff[0].Verdict != "PASS" {
+	if len(fg) != 2 || fg[0].Verdict != "FAIL" || fg[1].Verdict != "PASS" || len(ff) != 2 || ff[0].Verdict != "FAIL" || ff[1].Verdict != "PASS" {
 		t.Errorf("fanout goals %+v floors %+v", fg, ff)
 	}
 	ag, _ := archiveGoals([]archiveRun{{Events: 0, StartupS: 0.2}, {Events: 1000000, StartupS: 1.2, RSSRatio: 1.3}, {Events: 10, Error: "boom"}})
