@@ -246,9 +246,6 @@ func phaseNotes(who string, p *phase, cpus int) []string {
 // mib formats bytes as MiB.
 func mib(b uint64) string { return fmt.Sprintf("%.0f", float64(b)/(1<<20)) }
 
-// secs formats a duration in seconds.
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
 // countLabel writes n with thousands separators: 10,000.
 func countLabel(n int) string {
 	s := fmt.Sprint(n)
