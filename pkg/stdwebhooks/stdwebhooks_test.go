@@ -203,3 +203,12 @@ func secret(n byte) string {
 	}
 	return stdwebhooks.SecretPrefix + base64.StdEncoding.EncodeToString(b)
 }
+
+func BenchmarkSign1KiB(b *testing.B) {
+	key, _ := stdwebhooks.ParseSecret(vecSecret)
+	body := make([]byte, 1024)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		stdwebhooks.Sign(key, vecID, vecTS, body)
+	}
+}
