@@ -220,3 +220,47 @@ func TestTargetBatchValidate(t *testing.T) {
 		t.Errorf("defaults %+v", cfg.Batch)
 	}
 }
+
+// BenchmarkTargetModes compares 64 concurrent senders in structured mode
+// (one request per event) and in mode batch (max_events 64), signed or
+// not: events per second end to end against a local receiver.
+func BenchmarkTargetModes(b *testing.B) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(nethttp.StatusNoContent)
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		name string
+		cfg  TargetConfig
+	}{
+		{"structured", TargetConfig{Mode: ModeStructured}},
+		{"structured-signed", TargetConfig{Mode: ModeStructured, Signing: &Signing{Secret: signSecret}}},
+		{"batch64", TargetConfig{Mode: ModeBatch, Batch: &batch.Spec{MaxEvents: 64, Linger: spec.Duration(5e6)}}},
+		{"batch64-signed", TargetConfig{Mode: ModeBatch, Batch: &batch.Spec{MaxEvents: 64, Linger: spec.Duration(5e6)}, Signing: &Signing{Secret: signSecret}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := c.cfg
+			cfg.URL = srv.URL
+			cfg.Defaults()
+			tg, err := newTarget("bench", &cfg, connector.Deps{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = tg.Start(context.Background())
+			defer func() { _ = tg.Stop(context.Background()) }()
+			e := testEvent()
+			b.SetParallelism(32) // 64 senders on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := tg.Send(context.Background(), e); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
