@@ -21,6 +21,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 	"github.com/eventbridge-dev/eventbridge/internal/transform"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // Reconcile makes the running components match the store: targets first,
@@ -361,8 +362,14 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		deadLetterTTL = c.cfg.SubscriptionDeadLetterTTL
 	}
 	for _, tname := range spec.Targets {
+		pol := spec.Delivery
+		// A target that fills batches from concurrent Sends (http mode
+		// batch) needs as many workers as a batch has events.
+		if mc, ok := targets[tname].t.Target.(batch.MinConcurrency); ok && mc.MinConcurrency() > pol.Concurrency {
+			pol.Concurrency = mc.MinConcurrency()
+		}
 		rt := delivery.NewRoute(delivery.RouteConfig{
-			Rule: o.Name, Target: tname, Policy: spec.Delivery, Transform: tr,
+			Rule: o.Name, Target: tname, Policy: pol, Transform: tr,
 			Sender: targets[tname].t, Bus: c.cfg.Bus, Keeper: c.cfg.Keeper,
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
