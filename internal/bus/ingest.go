@@ -111,7 +111,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		dup, claimed, stored bool
 		m                    *nats.Msg // the archive copy, until written
 		body                 *bytes.Buffer
-		work, archive        jetstream.PubAckFuture
+		work, archive        *pubWait
 	}
 	ps := make([]pending, len(events))
 	for i, e := range events {
@@ -176,7 +176,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 			wh[jetstream.MsgIDHeader] = p.m.Header[HdrKey]
 		}
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
+		if p.work, err = b.acks.publish(&nats.Msg{Subject: WorkSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}
@@ -187,20 +187,24 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup {
 			continue
 		}
-		ack, werr := b.waitAck(ctx, p.work, filled)
+		dup, werr := b.waitAck(ctx, p.work, filled)
+		p.work = nil
 		switch {
 		case werr != nil:
 			err = cmp.Or(err, werr)
 			p.m = nil
-		case ack.Duplicate: // another bridge stored it (external cluster)
+		case dup: // another bridge stored it (external cluster)
 			dups++
 			p.stored, p.m = true, nil
 			putBody(p.body)
 		default:
-			if p.archive, werr = b.js.PublishMsgAsync(p.m); werr != nil {
+			p.archive, werr = b.acks.publish(p.m)
+			if werr != nil {
 				err = cmp.Or(err, werr)
 				p.m = nil
 			}
+			// The connection copied the body: it can serve another event.
+			putBody(p.body)
 		}
 	}
 	for i := range ps {
@@ -208,12 +212,13 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup || p.m == nil {
 			continue
 		}
-		if _, aerr := b.waitAck(ctx, p.archive, filled); aerr != nil {
+		_, aerr := b.waitAck(ctx, p.archive, filled)
+		p.archive = nil
+		if aerr != nil {
 			err = cmp.Or(err, aerr)
 			continue
 		}
 		p.stored = true
-		putBody(p.body)
 	}
 	if err != nil {
 		return dups, fmt.Errorf("bus: publish: %w", asStorageFull(err))
@@ -221,29 +226,29 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	return dups, nil
 }
 
-// waitAck waits for a publish's acknowledgement, or until storage is
-// found full (filled closed): a store that cannot write does not answer.
-func (b *Bus) waitAck(ctx context.Context, f jetstream.PubAckFuture, filled <-chan struct{}) (*jetstream.PubAck, error) {
+// waitAck waits for a write's acknowledgement (dup: the store had its
+// Nats-Msg-Id), or until storage is found full (filled closed): a store
+// that cannot write does not answer. It hands w back.
+func (b *Bus) waitAck(ctx context.Context, w *pubWait, filled <-chan struct{}) (dup bool, err error) {
 	select {
-	case ack := <-f.Ok():
-		return ack, nil
-	case err := <-f.Err():
-		return nil, err
+	case <-w.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		b.acks.abandon(w)
+		return false, ctx.Err()
 	case <-filled:
 		select { // an answer that came with the news wins
-		case ack := <-f.Ok():
-			return ack, nil
-		case err := <-f.Err():
-			return nil, err
+		case <-w.done:
 		default:
+			b.acks.abandon(w)
+			if _, full := b.storage.state(); full != nil {
+				return false, full
+			}
+			return false, ErrStorageFull
 		}
-		if _, full := b.storage.state(); full != nil {
-			return nil, full
-		}
-		return nil, ErrStorageFull
 	}
+	dup, err = w.dup, w.err
+	b.acks.release(w)
+	return dup, err
 }
 
 // EventKey is the dedup key, (source, id), of a message of EVENTS or WORK.
