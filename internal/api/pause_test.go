@@ -53,3 +53,35 @@ func TestAPIPauseSourcesAndTargets(t *testing.T) {
 		h.wantProblem(t, c, problem.NotFound)
 	}
 }
+
+// A subscription sent as YAML is stored as if sent as JSON, and its
+// validation errors give the line of their field.
+func TestAPISubscriptionAsYAML(t *testing.T) {
+	h := newAPIHarness(t)
+	resp, body := h.do(t, call{method: "POST", path: "/v1/subscriptions", body: `{"protocol":"HTTP","sink":"https://example.com/a"}`})
+	var created struct {
+		ID string `json:"id"`
+	}
+	if resp.StatusCode != 201 || json.Unmarshal(body, &created) != nil {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	yamlHeader := map[string]string{"Content-Type": "application/yaml"}
+	path := "/v1/subscriptions/" + created.ID
+	resp, body = h.do(t, call{method: "PUT", path: path, body: "protocol: HTTP\nsink: https://example.com/b\ntypes: [com.example.a]\n", header: yamlHeader})
+	if resp.StatusCode != 200 || !json.Valid(body) {
+		t.Fatalf("PUT YAML: %d %s", resp.StatusCode, body)
+	}
+	_, body = h.do(t, call{method: "GET", path: path})
+	var got struct {
+		Sink  string   `json:"sink"`
+		Types []string `json:"types"`
+	}
+	if json.Unmarshal(body, &got) != nil || got.Sink != "https://example.com/b" || len(got.Types) != 1 {
+		t.Errorf("stored %s", body)
+	}
+	p := h.wantProblem(t, call{method: "PUT", path: path, body: "protocol: HTTP\n\nsink: not a url\n", header: yamlHeader}, problem.InvalidResource, "sink")
+	if len(p.Errors) == 0 || p.Errors[0].Line != 3 {
+		t.Errorf("errors %+v, want sink at line 3", p.Errors)
+	}
+	h.wantProblem(t, call{method: "PUT", path: path, body: "protocol: HTTP\nsink: https://example.com/b\nnope: 1\n", header: yamlHeader}, problem.InvalidRequest)
+}
