@@ -20,7 +20,9 @@ import (
 func TestPausedTargetAndSource(t *testing.T) {
 	sink := testkit.NewSink(t)
 	cfg, err := config.Parse([]byte(yamlf(`
-sources: {in: {type: http, path: /events}}
+sources:
+  in: {type: http, path: /events}
+  nightly: {type: cron, cron: "0 3 * * *", event: {type: com.example.nightly}}
 targets: {out: {type: http, url: %q}}
 rules: {r: {targets: [out], delivery: {max_attempts: 1}}}
 `, sink.URL)))
@@ -93,5 +95,21 @@ rules: {r: {targets: [out], delivery: {max_attempts: 1}}}
 		t.Fatalf("resume source: %d", code)
 	}
 	mustSend(t, b, "after-resume")
+
+	// A source that does not answer requests (here a schedule) is stopped
+	// while paused: no component, no job; resumed, it runs again.
+	running := func() bool { _, ok := b.Health().Components["source/nightly"]; return ok }
+	hasJob := func() bool { _, _, m := c.do("GET", "/v1/jobs", ""); return strings.Contains(fmt.Sprint(m), "nightly") }
+	if !running() || !hasJob() {
+		t.Fatalf("the cron source does not run before pausing")
+	}
+	if code, _, m := c.do("POST", "/v1/sources/nightly:pause", ""); code != 200 || m["status"].(map[string]any)["state"] != "paused" {
+		t.Fatalf("pause cron source: %d %v", code, m)
+	}
+	testkit.Eventually(t, 5*time.Second, func() bool { return !running() && !hasJob() }, "a paused cron source still runs")
+	if code, _, _ := c.do("POST", "/v1/sources/nightly:resume", ""); code != 200 {
+		t.Fatalf("resume cron source: %d", code)
+	}
+	testkit.Eventually(t, 5*time.Second, func() bool { return running() && hasJob() }, "a resumed cron source does not run")
 	testkit.Eventually(t, 10*time.Second, func() bool { return sink.Distinct() == n+1 }, "the resumed source's event was not delivered")
 }
