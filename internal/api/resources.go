@@ -70,6 +70,12 @@ func (a *API) registerResources(mux *http.ServeMux) {
 		a.handle(mux, "DELETE /v1/"+plural+"/{name}", ScopeWrite, func(w http.ResponseWriter, r *http.Request) { a.delete(w, r, kind) })
 	}
 	a.handle(mux, "POST /v1/rules/{action}", ScopeWrite, a.ruleAction)
+	a.handle(mux, "POST /v1/sources/{action}", ScopeWrite, func(w http.ResponseWriter, r *http.Request) {
+		a.pauseAction(w, r, resource.KindSource)
+	})
+	a.handle(mux, "POST /v1/targets/{action}", ScopeWrite, func(w http.ResponseWriter, r *http.Request) {
+		a.pauseAction(w, r, resource.KindTarget)
+	})
 }
 
 func (a *API) list(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
@@ -348,12 +354,19 @@ func (a *API) usedBy(ctx context.Context, kind resource.Kind, name string) []str
 
 // ruleAction serves POST /v1/rules/{name}:pause and :resume.
 func (a *API) ruleAction(w http.ResponseWriter, r *http.Request) {
+	a.pauseAction(w, r, resource.KindRule)
+}
+
+// pauseAction serves POST /v1/{rules,sources,targets}/{name}:pause and
+// :resume. The paused flag is stored with the resource (it survives a
+// restart, and a config file's resource keeps it).
+func (a *API) pauseAction(w http.ResponseWriter, r *http.Request, kind resource.Kind) {
 	name, action, ok := strings.Cut(r.PathValue("action"), ":")
 	if !ok || (action != "pause" && action != "resume") {
-		problem.Write(w, r, problem.NotFound, "use POST /v1/rules/{name}:pause or :resume")
+		problem.Write(w, r, problem.NotFound, "use POST /v1/"+kind.Plural()+"/{name}:pause or :resume")
 		return
 	}
-	o, perr := a.load(r.Context(), resource.KindRule, name)
+	o, perr := a.load(r.Context(), kind, name)
 	if perr != nil {
 		perr.Write(w, r)
 		return
@@ -361,7 +374,7 @@ func (a *API) ruleAction(w http.ResponseWriter, r *http.Request) {
 	o.Paused = action == "pause"
 	rev, err := a.deps.Store.Put(r.Context(), o, o.Revision, false)
 	if errors.Is(err, desired.ErrConflict) {
-		problem.Write(w, r, problem.PreconditionFailed, "the rule changed meanwhile; try again")
+		problem.Write(w, r, problem.PreconditionFailed, fmt.Sprintf("the %s changed meanwhile; try again", kind))
 		return
 	} else if err != nil {
 		writeFailed(err).Write(w, r)

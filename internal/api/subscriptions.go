@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,23 +64,38 @@ func decodeSub(o *resource.Object) (*subscription.Subscription, error) {
 	return &s, nil
 }
 
-func (a *API) readSub(r *http.Request) (*subscription.Subscription, *problem.Problem) {
-	var s subscription.Subscription
-	if p := decode(r, &s); p != nil {
-		return nil, p
+// readSub reads a subscription: JSON, or YAML when the request says so
+// (the console's editor); line then gives a field's line for the
+// validation errors (nil for JSON).
+func (a *API) readSub(r *http.Request) (s *subscription.Subscription, line func(string) int, p *problem.Problem) {
+	s = &subscription.Subscription{}
+	if !isYAML(r) {
+		if p := decode(r, s); p != nil {
+			return nil, nil, p
+		}
+		return s, nil, nil
 	}
-	return &s, nil
+	raw, line, p := decodeSpec(r)
+	if p != nil {
+		return nil, nil, p
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(s); err != nil {
+		return nil, nil, problem.New(problem.InvalidRequest, "body: "+err.Error())
+	}
+	return s, line, nil
 }
 
 func (a *API) createSubscription(w http.ResponseWriter, r *http.Request) {
-	s, p := a.readSub(r)
+	s, line, p := a.readSub(r)
 	if p != nil {
 		p.Write(w, r)
 		return
 	}
 	s.ID = uuid.NewString() // an id in the request is ignored, as the spec says
 	if p := a.storeSub(r.Context(), s, 0, true); p != nil {
-		p.Write(w, r)
+		locateErrors(p, line).Write(w, r)
 		return
 	}
 	w.Header().Set("Location", "/v1/subscriptions/"+s.ID)
@@ -127,7 +143,7 @@ func (a *API) updateSubscription(w http.ResponseWriter, r *http.Request) {
 		p.Write(w, r)
 		return
 	}
-	s, p := a.readSub(r)
+	s, line, p := a.readSub(r)
 	if p != nil {
 		p.Write(w, r)
 		return
@@ -142,7 +158,7 @@ func (a *API) updateSubscription(w http.ResponseWriter, r *http.Request) {
 		keepCredential(s, old)
 	}
 	if p := a.storeSub(r.Context(), s, o.Revision, false); p != nil {
-		p.Write(w, r)
+		locateErrors(p, line).Write(w, r)
 		return
 	}
 	writeJSON(w, http.StatusOK, subscription.Redacted(*s))

@@ -176,6 +176,22 @@ rules: {r1: {targets: [t]}, r2: {targets: [t]}}
 	if r := cli(t, url, "pause", "nope"); r.code != 1 || !strings.Contains(r.err, `no rule named "nope"`) {
 		t.Errorf("pause a missing rule: %v", r)
 	}
+	// Sources and targets, with the kind first.
+	if r := cli(t, url, "pause", "target", "t"); r.code != 0 || r.out != "target/t paused\n" {
+		t.Fatal(r)
+	}
+	if r := cli(t, url, "get", "target", "t"); !strings.Contains(r.out, "paused") {
+		t.Errorf("target state: %v", r)
+	}
+	if r := cli(t, url, "resume", "tgt", "t"); r.code != 0 || r.out != "target/t resumed\n" {
+		t.Fatal(r)
+	}
+	if r := cli(t, url, "get", "target", "t"); strings.Contains(r.out, "paused") {
+		t.Errorf("target state after resume: %v", r)
+	}
+	if r := cli(t, url, "pause", "source", "nope"); r.code != 1 || !strings.Contains(r.err, `no source named "nope"`) {
+		t.Errorf("pause a missing source: %v", r)
+	}
 
 	r := cli(t, url, "__complete", "get", "rule", "")
 	if !strings.Contains(r.out, "r1\nr2\n") {

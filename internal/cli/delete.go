@@ -102,32 +102,52 @@ func printError(w io.Writer, what string, err error) {
 }
 
 func newPauseResume(c *conn, stdout io.Writer, pause bool) *cobra.Command {
-	verb, done, short := "resume", "resumed", "Resume the deliveries of paused rules"
+	verb, done, short := "resume", "resumed", "Resume paused rules, sources or targets"
 	if pause {
-		verb, done, short = "pause", "paused", "Pause the deliveries of rules; their events wait on disk"
+		verb, done, short = "pause", "paused", "Pause rules (their events wait on disk), sources or targets"
 	}
 	return &cobra.Command{
-		Use:               verb + " RULE...",
-		Short:             short,
-		Example:           "  eventbridge " + verb + " orders-to-audit",
-		Args:              usageArgs(cobra.MinimumNArgs(1)),
-		ValidArgsFunction: completeKind(c, client.KindRule, true),
+		Use:   verb + " [rule|source|target] NAME...",
+		Short: short,
+		Long: short + `.
+
+Without a kind, the names are rules. A paused rule's deliveries wait on
+disk. A paused source takes no events: one that answers requests (http,
+webhooks, grpc) refuses them (HTTP 503 with Retry-After), the others stop
+consuming or polling. A paused target's deliveries wait in RETRY, using no
+attempt. The flag is stored: it survives a restart.`,
+		Example: "  eventbridge " + verb + " orders-to-audit\n  eventbridge " + verb + " source orders\n  eventbridge " + verb + " target chat",
+		Args:    usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				if kind, err := client.ParseKind(args[0]); err == nil {
+					return completeKind(c, kind, true)(cmd, args[1:], toComplete)
+				}
+			}
+			return completeKind(c, client.KindRule, true)(cmd, args, toComplete)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, err := c.client(cmd)
 			if err != nil {
 				return err
 			}
+			kind := client.KindRule
+			if len(args) > 1 {
+				if k, err := client.ParseKind(args[0]); err == nil {
+					kind, args = k, args[1:]
+				}
+			}
 			for _, name := range args {
 				var err error
 				if pause {
-					_, err = cl.Pause(cmd.Context(), name)
+					_, err = cl.PauseResource(cmd.Context(), kind, name)
 				} else {
-					_, err = cl.Resume(cmd.Context(), name)
+					_, err = cl.ResumeResource(cmd.Context(), kind, name)
 				}
 				if err != nil {
 					return failed(err)
 				}
-				fmt.Fprintf(stdout, "rule/%s %s\n", name, done)
+				fmt.Fprintf(stdout, "%s/%s %s\n", kind, name, done)
 			}
 			return nil
 		},

@@ -102,6 +102,8 @@ type liveTarget struct {
 	sup   *component.Supervised
 	t     *supervisedTarget
 	guard *delivery.Guard // rate_limit and circuit_breaker, for its routes
+	// paused: the target's routes keep their events in RETRY.
+	paused bool
 }
 
 type liveRule struct {
@@ -112,7 +114,10 @@ type liveRule struct {
 
 type liveSource struct {
 	hash string
-	sup  *component.Supervised
+	sup  *component.Supervised // nil while a paused source is stopped
+	// gate refuses events while a source that answers requests is paused.
+	gate   *pauseGate
+	paused bool
 }
 
 // New returns a controller; Reconcile applies the store once, Watch keeps
@@ -302,7 +307,9 @@ func (c *Controller) StopSources(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for name, ls := range c.sources {
-		_ = ls.sup.Stop(ctx)
+		if ls.sup != nil {
+			_ = ls.sup.Stop(ctx)
+		}
 		c.cfg.Health.Remove("source/" + name)
 	}
 	c.sources = map[string]*liveSource{}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -126,7 +127,7 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 		}
 	}
 	for name, ls := range c.sources {
-		if newSources[name] == nil {
+		if newSources[name] == nil && ls.sup != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
 			_ = ls.sup.Stop(sctx)
 			cancel()
@@ -275,7 +276,8 @@ func (c *Controller) deps(o *resource.Object) connector.Deps {
 func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *liveTarget {
 	h := resource.Hash(o.Spec)
 	if lt, ok := c.targets[o.Name]; ok && lt.hash == h {
-		c.setStatus(o, StateRunning, nil)
+		lt.paused = o.Paused
+		c.setTargetStatus(o)
 		return lt
 	}
 	cfg, err := resource.DecodeConnectorRefs(resource.KindTarget, o.Spec, "spec", c.refs(o))
@@ -296,8 +298,18 @@ func (c *Controller) ensureTarget(ctx context.Context, o *resource.Object) *live
 	_ = sup.Start(ctx)
 	guard := delivery.NewGuard(o.Name, cfg.Base(), delivery.GuardOptions{Log: c.cfg.Logger("target/" + o.Name)})
 	c.addHealth("target/"+o.Name, guard.Watch(sup), cfg.Base().Optional)
+	c.setTargetStatus(o)
+	return &liveTarget{hash: h, sup: sup, t: st, guard: guard, paused: o.Paused}
+}
+
+// setTargetStatus records a target's state: a paused target runs, but
+// its routes hold their events (setRuleStatus).
+func (c *Controller) setTargetStatus(o *resource.Object) {
+	if o.Paused {
+		c.setStatus(o, StatePaused, nil)
+		return
+	}
 	c.setStatus(o, StateRunning, nil)
-	return &liveTarget{hash: h, sup: sup, t: st, guard: guard}
 }
 
 // ensureRule runs the rule o. retries are the RETRY subjects holding
@@ -317,7 +329,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			h += "/" + lt.hash
 		}
 		if same && lr.hash == h {
-			c.setRuleStatus(o, lr)
+			c.setRuleStatus(o, lr, targets)
 			return lr
 		}
 	}
@@ -343,7 +355,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		h += "/" + lt.hash
 	}
 	if lr, ok := c.rules[o.Name]; ok && lr.hash == h {
-		c.setRuleStatus(o, lr)
+		c.setRuleStatus(o, lr, targets)
 		return lr
 	}
 	tr, err := transform.Compile(spec.Transform)
@@ -387,15 +399,16 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		lr.routes = append(lr.routes, rt)
 		c.cfg.Health.Add("route/"+rt.Name(), rt)
 	}
-	c.setRuleStatus(o, lr)
+	c.setRuleStatus(o, lr, targets)
 	return lr
 }
 
-// setRuleStatus applies the rule's paused flag to its routes and records
-// its state.
-func (c *Controller) setRuleStatus(o *resource.Object, lr *liveRule) {
+// setRuleStatus applies the rule's paused flag, and its targets', to its
+// routes and records its state.
+func (c *Controller) setRuleStatus(o *resource.Object, lr *liveRule, targets map[string]*liveTarget) {
 	for _, rt := range lr.routes {
-		if o.Paused {
+		_, target := rt.Key()
+		if o.Paused || targets[target] != nil && targets[target].paused {
 			rt.Pause()
 		} else {
 			rt.Resume()
@@ -457,9 +470,8 @@ func (c *Controller) dropRetries(ctx context.Context, rule, target string) {
 func (c *Controller) ensureSource(ctx context.Context, o *resource.Object) *liveSource {
 	h := resource.Hash(o.Spec)
 	old, had := c.sources[o.Name]
-	if had && old.hash == h {
-		c.setStatus(o, StateRunning, nil)
-		return old
+	if had && old.hash == h && (old.sup != nil || o.Paused) {
+		return c.pauseSource(o, old)
 	}
 	cfg, err := resource.DecodeConnectorRefs(resource.KindSource, o.Spec, "spec", c.refs(o))
 	if err != nil {
@@ -474,23 +486,71 @@ func (c *Controller) ensureSource(ctx context.Context, o *resource.Object) *live
 	if !cfg.Base().DedupEnabled() {
 		deps.Ingest = noDedup{deps.Ingest}
 	}
+	gate := &pauseGate{Ingester: deps.Ingest}
+	deps.Ingest = gate
 	s, err := typ.New(o.Name, cfg, deps)
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
 		return nil
 	}
-	if had {
+	if had && old.sup != nil {
 		// The new version may need the old one's path or port.
 		sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
 		_ = old.sup.Stop(sctx)
 		cancel()
 	}
+	ls := &liveSource{hash: h, gate: gate}
+	if _, ok := s.(connector.RequestSource); o.Paused && !ok {
+		// Paused before it ever ran: stays stopped until resumed.
+		c.cfg.Health.Remove("source/" + o.Name)
+		ls.paused = true
+		c.setStatus(o, StatePaused, nil)
+		return ls
+	}
 	sup := component.Supervise("source/"+o.Name, s, c.cfg.Logger("source/"+o.Name))
 	sup.OnFailure = c.cfg.OnComponentFailed
 	_ = sup.Start(ctx)
 	c.addHealth("source/"+o.Name, sup, cfg.Base().Optional)
-	c.setStatus(o, StateRunning, nil)
-	return &liveSource{hash: h, sup: sup}
+	ls.sup = sup
+	return c.pauseSource(o, ls)
+}
+
+// pauseSource applies a source's paused flag to its running version ls:
+// one that answers requests keeps running and refuses events (its gate);
+// any other is stopped (the broker keeps its messages, a poll or
+// schedule does not run) and started anew by ensureSource on resume.
+func (c *Controller) pauseSource(o *resource.Object, ls *liveSource) *liveSource {
+	ls.paused = o.Paused
+	ls.gate.paused.Store(o.Paused)
+	if !o.Paused {
+		c.setStatus(o, StateRunning, nil)
+		return ls
+	}
+	if ls.sup != nil {
+		if _, ok := ls.sup.Component().(connector.RequestSource); !ok {
+			sctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
+			_ = ls.sup.Stop(sctx)
+			cancel()
+			c.cfg.Health.Remove("source/" + o.Name)
+			ls.sup = nil
+		}
+	}
+	c.setStatus(o, StatePaused, nil)
+	return ls
+}
+
+// pauseGate is a source's Ingester; while paused it refuses events with
+// connector.ErrSourcePaused.
+type pauseGate struct {
+	connector.Ingester
+	paused atomic.Bool
+}
+
+func (g *pauseGate) Ingest(ctx context.Context, source string, events []*ce.Event) error {
+	if g.paused.Load() {
+		return fmt.Errorf("%s: %w", source, connector.ErrSourcePaused)
+	}
+	return g.Ingester.Ingest(ctx, source, events)
 }
 
 func (c *Controller) addHealth(name string, comp component.Component, optional bool) {

@@ -60,7 +60,7 @@ type Resource struct {
 	Created  time.Time         `json:"created"`
 	Updated  time.Time         `json:"updated"`
 	Labels   map[string]string `json:"labels,omitempty"`
-	// Paused is set on a rule whose deliveries are paused.
+	// Paused is set on a paused rule, source or target.
 	Paused bool `json:"paused,omitempty"`
 	// Spec is the spec (the config file entry as JSON), with secret values
 	// shown as "***" (secret references stay visible).
@@ -268,9 +268,32 @@ func (c *Client) Resume(ctx context.Context, rule string) (*Resource, error) {
 	return c.ruleAction(ctx, rule, "resume")
 }
 
+// PauseResource pauses a source, target or rule; it returns the
+// resource. A paused source takes no events (one that answers requests
+// answers 503 with Retry-After); a paused target's deliveries wait in
+// RETRY, using no attempt, until ResumeResource.
+func (c *Client) PauseResource(ctx context.Context, kind Kind, name string) (*Resource, error) {
+	if err := kind.valid(); err != nil {
+		return nil, err
+	}
+	return c.action(ctx, kind, name, "pause")
+}
+
+// ResumeResource resumes a paused source, target or rule.
+func (c *Client) ResumeResource(ctx context.Context, kind Kind, name string) (*Resource, error) {
+	if err := kind.valid(); err != nil {
+		return nil, err
+	}
+	return c.action(ctx, kind, name, "resume")
+}
+
 func (c *Client) ruleAction(ctx context.Context, rule, action string) (*Resource, error) {
+	return c.action(ctx, KindRule, rule, action)
+}
+
+func (c *Client) action(ctx context.Context, kind Kind, name, action string) (*Resource, error) {
 	var out Resource
-	if _, _, err := c.do(ctx, request{method: http.MethodPost, path: resourcePath(KindRule, rule) + ":" + action}, &out); err != nil {
+	if _, _, err := c.do(ctx, request{method: http.MethodPost, path: resourcePath(kind, name) + ":" + action}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

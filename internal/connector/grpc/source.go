@@ -351,3 +351,9 @@ var (
 	_ connector.Source             = (*Source)(nil)
 	_ cepb.CloudEventServiceServer = (*Source)(nil)
 )
+
+// AnswersRequests marks a source that stays up while paused and refuses
+// what is sent (connector.RequestSource).
+func (s *Source) AnswersRequests() {}
+
+var _ connector.RequestSource = (*Source)(nil)

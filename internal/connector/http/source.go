@@ -119,6 +119,10 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 // while the bus has no storage left.
 const StorageFullRetryAfter = 5
 
+// PausedRetryAfter is the Retry-After, in seconds, of the 503 a paused
+// source answers.
+const PausedRetryAfter = 5
+
 // Source receives CloudEvents over HTTP.
 type Source struct {
 	name string
@@ -201,6 +205,13 @@ func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 			s.rejected.WithLabelValues("storage_full").Add(float64(len(events)))
 			p := problem.New(problem.StorageFull, "the disk of the bridge's store is full (its /readyz names the cause): the events were not stored; send them again later")
 			p.RetryAfter = StorageFullRetryAfter
+			p.Write(w, r)
+			return
+		}
+		if errors.Is(err, connector.ErrSourcePaused) {
+			s.rejected.WithLabelValues("paused").Add(float64(len(events)))
+			p := problem.New(problem.Unavailable, "source "+s.name+" is paused: the events were not stored; send them again later")
+			p.RetryAfter = PausedRetryAfter
 			p.Write(w, r)
 			return
 		}
@@ -461,3 +472,9 @@ var (
 	_ connector.Config = (*SourceConfig)(nil)
 	_ nethttp.Handler  = (*Source)(nil)
 )
+
+// AnswersRequests marks a source that stays up while paused and refuses
+// what is sent (connector.RequestSource).
+func (s *Source) AnswersRequests() {}
+
+var _ connector.RequestSource = (*Source)(nil)

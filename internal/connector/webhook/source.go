@@ -148,6 +148,13 @@ func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.ep.Timeout.D())
 		err := s.deps.Ingest.Ingest(ctx, s.name, reply.Events)
 		cancel()
+		if errors.Is(err, connector.ErrSourcePaused) {
+			s.rejected.WithLabelValues("paused").Add(float64(len(reply.Events)))
+			p := problem.New(problem.Unavailable, "source "+s.name+" is paused: the events were not stored; send them again later")
+			p.RetryAfter = 5
+			p.Write(w, r)
+			return
+		}
 		if err != nil {
 			s.rejected.WithLabelValues(ReasonUnavailable).Add(float64(len(reply.Events)))
 			s.log.Warn("cannot store events", "events", len(reply.Events), "err", err)
@@ -218,3 +225,9 @@ var (
 	_ connector.Source = (*Source)(nil)
 	_ http.Handler     = (*Source)(nil)
 )
+
+// AnswersRequests marks a source that stays up while paused and refuses
+// what is sent (connector.RequestSource).
+func (s *Source) AnswersRequests() {}
+
+var _ connector.RequestSource = (*Source)(nil)

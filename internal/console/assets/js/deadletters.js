@@ -3,6 +3,10 @@
 import { api, get, enc } from './api.js';
 import { h, table, pre, errorBox, toast, confirmDialog, canWrite, canAdmin, fmtTime, progress } from './ui.js';
 
+// finished is the progress bar of the last redrive, shown again (at its
+// end) when the page reloads the letters.
+let finished = null;
+
 export async function render(m, parts, signal) {
   const rules = (await get('/v1/rules?limit=1000', { signal })).items;
   const rule = parts[1] || '';
@@ -23,6 +27,8 @@ export async function render(m, parts, signal) {
   const selected = new Set();
   const detail = h('section', { class: 'detail', 'aria-label': 'Dead letter', id: 'dlq-detail' });
   const status = h('div', { id: 'dlq-status', 'aria-live': 'polite' });
+  if (finished && finished.rule === rule) status.append(finished.el);
+  finished = null;
 
   async function redrive(body, label) {
     try {
@@ -30,6 +36,7 @@ export async function render(m, parts, signal) {
       const bar = progress(label);
       status.replaceChildren(bar.el);
       await follow(op, bar, signal);
+      finished = { rule, el: bar.el };
       toast(`${label}: done.`);
       rerender();
     } catch (e) { if (!signal.aborted) status.replaceChildren(errorBox(e)); }

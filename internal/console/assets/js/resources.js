@@ -4,10 +4,11 @@ import { api, get, enc, ApiError } from './api.js';
 import { h, badge, table, pre, errorBox, toast, confirmDialog, canWrite, fmtTime, fmtNum, specYAML } from './ui.js';
 
 const titles = { sources: 'Sources', targets: 'Targets', rules: 'Rules', subscriptions: 'Subscriptions', jobs: 'Jobs' };
-const singular = { sources: 'source', targets: 'target', rules: 'rule' };
+const singular = { sources: 'source', targets: 'target', rules: 'rule', subscriptions: 'subscription' };
 
 export async function render(m, parts, signal) {
   const [plural, name, action] = parts;
+  if (plural === 'subscriptions' && name && action === 'edit') return editor(m, plural, name, signal);
   if (plural === 'subscriptions') return name ? subscription(m, name, signal) : subscriptions(m, signal);
   if (plural === 'jobs') return jobs(m, signal);
   if (name === '+new') return editor(m, plural, null, signal);
@@ -38,14 +39,17 @@ async function detail(m, plural, name, signal) {
   const fromFile = r.origin === 'file';
   const actions = h('div', { class: 'actions' });
   if (canWrite()) {
+    // A paused rule or target keeps its deliveries on disk; a paused
+    // source takes no events.
+    const what = { rules: 'its deliveries wait on disk', targets: 'its deliveries wait on disk', sources: 'it takes no events' }[plural];
+    actions.append(h('button', { type: 'button', class: 'pause-toggle', title: r.paused ? '' : `While paused, ${what}.`, onclick: async () => {
+      try {
+        await api('POST', `/v1/${plural}/${enc(name)}:${r.paused ? 'resume' : 'pause'}`);
+        toast(`${titles[plural].slice(0, -1)} ${name} ${r.paused ? 'resumed' : 'paused'}.`);
+        rerender();
+      } catch (e) { toast(e.message, true); }
+    } }, r.paused ? 'Resume' : 'Pause'));
     if (plural === 'rules') {
-      actions.append(h('button', { type: 'button', onclick: async () => {
-        try {
-          await api('POST', `/v1/rules/${enc(name)}:${r.paused ? 'resume' : 'pause'}`);
-          toast(`Rule ${name} ${r.paused ? 'resumed' : 'paused'}.`);
-          rerender();
-        } catch (e) { toast(e.message, true); }
-      } }, r.paused ? 'Resume' : 'Pause'));
       actions.append(h('a', { class: 'button', href: `#/deadletters/${enc(name)}` }, 'Dead letters'));
     }
     if (!fromFile) {
@@ -80,7 +84,11 @@ function rerender() { window.dispatchEvent(new Event('eb-rerender')); }
 // shown at their lines.
 async function editor(m, plural, name, signal) {
   let text = '', etag = null;
-  if (name) {
+  if (name && plural === 'subscriptions') {
+    // A subscription is its own spec; no revision (PUT checks the stored one).
+    const { id, ...sub } = await get(`/v1/subscriptions/${enc(name)}`, { signal });
+    text = specYAML(sub);
+  } else if (name) {
     const r = await get(`/v1/${plural}/${enc(name)}`, { signal });
     text = specYAML(r.spec);
     etag = `"${r.revision}"`;
@@ -107,7 +115,7 @@ async function editor(m, plural, name, signal) {
     area.dataset.errLines = '[]';
     area.removeAttribute('aria-invalid');
     try {
-      const headers = etag ? { 'If-Match': etag } : { 'If-None-Match': '*' };
+      const headers = etag ? { 'If-Match': etag } : plural === 'subscriptions' ? {} : { 'If-None-Match': '*' };
       await api('PUT', `/v1/${plural}/${enc(n)}`, area.value, { type: 'application/yaml', headers });
       toast(`Saved ${singular[plural]} ${n}.`);
       location.hash = `#/${plural}/${enc(n)}`;
@@ -159,6 +167,7 @@ async function subscription(m, id, signal) {
   m.append(h('h1', {}, 'Subscription ' + id),
     h('div', { class: 'actions' },
       h('a', { class: 'button', href: '#/deadletters/' + enc('subscription-' + id) }, 'Dead letters'),
+      canWrite() ? h('a', { class: 'button', href: `#/subscriptions/${enc(id)}/edit` }, 'Edit YAML') : null,
       canWrite() ? h('button', { type: 'button', class: 'danger', onclick: async () => {
         if (!await confirmDialog(`Delete subscription ${id}?`)) return;
         try { await api('DELETE', '/v1/subscriptions/' + enc(id)); toast('Deleted.'); location.hash = '#/subscriptions'; } catch (e) { toast(e.message, true); }
