@@ -40,6 +40,7 @@ import (
 // Safe for concurrent use.
 type Bus struct {
 	cfg Config
+	n   names // the server's names of streams, subjects and buckets (bus.prefix)
 	log *slog.Logger
 	srv *server.Server // nil for an external cluster
 	nc  *nats.Conn
@@ -81,7 +82,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{cfg: cfg, log: log}
+	b := &Bus{cfg: cfg, log: log, n: newNames(cfg.Prefix)}
 	b.Set(component.Starting, nil)
 	var err error
 	if cfg.URL == "" {
@@ -168,7 +169,7 @@ func (b *Bus) startEmbedded() error {
 	total, free, serr := statfs(dir)
 	if serr == nil {
 		js := filepath.Join(dir, "jetstream")
-		archived := dirSize(filepath.Join(js, "$G", "streams", StreamEvents))
+		archived := dirSize(filepath.Join(js, "$G", "streams", b.n.stream(StreamEvents)))
 		if plan, err = planStorage(b.cfg, total, free, dirSize(js), archived); err != nil {
 			return err
 		}
@@ -280,9 +281,9 @@ func (b *Bus) connect(name string, main bool) (*nats.Conn, error) {
 
 func (b *Bus) ensureStreams(ctx context.Context) error {
 	streams := []jetstream.StreamConfig{{
-		Name:        StreamEvents,
+		Name:        b.n.stream(StreamEvents),
 		Description: "every ingested event; also the archive that replays read",
-		Subjects:    []string{"events.>"},
+		Subjects:    []string{b.n.subject(AllEvents)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.Archive.MaxAge.D(),
@@ -291,25 +292,25 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Discard:     jetstream.DiscardOld,
 		Replicas:    b.cfg.Replicas,
 	}, {
-		Name:        StreamWork,
+		Name:        b.n.stream(StreamWork),
 		Description: "every ingested event until the router has settled it for every matched rule",
-		Subjects:    []string{"work.>"},
+		Subjects:    []string{b.n.subject("work.>")},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
 	}, {
-		Name:        StreamRetry,
+		Name:        b.n.stream(StreamRetry),
 		Description: "deliveries waiting for another attempt",
-		Subjects:    []string{"retry.>"},
+		Subjects:    []string{b.n.subject("retry.>")},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
 	}, {
-		Name:        StreamDLQ,
+		Name:        b.n.stream(StreamDLQ),
 		Description: "deliveries that failed for good, with why",
-		Subjects:    []string{"dlq.>"},
+		Subjects:    []string{b.n.subject(AllDeadLetters)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.DLQMaxAge.D(),
@@ -325,7 +326,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
-		if sc.Name == StreamEvents {
+		if sc.Name == b.n.stream(StreamEvents) {
 			b.events = s
 			b.eventsCreated = s.CachedInfo().Created.UnixNano()
 		}
@@ -353,7 +354,19 @@ func (b *Bus) SpareStoreBytes() int64 {
 	return max(b.maxStore-b.archiveStreamBytes(), 1)
 }
 
-// JetStream returns the JetStream context.
+// StreamName is the name on the server of the stream named logical
+// (StreamEvents, ...): logical with bus.prefix.
+func (b *Bus) StreamName(logical string) string { return b.n.stream(logical) }
+
+// SubjectName is the subject (or filter) on the server of the logical
+// subject s (see EventSubject, ...): s with bus.prefix.
+func (b *Bus) SubjectName(s string) string { return b.n.subject(s) }
+
+// BucketName is the name on the server of the KV bucket named logical.
+func (b *Bus) BucketName(logical string) string { return b.n.bucket(logical) }
+
+// JetStream returns the JetStream context. Its streams, subjects and
+// buckets have the server's names (StreamName, SubjectName, BucketName).
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
 // RouterJetStream is the JetStream context of the router's own

@@ -18,6 +18,12 @@ type Config struct {
 	// Listen, when set, opens the embedded server on this address (e.g.
 	// 127.0.0.1:4223) so that tools can reach it. Default: no listener.
 	Listen string `json:"listen,omitempty"`
+	// Prefix namespaces every stream, subject and KV bucket the bridge
+	// makes (EVENTS becomes <prefix>_EVENTS, events.> <prefix>.events.>,
+	// the bucket config <prefix>_config), so that several deployments
+	// share one NATS account without touching each other's data. Default
+	// empty: the names of releases before it, so existing data is kept.
+	Prefix string `json:"prefix,omitempty"`
 	// Replicas of every stream on an external cluster. Default 1.
 	Replicas int `json:"replicas,omitempty"`
 	// DedupWindow is how long (source, id) pairs are remembered to drop
@@ -75,6 +81,9 @@ func (c *Config) Defaults() {
 
 // Validate reports problems under p.
 func (c *Config) Validate(p spec.Problems) {
+	if err := ValidPrefix(c.Prefix); err != nil {
+		p.AddAt("prefix", "%s", err)
+	}
 	if c.Replicas < 1 || c.Replicas > 5 {
 		p.AddAt("replicas", "must be between 1 and 5")
 	}

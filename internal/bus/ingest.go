@@ -168,6 +168,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.m, err = encodeEvent(source, e, p.key, now, p.body); err != nil {
 			return dups, err
 		}
+		p.m.Subject = b.n.subject(p.m.Subject)
 		wh := p.m.Header
 		if dedup && b.cfg.URL != "" {
 			wh = make(nats.Header, len(p.m.Header)+1)
@@ -176,7 +177,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 			wh[jetstream.MsgIDHeader] = p.m.Header[HdrKey]
 		}
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
+		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: b.n.workSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}

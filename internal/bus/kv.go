@@ -122,7 +122,7 @@ type KV struct {
 // returns it.
 func (b *Bus) KV(ctx context.Context, bkt Bucket) (*KV, error) {
 	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bkt.Name,
+		Bucket:      b.n.bucket(bkt.Name),
 		Description: bkt.Description,
 		History:     max(bkt.History, 1),
 		TTL:         bkt.TTL,

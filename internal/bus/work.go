@@ -44,7 +44,7 @@ type WorkOptions struct {
 
 // Open creates the durable consumer, or updates its settings.
 func (w *WorkQueue) Open(ctx context.Context, o WorkOptions) error {
-	cons, err := w.b.rjs.CreateOrUpdateConsumer(ctx, StreamWork, jetstream.ConsumerConfig{
+	cons, err := w.b.rjs.CreateOrUpdateConsumer(ctx, w.b.n.stream(StreamWork), jetstream.ConsumerConfig{
 		Durable:       WorkConsumer,
 		Description:   "matches every event against the rules",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -95,7 +95,7 @@ func (w *WorkQueue) Messages(pull int) (*MsgStream, error) {
 // twice. Nothing happens when there is no such consumer.
 func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err error) {
 	js := w.b.rjs
-	old, err := js.Consumer(ctx, StreamEvents, WorkConsumer)
+	old, err := js.Consumer(ctx, w.b.n.stream(StreamEvents), WorkConsumer)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return 0, false, nil
 	}
@@ -106,7 +106,7 @@ func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err 
 	if err != nil {
 		return 0, true, err
 	}
-	stream, err := js.Stream(ctx, StreamEvents)
+	stream, err := js.Stream(ctx, w.b.n.stream(StreamEvents))
 	if err != nil {
 		return 0, true, err
 	}
@@ -138,7 +138,7 @@ func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err 
 					done = true
 					break
 				}
-				m := &nats.Msg{Subject: WorkSubjectOf(msg.Subject()), Header: msg.Headers(), Data: msg.Data()}
+				m := &nats.Msg{Subject: w.b.n.workSubjectOf(msg.Subject()), Header: msg.Headers(), Data: msg.Data()}
 				if m.Header.Get(jetstream.MsgIDHeader) == "" {
 					// Written by this version while the migration ran:
 					// WORK has it already, and dedups on the key.
@@ -158,7 +158,7 @@ func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err 
 			}
 		}
 	}
-	if err := js.DeleteConsumer(ctx, StreamEvents, WorkConsumer); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := js.DeleteConsumer(ctx, w.b.n.stream(StreamEvents), WorkConsumer); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return moved, true, err
 	}
 	return moved, true, nil
