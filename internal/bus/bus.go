@@ -69,6 +69,8 @@ type Bus struct {
 	// or an external cluster).
 	maxStore int64
 
+	avail availability // outages noted by Report
+
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).
 	Provisioned bool
@@ -88,7 +90,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if cfg.URL == "" {
 		err = b.startEmbedded()
 	} else {
-		err = b.connectExternal()
+		err = b.connectExternal(ctx)
 	}
 	if err != nil {
 		b.Close()
@@ -230,15 +232,25 @@ func (b *Bus) startEmbedded() error {
 	return nil
 }
 
-func (b *Bus) connectExternal() error {
+// connectExternal connects to cfg.URL, waiting (within start_timeout) for
+// a server to answer, and refuses one older than MinServerVersion.
+func (b *Bus) connectExternal(ctx context.Context) error {
 	if b.cfg.Archive.MaxBytes == 0 {
 		b.cfg.Archive.MaxBytes = defaultArchiveBytes
 	}
-	var err error
-	if b.nc, err = b.connect("eventbridge", true); err != nil {
+	err := b.untilUp(ctx, "connect", func(context.Context) (err error) {
+		b.nc, err = b.connect("eventbridge", true)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted())
+	v := b.nc.ConnectedServerVersion()
+	if err := checkServerVersion(v, b.nc.ConnectedUrlRedacted()); err != nil {
+		return err
+	}
+	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted(), "server_version", v,
+		"server", b.nc.ConnectedServerName(), "cluster", b.nc.ConnectedClusterName())
 	return nil
 }
 
@@ -322,7 +334,11 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		AllowMsgTTL: true,
 	}}
 	for _, sc := range streams {
-		s, err := b.js.CreateOrUpdateStream(ctx, sc)
+		var s jetstream.Stream
+		err := b.untilUp(ctx, "stream "+sc.Name, func(ctx context.Context) (err error) {
+			s, err = b.js.CreateOrUpdateStream(ctx, sc)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
@@ -389,6 +405,7 @@ func (b *Bus) Stop(context.Context) error { b.Close(); return nil }
 // down. Safe to call more than once.
 func (b *Bus) Close() {
 	b.Set(component.Stopping, nil)
+	b.avail.close()
 	if b.snapStop != nil {
 		b.snapOnce.Do(func() {
 			close(b.snapStop)

@@ -217,8 +217,9 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		putBody(p.body)
 	}
 	if err != nil {
-		return dups, fmt.Errorf("bus: publish: %w", asStorageFull(err))
+		return dups, b.publishErr(err)
 	}
+	b.noteUp()
 	return dups, nil
 }
 

@@ -49,7 +49,7 @@ func (b *Bus) StateBucket(ctx context.Context, o StateBucketOptions) (*StateBuck
 	// The bucket's stream is made here rather than by
 	// CreateOrUpdateKeyValue to discard the oldest entries when full (a KV
 	// bucket refuses new writes instead).
-	stream, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	sc := jetstream.StreamConfig{
 		Name:              stateStream(bucket),
 		Description:       "eventbridge current state: the last event per key",
 		Subjects:          []string{stateSubject(bucket) + ">"},
@@ -66,11 +66,16 @@ func (b *Bus) StateBucket(ctx context.Context, o StateBucketOptions) (*StateBuck
 		AllowDirect:       true,
 		Duplicates:        dup,
 		Discard:           jetstream.DiscardOld,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bus: bucket %s: %w", StateBucketName, natsErr(err))
 	}
-	kv, err := b.js.KeyValue(ctx, bucket)
+	var stream jetstream.Stream
+	var kv jetstream.KeyValue
+	err := b.untilUp(ctx, "bucket "+bucket, func(ctx context.Context) (err error) {
+		if stream, err = b.js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return err
+		}
+		kv, err = b.js.KeyValue(ctx, bucket)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", StateBucketName, natsErr(err))
 	}

@@ -44,7 +44,7 @@ type WorkOptions struct {
 
 // Open creates the durable consumer, or updates its settings.
 func (w *WorkQueue) Open(ctx context.Context, o WorkOptions) error {
-	cons, err := w.b.rjs.CreateOrUpdateConsumer(ctx, w.b.n.stream(StreamWork), jetstream.ConsumerConfig{
+	cc := jetstream.ConsumerConfig{
 		Durable:       WorkConsumer,
 		Description:   "matches every event against the rules",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -52,6 +52,11 @@ func (w *WorkQueue) Open(ctx context.Context, o WorkOptions) error {
 		AckWait:       cmp.Or(o.AckWait, w.b.cfg.AckWait.D()),
 		MaxAckPending: o.MaxAckPending,
 		MaxDeliver:    -1,
+	}
+	var cons jetstream.Consumer
+	err := w.b.untilUp(ctx, "WORK consumer", func(ctx context.Context) (err error) {
+		cons, err = w.b.rjs.CreateOrUpdateConsumer(ctx, w.b.n.stream(StreamWork), cc)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("bus: WORK consumer: %w", err)
