@@ -344,11 +344,17 @@ func (n *Node) healthy(ctx context.Context) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// WaitHealthy waits until every running node answers /healthz with 200
-// and they agree on a meta leader.
+// WaitHealthy waits until every running node answers /healthz with 200,
+// they agree on a meta leader, and each sees the others as current peers.
 func (c *Cluster) WaitHealthy(ctx context.Context) error {
 	return poll(ctx, 60*time.Second, func() (bool, string) {
 		leader := ""
+		running := 0
+		for _, n := range c.Nodes {
+			if n.Running() {
+				running++
+			}
+		}
 		for _, n := range c.Nodes {
 			if !n.Running() {
 				continue
@@ -362,6 +368,20 @@ func (c *Cluster) WaitHealthy(ctx context.Context) error {
 			}
 			if j.Meta == nil || j.Meta.Leader == "" {
 				return false, n.Name + " knows no meta leader"
+			}
+			// Every other running node a current peer of the meta group:
+			// a stream or bucket made now can be placed on any three.
+			peers := 0
+			for _, r := range j.Meta.Replica {
+				if m := c.Node(r.Name); m != nil && m.Running() {
+					if !r.Current || r.Offline {
+						return false, fmt.Sprintf("%s sees peer %s not current", n.Name, r.Name)
+					}
+					peers++
+				}
+			}
+			if peers < running-1 {
+				return false, fmt.Sprintf("%s sees %d of %d peers", n.Name, peers, running-1)
 			}
 			if leader != "" && j.Meta.Leader != leader {
 				return false, "nodes disagree on the meta leader"
