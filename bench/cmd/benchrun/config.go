@@ -30,17 +30,20 @@ const (
 	scenNATS  = "nats"
 	scenMQTT  = "mqtt"
 	scenKafka = "kafka"
-	boxDirect = "direct"
+	// scenCluster is HTTP → rule → HTTP on a 3-node NATS cluster, one
+	// replica against three (cluster.go).
+	scenCluster = "cluster"
+	boxDirect   = "direct"
 )
 
-var allScenarios = []string{scenHTTP, scenNATS, scenMQTT, scenKafka}
+var allScenarios = []string{scenHTTP, scenNATS, scenMQTT, scenKafka, scenCluster}
 
 // config is everything a run is told by its flags.
 type config struct {
 	BridgeBin   string
 	FakeBridge  bool
 	Middleboxes []string
-	Scenarios   []string // http, nats, mqtt, kafka
+	Scenarios   []string // http, nats, mqtt, kafka, cluster
 	Loads       []string // saturation, fixed
 	Rounds      int
 
@@ -93,7 +96,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.BridgeBin, "bridge-bin", "bin/eventbridge", "eventbridge binary, started as `serve --config FILE`")
 	fs.BoolVar(&c.FakeBridge, "fake-bridge", false, "run the forwarder in the bridge's place (to test the runner)")
 	boxes := fs.String("middleboxes", "none,forwarder,bridge", "comma-separated middleboxes of the http scenario; without bridge, no scenario runs the bridge")
-	scens := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: http, nats, mqtt, kafka")
+	scens := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: http, nats, mqtt, kafka, cluster")
 	loads := fs.String("loads", "saturation,fixed", "comma-separated loads: saturation, fixed")
 	fs.IntVar(&c.Rounds, "rounds", 2, "interleaved rounds (each runs every middlebox once)")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "saturation warm-up, not measured")
@@ -190,6 +193,12 @@ func (c *config) has(l string) bool { return slices.Contains(c.Loads, l) }
 func (c *config) boxesOf(scen string) []string {
 	if scen == scenHTTP {
 		return c.Middleboxes
+	}
+	if scen == scenCluster {
+		if slices.Contains(c.Middleboxes, boxBridge) {
+			return []string{boxReplicas1, boxReplicas3}
+		}
+		return nil
 	}
 	if slices.Contains(c.Middleboxes, boxBridge) {
 		return []string{boxDirect, boxBridge}

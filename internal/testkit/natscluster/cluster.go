@@ -105,7 +105,7 @@ func (p *proc) start() error {
 	fmt.Fprintf(logf, "=== %s start\n", time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		return err
 	}
 	done := make(chan struct{})
@@ -369,10 +369,17 @@ func (c *Cluster) WaitHealthy(ctx context.Context) error {
 			if j.Meta == nil || j.Meta.Leader == "" {
 				return false, n.Name + " knows no meta leader"
 			}
-			// Every other running node a current peer of the meta group:
-			// a stream or bucket made now can be placed on any three.
+			// The meta leader sees every other running node as a current
+			// peer (only the leader knows): a stream or bucket made now can
+			// be placed on any three.
 			peers := 0
+			if j.Meta.Leader != n.Name {
+				peers = running - 1
+			}
 			for _, r := range j.Meta.Replica {
+				if j.Meta.Leader != n.Name {
+					break
+				}
 				if m := c.Node(r.Name); m != nil && m.Running() {
 					if !r.Current || r.Offline {
 						return false, fmt.Sprintf("%s sees peer %s not current", n.Name, r.Name)
@@ -490,4 +497,14 @@ func poll(ctx context.Context, within time.Duration, cond func() (bool, string))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Pid is the process id, 0 when it does not run.
+func (p *proc) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
