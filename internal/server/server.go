@@ -195,6 +195,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	})
 
 	b.mux = newMux()
+	b.mux.started = b.started.Load
 	b.mux.base.HandleFunc("GET /healthz", b.serveHealthz)
 	b.mux.base.HandleFunc("GET /readyz", b.serveReadyz)
 	b.mountConsole(b.mux.base)
