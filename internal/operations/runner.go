@@ -141,9 +141,9 @@ func (m *Manager) end(op *Op, err error) {
 	}
 	state, msg := Succeeded, ""
 	switch {
-	case err == nil:
-	case why == byUser:
+	case why == byUser: // even if the run got to its end meanwhile
 		state = Cancelled
+	case err == nil:
 	default:
 		state, msg = Failed, err.Error()
 	}
