@@ -93,7 +93,10 @@ func (l *Load) Start() {
 			l.mu.Unlock()
 			select {
 			case work <- ev:
-			case <-ctx.Done():
+			case <-ctx.Done(): // never sent: not counted
+				l.mu.Lock()
+				l.events = l.events[:len(l.events)-1]
+				l.mu.Unlock()
 				return
 			}
 		}
