@@ -63,7 +63,7 @@ func TestKillWorkLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	next, err := e.cluster.WaitStreamLeader(e.ctx, bus.StreamWork, 30*time.Second)
+	next, err := e.cluster.WaitStreamLeader(e.ctx, bus.StreamWork, 60*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,9 @@ func TestKillWorkLeader(t *testing.T) {
 	if r.lost > 0 {
 		t.Fatalf("%d acknowledged events were not delivered", r.lost)
 	}
-	if w := r.windows[503]; w > 20*time.Second {
+	// The window is the election's (5–13 s measured on a busy 2-core
+	// machine); beyond 30 s something else holds the bridge back.
+	if w := r.windows[503]; w > 30*time.Second {
 		t.Errorf("producers got 503 over %s", w)
 	}
 	if err := e.cluster.WaitCurrent(e.ctx, "", 60*time.Second); err != nil {
