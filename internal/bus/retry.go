@@ -44,7 +44,7 @@ func (q *RetryQueue) Open(ctx context.Context, ackWait time.Duration) error {
 		MaxDeliver:    -1,
 	})
 	if err != nil {
-		return fmt.Errorf("bus: RETRY consumer: %w", err)
+		return fmt.Errorf("bus: RETRY consumer: %w", q.b.writeErr(err))
 	}
 	q.cons = cons
 	return nil
