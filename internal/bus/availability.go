@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -74,13 +75,14 @@ const probeInterval = time.Second
 // availability is the bus's view of whether the server answers: it changes
 // (and logs) once per outage, not once per failed operation.
 type availability struct {
+	down    atomic.Bool // read without the lock by every publish
 	mu      sync.Mutex
-	down    bool
 	since   time.Time
 	probing bool
 	failed  int // operations that failed during this outage
 	stop    chan struct{}
 	once    sync.Once
+	probes  sync.WaitGroup
 }
 
 // Report tells the bus that an operation on it failed with err. When err
@@ -96,13 +98,17 @@ func (b *Bus) Report(err error) bool {
 	a := &b.avail
 	a.mu.Lock()
 	a.failed++
-	if a.down {
+	if a.down.Load() {
 		a.mu.Unlock()
 		return true
 	}
-	a.down, a.since, a.failed = true, time.Now(), 1
+	a.down.Store(true)
+	a.since, a.failed = time.Now(), 1
 	probe := !a.probing
-	a.probing = true
+	if probe {
+		a.probing = true
+		a.probes.Add(1)
+	}
 	a.mu.Unlock()
 	b.log.Warn("bus unavailable: events are refused (503) and deliveries wait until the streams have a leader again; failures are not logged one by one",
 		"err", err)
@@ -113,21 +119,20 @@ func (b *Bus) Report(err error) bool {
 }
 
 // Available tells whether the bus answers (no outage noted by Report).
-func (b *Bus) Available() bool {
-	b.avail.mu.Lock()
-	defer b.avail.mu.Unlock()
-	return !b.avail.down
-}
+func (b *Bus) Available() bool { return !b.avail.down.Load() }
 
 // noteUp ends an outage, if one was noted, after an operation succeeded.
 func (b *Bus) noteUp() {
 	a := &b.avail
+	if !a.down.Load() {
+		return
+	}
 	a.mu.Lock()
-	if !a.down {
+	if !a.down.Load() {
 		a.mu.Unlock()
 		return
 	}
-	a.down = false
+	a.down.Store(false)
 	since, failed := a.since, a.failed
 	a.mu.Unlock()
 	b.log.Info("bus available again", "unavailable_for", time.Since(since).Round(time.Millisecond), "failed_operations", failed)
@@ -136,6 +141,7 @@ func (b *Bus) noteUp() {
 // probe checks every probeInterval whether the streams events are written
 // to have a leader, until they do or the bus is closed.
 func (b *Bus) probe() {
+	defer b.avail.probes.Done()
 	defer func() {
 		b.avail.mu.Lock()
 		b.avail.probing = false
@@ -181,15 +187,17 @@ func (a *availability) stopped() chan struct{} {
 	return a.stop
 }
 
+// close stops the probe, and waits for it to end.
 func (a *availability) close() {
 	ch := a.stopped()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	select {
 	case <-ch:
 	default:
 		close(ch)
 	}
+	a.mu.Unlock()
+	a.probes.Wait()
 }
 
 // publishErr is the error Publish returns for err: ErrStorageFull or
@@ -197,12 +205,21 @@ func (a *availability) close() {
 // A write that got no answer before ctx's deadline counts as unavailable:
 // a stream without a leader does not answer.
 func (b *Bus) publishErr(err error) error {
-	err = asStorageFull(err)
-	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrStorageFull) {
+	return fmt.Errorf("bus: publish: %w", b.writeErr(asStorageFull(err)))
+}
+
+// writeErr is the error of a write to a stream: ErrUnavailable (reported,
+// see Report) when err means the bus is unavailable or the write got no
+// answer before its deadline, err otherwise.
+func (b *Bus) writeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrStorageFull) && !errors.Is(err, ErrUnavailable) {
 		err = fmt.Errorf("%w: no answer from the stream: %w", ErrUnavailable, err)
 	}
 	if b.Report(err) && !errors.Is(err, ErrUnavailable) {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return fmt.Errorf("bus: publish: %w", err)
+	return err
 }

@@ -44,7 +44,7 @@ func (q *RetryQueue) Open(ctx context.Context, ackWait time.Duration) error {
 		MaxDeliver:    -1,
 	})
 	if err != nil {
-		return fmt.Errorf("bus: RETRY consumer: %w", err)
+		return fmt.Errorf("bus: RETRY consumer: %w", q.b.writeErr(err))
 	}
 	q.cons = cons
 	return nil
@@ -65,11 +65,12 @@ func (q *RetryQueue) Fetch(ctx context.Context, n int) (*Batch, error) {
 
 // PutRetry writes r to its route's RETRY subject. With r.MsgID set, a
 // second write of the same id inside the dedup window is stored once.
+// ErrUnavailable when no stream leader answers (see Report).
 func (b *Bus) PutRetry(ctx context.Context, r *RetryRecord) error {
 	m := r.Encode()
 	m.Subject = b.n.subject(m.Subject)
 	_, err := b.js.PublishMsg(ctx, m)
-	return err
+	return b.writeErr(err)
 }
 
 // PutDeadLetter writes d to its route's DLQ subject. With d.MsgID set, a
@@ -78,7 +79,7 @@ func (b *Bus) PutDeadLetter(ctx context.Context, d *DeadLetter) error {
 	m := d.Encode()
 	m.Subject = b.n.subject(m.Subject)
 	_, err := b.js.PublishMsg(ctx, m)
-	return err
+	return b.writeErr(err)
 }
 
 // DropRoute forgets the RETRY queue of a route that is gone: it deletes

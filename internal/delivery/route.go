@@ -210,7 +210,7 @@ func (r *Route) OpenRetries() {
 		defer r.opening.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		defer cancel()
-		if err := r.openRetryQueue(ctx); err != nil {
+		if err := r.openRetryQueue(ctx); err != nil && !r.busReport(err) {
 			r.cfg.Log.Warn("cannot open the RETRY consumer; will try again at the next write", "route", r.Name(), "err", err)
 		}
 	}()
