@@ -48,16 +48,17 @@ var ErrStopScan = errors.New("stop scan")
 type Archive struct {
 	js jetstream.JetStream
 	nc *nats.Conn
+	n  names
 }
 
 // Archive returns the bus's EVENTS archive.
-func (b *Bus) Archive() *Archive { return &Archive{js: b.js, nc: b.nc} }
+func (b *Bus) Archive() *Archive { return &Archive{js: b.js, nc: b.nc, n: b.n} }
 
 // Scan calls fn, oldest first, for each archived event that sc selects and
 // that was stored before the scan began, until fn returns an error (which
 // Scan returns, but for ErrStopScan) or the events are all read.
 func (a *Archive) Scan(ctx context.Context, sc Scan, fn func(*Archived) error) error {
-	s, err := a.js.Stream(ctx, StreamEvents)
+	s, err := a.js.Stream(ctx, a.n.stream(StreamEvents))
 	if err != nil {
 		return err
 	}
@@ -69,9 +70,9 @@ func (a *Archive) Scan(ctx context.Context, sc Scan, fn func(*Archived) error) e
 	if end == 0 || sc.FromSeq > end {
 		return nil
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: sc.Subjects}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: a.n.subjects(sc.Subjects)}
 	if len(cfg.FilterSubjects) == 0 {
-		cfg.FilterSubjects = []string{AllEvents}
+		cfg.FilterSubjects = []string{a.n.subject(AllEvents)}
 	}
 	switch {
 	case sc.FromSeq > 0:
@@ -140,7 +141,7 @@ func (a *Archive) Scan(ctx context.Context, sc Scan, fn func(*Archived) error) e
 // Bounds returns the first and last sequences of the archive (0, 0 when
 // empty).
 func (a *Archive) Bounds(ctx context.Context) (first, last uint64, err error) {
-	s, err := a.js.Stream(ctx, StreamEvents)
+	s, err := a.js.Stream(ctx, a.n.stream(StreamEvents))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -161,12 +162,12 @@ func (a *Archive) Bounds(ctx context.Context) (first, last uint64, err error) {
 // caller walk the archive back from its end, and the counts let it skip a
 // window without events at the cost of one request.
 func (a *Archive) Window(ctx context.Context, subject string, lo, hi, above uint64, fn func(*Archived)) (uint64, error) {
-	s, err := a.js.Stream(ctx, StreamEvents)
+	s, err := a.js.Stream(ctx, a.n.stream(StreamEvents))
 	if err != nil {
 		return 0, err
 	}
 	cons, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		FilterSubjects: []string{subject},
+		FilterSubjects: []string{a.n.subject(subject)},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy, OptStartSeq: lo,
 		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute, MemoryStorage: true,
 	})
@@ -242,7 +243,7 @@ func (a *Archive) Watch(subject string, buf int) (*Watch, error) {
 	}
 	ch := make(chan Live, buf)
 	w := &Watch{C: ch, done: make(chan struct{})}
-	sub, err := a.nc.Subscribe(subject, func(m *nats.Msg) {
+	sub, err := a.nc.Subscribe(a.n.subject(subject), func(m *nats.Msg) {
 		select {
 		case ch <- Live{Key: EventKey(m.Header), Data: m.Data}:
 		case <-w.done:

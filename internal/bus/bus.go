@@ -40,6 +40,7 @@ import (
 // Safe for concurrent use.
 type Bus struct {
 	cfg Config
+	n   names // the server's names of streams, subjects and buckets (bus.prefix)
 	log *slog.Logger
 	srv *server.Server // nil for an external cluster
 	nc  *nats.Conn
@@ -72,6 +73,8 @@ type Bus struct {
 	// or an external cluster).
 	maxStore int64
 
+	avail availability // outages noted by Report
+
 	// Provisioned is true when the embedded store was empty at start (a
 	// first start).
 	Provisioned bool
@@ -85,13 +88,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{cfg: cfg, log: log}
+	b := &Bus{cfg: cfg, log: log, n: newNames(cfg.Prefix)}
 	b.Set(component.Starting, nil)
 	var err error
 	if cfg.URL == "" {
 		err = b.startEmbedded()
 	} else {
-		err = b.connectExternal()
+		err = b.connectExternal(ctx)
 	}
 	if err != nil {
 		b.Close()
@@ -175,7 +178,7 @@ func (b *Bus) startEmbedded() error {
 	total, free, serr := statfs(dir)
 	if serr == nil {
 		js := filepath.Join(dir, "jetstream")
-		archived := dirSize(filepath.Join(js, "$G", "streams", StreamEvents))
+		archived := dirSize(filepath.Join(js, "$G", "streams", b.n.stream(StreamEvents)))
 		if plan, err = planStorage(b.cfg, total, free, dirSize(js), archived); err != nil {
 			return err
 		}
@@ -236,15 +239,25 @@ func (b *Bus) startEmbedded() error {
 	return nil
 }
 
-func (b *Bus) connectExternal() error {
+// connectExternal connects to cfg.URL, waiting (within start_timeout) for
+// a server to answer, and refuses one older than MinServerVersion.
+func (b *Bus) connectExternal(ctx context.Context) error {
 	if b.cfg.Archive.MaxBytes == 0 {
 		b.cfg.Archive.MaxBytes = defaultArchiveBytes
 	}
-	var err error
-	if b.nc, err = b.connect("eventbridge", true); err != nil {
+	err := b.untilUp(ctx, "connect", func(context.Context) (err error) {
+		b.nc, err = b.connect("eventbridge", true)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted())
+	v := b.nc.ConnectedServerVersion()
+	if err := checkServerVersion(v, b.nc.ConnectedUrlRedacted()); err != nil {
+		return err
+	}
+	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted(), "server_version", v,
+		"server", b.nc.ConnectedServerName(), "cluster", b.nc.ConnectedClusterName())
 	return nil
 }
 
@@ -287,9 +300,9 @@ func (b *Bus) connect(name string, main bool) (*nats.Conn, error) {
 
 func (b *Bus) ensureStreams(ctx context.Context) error {
 	streams := []jetstream.StreamConfig{{
-		Name:        StreamEvents,
+		Name:        b.n.stream(StreamEvents),
 		Description: "every ingested event; also the archive that replays read",
-		Subjects:    []string{"events.>"},
+		Subjects:    []string{b.n.subject(AllEvents)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.Archive.MaxAge.D(),
@@ -298,25 +311,25 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Discard:     jetstream.DiscardOld,
 		Replicas:    b.cfg.Replicas,
 	}, {
-		Name:        StreamWork,
+		Name:        b.n.stream(StreamWork),
 		Description: "every ingested event until the router has settled it for every matched rule",
-		Subjects:    []string{"work.>"},
+		Subjects:    []string{b.n.subject("work.>")},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
 	}, {
-		Name:        StreamRetry,
+		Name:        b.n.stream(StreamRetry),
 		Description: "deliveries waiting for another attempt",
-		Subjects:    []string{"retry.>"},
+		Subjects:    []string{b.n.subject("retry.>")},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
 	}, {
-		Name:        StreamDLQ,
+		Name:        b.n.stream(StreamDLQ),
 		Description: "deliveries that failed for good, with why",
-		Subjects:    []string{"dlq.>"},
+		Subjects:    []string{b.n.subject(AllDeadLetters)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.DLQMaxAge.D(),
@@ -328,14 +341,18 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		AllowMsgTTL: true,
 	}}
 	for _, sc := range streams {
-		s, err := b.js.CreateOrUpdateStream(ctx, sc)
+		var s jetstream.Stream
+		err := b.untilUp(ctx, "stream "+sc.Name, func(ctx context.Context) (err error) {
+			s, err = b.js.CreateOrUpdateStream(ctx, sc)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
-		if sc.Name == StreamRetry {
+		if sc.Name == b.n.stream(StreamRetry) {
 			b.retryMaxAge = s.CachedInfo().Config.MaxAge
 		}
-		if sc.Name == StreamEvents {
+		if sc.Name == b.n.stream(StreamEvents) {
 			b.events = s
 			b.eventsCreated = s.CachedInfo().Created.UnixNano()
 		}
@@ -363,7 +380,19 @@ func (b *Bus) SpareStoreBytes() int64 {
 	return max(b.maxStore-b.archiveStreamBytes(), 1)
 }
 
-// JetStream returns the JetStream context.
+// StreamName is the name on the server of the stream named logical
+// (StreamEvents, ...): logical with bus.prefix.
+func (b *Bus) StreamName(logical string) string { return b.n.stream(logical) }
+
+// SubjectName is the subject (or filter) on the server of the logical
+// subject s (see EventSubject, ...): s with bus.prefix.
+func (b *Bus) SubjectName(s string) string { return b.n.subject(s) }
+
+// BucketName is the name on the server of the KV bucket named logical.
+func (b *Bus) BucketName(logical string) string { return b.n.bucket(logical) }
+
+// JetStream returns the JetStream context. Its streams, subjects and
+// buckets have the server's names (StreamName, SubjectName, BucketName).
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
 // RouterJetStream is the JetStream context of the router's own
@@ -386,6 +415,7 @@ func (b *Bus) Stop(context.Context) error { b.Close(); return nil }
 // down. Safe to call more than once.
 func (b *Bus) Close() {
 	b.Set(component.Stopping, nil)
+	b.avail.close()
 	if b.snapStop != nil {
 		b.snapOnce.Do(func() {
 			close(b.snapStop)

@@ -18,8 +18,18 @@ type Config struct {
 	// Listen, when set, opens the embedded server on this address (e.g.
 	// 127.0.0.1:4223) so that tools can reach it. Default: no listener.
 	Listen string `json:"listen,omitempty"`
+	// Prefix namespaces every stream, subject and KV bucket the bridge
+	// makes (EVENTS becomes <prefix>_EVENTS, events.> <prefix>.events.>,
+	// the bucket config <prefix>_config), so that several deployments
+	// share one NATS account without touching each other's data. Default
+	// empty: the names of releases before it, so existing data is kept.
+	Prefix string `json:"prefix,omitempty"`
 	// Replicas of every stream on an external cluster. Default 1.
 	Replicas int `json:"replicas,omitempty"`
+	// StartTimeout bounds how long the bridge waits, for each stream,
+	// bucket or consumer it makes or updates, for the cluster to answer (a
+	// quorum, a stream leader) before giving up. Default 2m.
+	StartTimeout spec.Duration `json:"start_timeout,omitempty"`
 	// DedupWindow is how long (source, id) pairs are remembered to drop
 	// duplicates. Default 2m. It costs about 130 B per event inside it.
 	DedupWindow spec.Duration `json:"dedup_window,omitempty"`
@@ -54,6 +64,9 @@ type ArchiveConfig struct {
 	MaxBytes spec.ByteSize `json:"max_bytes,omitempty"`
 }
 
+// defaultStartTimeout is bus.start_timeout's default.
+const defaultStartTimeout = 2 * time.Minute
+
 // Defaults fills unset fields.
 func (c *Config) Defaults() {
 	if c.DataDir == "" && c.URL == "" {
@@ -65,6 +78,9 @@ func (c *Config) Defaults() {
 	if c.DedupWindow == 0 {
 		c.DedupWindow = spec.Duration(2 * time.Minute)
 	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = spec.Duration(defaultStartTimeout)
+	}
 	if c.AckWait == 0 {
 		c.AckWait = spec.Duration(30 * time.Second)
 	}
@@ -75,6 +91,9 @@ func (c *Config) Defaults() {
 
 // Validate reports problems under p.
 func (c *Config) Validate(p spec.Problems) {
+	if err := ValidPrefix(c.Prefix); err != nil {
+		p.AddAt("prefix", "%s", err)
+	}
 	if c.Replicas < 1 || c.Replicas > 5 {
 		p.AddAt("replicas", "must be between 1 and 5")
 	}
@@ -83,6 +102,9 @@ func (c *Config) Validate(p spec.Problems) {
 	}
 	if c.DedupWindow.D() < time.Second {
 		p.AddAt("dedup_window", "must be at least 1s")
+	}
+	if c.StartTimeout.D() < time.Second {
+		p.AddAt("start_timeout", "must be at least 1s")
 	}
 	if c.AckWait.D() < time.Second {
 		p.AddAt("ack_wait", "must be at least 1s")

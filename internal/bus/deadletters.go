@@ -25,13 +25,14 @@ type StoredLetter struct {
 // DeadLetters reads and changes the DLQ stream.
 type DeadLetters struct {
 	js jetstream.JetStream
+	n  names
 }
 
 // DeadLetters returns the bus's DLQ.
-func (b *Bus) DeadLetters() *DeadLetters { return &DeadLetters{js: b.js} }
+func (b *Bus) DeadLetters() *DeadLetters { return &DeadLetters{js: b.js, n: b.n} }
 
 func (d *DeadLetters) stream(ctx context.Context) (jetstream.Stream, error) {
-	return d.js.Stream(ctx, StreamDLQ)
+	return d.js.Stream(ctx, d.n.stream(StreamDLQ))
 }
 
 // Next returns the first letter of rule (and of target, when not empty)
@@ -41,7 +42,7 @@ func (d *DeadLetters) Next(ctx context.Context, rule, target string, from uint64
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.GetMsg(ctx, max(from, 1), jetstream.WithGetMsgSubject(DLQFilter(rule, target)))
+	m, err := s.GetMsg(ctx, max(from, 1), jetstream.WithGetMsgSubject(d.n.subject(DLQFilter(rule, target))))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, ErrNoLetter
 	}
@@ -58,7 +59,7 @@ func (d *DeadLetters) Get(ctx context.Context, rule string, seq uint64) (*Stored
 		return nil, err
 	}
 	m, err := s.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && !IsDLQSubjectOf(m.Subject, rule)) {
+	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && !IsDLQSubjectOf(d.n.logical(m.Subject), rule)) {
 		return nil, ErrNoLetter
 	}
 	if err != nil {
@@ -97,7 +98,9 @@ func (d *DeadLetters) Delete(ctx context.Context, seq uint64) error {
 // no attempts made, due at once) and removes it from the DLQ. Sending it
 // twice stores it once.
 func (d *DeadLetters) Redrive(ctx context.Context, l *StoredLetter) error {
-	if _, err := d.js.PublishMsg(ctx, l.Retry(l.Seq, time.Now()).Encode()); err != nil {
+	m := l.Retry(l.Seq, time.Now()).Encode()
+	m.Subject = d.n.subject(m.Subject)
+	if _, err := d.js.PublishMsg(ctx, m); err != nil {
 		return err
 	}
 	return d.Delete(ctx, l.Seq)
@@ -114,14 +117,14 @@ func (d *DeadLetters) Counts(ctx context.Context, rule string) (map[string]uint6
 	if rule != "" {
 		filter = DLQFilter(rule, "")
 	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(d.n.subject(filter)))
 	if err != nil {
 		return nil, err
 	}
 	if info.State.Subjects == nil {
 		return map[string]uint64{}, nil
 	}
-	return info.State.Subjects, nil
+	return d.n.logicalCounts(info.State.Subjects), nil
 }
 
 // Purge removes every letter of rule (of target, when not empty) and
@@ -131,7 +134,7 @@ func (d *DeadLetters) Purge(ctx context.Context, rule, target string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	filter := DLQFilter(rule, target)
+	filter := d.n.subject(DLQFilter(rule, target))
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		return 0, err

@@ -195,7 +195,16 @@ func (b *Bus) loadDedup(ctx context.Context) (fromSnap, fromArchive int, err err
 			b.log.Warn("dedup snapshot ignored: reading the keys back from the archive", "file", b.snapPath, "err", err)
 		}
 	}
-	fromArchive, err = b.rebuildDedup(ctx, since)
+	// On a cluster that is still settling (a replica starting while routes
+	// form or a leader moves), reading the archive may get "no responders":
+	// retried like the making of streams, within bus.start_timeout. The
+	// attempt runs on ctx, not untilUp's per-attempt timeout: a large
+	// window takes longer than one attempt may. Keys read twice are one.
+	err = b.untilUp(ctx, "rebuild dedup", func(context.Context) error {
+		var rerr error
+		fromArchive, rerr = b.rebuildDedup(ctx, since)
+		return rerr
+	})
 	return fromSnap, fromArchive, err
 }
 

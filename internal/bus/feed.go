@@ -38,14 +38,19 @@ type Feed struct{ cc jetstream.ConsumeContext }
 // must settle each message, at once or later, and may block (the consumer
 // then stops pulling).
 func (b *Bus) StateFeed(ctx context.Context, o FeedOptions, fn func(Msg)) (*Feed, error) {
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, StreamEvents, jetstream.ConsumerConfig{
+	ccfg := jetstream.ConsumerConfig{
 		Durable:       StateConsumer,
 		Description:   "keeps the last event per key in the state bucket",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cmp.Or(o.AckWait, b.cfg.AckWait.D()),
 		MaxAckPending: o.MaxAckPending,
-		FilterSubject: AllEvents,
+		FilterSubject: b.n.subject(AllEvents),
+	}
+	var cons jetstream.Consumer
+	err := b.untilUp(ctx, "state consumer", func(ctx context.Context) (err error) {
+		cons, err = b.js.CreateOrUpdateConsumer(ctx, b.n.stream(StreamEvents), ccfg)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: state consumer: %w", err)

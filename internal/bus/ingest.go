@@ -188,8 +188,8 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			return dups, err
 		}
 		m := &p.em.m
-		p.subject = m.Subject
-		m.Subject = WorkSubjectOf(p.subject)
+		p.subject = b.n.subject(m.Subject)
+		m.Subject = b.n.workSubjectOf(p.subject)
 		if msgID {
 			m.Header[jetstream.MsgIDHeader] = m.Header[HdrKey]
 		}
@@ -238,8 +238,9 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		p.stored = true
 	}
 	if err != nil {
-		return dups, fmt.Errorf("bus: publish: %w", asStorageFull(err))
+		return dups, b.publishErr(err)
 	}
+	b.noteUp()
 	return dups, nil
 }
 

@@ -130,14 +130,19 @@ type KV struct {
 // KV creates the bucket described by bkt, or updates its settings, and
 // returns it.
 func (b *Bus) KV(ctx context.Context, bkt Bucket) (*KV, error) {
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bkt.Name,
+	cfg := jetstream.KeyValueConfig{
+		Bucket:      b.n.bucket(bkt.Name),
 		Description: bkt.Description,
 		History:     max(bkt.History, 1),
 		TTL:         bkt.TTL,
 		MaxBytes:    max(bkt.MaxBytes, 0),
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(b.cfg.Replicas, 1),
+	}
+	var kv jetstream.KeyValue
+	err := b.untilUp(ctx, "bucket "+cfg.Bucket, func(ctx context.Context) (err error) {
+		kv, err = b.js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", bkt.Name, natsErr(err))

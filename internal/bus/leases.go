@@ -165,7 +165,7 @@ const SubjectJobRun = "eventbridge.jobs.run"
 // took the run (it holds the job's lease); only then is the request
 // answered, others stay silent. Call the returned stop when done.
 func (b *Bus) ServeJobRuns(run func(job string) bool) (stop func(), err error) {
-	sub, err := b.nc.Subscribe(SubjectJobRun, func(msg *nats.Msg) {
+	sub, err := b.nc.Subscribe(b.n.subject(SubjectJobRun), func(msg *nats.Msg) {
 		if run(string(msg.Data)) {
 			_ = msg.Respond([]byte("ok"))
 		}
@@ -179,7 +179,7 @@ func (b *Bus) ServeJobRuns(run func(job string) bool) (stop func(), err error) {
 // RequestJobRun asks the instance that holds job's lease to run it now,
 // and reports whether one took the run before ctx ended.
 func (b *Bus) RequestJobRun(ctx context.Context, job string) (bool, error) {
-	msg, err := b.nc.RequestWithContext(ctx, SubjectJobRun, []byte(job))
+	msg, err := b.nc.RequestWithContext(ctx, b.n.subject(SubjectJobRun), []byte(job))
 	if err != nil {
 		return false, fmt.Errorf("bus: request %s: %w", SubjectJobRun, natsErr(err))
 	}

@@ -34,17 +34,17 @@ func (b *Bus) RetryQueue(rule, target string) *RetryQueue {
 // is handed out again (zero: the bus's ack_wait). Open is not safe to
 // call concurrently with Fetch.
 func (q *RetryQueue) Open(ctx context.Context, ackWait time.Duration) error {
-	cons, err := q.b.js.CreateOrUpdateConsumer(ctx, StreamRetry, jetstream.ConsumerConfig{
+	cons, err := q.b.js.CreateOrUpdateConsumer(ctx, q.b.n.stream(StreamRetry), jetstream.ConsumerConfig{
 		Durable:       RetryConsumer(q.rule, q.target),
 		Description:   "retries of rule " + q.rule + " to target " + q.target,
-		FilterSubject: RetrySubject(q.rule, q.target),
+		FilterSubject: q.b.n.subject(RetrySubject(q.rule, q.target)),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cmp.Or(ackWait, q.b.cfg.AckWait.D()),
 		MaxAckPending: 10000,
 		MaxDeliver:    -1,
 	})
 	if err != nil {
-		return fmt.Errorf("bus: RETRY consumer: %w", err)
+		return fmt.Errorf("bus: RETRY consumer: %w", q.b.writeErr(err))
 	}
 	q.cons = cons
 	return nil
@@ -65,16 +65,21 @@ func (q *RetryQueue) Fetch(ctx context.Context, n int) (*Batch, error) {
 
 // PutRetry writes r to its route's RETRY subject. With r.MsgID set, a
 // second write of the same id inside the dedup window is stored once.
+// ErrUnavailable when no stream leader answers (see Report).
 func (b *Bus) PutRetry(ctx context.Context, r *RetryRecord) error {
-	_, err := b.js.PublishMsg(ctx, r.Encode())
-	return err
+	m := r.Encode()
+	m.Subject = b.n.subject(m.Subject)
+	_, err := b.js.PublishMsg(ctx, m)
+	return b.writeErr(err)
 }
 
 // PutDeadLetter writes d to its route's DLQ subject. With d.MsgID set, a
 // second write of the same id inside the dedup window is stored once.
 func (b *Bus) PutDeadLetter(ctx context.Context, d *DeadLetter) error {
-	_, err := b.js.PublishMsg(ctx, d.Encode())
-	return err
+	m := d.Encode()
+	m.Subject = b.n.subject(m.Subject)
+	_, err := b.js.PublishMsg(ctx, m)
+	return b.writeErr(err)
 }
 
 // DropRoute forgets the RETRY queue of a route that is gone: it deletes
@@ -82,12 +87,12 @@ func (b *Bus) PutDeadLetter(ctx context.Context, d *DeadLetter) error {
 // that has none is not an error.
 func (b *Bus) DropRoute(ctx context.Context, rule, target string) error {
 	var errs []error
-	if err := b.js.DeleteConsumer(ctx, StreamRetry, RetryConsumer(rule, target)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := b.js.DeleteConsumer(ctx, b.n.stream(StreamRetry), RetryConsumer(rule, target)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		errs = append(errs, fmt.Errorf("delete the RETRY consumer: %w", err))
 	}
-	s, err := b.js.Stream(ctx, StreamRetry)
+	s, err := b.js.Stream(ctx, b.n.stream(StreamRetry))
 	if err == nil {
-		err = s.Purge(ctx, jetstream.WithPurgeSubject(RetrySubject(rule, target)))
+		err = s.Purge(ctx, jetstream.WithPurgeSubject(b.n.subject(RetrySubject(rule, target))))
 	}
 	if err != nil {
 		errs = append(errs, fmt.Errorf("purge the RETRY subject: %w", err))
@@ -99,16 +104,16 @@ func (b *Bus) DropRoute(ctx context.Context, rule, target string) error {
 // subject (see RetrySubject), in one request; subjects with none are
 // absent. A route whose subject holds messages needs its consumer open.
 func (b *Bus) RetryCounts(ctx context.Context) (map[string]uint64, error) {
-	s, err := b.js.Stream(ctx, StreamRetry)
+	s, err := b.js.Stream(ctx, b.n.stream(StreamRetry))
 	if err != nil {
 		return nil, err
 	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter("retry.>"))
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(b.n.subject("retry.>")))
 	if err != nil {
 		return nil, err
 	}
 	if info.State.Subjects == nil {
 		return map[string]uint64{}, nil
 	}
-	return info.State.Subjects, nil
+	return b.n.logicalCounts(info.State.Subjects), nil
 }

@@ -13,12 +13,10 @@ import (
 // the last event per key, fed from EVENTS.
 const StateBucketName = "state"
 
-// stateStream and stateSubjects are the state bucket's stream and the
-// prefix of its subjects.
-const (
-	stateStream  = "KV_" + StateBucketName
-	stateSubject = "$KV." + StateBucketName + "."
-)
+// stateStream and stateSubject are the state bucket's stream and the
+// prefix of its subjects, for the bucket's name on the server.
+func stateStream(bucket string) string  { return "KV_" + bucket }
+func stateSubject(bucket string) string { return "$KV." + bucket + "." }
 
 // StateBucketOptions size the state bucket.
 type StateBucketOptions struct {
@@ -40,19 +38,21 @@ type StateBucket struct {
 	*KV
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	subj   string // stateSubject of the bucket
 }
 
 // StateBucket creates the state bucket, or updates its limits, and returns
 // it.
 func (b *Bus) StateBucket(ctx context.Context, o StateBucketOptions) (*StateBucket, error) {
 	dup := min(2*time.Minute, o.MaxAge)
+	bucket := b.n.bucket(StateBucketName)
 	// The bucket's stream is made here rather than by
 	// CreateOrUpdateKeyValue to discard the oldest entries when full (a KV
 	// bucket refuses new writes instead).
-	stream, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              stateStream,
+	sc := jetstream.StreamConfig{
+		Name:              stateStream(bucket),
 		Description:       "eventbridge current state: the last event per key",
-		Subjects:          []string{stateSubject + ">"},
+		Subjects:          []string{stateSubject(bucket) + ">"},
 		MaxMsgsPerSubject: 1,
 		MaxBytes:          o.MaxBytes,
 		MaxAge:            o.MaxAge,
@@ -66,15 +66,20 @@ func (b *Bus) StateBucket(ctx context.Context, o StateBucketOptions) (*StateBuck
 		AllowDirect:       true,
 		Duplicates:        dup,
 		Discard:           jetstream.DiscardOld,
+	}
+	var stream jetstream.Stream
+	var kv jetstream.KeyValue
+	err := b.untilUp(ctx, "bucket "+bucket, func(ctx context.Context) (err error) {
+		if stream, err = b.js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return err
+		}
+		kv, err = b.js.KeyValue(ctx, bucket)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", StateBucketName, natsErr(err))
 	}
-	kv, err := b.js.KeyValue(ctx, StateBucketName)
-	if err != nil {
-		return nil, fmt.Errorf("bus: bucket %s: %w", StateBucketName, natsErr(err))
-	}
-	return &StateBucket{KV: wrapKV(kv), js: b.js, stream: stream}, nil
+	return &StateBucket{KV: wrapKV(kv), js: b.js, stream: stream, subj: stateSubject(bucket)}, nil
 }
 
 // Last is the last write of a key, a value or a delete.
@@ -90,7 +95,7 @@ type Last struct {
 
 // Last reads the last write of key, a delete included.
 func (s *StateBucket) Last(ctx context.Context, key string) (Last, error) {
-	m, err := s.stream.GetLastMsgForSubject(ctx, stateSubject+key)
+	m, err := s.stream.GetLastMsgForSubject(ctx, s.subj+key)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return Last{}, nil
@@ -107,7 +112,7 @@ func (s *StateBucket) Last(ctx context.Context, key string) (Last, error) {
 // key's last write (a delete counts; 0: never written), and returns the
 // new revision; ErrRevisionMismatch when the key changed since.
 func (s *StateBucket) Write(ctx context.Context, key string, value []byte, ifRevision uint64) (uint64, error) {
-	ack, err := s.js.Publish(ctx, stateSubject+key, value, jetstream.WithExpectLastSequencePerSubject(ifRevision))
+	ack, err := s.js.Publish(ctx, s.subj+key, value, jetstream.WithExpectLastSequencePerSubject(ifRevision))
 	if err != nil {
 		return 0, s.err("write", key, err)
 	}
@@ -120,7 +125,7 @@ type PendingWrite struct{ f jetstream.PubAckFuture }
 // WriteAsync is Write without waiting for the answer: writes are
 // pipelined. Wait for each with PendingWrite.Wait.
 func (s *StateBucket) WriteAsync(key string, value []byte, ifRevision uint64) (PendingWrite, error) {
-	f, err := s.js.PublishAsync(stateSubject+key, value, jetstream.WithExpectLastSequencePerSubject(ifRevision))
+	f, err := s.js.PublishAsync(s.subj+key, value, jetstream.WithExpectLastSequencePerSubject(ifRevision))
 	if err != nil {
 		return PendingWrite{}, s.err("write", key, err)
 	}

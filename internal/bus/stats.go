@@ -14,7 +14,7 @@ type StreamStats struct {
 func (b *Bus) StreamStats(ctx context.Context) map[string]StreamStats {
 	out := make(map[string]StreamStats, 4)
 	for _, name := range []string{StreamEvents, StreamWork, StreamRetry, StreamDLQ} {
-		s, err := b.js.Stream(ctx, name)
+		s, err := b.js.Stream(ctx, b.n.stream(name))
 		if err != nil {
 			continue
 		}
@@ -34,9 +34,10 @@ type ConsumerStats struct {
 	Pending, AckPending, Redelivered uint64
 }
 
-// ConsumerStats returns the counts of the durable consumer name of stream.
+// ConsumerStats returns the counts of the durable consumer name of stream
+// (a logical name: StreamWork, ...).
 func (b *Bus) ConsumerStats(ctx context.Context, stream, name string) (ConsumerStats, error) {
-	c, err := b.js.Consumer(ctx, stream, name)
+	c, err := b.js.Consumer(ctx, b.n.stream(stream), name)
 	if err != nil {
 		return ConsumerStats{}, err
 	}

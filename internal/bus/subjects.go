@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -163,4 +164,101 @@ func unhex(c byte) byte {
 		return c - 'a' + 10
 	}
 	return 0
+}
+
+// names are the names the bus gives its streams, subjects and buckets on
+// the server, for a prefix (bus.prefix). The rest of the bridge, and this
+// package's API, speak the logical names (EVENTS, events.<source>.<type>,
+// config); the bus turns them into the server's names at its door, so
+// that deployments with different prefixes share a NATS account without
+// touching each other's streams, buckets or dead letters. Consumers live
+// inside streams, so theirs need no prefix. The empty prefix gives the
+// logical names themselves (the names of every release before bus.prefix).
+type names struct {
+	prefix string // "" or the prefix
+	sp     string // prefix + "." (subjects) or ""
+	np     string // prefix + "_" (streams and buckets) or ""
+}
+
+func newNames(prefix string) names {
+	if prefix == "" {
+		return names{}
+	}
+	return names{prefix: prefix, sp: prefix + ".", np: prefix + "_"}
+}
+
+// stream is the server's name of the stream named logical.
+func (n names) stream(logical string) string { return n.np + logical }
+
+// bucket is the server's name of the KV bucket named logical.
+func (n names) bucket(logical string) string { return n.np + logical }
+
+// subject is the server's subject (or filter) of logical.
+func (n names) subject(logical string) string { return n.sp + logical }
+
+// subjects maps subject over filters.
+func (n names) subjects(filters []string) []string {
+	if n.sp == "" {
+		return filters
+	}
+	out := make([]string, len(filters))
+	for i, f := range filters {
+		out[i] = n.sp + f
+	}
+	return out
+}
+
+// logical is the logical subject of a server's subject.
+func (n names) logical(subject string) string { return strings.TrimPrefix(subject, n.sp) }
+
+// logicalCounts renames the keys of a stream's per-subject counts to
+// their logical subjects.
+func (n names) logicalCounts(m map[string]uint64) map[string]uint64 {
+	if n.sp == "" || len(m) == 0 {
+		return m
+	}
+	out := make(map[string]uint64, len(m))
+	for s, c := range m {
+		out[n.logical(s)] = c
+	}
+	return out
+}
+
+// workSubjectOf is WorkSubjectOf on the server's subjects.
+func (n names) workSubjectOf(eventSubject string) string {
+	if n.sp == "" {
+		return WorkSubjectOf(eventSubject)
+	}
+	return n.sp + "work." + strings.TrimPrefix(eventSubject, n.sp+"events.")
+}
+
+// reservedPrefixes are the first tokens of the bridge's own subjects: a
+// prefix equal to one would make its subjects overlap another
+// deployment's ("kv": its streams would be named like KV buckets' streams).
+var reservedPrefixes = []string{"events", "work", "retry", "dlq", "eventbridge", "kv"}
+
+// ValidPrefix reports why p cannot be a bus.prefix (nil when it can): it
+// is one NATS subject token and part of stream and bucket names, so
+// letters, digits, '-' and '_', starting with a letter or digit, at most
+// 32 bytes, and not one of the bridge's own first tokens.
+func ValidPrefix(p string) error {
+	if p == "" {
+		return nil
+	}
+	if len(p) > 32 {
+		return fmt.Errorf("must be at most 32 characters")
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || (i > 0 && (c == '-' || c == '_'))
+		if !ok {
+			return fmt.Errorf("must be letters, digits, '-' and '_', starting with a letter or digit")
+		}
+	}
+	for _, r := range reservedPrefixes {
+		if strings.EqualFold(p, r) {
+			return fmt.Errorf("%q is reserved (a subject of the bridge starts with it)", p)
+		}
+	}
+	return nil
 }

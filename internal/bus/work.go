@@ -44,7 +44,7 @@ type WorkOptions struct {
 
 // Open creates the durable consumer, or updates its settings.
 func (w *WorkQueue) Open(ctx context.Context, o WorkOptions) error {
-	cons, err := w.b.rjs.CreateOrUpdateConsumer(ctx, StreamWork, jetstream.ConsumerConfig{
+	cc := jetstream.ConsumerConfig{
 		Durable:       WorkConsumer,
 		Description:   "matches every event against the rules",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -52,6 +52,11 @@ func (w *WorkQueue) Open(ctx context.Context, o WorkOptions) error {
 		AckWait:       cmp.Or(o.AckWait, w.b.cfg.AckWait.D()),
 		MaxAckPending: o.MaxAckPending,
 		MaxDeliver:    -1,
+	}
+	var cons jetstream.Consumer
+	err := w.b.untilUp(ctx, "WORK consumer", func(ctx context.Context) (err error) {
+		cons, err = w.b.rjs.CreateOrUpdateConsumer(ctx, w.b.n.stream(StreamWork), cc)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("bus: WORK consumer: %w", err)
@@ -95,7 +100,7 @@ func (w *WorkQueue) Messages(pull int) (*MsgStream, error) {
 // twice. Nothing happens when there is no such consumer.
 func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err error) {
 	js := w.b.rjs
-	old, err := js.Consumer(ctx, StreamEvents, WorkConsumer)
+	old, err := js.Consumer(ctx, w.b.n.stream(StreamEvents), WorkConsumer)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return 0, false, nil
 	}
@@ -106,7 +111,7 @@ func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err 
 	if err != nil {
 		return 0, true, err
 	}
-	stream, err := js.Stream(ctx, StreamEvents)
+	stream, err := js.Stream(ctx, w.b.n.stream(StreamEvents))
 	if err != nil {
 		return 0, true, err
 	}
@@ -138,7 +143,7 @@ func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err 
 					done = true
 					break
 				}
-				m := &nats.Msg{Subject: WorkSubjectOf(msg.Subject()), Header: msg.Headers(), Data: msg.Data()}
+				m := &nats.Msg{Subject: w.b.n.workSubjectOf(msg.Subject()), Header: msg.Headers(), Data: msg.Data()}
 				if m.Header.Get(jetstream.MsgIDHeader) == "" {
 					// Written by this version while the migration ran:
 					// WORK has it already, and dedups on the key.
@@ -158,7 +163,7 @@ func (w *WorkQueue) MoveLegacy(ctx context.Context) (moved int, found bool, err 
 			}
 		}
 	}
-	if err := js.DeleteConsumer(ctx, StreamEvents, WorkConsumer); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := js.DeleteConsumer(ctx, w.b.n.stream(StreamEvents), WorkConsumer); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return moved, true, err
 	}
 	return moved, true, nil

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,6 +103,10 @@ func (c *Config) Refs(origin string) spec.Refs {
 type InstanceConfig struct {
 	// Name labels logs, metrics and lifecycle events. Default: the host name.
 	Name string `json:"name,omitempty"`
+	// Replica tells this process apart from the other replicas of a
+	// deployment: the replica label of every eventbridge_* series.
+	// Default: <name>-<pid>, different for every process even on one host.
+	Replica string `json:"replica,omitempty"`
 }
 
 // LogConfig configures the bridge's own logs.
@@ -187,6 +192,9 @@ func (c *Config) Defaults() {
 		if c.Instance.Name == "" {
 			c.Instance.Name = "eventbridge"
 		}
+	}
+	if c.Instance.Replica == "" {
+		c.Instance.Replica = c.Instance.Name + "-" + strconv.Itoa(os.Getpid())
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"

@@ -212,7 +212,7 @@ func (r *Route) OpenRetries() {
 		defer r.opening.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		defer cancel()
-		if err := r.openRetryQueue(ctx); err != nil {
+		if err := r.openRetryQueue(ctx); err != nil && !r.busReport(err) {
 			r.cfg.Log.Warn("cannot open the RETRY consumer; will try again at the next write", "route", r.Name(), "err", err)
 		}
 	}()
@@ -551,7 +551,9 @@ const writeTimeout = 10 * time.Second
 // write logs a failed RETRY or DLQ write and names the route in its error.
 func (r *Route) write(stream string, err error) error {
 	if err != nil {
-		r.cfg.Log.Error("cannot write to the bus; the event will be handed out again", "route", r.Name(), "stream", stream, "err", err)
+		if !r.busReport(err) {
+			r.cfg.Log.Error("cannot write to the bus; the event will be handed out again", "route", r.Name(), "stream", stream, "err", err)
+		}
 		return fmt.Errorf("route %s: %w", r.Name(), err)
 	}
 	return nil
@@ -591,7 +593,9 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 			if ctx.Err() != nil {
 				return
 			}
-			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
+			if !r.busReport(err) {
+				r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
+			}
 			select {
 			case <-time.After(time.Second):
 			case <-ctx.Done():
@@ -634,7 +638,7 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 		if stopped {
 			return
 		}
-		if err := batch.Err(); err != nil && ctx.Err() == nil {
+		if err := batch.Err(); err != nil && ctx.Err() == nil && !r.busReport(err) {
 			r.cfg.Log.Warn("retry consumer", "route", r.Name(), "err", err)
 		}
 	}
@@ -698,3 +702,16 @@ type Bus interface {
 }
 
 var _ Bus = (*bus.Bus)(nil)
+
+// busReporter is the optional ability of a Bus to take the errors that
+// mean it is unavailable, and log the outage once (bus.Bus.Report).
+type busReporter interface{ Report(error) bool }
+
+// busReport hands err to the bus when it can take it, and reports whether
+// the bus logs it (the route then does not).
+func (r *Route) busReport(err error) bool {
+	rep, ok := r.cfg.Bus.(busReporter)
+	return ok && rep.Report(err)
+}
+
+var _ busReporter = (*bus.Bus)(nil)

@@ -83,10 +83,12 @@ func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op
 	if from := op.Resume(); from > 0 {
 		sc.FromSeq = from // taken over: continue at the owner's last checkpoint
 	}
-	return archive.Scan(ctx, sc, func(a *bus.Archived) error {
+	var last uint64 // the last event read: a scan resumed starts after it
+	scan := func(a *bus.Archived) error {
 		if a.Stored.After(req.To) {
 			return bus.ErrStopScan
 		}
+		last = a.Seq
 		op.Add("scanned", 1)
 		ev, err := bus.DecodeEvent(a.Data)
 		if err != nil || !f.Match(filter.NewInput(ev)) {
@@ -128,8 +130,35 @@ func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op
 			}
 		}
 		return nil
-	})
+	}
+	// A scan cut short by the bus being unavailable for a moment (a
+	// leader moving, "no responders" while a replica takes the replay
+	// over on a cluster) goes on after the last event it read, rather than
+	// failing the replay.
+	wait := scanRetryMin
+	for {
+		err := archive.Scan(ctx, sc, scan)
+		if err == nil || !bus.IsUnavailable(err) || ctx.Err() != nil {
+			return err
+		}
+		if last > 0 {
+			sc.FromSeq = last + 1
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, scanRetryMax)
+	}
 }
+
+// The wait before a scan cut short by an unavailable bus goes on: it
+// doubles from scanRetryMin up to scanRetryMax.
+const (
+	scanRetryMin = 250 * time.Millisecond
+	scanRetryMax = 5 * time.Second
+)
 
 // checkpoints tracks the events handed to routes and not yet settled, to
 // checkpoint the first archive sequence not settled for sure: events

@@ -206,7 +206,9 @@ func (r *Router) run() {
 				return
 			}
 			r.Set(component.Running, err)
-			r.cfg.Log.Warn("router consumer", "err", err)
+			if !r.cfg.Bus.Report(err) { // an outage of the bus is logged once, by the bus
+				r.cfg.Log.Warn("router consumer", "err", err)
+			}
 			continue
 		}
 		idx, routes = r.route(msg, idx[:0], routes[:0])

@@ -25,6 +25,9 @@ type mux struct {
 	mu      sync.RWMutex
 	mounted map[string]http.Handler
 	owner   map[string]*int // who mounted each path, so unmount removes only its own
+	// started is set once the bridge has started: before, a path no
+	// route matches may be a source not mounted yet, answered 503.
+	started func() bool
 }
 
 func newMux() *mux {
@@ -76,6 +79,15 @@ func (m *mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			allow := probe.header.Get("Allow")
 			w.Header().Set("Allow", allow)
 			problem.Write(w, r, problem.MethodNotAllowed, r.Method+" is not served at "+r.URL.Path+"; use "+allow)
+			return
+		}
+		if m.started != nil && !m.started() {
+			// The sources are mounted during the start: a producer retries
+			// a 503 (behind a load balancer, on another replica) but
+			// may drop the event on a 404.
+			p := problem.New(problem.Unavailable, "the bridge is starting: no source at "+r.URL.Path+" yet")
+			p.RetryAfter = 1
+			p.Write(w, r)
 			return
 		}
 		problem.Write(w, r, problem.NotFound, "no source or API route at "+r.URL.Path)

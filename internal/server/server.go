@@ -91,7 +91,7 @@ func New(cfg *config.Config, log *slog.Logger) *Bridge {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
 	logs := telemetry.NewLogs(base.WithAttrs([]slog.Attr{slog.String("instance", cfg.Instance.Name)}), lvl)
-	return &Bridge{cfg: cfg, logs: logs, log: logs.Root(), metrics: telemetry.NewMetricsFor(cfg.Instance.Name), health: component.NewRegistry()}
+	return &Bridge{cfg: cfg, logs: logs, log: logs.Root(), metrics: newMetrics(cfg.Instance), health: component.NewRegistry()}
 }
 
 // Logs returns the bridge's loggers.
@@ -195,6 +195,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	})
 
 	b.mux = newMux()
+	b.mux.started = b.started.Load
 	b.mux.base.HandleFunc("GET /healthz", b.serveHealthz)
 	b.mux.base.HandleFunc("GET /readyz", b.serveReadyz)
 	b.mountConsole(b.mux.base)

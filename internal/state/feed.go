@@ -271,7 +271,9 @@ func (f *feeder) ack(it *item) {
 }
 
 func (f *feeder) nak(it *item, err error) {
-	f.s.log.Warn("state: cannot store an entry; the event is handed out again", "err", err)
+	if !f.s.bus.Report(err) { // an outage of the bus is logged once, by the bus
+		f.s.log.Warn("state: cannot store an entry; the event is handed out again", "err", err)
+	}
 	f.s.mu.Lock()
 	delete(f.s.slots, it.bk)
 	f.s.mu.Unlock()

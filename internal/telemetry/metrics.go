@@ -69,11 +69,27 @@ func NewMetrics() *Metrics { return NewMetricsFor("") }
 // and process collectors and eventbridge_build_info. instance, when not
 // empty, labels every eventbridge_* series.
 func NewMetricsFor(instance string) *Metrics {
+	if instance == "" {
+		return NewMetricsWith(nil)
+	}
+	return NewMetricsWith(prometheus.Labels{"instance": instance})
+}
+
+// NewMetricsWith is NewMetricsFor with constant labels of every
+// eventbridge_* series (instance and replica, say); empty values are
+// left out.
+func NewMetricsWith(labels prometheus.Labels) *Metrics {
 	r := prometheus.NewRegistry()
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var reg prometheus.Registerer = r
-	if instance != "" {
-		reg = prometheus.WrapRegistererWith(prometheus.Labels{"instance": instance}, r)
+	constant := prometheus.Labels{}
+	for k, v := range labels {
+		if v != "" {
+			constant[k] = v
+		}
+	}
+	if len(constant) > 0 {
+		reg = prometheus.WrapRegistererWith(constant, r)
 	}
 	f := func(c prometheus.Collector) { reg.MustRegister(c) }
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_build_info", Help: "Version of the running bridge (always 1)."}, []string{"version", "build"})

@@ -31,17 +31,20 @@ const (
 	scenNATS  = "nats"
 	scenMQTT  = "mqtt"
 	scenKafka = "kafka"
-	boxDirect = "direct"
+	// scenCluster is HTTP → rule → HTTP on a 3-node NATS cluster, one
+	// replica against three (cluster.go).
+	scenCluster = "cluster"
+	boxDirect   = "direct"
 )
 
-var allScenarios = []string{scenHTTP, scenNATS, scenMQTT, scenKafka}
+var allScenarios = []string{scenHTTP, scenNATS, scenMQTT, scenKafka, scenCluster}
 
 // config is everything a run is told by its flags.
 type config struct {
 	BridgeBin   string
 	FakeBridge  bool
 	Middleboxes []string
-	Scenarios   []string // http, nats, mqtt, kafka
+	Scenarios   []string // http, nats, mqtt, kafka, cluster
 	Loads       []string // saturation, fixed
 	Rounds      int
 
@@ -110,7 +113,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.BridgeBin, "bridge-bin", "bin/eventbridge", "eventbridge binary, started as `serve --config FILE`")
 	fs.BoolVar(&c.FakeBridge, "fake-bridge", false, "run the forwarder in the bridge's place (to test the runner)")
 	boxes := fs.String("middleboxes", "none,forwarder,bridge", "comma-separated middleboxes of the http scenario; without bridge, no scenario runs the bridge")
-	scens := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: http, nats, mqtt, kafka; and the opt-in scale scenarios rules, fanout, archive, soak, catchup (bench/README.md)")
+	scens := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: http, nats, mqtt, kafka, cluster; and the opt-in scale scenarios rules, fanout, archive, soak, catchup (bench/README.md)")
 	rules := fs.String("rules-counts", "1,100,1000,10000", "rules scenario: rule counts, 1% of them selecting the events' type, one matching")
 	fanout := fs.String("fanout-sizes", "100", "fanout scenario: rules (each with a target of its own) matching every event; 1 always runs as the baseline (issue 16: 100,1000)")
 	fs.Float64Var(&c.FanoutDemand, "fanout-demand", 20000, "fanout scenario: deliveries per second asked for (events/s × fan-out), more than the bridge delivers")
@@ -248,6 +251,12 @@ func (c *config) has(l string) bool { return slices.Contains(c.Loads, l) }
 func (c *config) boxesOf(scen string) []string {
 	if scen == scenHTTP {
 		return c.Middleboxes
+	}
+	if scen == scenCluster {
+		if slices.Contains(c.Middleboxes, boxBridge) {
+			return []string{boxReplicas1, boxReplicas3}
+		}
+		return nil
 	}
 	if slices.Contains(c.Middleboxes, boxBridge) {
 		return []string{boxDirect, boxBridge}

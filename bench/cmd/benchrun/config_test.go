@@ -26,7 +26,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.BridgeBin != "bin/eventbridge" || c.Rate != 2000 || c.Concurrency != 32 || c.Rounds != 2 ||
 		strings.Join(c.Middleboxes, ",") != "none,forwarder,bridge" || !c.has(scenSaturation) || !c.has(scenFixed) ||
-		strings.Join(c.Scenarios, ",") != "http,nats,mqtt,kafka" || strings.Join(c.boxesOf(scenKafka), ",") != "direct,bridge" {
+		strings.Join(c.Scenarios, ",") != "http,nats,mqtt,kafka,cluster" || strings.Join(c.boxesOf(scenKafka), ",") != "direct,bridge" ||
+		strings.Join(c.boxesOf(scenCluster), ",") != "1-replica,3-replicas" {
 		t.Fatalf("defaults = %+v", c)
 	}
 }

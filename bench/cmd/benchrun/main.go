@@ -84,9 +84,12 @@ func run(ctx context.Context, cfg *config) error {
 					break
 				}
 				var s sample
-				if scen == scenHTTP {
+				switch scen {
+				case scenHTTP:
 					s = r.runSample(ctx, kind, round)
-				} else {
+				case scenCluster:
+					s = r.runClusterSample(ctx, kind, round)
+				default:
 					s = r.runBrokerSample(ctx, scen, kind, round)
 				}
 				rep.Samples = append(rep.Samples, s)

@@ -39,6 +39,9 @@ type phase struct {
 	// CPU time, over wall time). Above a few tenths of a core the figures
 	// are disturbed.
 	OtherCPUCores float64 `json:"other_cpu_cores"`
+	// Cluster is where the CPU went in the cluster scenario (CPUSec is
+	// then the replicas' together).
+	Cluster *clusterCPU `json:"cluster,omitempty"`
 }
 
 // counter is where the events are counted: the sink process's API, or a

@@ -37,10 +37,11 @@ type brokerReport struct {
 
 // scenarioTitles name the scenarios in the report.
 var scenarioTitles = map[string]string{
-	scenHTTP:  "HTTP in → rule → HTTP out",
-	scenNATS:  "NATS → rule → NATS (core NATS)",
-	scenMQTT:  "MQTT → rule → HTTP (QoS 1, mosquitto)",
-	scenKafka: "Kafka → rule → Kafka (acks=all, kfake)",
+	scenHTTP:    "HTTP in → rule → HTTP out",
+	scenNATS:    "NATS → rule → NATS (core NATS)",
+	scenMQTT:    "MQTT → rule → HTTP (QoS 1, mosquitto)",
+	scenKafka:   "Kafka → rule → Kafka (acks=all, kfake)",
+	scenCluster: "HTTP in → rule → HTTP out on a 3-node NATS cluster (R3): 1 replica vs 3",
 }
 
 // samplesOf returns the samples of scenario scen.
@@ -63,9 +64,13 @@ func (rep *report) build(cfg *config) {
 		}
 		samples := samplesOf(rep.Samples, scen)
 		if scen != scenHTTP {
+			box, base := boxBridge, boxDirect
+			if scen == scenCluster {
+				box, base = boxReplicas3, boxReplicas1
+			}
 			b := brokerReport{Scenario: scen,
-				SatRatio: roundRatios(samples, boxBridge, boxDirect, satRate),
-				P99Ratio: roundRatios(samples, boxBridge, boxDirect, fixedP99)}
+				SatRatio: roundRatios(samples, box, base, satRate),
+				P99Ratio: roundRatios(samples, box, base, fixedP99)}
 			for _, kind := range cfg.boxesOf(scen) {
 				b.Boxes = append(b.Boxes, summarize(kind, samples))
 			}
@@ -97,6 +102,14 @@ func (rep *report) print(w io.Writer, cfg *config) {
 	}
 	for _, b := range rep.Brokers {
 		fmt.Fprintf(w, "\n-- %s: %s --\n", b.Scenario, scenarioTitles[b.Scenario])
+		if b.Scenario == scenCluster {
+			printTable(w, b.Boxes, cfg, "accepted")
+			fmt.Fprintln(w, "3 replicas/1 replica, round by round:")
+			fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(b.SatRatio, boxReplicas1))
+			fmt.Fprintf(w, "  e2e p99 at %g/s:                  %s\n", cfg.Rate, fmtRatio(b.P99Ratio, boxReplicas1))
+			printClusterCPU(w, samplesOf(rep.Samples, scenCluster))
+			continue
+		}
 		printTable(w, b.Boxes, cfg, "published")
 		fmt.Fprintln(w, "bridge/direct, round by round:")
 		fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(b.SatRatio, boxDirect))
@@ -222,3 +235,21 @@ func fmtRate(v float64) string {
 func fmtMS(v float64) string  { return fmt.Sprintf("%.2f", v) }
 func fmtMiB(v float64) string { return fmt.Sprintf("%.0f", v) }
 func fmtUS(v float64) string  { return fmt.Sprintf("%.0f", v) }
+
+// printClusterCPU writes, for each cluster sample, the CPU per event of
+// each replica and of the NATS nodes together.
+func printClusterCPU(w io.Writer, samples []sample) {
+	fmt.Fprintln(w, "CPU per event delivered (µs): each replica | the 3 NATS nodes together")
+	for _, s := range samples {
+		for _, p := range []*phase{s.Saturation, s.Fixed} {
+			if p == nil || p.Cluster == nil {
+				continue
+			}
+			var reps []string
+			for _, us := range p.Cluster.ReplicaUS {
+				reps = append(reps, fmt.Sprintf("%.0f", us))
+			}
+			fmt.Fprintf(w, "  round %d %-10s %-10s %s | %.0f\n", s.Round, s.Middlebox, p.Scenario, strings.Join(reps, " "), p.Cluster.NATSUS)
+		}
+	}
+}

@@ -87,13 +87,13 @@ func TestReportPrintsEveryMiddlebox(t *testing.T) {
 	rep.print(&b, cfg)
 	out := b.String()
 	for _, want := range []string{"none", "forwarder", "bridge (fake)", "30.0k", "0.60", "floor PASS",
-		"-- kafka: Kafka", "10.0k–12.0k", "0.25–0.30 (median 0.28)", "2.00–3.00 (median 2.50)", "— (needs direct and bridge in the same round)"} {
+		"-- kafka: Kafka", "10.0k–12.0k", "0.25–0.30 (median 0.28)", "2.00–3.00 (median 2.50)", "— (needs direct and bridge in the same round)", "-- cluster: HTTP in", "3 replicas/1 replica"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 	// The HTTP floors and ratios see only the http samples.
-	if rep.SatRatio.N != 1 || len(rep.Brokers) != 3 || rep.Brokers[2].SatRatio.N != 2 {
+	if rep.SatRatio.N != 1 || len(rep.Brokers) != 4 || rep.Brokers[2].SatRatio.N != 2 {
 		t.Errorf("http ratio %+v, brokers %+v", rep.SatRatio, rep.Brokers)
 	}
 }

@@ -3,6 +3,7 @@ package bustest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,14 +13,15 @@ import (
 
 // This file is the harness's only use of the JetStream client: what the
 // bus does not offer as operations of its own, read straight from its
-// streams.
+// streams. Streams and subjects are given by their logical names
+// (bus.StreamDLQ, bus.DLQSubject, ...); the bus's prefix is added here.
 
 // Count is the number of messages stream holds on subject ("" or ">": all).
 func Count(t testing.TB, b *bus.Bus, stream, subject string) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Wait)
 	defer cancel()
-	s, err := b.JetStream().Stream(ctx, stream)
+	s, err := b.JetStream().Stream(ctx, b.StreamName(stream))
 	if err != nil {
 		t.Fatalf("bustest: stream %s: %v", stream, err)
 	}
@@ -30,7 +32,7 @@ func Count(t testing.TB, b *bus.Bus, stream, subject string) uint64 {
 		}
 		return info.State.Msgs
 	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(b.SubjectName(subject)))
 	if err != nil {
 		t.Fatalf("bustest: stream %s: %v", stream, err)
 	}
@@ -49,20 +51,20 @@ func Messages(t testing.TB, b *bus.Bus, stream, subject string) []Msg {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Wait)
 	defer cancel()
-	s, err := b.JetStream().Stream(ctx, stream)
+	s, err := b.JetStream().Stream(ctx, b.StreamName(stream))
 	if err != nil {
 		t.Fatalf("bustest: stream %s: %v", stream, err)
 	}
 	var out []Msg
 	for seq := uint64(1); ; seq++ {
-		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(b.SubjectName(subject)))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return out
 		}
 		if err != nil {
 			t.Fatalf("bustest: %s in %s: %v", subject, stream, err)
 		}
-		out = append(out, Msg{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data})
+		out = append(out, Msg{Seq: m.Sequence, Subject: strings.TrimPrefix(m.Subject, b.SubjectName("")), Header: m.Header, Data: m.Data})
 		seq = m.Sequence
 	}
 }
@@ -81,7 +83,7 @@ func ConsumerState(t testing.TB, b *bus.Bus, stream, name string) Consumer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Wait)
 	defer cancel()
-	c, err := b.JetStream().Consumer(ctx, stream, name)
+	c, err := b.JetStream().Consumer(ctx, b.StreamName(stream), name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return Consumer{}
 	}

@@ -27,6 +27,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
@@ -197,7 +198,9 @@ func (s *Source) ingest(ctx context.Context, e *ce.Event) error {
 	if err := s.deps.Ingest.Ingest(ictx, s.name, []*ce.Event{e}); err != nil {
 		s.in.WithLabelValues("error").Inc()
 		s.rejected.WithLabelValues("unavailable").Inc()
-		s.log.Warn("cannot store an event", "id", e.ID(), "err", err)
+		if !bus.IsUnavailable(err) { // an outage of the bus is logged once, by the bus
+			s.log.Warn("cannot store an event", "id", e.ID(), "err", err)
+		}
 		return status.Error(codes.Unavailable, "the event was not stored; publish it again")
 	}
 	s.in.WithLabelValues("ok").Inc()

@@ -216,9 +216,14 @@ func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 			return
 		}
 		s.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
-		s.log.Warn("cannot store events", "source", s.name, "events", len(events), "err", err)
 		p := problem.New(problem.Unavailable, "the events were not stored; send them again")
 		p.RetryAfter = 1
+		if bus.IsUnavailable(err) {
+			// No stream leader for now: the bus logs the outage once.
+			p.RetryAfter = bus.UnavailableRetryAfter
+		} else {
+			s.log.Warn("cannot store events", "source", s.name, "events", len(events), "err", err)
+		}
 		p.Write(w, r)
 		return
 	}

@@ -1,8 +1,12 @@
 package http
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
@@ -22,3 +26,44 @@ func TestIngestStorageFull(t *testing.T) {
 		t.Errorf("Retry-After %q, want %d", w.Header().Get("Retry-After"), StorageFullRetryAfter)
 	}
 }
+
+// A bus without a stream leader (a NATS node lost) is answered 503 with
+// the bus's Retry-After; the bus logs the outage, the source does not log
+// each request.
+func TestIngestBusUnavailable(t *testing.T) {
+	src, rec := newTestSource(t, nil)
+	logs := &lineCounter{}
+	src.log = slog.New(logs)
+	rec.err = fmt.Errorf("bus: publish: %w: no response from stream", bus.ErrUnavailable)
+	for range 3 {
+		w := serve(src, post(`{"a":1}`, binaryHeaders("Content-Type", "application/json")...))
+		p := readProblem(t, w, 503)
+		if p.Code != "unavailable" {
+			t.Errorf("problem %+v, want code unavailable", p)
+		}
+		if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra != bus.UnavailableRetryAfter {
+			t.Errorf("Retry-After %q, want %d", w.Header().Get("Retry-After"), bus.UnavailableRetryAfter)
+		}
+	}
+	if n := logs.n.Load(); n != 0 {
+		t.Errorf("the source logged %d lines for an unavailable bus", n)
+	}
+	// Any other failure is still logged.
+	rec.err = errors.New("bus: publish: something else")
+	w := serve(src, post(`{"a":1}`, binaryHeaders("Content-Type", "application/json")...))
+	readProblem(t, w, 503)
+	if n := logs.n.Load(); n != 1 {
+		t.Errorf("the source logged %d lines for another failure, want 1", n)
+	}
+}
+
+// lineCounter is a slog.Handler that counts the lines logged.
+type lineCounter struct{ n atomic.Int64 }
+
+func (c *lineCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *lineCounter) Handle(context.Context, slog.Record) error {
+	c.n.Add(1)
+	return nil
+}
+func (c *lineCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *lineCounter) WithGroup(string) slog.Handler      { return c }

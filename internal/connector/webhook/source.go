@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventbridge-dev/eventbridge/internal/api/problem"
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
@@ -157,9 +158,14 @@ func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			s.rejected.WithLabelValues(ReasonUnavailable).Add(float64(len(reply.Events)))
-			s.log.Warn("cannot store events", "events", len(reply.Events), "err", err)
 			p := problem.New(problem.Unavailable, "the events were not stored; send them again")
 			p.RetryAfter = 1
+			if bus.IsUnavailable(err) {
+				// No stream leader for now: the bus logs the outage once.
+				p.RetryAfter = bus.UnavailableRetryAfter
+			} else {
+				s.log.Warn("cannot store events", "events", len(reply.Events), "err", err)
+			}
 			p.Write(w, r)
 			return
 		}

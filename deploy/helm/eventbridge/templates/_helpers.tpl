@@ -65,6 +65,9 @@ bus:
 {{- else }}
   url: {{ required "bus.url is required when bus.mode is external" .Values.bus.url | quote }}
   replicas: {{ .Values.bus.replicas }}
+{{- if .Values.bus.prefix }}
+  prefix: {{ .Values.bus.prefix | quote }}
+{{- end }}
 {{- if .Values.bus.credentialsSecret }}
   credentials: /etc/nats/nats.creds
 {{- end }}
