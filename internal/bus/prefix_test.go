@@ -56,6 +56,13 @@ func TestPrefixesIsolateDeployments(t *testing.T) {
 		if _, err := kv.Put(ctx, "rules.r"+p, []byte(p)); err != nil {
 			t.Fatal(err)
 		}
+		// The buckets that are not made through KV are prefixed too.
+		if _, err := b.RuleDedup(ctx, RuleDedupOptions{MaxAge: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Operations(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for p, b := range buses {
 		var types []string
@@ -120,7 +127,8 @@ func TestPrefixesIsolateDeployments(t *testing.T) {
 		got = append(got, name)
 	}
 	slices.Sort(got)
-	want := []string{"DLQ", "EVENTS", "KV_blue_config", "KV_config", "KV_green_config", "RETRY", "WORK",
+	want := []string{"DLQ", "EVENTS", "KV_blue_config", "KV_blue_operations", "KV_blue_ruledup", "KV_config",
+		"KV_green_config", "KV_green_operations", "KV_green_ruledup", "KV_operations", "KV_ruledup", "RETRY", "WORK",
 		"blue_DLQ", "blue_EVENTS", "blue_RETRY", "blue_WORK", "green_DLQ", "green_EVENTS", "green_RETRY", "green_WORK"}
 	if !slices.Equal(got, want) {
 		t.Errorf("streams on the server:\n got %v\nwant %v", got, want)
