@@ -55,6 +55,8 @@ type Bus struct {
 	dedup   *dedupSet        // the keys stored inside the dedup window
 	storage *storageGuard    // nil for an external cluster
 
+	retryMaxAge time.Duration // RETRY's max age when the bus opened (RetryMaxAge)
+
 	// snapPath is the dedup snapshot's file (embedded store only), for the
 	// archive created at eventsCreated (unix nanos); snapStop ends the
 	// loop that saves it, which closes snapDone.
@@ -341,6 +343,9 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		})
 		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
+		}
+		if sc.Name == b.n.stream(StreamRetry) {
+			b.retryMaxAge = s.CachedInfo().Config.MaxAge
 		}
 		if sc.Name == b.n.stream(StreamEvents) {
 			b.events = s

@@ -54,6 +54,8 @@ type RouteConfig struct {
 	// created when the route first writes to RETRY, or when OpenRetries
 	// is called.
 	HasRetries bool
+	// Timing is the rule's dedup and delay (timing.go).
+	Timing Timing
 }
 
 // Route delivers the events of one rule to one target: a bounded queue,
@@ -394,6 +396,9 @@ func (r *Route) work() {
 }
 
 func (r *Route) process(t *Task) {
+	if t.FirstTry.IsZero() && !r.beforeFirstAttempt(t) {
+		return
+	}
 	now := time.Now()
 	if t.FirstTry.IsZero() {
 		t.FirstTry = now

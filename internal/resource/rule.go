@@ -27,10 +27,12 @@ type Rule struct {
 	Targets []string `json:"targets"`
 	// Delivery is the retry and concurrency policy.
 	Delivery policy.Policy `json:"delivery,omitempty"`
+	// RuleTiming is dedup, delay and max_delay (rule_timing.go).
+	RuleTiming `yaml:",inline"`
 }
 
 // Defaults fills unset fields.
-func (r *Rule) Defaults() { r.Delivery.Defaults() }
+func (r *Rule) Defaults() { r.Delivery.Defaults(); r.RuleTiming.defaults() }
 
 // Validate reports problems under p, compiling the filter and transform.
 // Whether the named sources and targets exist is checked by the caller,
@@ -60,4 +62,5 @@ func (r *Rule) Validate(p spec.Problems) {
 		p.AddAt("transform", "%v", err)
 	}
 	r.Delivery.Validate(p.At("delivery"))
+	r.RuleTiming.validate(p)
 }
