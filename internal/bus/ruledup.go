@@ -44,33 +44,33 @@ func (b *Bus) RuleDedup(ctx context.Context, o RuleDedupOptions) (*RuleDedup, er
 		maxKeys = DefaultRuleDedupMaxKeys
 	}
 	bucket := b.n.bucket(RuleDedupBucketName)
-	stream := "KV_" + bucket
 	// The stream is made here rather than by CreateOrUpdateKeyValue to
 	// drop the oldest entries when full (a KV bucket refuses writes then,
 	// which would stop the rules' deliveries).
-	err := b.untilUp(ctx, "bucket "+bucket, func(ctx context.Context) error {
-		_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:              stream,
-			Description:       "eventbridge rules' dedup keys: one entry per rule, target and key inside the rule's window",
-			Subjects:          []string{"$KV." + bucket + ".>"},
-			MaxMsgsPerSubject: 1,
-			MaxMsgs:           maxKeys,
-			MaxAge:            maxAge,
-			MaxConsumers:      -1,
-			Storage:           jetstream.FileStorage,
-			Replicas:          max(b.cfg.Replicas, 1),
-			AllowRollup:       true,
-			DenyDelete:        true,
-			AllowDirect:       true,
-			Duplicates:        min(2*time.Minute, maxAge),
-			Discard:           jetstream.DiscardOld,
-		})
+	sc := jetstream.StreamConfig{
+		Name:              stateStream(bucket), // KV_<bucket>, as for every bucket
+		Description:       "eventbridge rules' dedup keys: one entry per rule, target and key inside the rule's window",
+		Subjects:          []string{stateSubject(bucket) + ">"},
+		MaxMsgsPerSubject: 1,
+		MaxMsgs:           maxKeys,
+		MaxAge:            maxAge,
+		MaxConsumers:      -1,
+		Storage:           jetstream.FileStorage,
+		Replicas:          max(b.cfg.Replicas, 1),
+		AllowRollup:       true,
+		DenyDelete:        true,
+		AllowDirect:       true,
+		Duplicates:        min(2*time.Minute, maxAge),
+		Discard:           jetstream.DiscardOld,
+	}
+	var kv jetstream.KeyValue
+	err := b.untilUp(ctx, "bucket "+bucket, func(ctx context.Context) (err error) {
+		if _, err = b.js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return err
+		}
+		kv, err = b.js.KeyValue(ctx, bucket)
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("bus: bucket %s: %w", RuleDedupBucketName, natsErr(err))
-	}
-	kv, err := b.js.KeyValue(ctx, bucket)
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", RuleDedupBucketName, natsErr(err))
 	}

@@ -13,8 +13,9 @@ import (
 // the last event per key, fed from EVENTS.
 const StateBucketName = "state"
 
-// stateStream and stateSubject are the state bucket's stream and the
-// prefix of its subjects, for the bucket's name on the server.
+// stateStream and stateSubject are a KV bucket's stream and the prefix of
+// its subjects, for the bucket's name on the server (the state and
+// ruledup buckets make their streams themselves).
 func stateStream(bucket string) string  { return "KV_" + bucket }
 func stateSubject(bucket string) string { return "$KV." + bucket + "." }
 
