@@ -15,6 +15,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/eventkey"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
@@ -349,6 +350,13 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		c.setStatus(o, StateFailed, err)
 		return nil
 	}
+	var orderKey *eventkey.Key
+	if spec.Ordering != nil {
+		if orderKey, err = eventkey.Compile(spec.Ordering.Key); err != nil {
+			c.setStatus(o, StateFailed, fmt.Errorf("ordering.key: %w", err))
+			return nil
+		}
+	}
 	lr := &liveRule{hash: h, spec: spec}
 	var deadLetterTTL time.Duration
 	if strings.HasPrefix(o.Name, subscription.Prefix) || strings.HasPrefix(o.Name, oran.RulePrefix) { // the prefixes are kept for subscriptions
@@ -362,6 +370,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
 			HasRetries: retries == nil || retries[bus.RetrySubject(o.Name, tname)] > 0,
+			Ordering:   orderKey,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {

@@ -27,6 +27,8 @@ type Rule struct {
 	Targets []string `json:"targets"`
 	// Delivery is the retry and concurrency policy.
 	Delivery policy.Policy `json:"delivery,omitempty"`
+	// Ordering, when set, delivers the events of one key in order.
+	Ordering *Ordering `json:"ordering,omitempty"`
 }
 
 // Defaults fills unset fields.
@@ -60,4 +62,7 @@ func (r *Rule) Validate(p spec.Problems) {
 		p.AddAt("transform", "%v", err)
 	}
 	r.Delivery.Validate(p.At("delivery"))
+	if r.Ordering != nil {
+		r.Ordering.Validate(p.At("ordering"))
+	}
 }
