@@ -25,7 +25,7 @@ type OrderMark struct {
 
 // RetryOrderMarks reads the ordering marks of the events waiting on the
 // RETRY subject of the route (rule, target), in the order they were
-// written, reading headers only. A route that orders its events calls it
+// written. A route that orders its events calls it
 // when it starts, before it reads RETRY: each mark holds its key until
 // that event is done, so that a later event of the key is not delivered
 // first after a restart. Records without a mark are skipped.
@@ -42,45 +42,24 @@ func (b *Bus) RetryOrderMarks(ctx context.Context, rule, target string) ([]Order
 	if info.State.Subjects[subject] == 0 {
 		return nil, nil
 	}
-	last := info.State.LastSeq
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subject},
-		HeadersOnly:    true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bus: RETRY marks: %w", err)
-	}
+	// RETRY is a work queue, which allows no second consumer on the
+	// route's subject: the records are read one by one, each the next of
+	// the subject from a sequence on.
 	var marks []OrderMark
-	for {
-		batch, err := c.FetchNoWait(1024)
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; {
+		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return marks, nil
+		}
 		if err != nil {
 			return marks, fmt.Errorf("bus: RETRY marks: %w", err)
 		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			md, err := m.Metadata()
-			if err != nil {
-				return marks, fmt.Errorf("bus: RETRY marks: %w", err)
-			}
-			h := m.Headers()
-			if seq, _ := strconv.ParseUint(h.Get(HdrOrderSeq), 10, 64); seq > 0 && h.Get(HdrOrderKey) != "" {
-				marks = append(marks, OrderMark{Key: h.Get(HdrOrderKey), Seq: seq})
-			}
-			if md.Sequence.Stream >= last {
-				return marks, nil
-			}
+		if oseq, _ := strconv.ParseUint(m.Header.Get(HdrOrderSeq), 10, 64); oseq > 0 && m.Header.Get(HdrOrderKey) != "" {
+			marks = append(marks, OrderMark{Key: m.Header.Get(HdrOrderKey), Seq: oseq})
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return marks, fmt.Errorf("bus: RETRY marks: %w", err)
-		}
-		if got == 0 {
-			return marks, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return marks, err
-		}
+		seq = m.Sequence + 1
 	}
+	return marks, nil
 }
 
 // WorkProgress is where the WORK consumer stands.
