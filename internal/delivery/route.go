@@ -707,7 +707,13 @@ func (r *Route) taskFromRetry(msg bus.Msg, rec *bus.RetryRecord) (*Task, error) 
 var _ component.Component = (*Route)(nil)
 
 // Capacity is the number of tasks the route can hold in memory.
-func (r *Route) Capacity() int { return r.cfg.Policy.QueueSize + r.cfg.Policy.Concurrency }
+func (r *Route) Capacity() int {
+	n := r.cfg.Policy.QueueSize + r.cfg.Policy.Concurrency
+	if r.ord != nil { // and the events waiting behind held keys
+		n += r.ord.limit
+	}
+	return n
+}
 
 // Key returns the route's rule and target names.
 func (r *Route) Key() (rule, target string) { return r.cfg.Rule, r.cfg.Target }
