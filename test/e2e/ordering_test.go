@@ -102,7 +102,7 @@ rules:
   ordered:
     targets: [sink]
     ordering: {key: partitionkey}
-    delivery: {concurrency: 32, max_attempts: 1000, backoff: {initial: 20ms, max: 200ms}}
+    delivery: {concurrency: 32, queue_size: 8192, max_attempts: 1000, backoff: {initial: 20ms, max: 200ms}}
 `, srv.URL))
 	p := start(t, cfg, addr)
 
