@@ -68,8 +68,15 @@ type WorkProgress struct {
 	Delivered uint64
 	// AckFloor is the sequence up to which every message is settled.
 	AckFloor uint64
-	// Pending is the number of messages handed out and not yet settled.
+	// Pending is the number of messages handed out and not yet settled,
+	// as the consumer's state says. After a crash that state may be older
+	// than the stream's: it may count messages that were acknowledged (and
+	// so removed from WORK) just before.
 	Pending int
+	// Stored is the number of messages WORK still holds of sequence up to
+	// Delivered: those handed out and not acknowledged. Set by Progress
+	// when Pending is not zero.
+	Stored int
 }
 
 // Progress reads where the WORK consumer stands. Read before Messages, it
@@ -86,5 +93,28 @@ func (w *WorkQueue) Progress(ctx context.Context) (WorkProgress, error) {
 	if err != nil {
 		return WorkProgress{}, fmt.Errorf("bus: WORK consumer: %w", err)
 	}
-	return WorkProgress{Delivered: info.Delivered.Stream, AckFloor: info.AckFloor.Stream, Pending: info.NumAckPending}, nil
+	p := WorkProgress{Delivered: info.Delivered.Stream, AckFloor: info.AckFloor.Stream, Pending: info.NumAckPending}
+	if p.Pending == 0 {
+		return p, nil
+	}
+	st, err := w.b.rjs.Stream(ctx, StreamWork)
+	if err != nil {
+		return p, fmt.Errorf("bus: WORK: %w", err)
+	}
+	si, err := st.Info(ctx, jetstream.WithDeletedDetails(true))
+	if err != nil {
+		return p, fmt.Errorf("bus: WORK: %w", err)
+	}
+	first := si.State.FirstSeq
+	if si.State.Msgs == 0 || first == 0 || p.Delivered < first {
+		return p, nil
+	}
+	n := p.Delivered - first + 1
+	for _, d := range si.State.Deleted {
+		if d >= first && d <= p.Delivered {
+			n--
+		}
+	}
+	p.Stored = int(n)
+	return p, nil
 }

@@ -120,6 +120,14 @@ func (b *Barrier) Seen(seq uint64) {
 	}
 }
 
+// Progress returns how many of the messages waited for have been seen,
+// and how many there are.
+func (b *Barrier) Progress() (seen, want int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.seen), b.want
+}
+
 // Lifted returns a channel closed when the barrier lifts.
 func (b *Barrier) Lifted() <-chan struct{} {
 	b.mu.Lock()

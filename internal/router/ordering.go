@@ -1,11 +1,13 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 )
 
 // barrierPoll is how often the start barrier reads the WORK consumer's
@@ -24,16 +26,45 @@ func (r *Router) setBarrier(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
-	if p.Pending > 0 {
+	// The consumer's state may count messages acknowledged just before a
+	// crash (it is saved after the stream's): wait only for those WORK
+	// still holds.
+	want := min(p.Pending, p.Stored)
+	if want > 0 {
 		r.cfg.Log.Info("routes that order per key wait for the events an earlier run left unsettled",
-			"pending", p.Pending, "up_to_seq", p.Delivered)
+			"events", want, "pending", p.Pending, "up_to_seq", p.Delivered)
 	}
 	floor := func(ctx context.Context) (uint64, error) {
 		p, err := r.work.Progress(ctx)
 		return p.AckFloor, err
 	}
-	b.Set(p.Delivered, p.Pending, floor, barrierPoll, r.done)
+	b.Set(p.Delivered, want, floor, barrierPoll, r.done)
+	if want > 0 {
+		go r.watchBarrier(b, time.Now())
+	}
 	return nil
+}
+
+// watchBarrier logs when the start barrier lifts, and warns while it
+// takes much longer than ack_wait (messages the bus does not hand out
+// again).
+func (r *Router) watchBarrier(b *delivery.Barrier, since time.Time) {
+	ackWait := cmp.Or(r.cfg.AckWait, r.cfg.Bus.Config().AckWait.D())
+	warn := time.NewTicker(3 * ackWait)
+	defer warn.Stop()
+	for {
+		select {
+		case <-b.Lifted():
+			r.cfg.Log.Info("routes that order per key go on", "waited", time.Since(since).Round(time.Millisecond))
+			return
+		case <-r.done:
+			return
+		case <-warn.C:
+			seen, want := b.Progress()
+			r.cfg.Log.Warn("routes that order per key still wait for events an earlier run left unsettled",
+				"seen", seen, "of", want, "waited", time.Since(since).Round(time.Second))
+		}
+	}
 }
 
 // seen tells the start barrier that msg has been routed.

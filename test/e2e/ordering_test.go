@@ -95,6 +95,8 @@ func TestOrderingPerKeyAcrossKill(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	defer srv.Close()
 	addr := freeAddr(t)
+	// queue_size 1024: part of the backlog waits in RETRY (the slow path,
+	// looked at every second) without making the test long.
 	cfg := writeConfig(t, addr, fmt.Sprintf(`
 sources: {in: {type: http, path: /events}}
 targets: {sink: {type: http, url: %q, timeout: 5s}}
@@ -102,9 +104,14 @@ rules:
   ordered:
     targets: [sink]
     ordering: {key: partitionkey}
-    delivery: {concurrency: 32, queue_size: 8192, max_attempts: 1000, backoff: {initial: 20ms, max: 200ms}}
+    delivery: {concurrency: 32, queue_size: 1024, max_attempts: 1000, backoff: {initial: 20ms, max: 200ms}}
 `, srv.URL))
 	p := start(t, cfg, addr)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bridge log:\n%s", p.log())
+		}
+	})
 
 	var (
 		acked atomic.Int64
