@@ -18,6 +18,10 @@ import (
 // and finds no room in memory, is handed back to RETRY for.
 const orderParkPoll = time.Second
 
+// orderFetchMin is the fewest RETRY messages an ordered route asks for at
+// a time, however full its memory.
+const orderFetchMin = 32
+
 // orderer delivers the events of one route that share an ordering key
 // one at a time, in the order of their WORK sequence (docs/delivery.md,
 // "Ordering per key"). Events of different keys go in parallel, up to the
@@ -33,10 +37,17 @@ const orderParkPoll = time.Second
 // read when the route starts (load), and WORK messages the last process
 // left unsettled are waited for by the Barrier.
 //
-// At most limit tasks wait in memory. A WORK task that cannot go and
-// finds no room is written to RETRY (the router's Overflow), so a key
-// held for long never stalls WORK or other rules; a RETRY task in the
-// same case is handed back to RETRY for orderParkPoll.
+// At most limit tasks wait in memory, plus one per key: the first of a
+// key is always kept. A WORK task that cannot go and finds no room is
+// written to RETRY (the router's Overflow), so a key held for long never
+// stalls WORK or other rules; a RETRY task in the same case is handed
+// back to RETRY for orderParkPoll.
+//
+// Every event kept away must come back: an ordered route's RETRY writes
+// carry no message id (route.go, writeRetry), since a write that the bus
+// took for a repeat of an earlier one (the same event failing again at the
+// same attempt after a restart) would leave its key waiting for a record
+// that is not there. A repeat costs a repeated delivery at worst.
 type orderer struct {
 	r       *Route
 	key     *eventkey.Key
@@ -153,7 +164,19 @@ func (ks *orderKey) put(seq uint64, t *Task) (int, bool) {
 
 // canGo tells whether the event seq may be sent on now.
 func (o *orderer) canGoLocked(ks *orderKey, seq uint64) bool {
-	return !o.stopped && !o.barrier.Up() && !ks.busy && (len(ks.entries) == 0 || ks.entries[0].seq >= seq)
+	return !o.stopped && !o.barrier.Up() && !ks.busy && isFirst(ks, seq)
+}
+
+// isFirst tells whether seq is the first event of ks not yet done.
+func isFirst(ks *orderKey, seq uint64) bool { return len(ks.entries) == 0 || ks.entries[0].seq >= seq }
+
+// mustWaitAway tells whether an event that arrives now is kept away from
+// memory: the route is stopping, or the event cannot go now, memory is
+// full, and it is not the first of its key (that one is always kept: it
+// goes as soon as its key is free, and fetching it again from RETRY would
+// cost a round of polling).
+func (o *orderer) mustWaitAwayLocked(ks *orderKey, seq uint64) bool {
+	return o.stopped || (!o.canGoLocked(ks, seq) && o.waiting >= o.limit && !isFirst(ks, seq))
 }
 
 // add takes a task from WORK. ok is false when t must be written to
@@ -165,7 +188,7 @@ func (o *orderer) add(t *Task) (ok, handled bool) {
 	}
 	o.mu.Lock()
 	ks := o.keyLocked(t.orderKey)
-	if !o.canGoLocked(ks, t.Seq) && o.waiting >= o.limit {
+	if o.mustWaitAwayLocked(ks, t.Seq) {
 		ks.put(t.Seq, nil) // its place, held while it is away
 		o.mu.Unlock()
 		return false, true
@@ -187,7 +210,7 @@ func (o *orderer) addRetry(t *Task, msg bus.Msg) bool {
 	}
 	o.mu.Lock()
 	ks := o.keyLocked(t.orderKey)
-	if !o.canGoLocked(ks, t.Seq) && o.waiting >= o.limit {
+	if o.mustWaitAwayLocked(ks, t.Seq) {
 		ks.put(t.Seq, nil)
 		o.mu.Unlock()
 		o.r.cfg.Keeper.Release(msg)
@@ -323,9 +346,10 @@ func (o *orderer) watchLocked() {
 func (o *orderer) room() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	// Always at least one: the event a key waits for may be in RETRY, and
-	// must come back even when memory is full of the events behind it.
-	return max(1, o.limit-o.waiting)
+	// Always a batch: the event a key waits for may be in RETRY, and must
+	// come back soon even when memory is full of the events behind it;
+	// those fetched that cannot go are handed back (addRetry).
+	return max(orderFetchMin, o.limit-o.waiting)
 }
 
 // len is the number of tasks waiting in memory.

@@ -428,3 +428,24 @@ func TestOrderingWaitsForTheBarrier(t *testing.T) {
 		t.Errorf("delivered %v: n1 is not ordered and should not wait", delivered)
 	}
 }
+
+// The RETRY record of an ordered route carries the key's hash and the
+// WORK sequence, and no message id: a write the bus took for a repeat
+// would leave the key waiting for a record that is not there.
+func TestOrderingRetryRecordCarriesMarks(t *testing.T) {
+	tgt := newOrderTarget()
+	tgt.fail = func(*ce.Event, int) error { return &connector.StatusError{Code: 503, Err: errors.New("unavailable")} }
+	h := newOrderHarness(t, nil, tgt, false, func(p *Policy) { p.Backoff.Initial = spec.Duration(time.Hour) })
+	h.sendSeq(t, "a1", "A", 42)
+	m := bustest.Retry(t, h.bus, "r", "t", 1)[0]
+	if m.Get(bus.HdrOrderKey) != hashOrderKey("A") || m.Get(bus.HdrOrderSeq) != "42" {
+		t.Errorf("RETRY headers %v: want the order key %s and seq 42", m.Header, hashOrderKey("A"))
+	}
+	if id := m.Get("Nats-Msg-Id"); id != "" {
+		t.Errorf("RETRY record has message id %q, want none", id)
+	}
+	marks, err := h.bus.RetryOrderMarks(bustest.Context(t), "r", "t")
+	if err != nil || len(marks) != 1 || marks[0] != (bus.OrderMark{Key: hashOrderKey("A"), Seq: 42}) {
+		t.Errorf("marks %v (%v), want the one record's", marks, err)
+	}
+}

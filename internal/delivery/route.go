@@ -543,7 +543,7 @@ func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cau
 	if t.orderKey != "" {
 		rec.Order = bus.OrderMark{Key: t.orderKey, Seq: t.Seq}
 	}
-	if dedup {
+	if dedup && t.orderKey == "" { // ordered: see orderer
 		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
