@@ -18,6 +18,23 @@ import (
 // and finds no room in memory, is handed back to RETRY for.
 const orderParkPoll = time.Second
 
+// parkDelayLocked is how long a RETRY message that must wait away is
+// handed back for: orderParkPoll, longer when many wait, so that these
+// messages, which the bus hands out again before new ones, come back at
+// most about orderParkRate a second and leave room for the new ones (a
+// key's next event after a retry may be one of those).
+func (o *orderer) parkDelayLocked() time.Duration {
+	d := time.Duration(o.awayN) * time.Second / orderParkRate
+	return min(max(d, orderParkPoll), orderParkMax)
+}
+
+// orderParkRate and orderParkMax bound the polling of events that wait
+// away (parkDelayLocked).
+const (
+	orderParkRate = 500
+	orderParkMax  = 30 * time.Second
+)
+
 // orderFetchMin is the fewest RETRY messages an ordered route asks for at
 // a time, however full its memory.
 const orderFetchMin = 32
@@ -57,6 +74,7 @@ type orderer struct {
 	mu        sync.Mutex
 	keys      map[string]*orderKey
 	waiting   int     // tasks in memory, not yet sent on
+	awayN     int     // entries away (nil)
 	ready     []*Task // sent on, to be put in the route's queue
 	feeding   bool    // a feed goroutine runs
 	fed       sync.WaitGroup
@@ -126,7 +144,7 @@ func (o *orderer) load(marks []bus.OrderMark) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, m := range marks {
-		o.keyLocked(m.Key).put(m.Seq, nil)
+		o.putLocked(o.keyLocked(m.Key), m.Seq, nil)
 	}
 }
 
@@ -137,6 +155,19 @@ func (o *orderer) keyLocked(k string) *orderKey {
 		o.keys[k] = ks
 	}
 	return ks
+}
+
+// putLocked is ks.put, counting the entries away.
+func (o *orderer) putLocked(ks *orderKey, seq uint64, t *Task) bool {
+	before := ks.entries
+	_, dup := ks.put(seq, t)
+	switch {
+	case len(ks.entries) > len(before) && t == nil: // a new entry away
+		o.awayN++
+	case !dup && len(ks.entries) == len(before) && t != nil: // one away came back
+		o.awayN--
+	}
+	return dup
 }
 
 // put adds the event seq, or fills its entry when it is away; it returns
@@ -189,7 +220,7 @@ func (o *orderer) add(t *Task) (ok, handled bool) {
 	o.mu.Lock()
 	ks := o.keyLocked(t.orderKey)
 	if o.mustWaitAwayLocked(ks, t.Seq) {
-		ks.put(t.Seq, nil) // its place, held while it is away
+		o.putLocked(ks, t.Seq, nil) // its place, held while it is away
 		o.mu.Unlock()
 		return false, true
 	}
@@ -211,10 +242,11 @@ func (o *orderer) addRetry(t *Task, msg bus.Msg) bool {
 	o.mu.Lock()
 	ks := o.keyLocked(t.orderKey)
 	if o.mustWaitAwayLocked(ks, t.Seq) {
-		ks.put(t.Seq, nil)
+		o.putLocked(ks, t.Seq, nil)
+		delay := o.parkDelayLocked()
 		o.mu.Unlock()
 		o.r.cfg.Keeper.Release(msg)
-		_ = msg.NakWithDelay(orderParkPoll)
+		_ = msg.NakWithDelay(delay)
 		return true
 	}
 	dup := o.holdLocked(ks, t)
@@ -228,7 +260,7 @@ func (o *orderer) addRetry(t *Task, msg bus.Msg) bool {
 // holdLocked keeps t in memory and sends on what may go. It returns true
 // when another copy of the event is in memory already (t is not kept).
 func (o *orderer) holdLocked(ks *orderKey, t *Task) bool {
-	if _, dup := ks.put(t.Seq, t); dup {
+	if o.putLocked(ks, t.Seq, t) {
 		return true
 	}
 	o.waiting++
@@ -243,7 +275,7 @@ func (o *orderer) away(t *Task) {
 		return
 	}
 	o.mu.Lock()
-	o.keyLocked(t.orderKey).put(t.Seq, nil)
+	o.putLocked(o.keyLocked(t.orderKey), t.Seq, nil)
 	o.mu.Unlock()
 }
 
@@ -282,7 +314,7 @@ func (o *orderer) settled(t *Task, err error) {
 	ks.busy = false
 	switch {
 	case err != nil, t.Outcome == telemetry.OutcomeRetry, t.Outcome == telemetry.OutcomeOverflow, t.Outcome == OutcomeDeferred:
-		ks.put(t.Seq, nil)
+		o.putLocked(ks, t.Seq, nil)
 	}
 	if len(ks.entries) == 0 {
 		delete(o.keys, t.orderKey)
@@ -373,7 +405,7 @@ func (o *orderer) stop() {
 			}
 		}
 	}
-	o.keys, o.waiting = map[string]*orderKey{}, 0
+	o.keys, o.waiting, o.awayN = map[string]*orderKey{}, 0, 0
 	o.mu.Unlock()
 	o.fed.Wait()
 	for _, t := range left {
