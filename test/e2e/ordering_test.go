@@ -15,7 +15,7 @@ import (
 )
 
 // orderSink is an HTTP target that fails 10% of attempts with a retryable
-// 503 and is slow at random. It records, per key, the order of each
+// 503 (a tenth of them with Retry-After: 3) and is slow at random. It records, per key, the order of each
 // event's first successful delivery, and the most requests it had in
 // flight at once.
 type orderSink struct {
@@ -62,6 +62,13 @@ func (s *orderSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if fail {
+		// One failure in ten asks for 3 s: longer than ack_wait (2 s), so
+		// that retries pending at the kill come back after the WORK
+		// messages the barrier waits for, and only their RETRY marks hold
+		// their keys.
+		if rand.IntN(10) == 0 {
+			w.Header().Set("Retry-After", "3")
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
@@ -95,8 +102,11 @@ func TestOrderingPerKeyAcrossKill(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	defer srv.Close()
 	addr := freeAddr(t)
-	// queue_size 1024: part of the backlog waits in RETRY (the slow path,
-	// looked at every second) without making the test long.
+	// queue_size 8192: the backlog (the senders are faster than the
+	// target) waits in memory, and much of it is unsettled in WORK when
+	// the bridge is killed. The slower path, where it overflows to RETRY,
+	// is internal/delivery's TestOrderingMemoryFullOverflowsInOrder (with
+	// queue_size 1024 this test takes 30-40 s).
 	cfg := writeConfig(t, addr, fmt.Sprintf(`
 sources: {in: {type: http, path: /events}}
 targets: {sink: {type: http, url: %q, timeout: 5s}}
@@ -104,7 +114,7 @@ rules:
   ordered:
     targets: [sink]
     ordering: {key: partitionkey}
-    delivery: {concurrency: 32, queue_size: 1024, max_attempts: 1000, backoff: {initial: 20ms, max: 200ms}}
+    delivery: {concurrency: 32, queue_size: 8192, max_attempts: 1000, backoff: {initial: 20ms, max: 200ms}}
 `, srv.URL))
 	p := start(t, cfg, addr)
 	t.Cleanup(func() {
