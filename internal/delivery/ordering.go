@@ -384,13 +384,6 @@ func (o *orderer) room() int {
 	return max(orderFetchMin, o.limit-o.waiting)
 }
 
-// len is the number of tasks waiting in memory.
-func (o *orderer) len() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.waiting
-}
-
 // stop settles the tasks waiting in memory with ErrStopped (their
 // messages go back to the bus) and waits for the feed. The route is
 // stopping: nothing is sent on from now on.
