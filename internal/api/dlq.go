@@ -149,13 +149,13 @@ func (a *API) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 			opsProblem(nil).Write(w, r)
 			return
 		}
-		op, err := a.deps.Ops.StartRedrive(rule, f)
+		op, err := a.deps.Ops.StartRedrive(r.Context(), rule, f)
 		if err != nil {
 			opsProblem(err).Write(w, r)
 			return
 		}
-		w.Header().Set("Location", "/v1/redrives/"+op.ID())
-		writeJSON(w, http.StatusAccepted, op.View())
+		w.Header().Set("Location", "/v1/redrives/"+op.ID)
+		writeJSON(w, http.StatusAccepted, op)
 	case "purge":
 		if id, p := a.identity(r); p == nil && id.Scope.Rank() < ScopeAdmin.Rank() {
 			problem.Write(w, r, problem.Forbidden, "purging dead letters needs the admin scope")
@@ -188,32 +188,49 @@ func (a *API) listOps(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var items []operations.View
 		if a.deps.Ops != nil {
-			items = a.deps.Ops.List(kind)
+			var err error
+			if items, err = a.deps.Ops.List(r.Context(), kind); err != nil {
+				problem.Write(w, r, problem.Unavailable, err.Error())
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(items)})
 	}
 }
 
-// getOpOf returns the operation id if it is of kind.
-func (a *API) getOpOf(kind, id string) (*operations.Op, bool) {
+// getOpOf returns the operation id if it is of kind, or the problem to
+// answer.
+func (a *API) getOpOf(r *http.Request, kind, id string) (operations.View, *problem.Problem) {
 	if a.deps.Ops == nil {
-		return nil, false
+		return operations.View{}, opsReadProblem(kind, id, operations.ErrNotFound)
 	}
-	op, ok := a.deps.Ops.Get(id)
-	if !ok || op.View().Kind != kind {
-		return nil, false
+	v, err := a.deps.Ops.Get(r.Context(), id)
+	if err == nil && v.Kind != kind {
+		err = operations.ErrNotFound
 	}
-	return op, true
+	if err != nil {
+		return operations.View{}, opsReadProblem(kind, id, err)
+	}
+	return v, nil
+}
+
+// opsReadProblem maps an error reading an operation: 404 for an unknown
+// one, 503 when the bus does not answer.
+func opsReadProblem(kind, id string, err error) *problem.Problem {
+	if errors.Is(err, operations.ErrNotFound) {
+		return problem.New(problem.NotFound, fmt.Sprintf("no %s %q", kind, id))
+	}
+	return problem.New(problem.Unavailable, err.Error())
 }
 
 func (a *API) getOp(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		op, ok := a.getOpOf(kind, r.PathValue("id"))
-		if !ok {
-			problem.Write(w, r, problem.NotFound, fmt.Sprintf("no %s %q here (operations live in the process that runs them)", kind, r.PathValue("id")))
+		v, perr := a.getOpOf(r, kind, r.PathValue("id"))
+		if perr != nil {
+			perr.Write(w, r)
 			return
 		}
-		writeJSON(w, http.StatusOK, op.View())
+		writeJSON(w, http.StatusOK, v)
 	}
 }
 

@@ -34,7 +34,7 @@ var apiMayImport = map[string]string{
 	"internal/jobs/jobapi":          "the Info types and errors of /v1/jobs (a leaf)",
 	"internal/lifecycle":            "the name of the lifecycle source, kept from API callers",
 	"internal/netguard":             "the SSRF checks of addresses API callers set",
-	"internal/operations":           "the Op and View of operations; ErrConflict",
+	"internal/operations":           "the View of operations; ErrConflict, ErrNotFound",
 	"internal/oran":                 "the PubSub type and names of /v1/oran:import",
 	"internal/resource":             "the resource model",
 	"internal/ruletest":             "POST /v1/rules:test evaluates a rule on sample events (a pure function)",

@@ -48,38 +48,43 @@ type fakeOps struct {
 	cancelled []string
 }
 
-func newFakeOps() *fakeOps { return &fakeOps{Manager: operations.NewManager()} }
+func newFakeOps() *fakeOps {
+	m := operations.NewManager()
+	m.Register("replay", []string{"scanned"}, waitCancelled)
+	m.Register("redrive", []string{"matched"}, waitCancelled)
+	return &fakeOps{Manager: m}
+}
 
 func waitCancelled(ctx context.Context, _ *operations.Op) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
 
-func (f *fakeOps) StartReplay(rule, target string, from, to time.Time) (*operations.Op, error) {
+func (f *fakeOps) StartReplay(ctx context.Context, rule, target string, from, to time.Time) (operations.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.replays = append(f.replays, replayCall{rule, target, from, to})
 	if f.err != nil {
-		return nil, f.err
+		return operations.View{}, f.err
 	}
-	return f.Start("replay", map[string]any{"rule": rule}, []string{"scanned"}, waitCancelled), nil
+	return f.Launch(ctx, "replay", map[string]any{"rule": rule})
 }
 
-func (f *fakeOps) StartRedrive(rule string, flt deadletter.Filter) (*operations.Op, error) {
+func (f *fakeOps) StartRedrive(ctx context.Context, rule string, flt deadletter.Filter) (operations.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redrives = append(f.redrives, redriveCall{rule, flt})
 	if f.err != nil {
-		return nil, f.err
+		return operations.View{}, f.err
 	}
-	return f.Start("redrive", map[string]any{"rule": rule}, []string{"matched"}, waitCancelled), nil
+	return f.Launch(ctx, "redrive", map[string]any{"rule": rule})
 }
 
-func (f *fakeOps) Cancel(id string) bool {
+func (f *fakeOps) Cancel(ctx context.Context, id string) (operations.View, error) {
 	f.mu.Lock()
 	f.cancelled = append(f.cancelled, id)
 	f.mu.Unlock()
-	return f.Manager.Cancel(id)
+	return f.Manager.Cancel(ctx, id)
 }
 
 func (f *fakeOps) calls() (replays, redrives int) {

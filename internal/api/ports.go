@@ -39,13 +39,17 @@ type Controller interface {
 }
 
 // Operations starts, lists and cancels the long operations, replays and
-// redrives (internal/opsvc). A start refused with operations.ErrConflict is 409.
+// redrives (internal/opsvc), of every replica: they live in the bus. A
+// start refused with operations.ErrConflict is 409; Get and Cancel of an
+// unknown id fail with operations.ErrNotFound (404).
 type Operations interface {
-	StartReplay(rule, target string, from, to time.Time) (*operations.Op, error)
-	StartRedrive(rule string, f deadletter.Filter) (*operations.Op, error)
-	Get(id string) (*operations.Op, bool)
-	List(kind string) []operations.View
-	Cancel(id string) bool
+	StartReplay(ctx context.Context, rule, target string, from, to time.Time) (operations.View, error)
+	StartRedrive(ctx context.Context, rule string, f deadletter.Filter) (operations.View, error)
+	Get(ctx context.Context, id string) (operations.View, error)
+	List(ctx context.Context, kind string) ([]operations.View, error)
+	// Cancel stops the operation wherever it runs, waiting until ctx
+	// ends for its owner to stop it.
+	Cancel(ctx context.Context, id string) (operations.View, error)
 }
 
 // DeadLetters reads and purges dead letters (internal/deadletter);

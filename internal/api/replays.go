@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -57,24 +58,35 @@ func (a *API) startReplay(w http.ResponseWriter, r *http.Request) {
 		opsProblem(nil).Write(w, r)
 		return
 	}
-	op, err := a.deps.Ops.StartReplay(req.Rule, req.Target, req.From, req.To)
+	op, err := a.deps.Ops.StartReplay(r.Context(), req.Rule, req.Target, req.From, req.To)
 	if err != nil {
 		opsProblem(err).Write(w, r)
 		return
 	}
-	w.Header().Set("Location", "/v1/replays/"+op.ID())
-	writeJSON(w, http.StatusAccepted, op.View())
+	w.Header().Set("Location", "/v1/replays/"+op.ID)
+	writeJSON(w, http.StatusAccepted, op)
 }
 
 func (a *API) cancelReplay(w http.ResponseWriter, r *http.Request) {
-	op, ok := a.getOpOf("replay", r.PathValue("id"))
-	if !ok {
-		problem.Write(w, r, problem.NotFound, "no replay "+r.PathValue("id"))
+	id := r.PathValue("id")
+	if _, perr := a.getOpOf(r, "replay", id); perr != nil {
+		perr.Write(w, r)
 		return
 	}
-	a.deps.Ops.Cancel(op.ID())
-	writeJSON(w, http.StatusOK, op.View())
+	// The owner may be another replica: wait a while for it to stop,
+	// then answer what is known (cancel_requested while it runs).
+	ctx, cancel := context.WithTimeout(r.Context(), cancelWait)
+	defer cancel()
+	v, err := a.deps.Ops.Cancel(ctx, id)
+	if err != nil {
+		opsReadProblem("replay", id, err).Write(w, r)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
+
+// cancelWait bounds how long a cancel waits for the operation to stop.
+const cancelWait = 10 * time.Second
 
 // opsProblem maps what the operations service answers to a start: a
 // refusal in the bridge's current state is 409, anything else 503 (nil:

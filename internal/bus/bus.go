@@ -49,10 +49,14 @@ type Bus struct {
 	// each connection's traffic is parsed by a goroutine of its own.
 	rnc *nats.Conn
 	rjs jetstream.JetStream
+	// acks pipelines ingest's writes on nc (Publish).
+	acks *pubAcks
 
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
 	dedup   *dedupSet        // the keys stored inside the dedup window
 	storage *storageGuard    // nil for an external cluster
+
+	retryMaxAge time.Duration // RETRY's max age when the bus opened (RetryMaxAge)
 
 	// snapPath is the dedup snapshot's file (embedded store only), for the
 	// archive created at eventsCreated (unix nanos); snapStop ends the
@@ -93,7 +97,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		b.Close()
 		return nil, err
 	}
-	b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(16384))
+	b.js, err = jetstream.New(b.nc)
+	if err == nil {
+		b.acks, err = newPubAcks(b.nc)
+	}
 	if err == nil {
 		b.rnc, err = b.connect("eventbridge-router", false)
 	}
@@ -325,6 +332,9 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
+		if sc.Name == StreamRetry {
+			b.retryMaxAge = s.CachedInfo().Config.MaxAge
+		}
 		if sc.Name == StreamEvents {
 			b.events = s
 			b.eventsCreated = s.CachedInfo().Created.UnixNano()
@@ -391,6 +401,9 @@ func (b *Bus) Close() {
 			_ = nc.FlushTimeout(2 * time.Second)
 			nc.Close()
 		}
+	}
+	if b.acks != nil {
+		b.acks.close()
 	}
 	if b.srv != nil {
 		b.srv.Shutdown()

@@ -20,44 +20,60 @@ import (
 // its EVENTS subject: the JSON format of the event as body, its dedup key
 // in Eb-Key. (Publish sends it to EVENTS, and to WORK.)
 func EncodeEvent(source string, e *ce.Event, now time.Time) (*nats.Msg, error) {
-	return encodeEvent(source, e, ebevent.DedupKey(e.Source(), e.ID()), now, new(bytes.Buffer))
-}
-
-// encodeEvent is EncodeEvent with the event's dedup key already made,
-// writing the body into buf (the message's Data is buf's bytes).
-func encodeEvent(source string, e *ce.Event, key string, now time.Time, buf *bytes.Buffer) (*nats.Msg, error) {
-	if err := writeEventJSON(e, buf); err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
+	em := new(eventMsg)
+	if err := em.encode(source, e, ebevent.DedupKey(e.Source(), e.ID()), now.UTC().Format(time.RFC3339Nano)); err != nil {
+		return nil, err
 	}
-	// One array holds the four header values.
-	vals := []string{key, ContentTypeEvent, source, now.UTC().Format(time.RFC3339Nano)}
-	return &nats.Msg{
-		Subject: EventSubject(source, e.Type()),
-		Data:    buf.Bytes(),
-		Header: nats.Header{
-			HdrKey:         vals[0:1:1],
-			HdrContentType: vals[1:2:2],
-			HdrSource:      vals[2:3:3],
-			HdrIngested:    vals[3:4:4],
-		},
-	}, nil
+	return &em.m, nil
 }
 
-// bodies are the buffers of the bodies Publish writes. A buffer goes back
-// only once both writes of its event were acknowledged (the client no
-// longer holds the message); a large one is left to the collector.
-var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// eventMsg is the bus message of one event as Publish writes it, with the
+// room its header values and body need. Publish reuses them (eventMsgs):
+// the connection copies a message when it is published, so one is free
+// again once its last write is sent.
+type eventMsg struct {
+	m    nats.Msg
+	vals [4]string // the header values
+	body bytes.Buffer
+}
 
+var eventMsgs = sync.Pool{New: func() any { return &eventMsg{m: nats.Msg{Header: make(nats.Header, 5)}} }}
+
+// maxPooledBody is the largest body whose message is reused; a larger one
+// is left to the collector.
 const maxPooledBody = 64 << 10
 
-func getBody() *bytes.Buffer { return bodies.Get().(*bytes.Buffer) }
+func getEventMsg() *eventMsg { return eventMsgs.Get().(*eventMsg) }
 
-func putBody(b *bytes.Buffer) {
-	if b == nil || b.Cap() > maxPooledBody {
+func putEventMsg(em *eventMsg) {
+	if em == nil || em.body.Cap() > maxPooledBody {
 		return
 	}
-	b.Reset()
-	bodies.Put(b)
+	em.m.Subject, em.m.Data = "", nil
+	clear(em.m.Header)
+	em.vals = [4]string{}
+	em.body.Reset()
+	eventMsgs.Put(em)
+}
+
+// encode makes em the message of e, on its EVENTS subject, with the dedup
+// key already made and the ingest time formatted.
+func (em *eventMsg) encode(source string, e *ce.Event, key, ingested string) error {
+	em.body.Reset()
+	if err := writeEventJSON(e, &em.body); err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	em.vals = [4]string{key, ContentTypeEvent, source, ingested}
+	if em.m.Header == nil {
+		em.m.Header = make(nats.Header, 5)
+	}
+	em.m.Subject = EventSubject(source, e.Type())
+	em.m.Data = em.body.Bytes()
+	em.m.Header[HdrKey] = em.vals[0:1:1]
+	em.m.Header[HdrContentType] = em.vals[1:2:2]
+	em.m.Header[HdrSource] = em.vals[2:3:3]
+	em.m.Header[HdrIngested] = em.vals[3:4:4]
+	return nil
 }
 
 // DecodeEvent parses a message body written by EncodeEvent (or a RETRY or
@@ -109,9 +125,9 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		key                  string
 		h                    keyHash
 		dup, claimed, stored bool
-		m                    *nats.Msg // the archive copy, until written
-		body                 *bytes.Buffer
-		work, archive        jetstream.PubAckFuture
+		em                   *eventMsg // until the archive copy is sent
+		subject              string    // EVENTS subject
+		work, archive        *pubWait
 	}
 	ps := make([]pending, len(events))
 	for i, e := range events {
@@ -159,24 +175,25 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	}
 	// WORK first, then the archive: a key the archive holds is then always
 	// one WORK took, which the rebuild of the set after a crash relies on.
+	// One message serves both writes: WORK's subject, then the archive's.
+	ingested := now.UTC().Format(time.RFC3339Nano)
+	msgID := dedup && b.cfg.URL != ""
 	for i, e := range events {
 		p := &ps[i]
 		if p.dup {
 			continue
 		}
-		p.body = getBody()
-		if p.m, err = encodeEvent(source, e, p.key, now, p.body); err != nil {
+		p.em = getEventMsg()
+		if err = p.em.encode(source, e, p.key, ingested); err != nil {
 			return dups, err
 		}
-		wh := p.m.Header
-		if dedup && b.cfg.URL != "" {
-			wh = make(nats.Header, len(p.m.Header)+1)
-			for k, v := range p.m.Header {
-				wh[k] = v
-			}
-			wh[jetstream.MsgIDHeader] = p.m.Header[HdrKey]
+		m := &p.em.m
+		p.subject = m.Subject
+		m.Subject = WorkSubjectOf(p.subject)
+		if msgID {
+			m.Header[jetstream.MsgIDHeader] = m.Header[HdrKey]
 		}
-		if p.work, err = b.js.PublishMsgAsync(&nats.Msg{Subject: WorkSubjectOf(p.m.Subject), Header: wh, Data: p.m.Data}); err != nil {
+		if p.work, err = b.acks.publish(m); err != nil {
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}
@@ -187,33 +204,38 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup {
 			continue
 		}
-		ack, werr := b.waitAck(ctx, p.work, filled)
+		dup, werr := b.waitAck(ctx, p.work, filled)
+		p.work = nil
 		switch {
 		case werr != nil:
 			err = cmp.Or(err, werr)
-			p.m = nil
-		case ack.Duplicate: // another bridge stored it (external cluster)
+		case dup: // another bridge stored it (external cluster)
 			dups++
-			p.stored, p.m = true, nil
-			putBody(p.body)
+			p.stored = true
 		default:
-			if p.archive, werr = b.js.PublishMsgAsync(p.m); werr != nil {
+			m := &p.em.m
+			m.Subject = p.subject
+			delete(m.Header, jetstream.MsgIDHeader)
+			if p.archive, werr = b.acks.publish(m); werr != nil {
 				err = cmp.Or(err, werr)
-				p.m = nil
 			}
 		}
+		// Sent (the connection copied it), or not to be sent.
+		putEventMsg(p.em)
+		p.em = nil
 	}
 	for i := range ps {
 		p := &ps[i]
-		if p.dup || p.m == nil {
+		if p.archive == nil {
 			continue
 		}
-		if _, aerr := b.waitAck(ctx, p.archive, filled); aerr != nil {
+		_, aerr := b.waitAck(ctx, p.archive, filled)
+		p.archive = nil
+		if aerr != nil {
 			err = cmp.Or(err, aerr)
 			continue
 		}
 		p.stored = true
-		putBody(p.body)
 	}
 	if err != nil {
 		return dups, fmt.Errorf("bus: publish: %w", asStorageFull(err))
@@ -221,29 +243,29 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	return dups, nil
 }
 
-// waitAck waits for a publish's acknowledgement, or until storage is
-// found full (filled closed): a store that cannot write does not answer.
-func (b *Bus) waitAck(ctx context.Context, f jetstream.PubAckFuture, filled <-chan struct{}) (*jetstream.PubAck, error) {
+// waitAck waits for a write's acknowledgement (dup: the store had its
+// Nats-Msg-Id), or until storage is found full (filled closed): a store
+// that cannot write does not answer. It hands w back.
+func (b *Bus) waitAck(ctx context.Context, w *pubWait, filled <-chan struct{}) (dup bool, err error) {
 	select {
-	case ack := <-f.Ok():
-		return ack, nil
-	case err := <-f.Err():
-		return nil, err
+	case <-w.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		b.acks.abandon(w)
+		return false, ctx.Err()
 	case <-filled:
 		select { // an answer that came with the news wins
-		case ack := <-f.Ok():
-			return ack, nil
-		case err := <-f.Err():
-			return nil, err
+		case <-w.done:
 		default:
+			b.acks.abandon(w)
+			if _, full := b.storage.state(); full != nil {
+				return false, full
+			}
+			return false, ErrStorageFull
 		}
-		if _, full := b.storage.state(); full != nil {
-			return nil, full
-		}
-		return nil, ErrStorageFull
 	}
+	dup, err = w.dup, w.err
+	b.acks.release(w)
+	return dup, err
 }
 
 // EventKey is the dedup key, (source, id), of a message of EVENTS or WORK.

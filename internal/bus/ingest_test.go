@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func openTestBus(t *testing.T) *Bus {
+func openTestBus(t testing.TB) *Bus {
 	t.Helper()
 	cfg := Config{DataDir: t.TempDir()}
 	cfg.Defaults()

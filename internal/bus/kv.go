@@ -36,6 +36,15 @@ var (
 		Name:        "eventtypes",
 		Description: "event types seen, with inferred schemas",
 	}
+	// OperationsBucket ("operations") holds the long operations of the
+	// API (replays, redrives): their state, progress and checkpoint, so
+	// that any replica reports them and one continues them when their
+	// owner is gone (internal/operations).
+	OperationsBucket = Bucket{
+		Name:        "operations",
+		Description: "eventbridge operations: replays and redrives with their progress and checkpoint",
+		History:     1,
+	}
 )
 
 // LeasesBucketName is the bucket of Leases: one key per lease.

@@ -43,7 +43,9 @@ path of the http source (default /events, as in the quickstart). --url (env
 EVENTBRIDGE_SEND_URL) sets the whole URL instead and wins when set.`,
 		Example: `  eventbridge send --type com.example.order.created --source /shop --data '{"total":42}'
   eventbridge send --server 127.0.0.1:9090 --path /audit --type t --source /s
-  eventbridge send --file event.json --mode structured --url http://127.0.0.1:8080/events`,
+  eventbridge send --file event.json --mode structured --url http://127.0.0.1:8080/events
+  # held by the bridge until that time (the deliverat extension, within each rule's max_delay)
+  eventbridge send --type t --source /s --ext deliverat=2026-12-24T18:00:00Z`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := o.event()

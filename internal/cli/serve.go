@@ -34,7 +34,11 @@ server (api.listen, default 127.0.0.1:8080) serves the sources mounted on it,
 
 SIGINT or SIGTERM stops intake, lets deliveries in flight finish within
 shutdown_timeout, and leaves the rest in the bus for the next start; a second
-signal exits at once.`,
+signal exits at once.
+
+Unless GOMEMLIMIT is set, serve sets Go's soft memory limit to 64 MiB or 1.5
+times the live heap, whichever is larger, and follows the live heap every
+second (GOMEMLIMIT=off keeps Go's default, no limit).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(cfgPath)
@@ -57,6 +61,7 @@ signal exits at once.`,
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			softMemoryLimit(ctx)
 			if err := b.Start(ctx); err != nil {
 				return &exitError{code: 1, err: err}
 			}

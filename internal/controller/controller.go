@@ -86,6 +86,7 @@ type Controller struct {
 	sources map[string]*liveSource
 	// routerSet: the router has the rules above (SetRules ran once).
 	routerSet bool
+	dedup     ruleDedup // the rules' dedup bucket (timing.go)
 
 	smu    sync.RWMutex
 	status map[string]Status

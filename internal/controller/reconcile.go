@@ -22,6 +22,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 	"github.com/eventbridge-dev/eventbridge/internal/subscription"
 	"github.com/eventbridge-dev/eventbridge/internal/transform"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // Reconcile makes the running components match the store: targets first,
@@ -78,6 +79,7 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	if err != nil {
 		c.cfg.Log.Warn("cannot list the RETRY subjects; every route opens its RETRY consumer", "err", err)
 	}
+	c.sizeRuleDedup(ctx, byKind[resource.KindRule])
 	for _, o := range byKind[resource.KindRule] {
 		lr := c.ensureRule(ctx, o, newTargets, retries)
 		if lr == nil {
@@ -357,20 +359,32 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			return nil
 		}
 	}
+	timing, err := c.ruleTiming(spec)
+	if err != nil {
+		c.setStatus(o, StateFailed, err)
+		return nil
+	}
 	lr := &liveRule{hash: h, spec: spec}
 	var deadLetterTTL time.Duration
 	if strings.HasPrefix(o.Name, subscription.Prefix) || strings.HasPrefix(o.Name, oran.RulePrefix) { // the prefixes are kept for subscriptions
 		deadLetterTTL = c.cfg.SubscriptionDeadLetterTTL
 	}
 	for _, tname := range spec.Targets {
+		pol := spec.Delivery
+		// A target that fills batches from concurrent Sends (http mode
+		// batch) needs as many workers as a batch has events.
+		if mc, ok := targets[tname].t.Target.(batch.MinConcurrency); ok && mc.MinConcurrency() > pol.Concurrency {
+			pol.Concurrency = mc.MinConcurrency()
+		}
 		rt := delivery.NewRoute(delivery.RouteConfig{
-			Rule: o.Name, Target: tname, Policy: spec.Delivery, Transform: tr,
+			Rule: o.Name, Target: tname, Policy: pol, Transform: tr,
 			Sender: targets[tname].t, Bus: c.cfg.Bus, Keeper: c.cfg.Keeper,
 			Metrics: c.cfg.Metrics, Log: c.cfg.Logger("route/" + o.Name + "/" + tname),
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
 			HasRetries: retries == nil || retries[bus.RetrySubject(o.Name, tname)] > 0,
 			Ordering:   orderKey,
+			Timing:     timing,
 		})
 		if err := rt.Start(ctx); err != nil {
 			for _, started := range lr.routes {

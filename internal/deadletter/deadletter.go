@@ -123,13 +123,34 @@ type Progress struct {
 	Failed   int    `json:"failed"`
 	LastErr  string `json:"last_error,omitempty"`
 	Finished bool   `json:"finished"`
+	// Next is the DLQ sequence to resume from: every letter before it
+	// was looked at. Last is the last sequence looked at, fixed when the
+	// walk began.
+	Next uint64 `json:"-"`
+	Last uint64 `json:"-"`
+}
+
+// Span is the part of the DLQ a redrive walks: from From (0: the start) to
+// Last (0: the last letter stored when it begins). A redrive taken over by
+// another replica resumes with the Next and Last of its last progress.
+type Span struct {
+	From, Last uint64
 }
 
 // Redrive sends the selected letters of rule back for delivery: each goes
 // to its route's RETRY subject with its attempts reset (due at once), and
 // leaves the DLQ. progress is called after each letter.
 func (d *DLQ) Redrive(ctx context.Context, rule string, f Filter, progress func(Progress)) (Progress, error) {
-	return d.each(ctx, rule, f, progress, func(m *bus.StoredLetter) error {
+	return d.RedriveSpan(ctx, rule, f, Span{}, progress)
+}
+
+// RedriveSpan is Redrive over a span of the DLQ. progress is also called
+// once before the first letter, with Last fixed.
+func (d *DLQ) RedriveSpan(ctx context.Context, rule string, f Filter, sp Span, progress func(Progress)) (Progress, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	return d.each(ctx, rule, f, sp, progress, func(m *bus.StoredLetter) error {
 		m.Rule = rule // the letter's subject is the rule's
 		if err := d.letters.Redrive(ctx, m); err != nil {
 			return err
@@ -150,18 +171,24 @@ func (d *DLQ) Purge(ctx context.Context, rule string, f Filter) (Progress, error
 		}
 		return Progress{Matched: n, Done: n, Finished: true}, nil
 	}
-	return d.each(ctx, rule, f, nil, func(m *bus.StoredLetter) error {
+	return d.each(ctx, rule, f, Span{}, nil, func(m *bus.StoredLetter) error {
 		return d.letters.Delete(ctx, m.Seq)
 	})
 }
 
-func (d *DLQ) each(ctx context.Context, rule string, f Filter, progress func(Progress), do func(*bus.StoredLetter) error) (Progress, error) {
-	last, err := d.letters.LastSeq(ctx) // letters that arrive meanwhile are left alone
-	if err != nil {
-		return Progress{}, err
+func (d *DLQ) each(ctx context.Context, rule string, f Filter, sp Span, progress func(Progress), do func(*bus.StoredLetter) error) (Progress, error) {
+	last := sp.Last
+	if last == 0 {
+		var err error
+		if last, err = d.letters.LastSeq(ctx); err != nil { // letters that arrive meanwhile are left alone
+			return Progress{}, err
+		}
 	}
-	var p Progress
-	seq := uint64(1)
+	seq := max(sp.From, 1)
+	p := Progress{Next: seq, Last: last}
+	if progress != nil {
+		progress(p)
+	}
 	for seq <= last {
 		if err := ctx.Err(); err != nil {
 			return p, err
@@ -188,6 +215,7 @@ func (d *DLQ) each(ctx context.Context, rule string, f Filter, progress func(Pro
 		} else {
 			p.Done++
 		}
+		p.Next = seq
 		if progress != nil {
 			progress(p)
 		}

@@ -313,7 +313,8 @@ func (o *orderer) settled(t *Task, err error) {
 	ks := o.keyLocked(t.orderKey)
 	ks.busy = false
 	switch {
-	case err != nil, t.Outcome == telemetry.OutcomeRetry, t.Outcome == telemetry.OutcomeOverflow, t.Outcome == OutcomeDeferred:
+	case err != nil, t.Outcome == telemetry.OutcomeRetry, t.Outcome == telemetry.OutcomeOverflow, t.Outcome == OutcomeDeferred,
+		t.Outcome == OutcomeDelayed: // held in RETRY until due (timing.go)
 		o.putLocked(ks, t.Seq, nil)
 	}
 	if len(ks.entries) == 0 {

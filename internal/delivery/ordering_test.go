@@ -100,6 +100,7 @@ type orderHarness struct {
 	keeper *Keeper
 	policy Policy
 	seq    uint64
+	edit   func(*ce.Event) // changes each event before it is sent
 
 	mu      sync.Mutex
 	settled map[string]string // id -> outcome
@@ -156,6 +157,9 @@ func (h *orderHarness) sendSeq(t *testing.T, id, key string, seq uint64) {
 	e := bustest.Event(id, "com.example.order")
 	if key != "" {
 		e.SetExtension("partitionkey", key)
+	}
+	if h.edit != nil {
+		h.edit(e)
 	}
 	raw, err := e.MarshalJSON()
 	if err != nil {
@@ -447,5 +451,32 @@ func TestOrderingRetryRecordCarriesMarks(t *testing.T) {
 	marks, err := h.bus.RetryOrderMarks(bustest.Context(t), "r", "t")
 	if err != nil || len(marks) != 1 || marks[0] != (bus.OrderMark{Key: hashOrderKey("A"), Seq: 42}) {
 		t.Errorf("marks %v (%v), want the one record's", marks, err)
+	}
+}
+
+// A delayed event (its deliverat) holds its key until it is delivered: a
+// later event of the key waits for it, other keys do not.
+func TestOrderingDelayHoldsKey(t *testing.T) {
+	tgt := newOrderTarget()
+	h := newOrderHarness(t, nil, tgt, false, nil)
+	h.route.cfg.Timing = Timing{MaxDelay: time.Hour} // before the first event: no worker runs yet
+	h.edit = func(e *ce.Event) {
+		if e.ID() == "a1" {
+			e.SetExtension(ExtDeliverAt, time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano))
+		}
+	}
+	h.send(t, "a1", "A")
+	h.send(t, "a2", "A")
+	h.send(t, "b1", "B")
+	h.waitDelivered(t, 3)
+	perKey, delivered, _, _ := tgt.snapshot()
+	checkOrder(t, perKey, map[string][]string{"A": {"a1", "a2"}, "B": {"b1"}})
+	if delivered[0] != "b1" {
+		t.Errorf("delivered %v: b1 should not wait for key A", delivered)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.settled["a1"] != OutcomeDelayed {
+		t.Errorf("a1 settled as %q, want %s (held in RETRY)", h.settled["a1"], OutcomeDelayed)
 	}
 }

@@ -58,6 +58,8 @@ type RouteConfig struct {
 	// Ordering, when set, is the key by which the route delivers events in
 	// order, one at a time per key (ordering.go).
 	Ordering *eventkey.Key
+	// Timing is the rule's dedup and delay (timing.go).
+	Timing Timing
 }
 
 // Route delivers the events of one rule to one target: a bounded queue,
@@ -417,6 +419,9 @@ func (r *Route) work() {
 }
 
 func (r *Route) process(t *Task) {
+	if t.FirstTry.IsZero() && !r.beforeFirstAttempt(t) {
+		return
+	}
 	now := time.Now()
 	if t.FirstTry.IsZero() {
 		t.FirstTry = now

@@ -46,8 +46,18 @@ func Form(e *ce.Event) map[string]any { return form(e, true) }
 // needs when no pattern looks at data, without the cost of decoding it.
 func FormAttributes(e *ce.Event) map[string]any { return form(e, false) }
 
+// FormAttributesInto is FormAttributes written into m (which it clears),
+// for a caller that reuses the map.
+func FormAttributesInto(m map[string]any, e *ce.Event) map[string]any {
+	clear(m)
+	return formInto(m, e, false)
+}
+
 func form(e *ce.Event, withData bool) map[string]any {
-	m := make(map[string]any, 8+len(e.Extensions()))
+	return formInto(make(map[string]any, 8+len(e.Extensions())), e, withData)
+}
+
+func formInto(m map[string]any, e *ce.Event, withData bool) map[string]any {
 	m["specversion"] = e.SpecVersion()
 	m["id"] = e.ID()
 	m["source"] = e.Source()

@@ -51,9 +51,23 @@ func (in *Input) FormAttributes() map[string]any {
 		return in.form
 	}
 	if in.attrs == nil {
-		in.attrs = ebevent.FormAttributes(in.Event)
+		in.attrs = ebevent.FormAttributesInto(attrMaps.Get().(map[string]any), in.Event)
 	}
 	return in.attrs
+}
+
+// attrMaps are attribute forms that Release gave back.
+var attrMaps = sync.Pool{New: func() any { return make(map[string]any, 8) }}
+
+// Release gives in's attribute form back for reuse by a later Input, when
+// the caller is done matching: neither in nor a map it returned may be
+// used after. (The full form, which transforms may keep, is not reused.)
+func (in *Input) Release() {
+	if in.attrs != nil && len(in.attrs) <= 32 {
+		clear(in.attrs)
+		attrMaps.Put(in.attrs)
+	}
+	in.attrs = nil
 }
 
 // Attr returns the canonical string value of a context attribute or

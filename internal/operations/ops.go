@@ -1,23 +1,44 @@
-// Package operations runs long operations of the API (replays, redrives) in the
-// background, with progress that clients poll and a way to cancel them.
-// Operations live in the memory of the process that runs them.
-// The operations service (internal/opsvc) starts them on a Manager; the
-// API asks it and reads the operations here.
+// Package operations runs long operations of the API (replays, redrives) in
+// the background, with progress that clients poll and a way to cancel them.
+//
+// Operations live in the bus (the bucket "operations", through a Store), not
+// in the memory of a process: every replica reads them, cancels them, and
+// continues one whose owner is gone. The replica that starts an operation
+// owns it: it holds the operation's lease (bus.Leases, key "op.<id>") and
+// checkpoints its progress and position to the store every CheckpointEvery
+// or CheckpointEvents changes. When the owner stops, it hands the operation
+// over (writes a last checkpoint and gives the lease up); when it dies, its
+// lease expires after the lease TTL and another replica takes the operation
+// over from its last checkpoint. What lies between the checkpoint and the
+// point the dead owner reached is done again: operations are at least once.
+// Finished operations are kept for Config.Keep.
+//
+// The operations service (internal/opsvc) registers the kinds and starts
+// them on a Manager; the API asks it and reads the operations here.
 package operations
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
-	"sort"
-	"strconv"
+	"fmt"
+	"maps"
 	"sync"
 	"time"
+
+	"github.com/eventbridge-dev/eventbridge/internal/bus"
 )
 
 // ErrConflict: the operation cannot start in the bridge's current state
 // (for example, the rule to replay does not run in this process). The
 // API answers it with 409 conflict.
 var ErrConflict = errors.New("ops: cannot start now")
+
+// ErrNotFound: no operation has this id (never started, or forgotten
+// after Config.Keep).
+var ErrNotFound = errors.New("ops: no such operation")
+
+// ErrStopped: the manager is stopping and starts nothing.
+var ErrStopped = errors.New("ops: stopping")
 
 // Conflict returns an error that is ErrConflict and reads as reason.
 func Conflict(reason string) error { return conflictError(reason) }
@@ -35,21 +56,6 @@ const (
 	Cancelled = "cancelled"
 )
 
-// Op is one operation.
-type Op struct {
-	mu       sync.Mutex
-	id       string
-	kind     string
-	params   any
-	state    string
-	counts   map[string]int64
-	err      string
-	started  time.Time
-	finished time.Time
-	cancel   context.CancelFunc
-	done     chan struct{}
-}
-
 // View is an operation as the API shows it.
 type View struct {
 	ID       string           `json:"id"`
@@ -58,151 +64,175 @@ type View struct {
 	Params   any              `json:"params,omitempty"`
 	Progress map[string]int64 `json:"progress"`
 	Error    string           `json:"error,omitempty"`
-	Started  time.Time        `json:"started"`
-	Finished *time.Time       `json:"finished,omitempty"`
+	// Owner is the instance running the operation ("" while none does).
+	Owner string `json:"owner,omitempty"`
+	// CancelRequested: a cancel was asked and the owner has not yet
+	// stopped.
+	CancelRequested bool       `json:"cancel_requested,omitempty"`
+	Started         time.Time  `json:"started"`
+	Updated         time.Time  `json:"updated"`
+	Finished        *time.Time `json:"finished,omitempty"`
+}
+
+func viewOf(r bus.OpRecord) View {
+	v := View{
+		ID: r.ID, Kind: r.Kind, State: r.State, Progress: maps.Clone(r.Progress), Error: r.Error,
+		Owner: r.Owner, CancelRequested: r.CancelRequested && r.State == Running, Started: r.Started, Updated: r.Updated,
+	}
+	if len(r.Params) > 0 {
+		v.Params = r.Params
+	}
+	if v.Progress == nil {
+		v.Progress = map[string]int64{}
+	}
+	if !r.Finished.IsZero() {
+		f := r.Finished
+		v.Finished = &f
+	}
+	return v
+}
+
+// stopReason is why a running operation stops before its end.
+type stopReason int
+
+const (
+	notStopped stopReason = iota
+	byUser                // cancelled: it ends cancelled
+	leaseLost             // another replica owns it now: leave it alone
+	handOver              // this replica stops: hand it over
+)
+
+// Op is an operation running in this process, as its run function sees
+// it. Safe for concurrent use.
+type Op struct {
+	id      string
+	params  []byte
+	mu      sync.Mutex
+	rec     bus.OpRecord // the record as the owner sees it; Revision is the last written
+	dirty   bool         // rec changed since the last checkpoint
+	changes int          // changes since the last checkpoint
+	resumed uint64       // rec.Checkpoint when this process took it
+	why     stopReason
+	kick    chan struct{} // asks for a checkpoint now
+	every   int           // changes that call for a checkpoint
+	cancel  func()
+	done    chan struct{}
+}
+
+// ID returns the operation's id.
+func (o *Op) ID() string { return o.id }
+
+// Params decodes the operation's parameters into v.
+func (o *Op) Params(v any) error {
+	if err := json.Unmarshal(o.params, v); err != nil {
+		return fmt.Errorf("ops: %s: params: %w", o.id, err)
+	}
+	return nil
+}
+
+// Resume is the checkpoint this process took the operation at: where the
+// run continues (0: from the start).
+func (o *Op) Resume() uint64 { return o.resumed }
+
+// Bound is the bound fixed by an earlier run (0: none yet).
+func (o *Op) Bound() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rec.Bound
+}
+
+// SetBound fixes the last sequence the operation looks at, so that a
+// resumed run stops at the same place.
+func (o *Op) SetBound(seq uint64) {
+	o.mu.Lock()
+	if seq != o.rec.Bound {
+		o.rec.Bound = seq
+		o.changed()
+	}
+	o.mu.Unlock()
+}
+
+// SetCheckpoint records where a new owner would resume: every position
+// before seq is done for sure.
+func (o *Op) SetCheckpoint(seq uint64) {
+	o.mu.Lock()
+	if seq != o.rec.Checkpoint {
+		o.rec.Checkpoint = seq
+		o.changed()
+	}
+	o.mu.Unlock()
 }
 
 // Add adds delta to a progress counter.
 func (o *Op) Add(name string, delta int64) {
 	o.mu.Lock()
-	o.counts[name] += delta
+	o.rec.Progress[name] += delta
+	o.changed()
 	o.mu.Unlock()
 }
 
 // Set sets a progress counter.
 func (o *Op) Set(name string, v int64) {
 	o.mu.Lock()
-	o.counts[name] = v
+	if o.rec.Progress[name] != v {
+		o.rec.Progress[name] = v
+		o.changed()
+	}
 	o.mu.Unlock()
 }
 
-// ID returns the operation's id.
-func (o *Op) ID() string { return o.id }
+// Counter returns a progress counter: a resumed run continues from it.
+func (o *Op) Counter(name string) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rec.Progress[name]
+}
 
-// Done is closed when the operation ends.
-func (o *Op) Done() <-chan struct{} { return o.done }
+// changed marks the record for the next checkpoint, and asks for one
+// when enough changes piled up. o.mu is held.
+func (o *Op) changed() {
+	o.dirty = true
+	o.changes++
+	if o.every > 0 && o.changes >= o.every {
+		select {
+		case o.kick <- struct{}{}:
+		default:
+		}
+	}
+}
 
-// View returns a snapshot.
+// snapshot returns a copy of the record to write, and marks it clean.
+func (o *Op) snapshot() bus.OpRecord {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r := o.rec
+	r.Progress = maps.Clone(o.rec.Progress)
+	o.dirty, o.changes = false, 0
+	return r
+}
+
+// View returns a snapshot as the API shows it.
 func (o *Op) View() View {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	v := View{ID: o.id, Kind: o.kind, State: o.state, Params: o.params, Progress: map[string]int64{}, Error: o.err, Started: o.started}
-	for k, n := range o.counts {
-		v.Progress[k] = n
-	}
-	if !o.finished.IsZero() {
-		f := o.finished
-		v.Finished = &f
-	}
-	return v
+	return viewOf(o.rec)
 }
 
-// Manager runs operations. Safe for concurrent use.
-type Manager struct {
-	mu   sync.Mutex
-	ops  map[string]*Op
-	next int
-	keep int
-}
+// Done is closed when the operation ended in this process (finished,
+// handed over, or lost to another replica).
+func (o *Op) Done() <-chan struct{} { return o.done }
 
-// NewManager returns a manager that remembers the last 200 finished
-// operations.
-func NewManager() *Manager { return &Manager{ops: map[string]*Op{}, keep: 200} }
-
-// Start runs fn in the background as a new operation of kind. counters are
-// created at zero so that clients see them from the start.
-func (m *Manager) Start(kind string, params any, counters []string, fn func(ctx context.Context, op *Op) error) *Op {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.mu.Lock()
-	m.next++
-	op := &Op{
-		id: kind + "-" + strconv.FormatInt(time.Now().Unix(), 36) + "-" + strconv.Itoa(m.next), kind: kind, params: params,
-		state: Running, counts: map[string]int64{}, started: time.Now().UTC(), cancel: cancel, done: make(chan struct{}),
+func (o *Op) stop(why stopReason) {
+	o.mu.Lock()
+	if o.why == notStopped {
+		o.why = why
 	}
-	for _, c := range counters {
-		op.counts[c] = 0
-	}
-	m.ops[op.id] = op
-	m.gc()
-	m.mu.Unlock()
-	go func() {
-		defer close(op.done)
-		err := fn(ctx, op)
-		op.mu.Lock()
-		defer op.mu.Unlock()
-		op.finished = time.Now().UTC()
-		switch {
-		case errors.Is(err, context.Canceled):
-			op.state = Cancelled
-		case err != nil:
-			op.state, op.err = Failed, err.Error()
-		default:
-			op.state = Succeeded
-		}
-	}()
-	return op
-}
-
-// gc forgets the oldest finished operations beyond keep. m.mu is held.
-func (m *Manager) gc() {
-	var finished []*Op
-	for _, o := range m.ops {
-		if o.View().State != Running {
-			finished = append(finished, o)
-		}
-	}
-	if len(finished) <= m.keep {
-		return
-	}
-	sort.Slice(finished, func(i, j int) bool { return finished[i].started.Before(finished[j].started) })
-	for _, o := range finished[:len(finished)-m.keep] {
-		delete(m.ops, o.id)
-	}
-}
-
-// Get returns an operation.
-func (m *Manager) Get(id string) (*Op, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o, ok := m.ops[id]
-	return o, ok
-}
-
-// List returns the operations of a kind, newest first.
-func (m *Manager) List(kind string) []View {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []View
-	for _, o := range m.ops {
-		if o.kind == kind {
-			out = append(out, o.View())
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
-	return out
-}
-
-// Cancel stops a running operation.
-func (m *Manager) Cancel(id string) bool {
-	o, ok := m.Get(id)
-	if !ok {
-		return false
-	}
+	o.mu.Unlock()
 	o.cancel()
-	<-o.done
-	return true
 }
 
-// CancelAll stops every running operation (at shutdown).
-func (m *Manager) CancelAll() {
-	m.mu.Lock()
-	all := make([]*Op, 0, len(m.ops))
-	for _, o := range m.ops {
-		all = append(all, o)
-	}
-	m.mu.Unlock()
-	for _, o := range all {
-		o.cancel()
-		<-o.done
-	}
+func (o *Op) reason() stopReason {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.why
 }

@@ -1,7 +1,9 @@
 // Package opsvc is the operations service: it starts, tracks and cancels
 // the bridge's long operations (replays of the archive and redrives of
-// dead letters) on an operations.Manager. The API asks it to start them and does
-// not run them itself (docs/architecture.md, "Layers").
+// dead letters) on an operations.Manager, and tells the manager how to run
+// each kind, so that a replica can continue one another replica started.
+// The API asks it to start them and does not run them itself
+// (docs/architecture.md, "Layers").
 package opsvc
 
 import (
@@ -26,7 +28,8 @@ var RedriveCounters = []string{"matched", "done", "failed"}
 
 // Config is what the service runs operations with.
 type Config struct {
-	// Manager tracks the operations; nil: a new one.
+	// Manager tracks the operations; nil: a new one in memory. The
+	// service registers the kinds replay and redrive on it.
 	Manager *operations.Manager
 	// Archive is read by replays.
 	Archive *bus.Archive
@@ -39,47 +42,81 @@ type Config struct {
 
 // Service starts and tracks long operations. Safe for concurrent use.
 type Service struct {
-	*operations.Manager // Get, List, Cancel, CancelAll
+	*operations.Manager // Get, List, Cancel
 	cfg                 Config
 }
 
-// New returns the service.
+// RedriveParams are the parameters of a redrive.
+type RedriveParams struct {
+	Rule   string            `json:"rule"`
+	Filter deadletter.Filter `json:"filter"`
+}
+
+// New returns the service, with its kinds registered on the manager.
 func New(cfg Config) *Service {
 	if cfg.Manager == nil {
 		cfg.Manager = operations.NewManager()
 	}
-	return &Service{Manager: cfg.Manager, cfg: cfg}
+	s := &Service{Manager: cfg.Manager, cfg: cfg}
+	cfg.Manager.Register(KindReplay, replay.Counters, s.runReplay)
+	cfg.Manager.Register(KindRedrive, RedriveCounters, s.runRedrive)
+	return s
 }
 
 // StartReplay starts replaying the archived events of [from, to) to rule
 // (to one of its targets when target is set). It fails with
 // operations.ErrConflict when the rule does not run here.
-func (s *Service) StartReplay(rule, target string, from, to time.Time) (*operations.Op, error) {
+func (s *Service) StartReplay(ctx context.Context, rule, target string, from, to time.Time) (operations.View, error) {
 	if s.cfg.Rules == nil || s.cfg.Archive == nil {
-		return nil, operations.Conflict("replays do not run in this process")
+		return operations.View{}, operations.Conflict("replays do not run in this process")
 	}
 	if _, _, ok := s.cfg.Rules.Rule(rule); !ok {
-		return nil, operations.Conflict(fmt.Sprintf("rule %q is not running here; see its status", rule))
+		return operations.View{}, operations.Conflict(fmt.Sprintf("rule %q is not running here; see its status", rule))
 	}
-	req := replay.Request{Rule: rule, Target: target, From: from, To: to}
-	return s.Start(KindReplay, req, replay.Counters, func(ctx context.Context, op *operations.Op) error {
-		return replay.Run(ctx, s.cfg.Archive, s.cfg.Rules, req, op)
-	}), nil
+	return s.Launch(ctx, KindReplay, replay.Request{Rule: rule, Target: target, From: from, To: to})
+}
+
+func (s *Service) runReplay(ctx context.Context, op *operations.Op) error {
+	if s.cfg.Rules == nil || s.cfg.Archive == nil {
+		return operations.Conflict("replays do not run in this process")
+	}
+	var req replay.Request
+	if err := op.Params(&req); err != nil {
+		return err
+	}
+	return replay.Run(ctx, s.cfg.Archive, s.cfg.Rules, req, op)
 }
 
 // StartRedrive starts sending rule's dead letters that match f back to
 // their targets.
-func (s *Service) StartRedrive(rule string, f deadletter.Filter) (*operations.Op, error) {
+func (s *Service) StartRedrive(ctx context.Context, rule string, f deadletter.Filter) (operations.View, error) {
 	if s.cfg.DLQ == nil {
-		return nil, operations.Conflict("redrives do not run in this process")
+		return operations.View{}, operations.Conflict("redrives do not run in this process")
 	}
-	params := map[string]any{"rule": rule, "filter": f}
-	return s.Start(KindRedrive, params, RedriveCounters, func(ctx context.Context, op *operations.Op) error {
-		_, err := s.cfg.DLQ.Redrive(ctx, rule, f, func(p deadletter.Progress) {
-			op.Set("matched", int64(p.Matched))
-			op.Set("done", int64(p.Done))
-			op.Set("failed", int64(p.Failed))
-		})
+	return s.Launch(ctx, KindRedrive, RedriveParams{Rule: rule, Filter: f})
+}
+
+// runRedrive walks the DLQ from the checkpoint (the sequence after the
+// last letter done) to the bound fixed by the first run; counts continue
+// from those of the runs before.
+func (s *Service) runRedrive(ctx context.Context, op *operations.Op) error {
+	if s.cfg.DLQ == nil {
+		return operations.Conflict("redrives do not run in this process")
+	}
+	var p RedriveParams
+	if err := op.Params(&p); err != nil {
 		return err
-	}), nil
+	}
+	base := map[string]int64{}
+	for _, c := range RedriveCounters {
+		base[c] = op.Counter(c)
+	}
+	_, err := s.cfg.DLQ.RedriveSpan(ctx, p.Rule, p.Filter, deadletter.Span{From: op.Resume(), Last: op.Bound()}, func(pr deadletter.Progress) {
+		op.SetBound(pr.Last)
+		op.Set("matched", base["matched"]+int64(pr.Matched))
+		op.Set("done", base["done"]+int64(pr.Done))
+		op.Set("failed", base["failed"]+int64(pr.Failed))
+		op.SetCheckpoint(pr.Next)
+	})
+	return err
 }

@@ -1,6 +1,8 @@
 package opsvc
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
 	"github.com/eventbridge-dev/eventbridge/internal/operations"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
+	"github.com/eventbridge-dev/eventbridge/internal/testkit"
 )
 
 // noRules runs no rule.
@@ -17,14 +20,16 @@ type noRules struct{}
 
 func (noRules) Rule(string) (*resource.Rule, []*delivery.Route, bool) { return nil, nil, false }
 
-func waitDone(t *testing.T, op *operations.Op) operations.View {
+// waitDone waits for the operation id to finish, as m reports it.
+func waitDone(t *testing.T, m *operations.Manager, id string) operations.View {
 	t.Helper()
-	select {
-	case <-op.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatalf("operation %s still runs: %+v", op.ID(), op.View())
-	}
-	return op.View()
+	var v operations.View
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		var err error
+		v, err = m.Get(context.Background(), id)
+		return err == nil && v.State != operations.Running
+	}, "operation %s still runs", id)
+	return v
 }
 
 // A replay of a rule that does not run here is refused with ErrConflict
@@ -32,17 +37,18 @@ func waitDone(t *testing.T, op *operations.Op) operations.View {
 func TestStartReplayRefusesARuleThatDoesNotRun(t *testing.T) {
 	b := bustest.New(t)
 	s := New(Config{Archive: b.Archive(), Rules: noRules{}})
-	_, err := s.StartReplay("r", "", time.Now().Add(-time.Hour), time.Now())
+	_, err := s.StartReplay(context.Background(), "r", "", time.Now().Add(-time.Hour), time.Now())
 	if !errors.Is(err, operations.ErrConflict) || err.Error() != `rule "r" is not running here; see its status` {
 		t.Fatalf("StartReplay: %v, want ErrConflict naming the rule", err)
 	}
-	if n := len(s.List(KindReplay)); n != 0 {
+	if l, _ := s.List(context.Background(), KindReplay); len(l) != 0 {
+		n := len(l)
 		t.Errorf("%d replays listed after a refusal", n)
 	}
-	if _, err := New(Config{}).StartReplay("r", "", time.Now().Add(-time.Hour), time.Now()); !errors.Is(err, operations.ErrConflict) {
+	if _, err := New(Config{}).StartReplay(context.Background(), "r", "", time.Now().Add(-time.Hour), time.Now()); !errors.Is(err, operations.ErrConflict) {
 		t.Errorf("StartReplay with no archive: %v, want ErrConflict", err)
 	}
-	if _, err := New(Config{}).StartRedrive("r", deadletter.Filter{}); !errors.Is(err, operations.ErrConflict) {
+	if _, err := New(Config{}).StartRedrive(context.Background(), "r", deadletter.Filter{}); !errors.Is(err, operations.ErrConflict) {
 		t.Errorf("StartRedrive with no DLQ: %v, want ErrConflict", err)
 	}
 }
@@ -53,14 +59,14 @@ func TestStartRedriveRunsOnTheManager(t *testing.T) {
 	b := bustest.New(t)
 	m := operations.NewManager()
 	s := New(Config{Manager: m, DLQ: deadletter.New(b.DeadLetters())})
-	op, err := s.StartRedrive("r", deadletter.Filter{Target: "t"})
+	op, err := s.StartRedrive(context.Background(), "r", deadletter.Filter{Target: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := m.Get(op.ID()); !ok || got != op {
-		t.Fatalf("the manager does not know %s", op.ID())
+	if got, err := m.Get(context.Background(), op.ID); err != nil || got.ID != op.ID {
+		t.Fatalf("the manager does not know %s: %v", op.ID, err)
 	}
-	v := waitDone(t, op)
+	v := waitDone(t, m, op.ID)
 	if v.Kind != KindRedrive || v.State != operations.Succeeded {
 		t.Fatalf("redrive of an empty DLQ: %+v, want a succeeded redrive", v)
 	}
@@ -69,8 +75,9 @@ func TestStartRedriveRunsOnTheManager(t *testing.T) {
 			t.Errorf("counter %s missing from %v", c, v.Progress)
 		}
 	}
-	p, _ := v.Params.(map[string]any)
-	if p["rule"] != "r" || p["filter"].(deadletter.Filter).Target != "t" {
-		t.Errorf("params %#v, want the rule and the filter", v.Params)
+	var p RedriveParams
+	raw, _ := v.Params.(json.RawMessage)
+	if err := json.Unmarshal(raw, &p); err != nil || p.Rule != "r" || p.Filter.Target != "t" {
+		t.Errorf("params %s (%v), want the rule and the filter", raw, err)
 	}
 }

@@ -44,7 +44,10 @@ var ErrNoRule = errors.New("no such rule")
 
 // Run replays req, counting progress on op. It returns when every matched
 // event has been handed to the rule's routes and each first attempt is
-// settled (delivered, queued for retry, or dead-lettered).
+// settled (delivered, queued for retry, or dead-lettered). A run taken over
+// from another replica starts at op.Resume(), the first event whose
+// deliveries were not all settled: events between it and where the other
+// run got to are replayed again (and counted again).
 func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op *operations.Op) error {
 	spec, routes, ok := rules.Rule(req.Rule)
 	if !ok {
@@ -75,14 +78,19 @@ func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op
 	}
 	var pending sync.WaitGroup
 	defer pending.Wait()
-	n := 0
-	return archive.Scan(ctx, bus.Scan{Subjects: subjects, FromTime: req.From}, func(a *bus.Archived) error {
+	cp := &checkpoints{op: op}
+	sc := bus.Scan{Subjects: subjects, FromTime: req.From}
+	if from := op.Resume(); from > 0 {
+		sc.FromSeq = from // taken over: continue at the owner's last checkpoint
+	}
+	return archive.Scan(ctx, sc, func(a *bus.Archived) error {
 		if a.Stored.After(req.To) {
 			return bus.ErrStopScan
 		}
 		op.Add("scanned", 1)
 		ev, err := bus.DecodeEvent(a.Data)
 		if err != nil || !f.Match(filter.NewInput(ev)) {
+			cp.scanned(a.Seq)
 			return nil
 		}
 		op.Add("matched", 1)
@@ -90,15 +98,19 @@ func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op
 		raw, err := ev.MarshalJSON()
 		if err != nil {
 			op.Add("failed", 1)
+			cp.scanned(a.Seq)
 			return nil
 		}
-		n++
-		key := "rp" + op.ID() + "." + strconv.Itoa(n) + "." + a.Key
+		// The key names the archived event, not the count of matches, so
+		// that a run taken over keys an event the same way.
+		key := "rp" + op.ID() + "." + strconv.FormatUint(a.Seq, 10) + "." + a.Key
+		s := cp.submit(a.Seq, len(routes))
 		for _, rt := range routes {
 			pending.Add(1)
 			t := &delivery.Task{Event: ev, Raw: raw, Key: key, Ingested: a.Ingested}
 			t.Done = func(err error) {
 				defer pending.Done()
+				defer cp.settled(s)
 				switch {
 				case err != nil:
 					op.Add("failed", 1)
@@ -117,4 +129,58 @@ func Run(ctx context.Context, archive *bus.Archive, rules Rules, req Request, op
 		}
 		return nil
 	})
+}
+
+// checkpoints tracks the events handed to routes and not yet settled, to
+// checkpoint the first archive sequence not settled for sure: events
+// before it need not be replayed again by a run taken over.
+type checkpoints struct {
+	op    *operations.Op
+	mu    sync.Mutex
+	queue []*slot // in order of sequence
+	next  uint64  // the sequence after the last one scanned
+}
+
+type slot struct {
+	seq  uint64
+	left int // deliveries not yet settled
+}
+
+// scanned notes that seq needs nothing more.
+func (c *checkpoints) scanned(seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.next = seq + 1
+	c.publish()
+}
+
+// submit notes that seq is handed to n routes.
+func (c *checkpoints) submit(seq uint64, n int) *slot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &slot{seq: seq, left: n}
+	c.queue = append(c.queue, s)
+	c.next = seq + 1
+	return s
+}
+
+// settled notes that one delivery of s is settled.
+func (c *checkpoints) settled(s *slot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.left--
+	for len(c.queue) > 0 && c.queue[0].left <= 0 {
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+	}
+	c.publish()
+}
+
+// publish sets the checkpoint. c.mu is held.
+func (c *checkpoints) publish() {
+	if len(c.queue) > 0 {
+		c.op.SetCheckpoint(c.queue[0].seq)
+		return
+	}
+	c.op.SetCheckpoint(c.next)
 }

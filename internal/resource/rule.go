@@ -29,10 +29,12 @@ type Rule struct {
 	Delivery policy.Policy `json:"delivery,omitempty"`
 	// Ordering, when set, delivers the events of one key in order.
 	Ordering *Ordering `json:"ordering,omitempty"`
+	// RuleTiming is dedup, delay and max_delay (rule_timing.go).
+	RuleTiming `yaml:",inline"`
 }
 
 // Defaults fills unset fields.
-func (r *Rule) Defaults() { r.Delivery.Defaults() }
+func (r *Rule) Defaults() { r.Delivery.Defaults(); r.RuleTiming.defaults() }
 
 // Validate reports problems under p, compiling the filter and transform.
 // Whether the named sources and targets exist is checked by the caller,
@@ -65,4 +67,5 @@ func (r *Rule) Validate(p spec.Problems) {
 	if r.Ordering != nil {
 		r.Ordering.Validate(p.At("ordering"))
 	}
+	r.RuleTiming.validate(p)
 }

@@ -247,6 +247,7 @@ func (r *Router) route(msg bus.Msg, idx []int, routes []*delivery.Route) ([]int,
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	idx = r.matcher.Match(in, idx)
+	in.Release()
 	for _, i := range idx {
 		rl := &r.rules[i]
 		if len(rl.Sources) > 0 && !slices.Contains(rl.Sources, source) {

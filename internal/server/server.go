@@ -254,7 +254,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Jobs: b.jobs, SubscriptionDeadLetterTTL: b.cfg.SubscriptionDeadLetterTTL(), Secrets: b.cfg.Secrets,
 		OnSend: b.oran.Delivered,
 	})
-	b.ops = operations.NewManager()
+	ops, err := b.newOps(ctx)
+	if err != nil {
+		return err
+	}
+	b.ops = ops
 	dlq := b.newDLQ()
 	// The API asks the operations service to start replays and redrives.
 	opService := opsvc.New(opsvc.Config{Manager: b.ops, Archive: b.bus.Archive(), Rules: b.controller, DLQ: dlq})
@@ -284,6 +288,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		b.bus.OnRestart(b.state.RestartFeed)
 	}
 	b.controller.Watch()
+	b.ops.Start() // continue the operations whose owner is gone
 	b.oran.RefreshMetrics(ctx)
 	if err := b.startOran(auth); err != nil {
 		return err
@@ -334,7 +339,11 @@ func (b *Bridge) stop(ctx context.Context) error {
 		_ = b.oranHTTP.shutdown(ctx)
 	}
 	if b.ops != nil {
-		b.ops.CancelAll()
+		// Running operations are handed over, not cancelled: another
+		// replica, or this one's next start, continues them.
+		if err := b.ops.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("operations: %w", err))
+		}
 	}
 	b.routerMu.Lock()
 	b.stopped = true

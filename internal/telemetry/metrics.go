@@ -32,6 +32,7 @@ type Metrics struct {
 	Pending         *prometheus.GaugeVec     // rule, target: waiting in memory and in RETRY
 	DLQ             *prometheus.GaugeVec     // rule, target: messages in the dead-letter stream
 	TransformErrors *prometheus.CounterVec   // rule
+	RuleDuplicates  *prometheus.CounterVec   // rule, target: dropped by the rule's dedup
 
 	// Connector metrics, by connector name and type.
 	ConnMessages  *prometheus.CounterVec // connector, type, direction (in|out), outcome (ok|error|invalid)
@@ -90,6 +91,8 @@ func NewMetricsFor(instance string) *Metrics {
 	m.Pending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_rule_pending", Help: "Deliveries waiting for a rule's target: in memory and in the RETRY stream."}, []string{"rule", "target"})
 	m.DLQ = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_dlq_messages", Help: "Messages in the dead-letter stream."}, []string{"rule", "target"})
 	m.TransformErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_transform_errors_total", Help: "Transform failures (the delivery goes to DLQ)."}, []string{"rule"})
+	m.RuleDuplicates = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_rule_duplicates_total", Help: "Events a rule's dedup dropped: their key was delivered to the target inside the window."}, []string{"rule", "target"})
+	f(m.RuleDuplicates)
 	m.ConnMessages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_messages_total", Help: "Protocol messages a connector received (in) or sent (out), by outcome (ok, error, invalid)."}, []string{"connector", "type", "direction", "outcome"})
 	m.ConnResets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_connection_resets_total", Help: "Connections a connector lost (and then re-established)."}, []string{"connector", "type"})
 	m.ConnConnected = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_connected", Help: "1 while a connector is connected to its broker."}, []string{"connector", "type"})

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -70,6 +71,17 @@ type config struct {
 	SampleEvery    time.Duration
 	QuietWait      time.Duration
 
+	// The scale scenarios (scale.go).
+	RulesCounts       []int         // rules: rule counts (1 is always run, as the baseline)
+	FanoutSizes       []int         // fanout: rules → targets per event (1 is always run)
+	FanoutDemand      float64       // fanout: deliveries per second asked for
+	ArchiveEvents     []int         // archive: archived events (0, the empty bus, is always run)
+	ArchiveWindowKeys int           // archive: keys in the dedup window
+	SoakDuration      time.Duration // soak: length of the run
+	SoakArchiveMaxAge time.Duration // soak: archive.max_age, short so that retention cycles
+	SoakEvery         time.Duration // soak: RSS sampling period
+	CatchupOutage     time.Duration // catchup: how long the target is down
+
 	// Flags holds every flag's effective value, for the results file.
 	Flags map[string]string
 }
@@ -83,6 +95,11 @@ var quickPreset = map[string]string{
 	"fixed-duration":  "3s",
 	"profile-seconds": "3",
 	"quiet-wait":      "5s",
+	// The scale scenarios, when chosen: smaller and shorter.
+	"archive-events": "100000",
+	"soak-duration":  "3m",
+	"soak-every":     "1s",
+	"catchup-outage": "10s",
 }
 
 // parseFlags reads the command line. --quick changes the defaults of the
@@ -93,7 +110,16 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.BridgeBin, "bridge-bin", "bin/eventbridge", "eventbridge binary, started as `serve --config FILE`")
 	fs.BoolVar(&c.FakeBridge, "fake-bridge", false, "run the forwarder in the bridge's place (to test the runner)")
 	boxes := fs.String("middleboxes", "none,forwarder,bridge", "comma-separated middleboxes of the http scenario; without bridge, no scenario runs the bridge")
-	scens := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: http, nats, mqtt, kafka")
+	scens := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: http, nats, mqtt, kafka; and the opt-in scale scenarios rules, fanout, archive, soak, catchup (bench/README.md)")
+	rules := fs.String("rules-counts", "1,100,1000,10000", "rules scenario: rule counts, 1% of them selecting the events' type, one matching")
+	fanout := fs.String("fanout-sizes", "100", "fanout scenario: rules (each with a target of its own) matching every event; 1 always runs as the baseline (issue 16: 100,1000)")
+	fs.Float64Var(&c.FanoutDemand, "fanout-demand", 20000, "fanout scenario: deliveries per second asked for (events/s × fan-out), more than the bridge delivers")
+	archive := fs.String("archive-events", "1000000,10000000", "archive scenario: archived event counts (the empty bus always runs)")
+	fs.IntVar(&c.ArchiveWindowKeys, "archive-window-keys", 240000, "archive scenario: keys in the dedup window (2 minutes at 2,000 events/s)")
+	fs.DurationVar(&c.SoakDuration, "soak-duration", 30*time.Minute, "soak scenario: how long it runs at --rate")
+	fs.DurationVar(&c.SoakArchiveMaxAge, "soak-archive-max-age", 2*time.Minute, "soak scenario: the archive's max_age, short so that retention cycles (below 2m the dedup window is cut to it)")
+	fs.DurationVar(&c.SoakEvery, "soak-every", 5*time.Second, "soak scenario: RSS sampling period")
+	fs.DurationVar(&c.CatchupOutage, "catchup-outage", time.Minute, "catchup scenario: how long the target is down while events come at --rate")
 	loads := fs.String("loads", "saturation,fixed", "comma-separated loads: saturation, fixed")
 	fs.IntVar(&c.Rounds, "rounds", 2, "interleaved rounds (each runs every middlebox once)")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "saturation warm-up, not measured")
@@ -135,7 +161,19 @@ func parseFlags(args []string) (*config, error) {
 	c.Middleboxes = splitList(*boxes)
 	c.Scenarios = splitList(*scens)
 	c.Loads = splitList(*loads)
-	return c, c.validate()
+	var errs []error
+	for _, l := range []struct {
+		name string
+		s    string
+		dst  *[]int
+	}{{"rules-counts", *rules, &c.RulesCounts}, {"fanout-sizes", *fanout, &c.FanoutSizes}, {"archive-events", *archive, &c.ArchiveEvents}} {
+		n, err := parseCounts(l.s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", l.name, err))
+		}
+		*l.dst = n
+	}
+	return c, errors.Join(append(errs, c.validate())...)
 }
 
 // validate returns every problem with the flags at once.
@@ -150,8 +188,8 @@ func (c *config) validate() error {
 		switch {
 		case s == scenSaturation || s == scenFixed:
 			errs = append(errs, fmt.Errorf("--scenarios: %q is a load now: use --loads %s", s, s))
-		case !slices.Contains(allScenarios, s):
-			errs = append(errs, fmt.Errorf("--scenarios: unknown %q (want %s)", s, strings.Join(allScenarios, ", ")))
+		case !slices.Contains(allScenarios, s) && !isScale(s):
+			errs = append(errs, fmt.Errorf("--scenarios: unknown %q (want %s)", s, strings.Join(append(slices.Clone(allScenarios), scaleScenarios...), ", ")))
 		}
 	}
 	for _, l := range c.Loads {
@@ -168,7 +206,27 @@ func (c *config) validate() error {
 	if c.SatDuration <= 0 || c.FixedDuration <= 0 || c.ProfileSeconds < 1 {
 		errs = append(errs, errors.New("--sat-duration, --fixed-duration and --profile-seconds must be positive"))
 	}
+	if c.FanoutDemand <= 0 || c.ArchiveWindowKeys < 0 || c.SoakDuration <= 0 || c.SoakEvery <= 0 || c.CatchupOutage <= 0 || c.SoakArchiveMaxAge < time.Second {
+		errs = append(errs, errors.New("--fanout-demand, --soak-duration, --soak-every and --catchup-outage must be positive, --archive-window-keys not negative, --soak-archive-max-age at least 1s"))
+	}
 	return errors.Join(errs...)
+}
+
+// parseCounts reads a comma-separated list of positive counts; 1,000 is
+// not accepted (the comma separates), 1e6 and 1_000_000 are not either.
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive whole number", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty")
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {

@@ -6,7 +6,9 @@
 // events/s, open loop, latency from the intended send time). The broker
 // scenarios nats (NATS → NATS), mqtt (MQTT → HTTP) and kafka (Kafka → Kafka)
 // run the same loads through a private broker, comparing the bridge with a
-// direct client-to-client baseline (brokers.go). Middleboxes are interleaved
+// direct client-to-client baseline (brokers.go). The opt-in scale scenarios
+// rules, fanout, archive, soak and catchup (scale*.go) measure how the
+// bridge's costs grow with the work. Middleboxes are interleaved
 // over rounds. It prints tables, bridge/baseline ratios and floor checks,
 // and writes everything to bench/results/<run>/results.json. It exits 0
 // whatever the floors say: they are a report, not a test.
@@ -70,6 +72,9 @@ func run(ctx context.Context, cfg *config) error {
 
 	for round := 1; round <= cfg.Rounds && ctx.Err() == nil; round++ {
 		for _, scen := range cfg.Scenarios {
+			if isScale(scen) {
+				continue // run once, after the rounds
+			}
 			order := slices.Clone(cfg.boxesOf(scen))
 			if round%2 == 0 {
 				slices.Reverse(order) // ABBA order: a steady drift of the machine cancels out
@@ -87,6 +92,12 @@ func run(ctx context.Context, cfg *config) error {
 				rep.Samples = append(rep.Samples, s)
 				fmt.Println(progressLine(s))
 			}
+		}
+	}
+	for _, scen := range cfg.Scenarios {
+		if isScale(scen) && ctx.Err() == nil {
+			fmt.Printf("scale scenario %s: %s\n", scen, scenarioTitles[scen])
+			rep.Scale = append(rep.Scale, r.runScale(ctx, scen))
 		}
 	}
 	if cfg.ProfileDir != "" && ctx.Err() == nil && slices.Contains(cfg.Scenarios, scenHTTP) {

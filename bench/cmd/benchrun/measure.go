@@ -108,9 +108,14 @@ func (r *runner) measureLoad(ctx context.Context, c counter, box *child, own []i
 
 // runLoadgen runs the load generator against url and returns its report.
 func (r *runner) runLoadgen(ctx context.Context, url, scenario string, d time.Duration) (loadgen.Result, error) {
+	return r.runLoadgenAt(ctx, url, scenario, d, r.cfg.Rate)
+}
+
+// runLoadgenAt is runLoadgen with the fixed load at rate events/s.
+func (r *runner) runLoadgenAt(ctx context.Context, url, scenario string, d time.Duration, rate float64) (loadgen.Result, error) {
 	args := []string{"--url", url, "--mode", scenario, "--duration", d.String(), "--json"}
 	if scenario == scenFixed {
-		args = append(args, "--rate", strconv.FormatFloat(r.cfg.Rate, 'f', -1, 64),
+		args = append(args, "--rate", strconv.FormatFloat(rate, 'f', -1, 64),
 			"--workers", strconv.Itoa(r.cfg.Workers))
 	} else {
 		args = append(args, "--concurrency", strconv.Itoa(r.cfg.Concurrency))
@@ -153,7 +158,13 @@ func snapshotTasks() procstat.Tasks {
 // moving for --drain-quiet, or the drain timeout passes. It returns the sink's
 // last stats and whether all wanted events arrived.
 func (r *runner) drain(ctx context.Context, sc counter, want uint64) (sink.Stats, bool, error) {
-	deadline := time.Now().Add(r.cfg.DrainTimeout)
+	return r.drainBy(ctx, sc, want, sink.Stats.Unique, r.cfg.DrainTimeout)
+}
+
+// drainBy is drain with the figure that must reach want (distinct events,
+// or every delivery) and the timeout given.
+func (r *runner) drainBy(ctx context.Context, sc counter, want uint64, got func(sink.Stats) uint64, timeout time.Duration) (sink.Stats, bool, error) {
+	deadline := time.Now().Add(timeout)
 	var last uint64
 	lastMove := time.Now()
 	for {
@@ -163,7 +174,7 @@ func (r *runner) drain(ctx context.Context, sc counter, want uint64) (sink.Stats
 		}
 		now := time.Now()
 		switch {
-		case st.Unique() >= want:
+		case got(st) >= want:
 			return st, true, nil
 		case st.Count != last:
 			last, lastMove = st.Count, now

@@ -22,6 +22,8 @@ type report struct {
 	Profiles []string `json:"profiles,omitempty"`
 	// Brokers are the broker scenarios' figures.
 	Brokers []brokerReport `json:"brokers,omitempty"`
+	// Scale are the scale scenarios' figures (scale.go).
+	Scale []scaleReport `json:"scale,omitempty"`
 }
 
 // brokerReport is one broker scenario's figures: direct and bridge, and
@@ -56,6 +58,9 @@ func samplesOf(samples []sample, scen string) []sample {
 func (rep *report) build(cfg *config) {
 	rep.Boxes, rep.Brokers = nil, nil
 	for _, scen := range cfg.Scenarios {
+		if isScale(scen) {
+			continue
+		}
 		samples := samplesOf(rep.Samples, scen)
 		if scen != scenHTTP {
 			b := brokerReport{Scenario: scen,
@@ -96,6 +101,9 @@ func (rep *report) print(w io.Writer, cfg *config) {
 		fmt.Fprintln(w, "bridge/direct, round by round:")
 		fmt.Fprintf(w, "  delivered throughput at saturation: %s\n", fmtRatio(b.SatRatio, boxDirect))
 		fmt.Fprintf(w, "  e2e p99 at %g/s:                  %s\n", cfg.Rate, fmtRatio(b.P99Ratio, boxDirect))
+	}
+	for _, s := range rep.Scale {
+		s.print(w)
 	}
 	if notes := rep.notes(cfg); len(notes) > 0 {
 		fmt.Fprintln(w, "\nnotes:")

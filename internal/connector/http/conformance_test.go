@@ -10,7 +10,7 @@ import (
 )
 
 // The http source and target pass the connector conformance suite: the
-// target POSTs to a source on its own listener.
+// target POSTs to a source on its own listener, also in batches.
 func TestConformance(t *testing.T) {
 	ports := map[string]string{}
 	addr := func(t testing.TB, channel string) string {
@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 		return a
 	}
 	connectortest.Run(t, connectortest.Harness{
-		Features:   connectortest.Features{Modes: []string{"binary", "structured"}, Persistent: true},
+		Features:   connectortest.Features{Modes: []string{"binary", "structured", "batch"}, Persistent: true},
 		SourceType: "http", TargetType: "http",
 		Source: func(t testing.TB, ch string) string {
 			return fmt.Sprintf(`{"type":"http","listen":%q,"path":"/%s","max_event_size":"2MiB","max_batch_size":"4MiB"}`, addr(t, ch), ch)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -24,6 +25,8 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/httpauth"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
+	"github.com/eventbridge-dev/eventbridge/pkg/stdwebhooks"
 )
 
 // TargetConfig configures an http target.
@@ -32,8 +35,15 @@ type TargetConfig struct {
 	// URL receives the events.
 	URL string `json:"url"`
 	// Mode is binary (ce- headers, body = data; default), structured (body
-	// = the JSON event format) or data (body = data only, no ce- headers).
+	// = the JSON event format), data (body = data only, no ce- headers) or
+	// batch (several events per request, as a JSON array:
+	// application/cloudevents-batch+json; see Batch).
 	Mode Mode `json:"mode,omitempty"`
+	// Batch bounds the requests of mode batch: max_events, max_bytes,
+	// linger.
+	Batch *batch.Spec `json:"batch,omitempty"`
+	// Signing signs every request the Standard Webhooks way.
+	Signing *Signing `json:"signing,omitempty"`
 	// Method is POST (default) or PUT.
 	Method string `json:"method,omitempty"`
 	// Headers are added to every request. Values may be secret references.
@@ -67,6 +77,12 @@ func (c *TargetConfig) Defaults() {
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
 	}
+	if c.Mode == ModeBatch && c.Batch == nil {
+		c.Batch = &batch.Spec{}
+	}
+	if c.Batch != nil {
+		c.Batch.Defaults()
+	}
 	c.outboundDefaults()
 }
 
@@ -74,9 +90,18 @@ func (c *TargetConfig) Defaults() {
 func (c *TargetConfig) Validate(p spec.Problems) {
 	connector.ValidateHTTPURL(p, "url", c.URL)
 	switch c.Mode {
-	case ModeBinary, ModeStructured, ModeData:
+	case ModeBinary, ModeStructured, ModeData, ModeBatch:
 	default:
-		p.AddAt("mode", "must be binary, structured or data, not %q", c.Mode)
+		p.AddAt("mode", "must be binary, structured, data or batch, not %q", c.Mode)
+	}
+	if c.Batch != nil {
+		if c.Mode != ModeBatch {
+			p.AddAt("batch", "only with mode batch")
+		}
+		c.Batch.Validate(p.At("batch"))
+	}
+	if c.Signing != nil {
+		c.Signing.validate(p.At("signing"))
 	}
 	if c.Method != nethttp.MethodPost && c.Method != nethttp.MethodPut {
 		p.AddAt("method", "must be POST or PUT")
@@ -88,6 +113,9 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	for name := range c.Headers {
 		if strings.HasPrefix(strings.ToLower(name), "ce-") {
 			p.AddAt("headers."+name, "ce- headers carry event attributes and cannot be set here")
+		}
+		if c.Signing != nil && isWebhookHeader(name) {
+			p.AddAt("headers."+name, "signing sets this header")
 		}
 	}
 	c.validateOutbound(p)
@@ -107,6 +135,11 @@ type Target struct {
 	client *nethttp.Client
 	log    *slog.Logger
 	out    *outbound
+	// signer signs requests (nil: signing is not set).
+	signer *stdwebhooks.Signer
+	// batcher gathers Send calls into requests in mode batch, from Start
+	// to Stop (nil in the other modes).
+	batcher atomic.Pointer[batch.Batcher[batchItem]]
 	component.Tracker
 }
 
@@ -147,15 +180,28 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 		},
 	}
 	t.out = newOutbound(cfg, t.client)
+	if t.signer, err = cfg.Signing.signer(); err != nil {
+		return nil, fmt.Errorf("signing: %w", err)
+	}
 	t.Set(component.New, nil)
 	return t, nil
 }
 
 // Start implements component.Component.
-func (t *Target) Start(context.Context) error { t.Set(component.Running, nil); return nil }
+func (t *Target) Start(context.Context) error {
+	if t.cfg.Mode == ModeBatch {
+		t.batcher.Store(batch.New(t.cfg.Batch.Config(), t.flushBatch))
+	}
+	t.Set(component.Running, nil)
+	return nil
+}
 
-// Stop closes idle connections.
-func (t *Target) Stop(context.Context) error {
+// Stop sends the open batch (mode batch), waits within ctx for the
+// batches being sent, and closes idle connections.
+func (t *Target) Stop(ctx context.Context) error {
+	if b := t.batcher.Swap(nil); b != nil {
+		_ = b.Close(ctx)
+	}
 	t.client.CloseIdleConnections()
 	t.Set(component.Terminated, nil)
 	return nil
@@ -166,19 +212,11 @@ func (t *Target) Stop(context.Context) error {
 // are permanent. rate_limit and circuit_breaker are enforced by delivery,
 // around Send.
 func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
-	// The request is built by hand rather than by NewRequest (the URL was
-	// parsed once, the headers are written straight into the request) and
-	// goes to the transport, not through Client.Do: a redirect is never
-	// followed (the webhook spec: a sender MUST NOT), so the client's
-	// redirect machinery would only copy the request and its headers.
-	rctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
+	if t.cfg.Mode == ModeBatch {
+		return t.sendBatched(ctx, e)
+	}
+	req, rctx, cancel := t.newRequest(ctx)
 	defer cancel()
-	u := *t.url
-	req := (&nethttp.Request{
-		Method: t.cfg.Method, URL: &u, Host: u.Host,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: make(nethttp.Header, 8+len(t.cfg.Headers)),
-	}).WithContext(rctx)
 	h := req.Header
 	var body []byte
 	switch t.cfg.Mode {
@@ -199,9 +237,35 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
 	default:
 		body = encodeBinary(e, h)
 	}
+	return t.do(rctx, req, body, WebhookID(e))
+}
+
+// newRequest returns a request to the target's URL, with no body yet, and
+// its context (ctx bounded by the timeout).
+//
+// The request is built by hand rather than by NewRequest (the URL was
+// parsed once, the headers are written straight into the request) and
+// goes to the transport, not through Client.Do: a redirect is never
+// followed (the webhook spec: a sender MUST NOT), so the client's
+// redirect machinery would only copy the request and its headers.
+func (t *Target) newRequest(ctx context.Context) (*nethttp.Request, context.Context, context.CancelFunc) {
+	rctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
+	u := *t.url
+	req := (&nethttp.Request{
+		Method: t.cfg.Method, URL: &u, Host: u.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: make(nethttp.Header, 8+len(t.cfg.Headers)),
+	}).WithContext(rctx)
+	return req, rctx, cancel
+}
+
+// do adds the configured headers, the signature (of msgID and body) and
+// the credentials to req, sends it with body, and classifies the outcome.
+func (t *Target) do(ctx context.Context, req *nethttp.Request, body []byte, msgID string) error {
 	for k, v := range t.cfg.Headers {
-		h.Set(k, v.Value())
+		req.Header.Set(k, v.Value())
 	}
+	t.sign(req.Header, msgID, body)
 	setBody(req, body)
 	if err := t.out.auth.Apply(ctx, req); err != nil {
 		return fmt.Errorf("http %s: %w", t.cfg.Method, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // ClientConfig is how source and target reach the cluster.
@@ -212,6 +213,10 @@ type TargetConfig struct {
 	// Timeout bounds the delivery of one record, retries included.
 	// Default 30s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// Batch, when set, produces the records of concurrent deliveries
+	// together and waits for them at once (max_events, max_bytes,
+	// linger); each event still has its own outcome.
+	Batch *batch.Spec `json:"batch,omitempty"`
 
 	topic, key attrtemplate.Template
 }
@@ -235,6 +240,9 @@ func (c *TargetConfig) Defaults() {
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(30 * time.Second)
 	}
+	if c.Batch != nil {
+		c.Batch.Defaults()
+	}
 }
 
 // Validate implements connector.Config.
@@ -256,6 +264,9 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	}
 	if c.Mode != ModeBinary && c.Mode != ModeStructured {
 		p.AddAt("mode", "must be binary or structured, not %q", c.Mode)
+	}
+	if c.Batch != nil {
+		c.Batch.Validate(p.At("batch"))
 	}
 	if _, err := compression(c.Compression); err != nil {
 		p.AddAt("compression", "%v", err)

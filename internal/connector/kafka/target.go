@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -16,6 +17,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // Target produces events to Kafka with an idempotent producer and
@@ -30,6 +32,9 @@ type Target struct {
 	// guard holds the connections of a target created through the API.
 	guard *netguard.Guard
 	cl    conntrack.Client[*kgo.Client]
+	// batcher gathers concurrent Sends when batch is set, from Start to
+	// Stop.
+	batcher atomic.Pointer[batch.Batcher[*kgo.Record]]
 
 	component.Tracker
 }
@@ -75,12 +80,18 @@ func (t *Target) Start(ctx context.Context) error {
 		return fmt.Errorf("target %s: %w", t.name, err)
 	}
 	t.cl.Start(ctx, t.conn, cl, func(ctx context.Context, cl *kgo.Client) { probe(ctx, cl, t.conn) })
+	if t.cfg.Batch != nil {
+		t.batcher.Store(batch.New(t.cfg.Batch.Config(), t.flush))
+	}
 	return nil
 }
 
 // Stop waits (within ctx) for records in flight, then closes the client.
 func (t *Target) Stop(ctx context.Context) error {
 	t.conn.Stopping()
+	if b := t.batcher.Swap(nil); b != nil {
+		_ = b.Close(ctx)
+	}
 	t.cl.Stop(ctx, func(cl *kgo.Client) {
 		_ = cl.Flush(ctx)
 		cl.Close()
@@ -103,6 +114,13 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 		t.conn.Message(conntrack.Out, conntrack.Invalid, 1)
 		return connector.Permanent(err)
 	}
+	if t.cfg.Batch != nil {
+		b := t.batcher.Load()
+		if b == nil {
+			return connector.ErrNotConnected // stopped
+		}
+		return b.Submit(ctx, r, len(r.Key)+len(r.Value)+len(r.Topic))
+	}
 	done := make(chan error, 1)
 	cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done <- err })
 	select {
@@ -118,6 +136,41 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	}
 	t.conn.Message(conntrack.Out, conntrack.Error, 1)
 	return t.classify(r.Topic, err)
+}
+
+// flush produces recs together and waits for all of them; each gets its
+// own outcome.
+func (t *Target) flush(ctx context.Context, recs []*kgo.Record) []error {
+	cl, ok := t.cl.Get()
+	if !ok {
+		return batch.All(connector.ErrNotConnected, len(recs))
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
+	defer cancel()
+	// The results come in the order the records completed: they are
+	// matched to the records by pointer.
+	at := make(map[*kgo.Record]int, len(recs))
+	for i, r := range recs {
+		at[r] = i
+	}
+	errs := make([]error, len(recs))
+	for _, r := range cl.ProduceSync(ctx, recs...) {
+		if r.Err == nil {
+			t.conn.Message(conntrack.Out, conntrack.OK, 1)
+			continue
+		}
+		t.conn.Message(conntrack.Out, conntrack.Error, 1)
+		errs[at[r.Record]] = t.classify(r.Record.Topic, r.Err)
+	}
+	return errs
+}
+
+// MinConcurrency implements batch.MinConcurrency.
+func (t *Target) MinConcurrency() int {
+	if t.cfg.Batch == nil {
+		return 0
+	}
+	return t.cfg.Batch.MaxEvents
 }
 
 // record builds the record of e.
@@ -181,6 +234,7 @@ func (l logger) Log(level kgo.LogLevel, msg string, kv ...any) {
 }
 
 var (
-	_ connector.Target = (*Target)(nil)
-	_ kgo.Logger       = logger{}
+	_ connector.Target     = (*Target)(nil)
+	_ batch.MinConcurrency = (*Target)(nil)
+	_ kgo.Logger           = logger{}
 )

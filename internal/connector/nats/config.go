@@ -10,6 +10,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/attrtemplate"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // ConnConfig is how a NATS connector reaches its server. It is not the
@@ -166,6 +167,10 @@ type OutputConfig struct {
 	Mode Mode `json:"mode,omitempty"`
 	// Timeout bounds one publish. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// Batch, when set, publishes the messages of concurrent deliveries
+	// together and waits for them at once (max_events, max_bytes,
+	// linger); each event still has its own outcome.
+	Batch *batch.Spec `json:"batch,omitempty"`
 
 	subject *attrtemplate.Template
 }
@@ -176,6 +181,9 @@ func (c *OutputConfig) defaults() {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
+	}
+	if c.Batch != nil {
+		c.Batch.Defaults()
 	}
 }
 
@@ -200,6 +208,9 @@ func (c *OutputConfig) validate(p spec.Problems) {
 	}
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
+	}
+	if c.Batch != nil {
+		c.Batch.Validate(p.At("batch"))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // JetStreamTargetConfig configures a jetstream target.
@@ -51,6 +52,7 @@ func newJetStreamTarget(name string, c connector.Config, deps connector.Deps) (c
 		return nil, err
 	}
 	t := &JetStreamTarget{publisher: p}
+	p.flush = t.flushBatch
 	if cfg.Stream != "" {
 		t.opts = append(t.opts, jetstream.WithExpectStream(cfg.Stream))
 	}
@@ -79,6 +81,9 @@ func (t *JetStreamTarget) Send(ctx context.Context, e *ce.Event) error {
 	if err != nil {
 		return err
 	}
+	if t.out.Batch != nil {
+		return t.submit(ctx, m, ebevent.DedupKey(e.Source(), e.ID()))
+	}
 	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
 	defer cancel()
 	opts := append([]jetstream.PublishOpt{jetstream.WithMsgID(ebevent.DedupKey(e.Source(), e.ID()))}, t.opts...)
@@ -88,6 +93,41 @@ func (t *JetStreamTarget) Send(ctx context.Context, e *ce.Event) error {
 	}
 	t.m.Msgs(conntrack.OK).Inc()
 	return nil
+}
+
+// flushBatch publishes every message asynchronously, then waits for the
+// stream's acknowledgements; each message gets its own outcome.
+func (t *JetStreamTarget) flushBatch(ctx context.Context, items []pubItem) []error {
+	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
+	defer cancel()
+	errs := make([]error, len(items))
+	futures := make([]jetstream.PubAckFuture, len(items))
+	for i, it := range items {
+		opts := append([]jetstream.PublishOpt{jetstream.WithMsgID(it.id)}, t.opts...)
+		f, err := t.js.PublishMsgAsync(it.m, opts...)
+		if err != nil {
+			t.m.Msgs(conntrack.Error).Inc()
+			errs[i] = t.classify(err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+			t.m.Msgs(conntrack.OK).Inc()
+		case err := <-f.Err():
+			t.m.Msgs(conntrack.Error).Inc()
+			errs[i] = t.classify(err)
+		case <-ctx.Done():
+			t.m.Msgs(conntrack.Error).Inc()
+			errs[i] = t.classify(fmt.Errorf("waiting for the stream's acknowledgement: %w", ctx.Err()))
+		}
+	}
+	return errs
 }
 
 // classify: a stream that refuses the message for what it is (too
@@ -113,6 +153,7 @@ func (t *JetStreamTarget) classify(err error) error {
 }
 
 var (
-	_ connector.Target = (*JetStreamTarget)(nil)
-	_ connector.Config = (*JetStreamTargetConfig)(nil)
+	_ batch.MinConcurrency = (*JetStreamTarget)(nil)
+	_ connector.Target     = (*JetStreamTarget)(nil)
+	_ connector.Config     = (*JetStreamTargetConfig)(nil)
 )

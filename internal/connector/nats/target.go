@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
@@ -14,6 +15,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // TargetConfig configures a nats target (core NATS publish).
@@ -46,7 +48,17 @@ type publisher struct {
 	m     conntrack.Series
 	h     health
 	nc    *nats.Conn
+	// flush writes a batch (set by the target kind); batcher gathers
+	// concurrent Sends when batch is set, from Start to Stop.
+	flush   batch.FlushFunc[pubItem]
+	batcher atomic.Pointer[batch.Batcher[pubItem]]
 	component.Tracker
+}
+
+// pubItem is one message of a batch, and its Nats-Msg-Id (jetstream).
+type pubItem struct {
+	m  *nats.Msg
+	id string
 }
 
 func newPublisher(name, typ string, conn *ConnConfig, out *OutputConfig, deps connector.Deps) (*publisher, error) {
@@ -75,11 +87,34 @@ func (p *publisher) Start(context.Context) error {
 	if nc.IsConnected() {
 		p.h.set(true, nil)
 	}
+	if p.out.Batch != nil {
+		p.batcher.Store(batch.New(p.out.Batch.Config(), p.flush))
+	}
 	return nil
 }
 
+// submit adds m to the open batch and returns its outcome.
+func (p *publisher) submit(ctx context.Context, m *nats.Msg, id string) error {
+	b := p.batcher.Load()
+	if b == nil {
+		return connector.ErrNotConnected // stopped
+	}
+	return b.Submit(ctx, pubItem{m: m, id: id}, len(m.Data)+len(m.Subject))
+}
+
+// MinConcurrency implements batch.MinConcurrency.
+func (p *publisher) MinConcurrency() int {
+	if p.out.Batch == nil {
+		return 0
+	}
+	return p.out.Batch.MaxEvents
+}
+
 // Stop closes the connection.
-func (p *publisher) Stop(context.Context) error {
+func (p *publisher) Stop(ctx context.Context) error {
+	if b := p.batcher.Swap(nil); b != nil {
+		_ = b.Close(ctx)
+	}
 	p.h.stop()
 	if p.nc != nil {
 		p.nc.Close()
@@ -126,7 +161,9 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	if err != nil {
 		return nil, err
 	}
-	return &Target{p}, nil
+	t := &Target{p}
+	p.flush = t.flushBatch
+	return t, nil
 }
 
 // Send implements connector.Target: it publishes e and returns once the
@@ -139,6 +176,9 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	m, err := t.message(e)
 	if err != nil {
 		return err
+	}
+	if t.out.Batch != nil {
+		return t.submit(ctx, m, "")
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
 	defer cancel()
@@ -157,7 +197,44 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	return nil
 }
 
+// flushBatch publishes every message, then waits for the server to have
+// them all (one flush round trip).
+func (t *Target) flushBatch(ctx context.Context, items []pubItem) []error {
+	errs := make([]error, len(items))
+	sent := 0
+	for i, it := range items {
+		if err := t.nc.PublishMsg(it.m); err != nil {
+			t.m.Msgs(conntrack.Error).Inc()
+			errs[i] = publishError(err)
+			continue
+		}
+		sent++
+	}
+	if sent == 0 {
+		return errs
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
+	defer cancel()
+	if err := t.nc.FlushWithContext(ctx); err != nil {
+		if !t.nc.IsConnected() {
+			err = fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
+		} else {
+			err = fmt.Errorf("flush: %w", err)
+		}
+		for i := range errs {
+			if errs[i] == nil {
+				t.m.Msgs(conntrack.Error).Inc()
+				errs[i] = err
+			}
+		}
+		return errs
+	}
+	t.m.Msgs(conntrack.OK).Add(float64(sent))
+	return errs
+}
+
 var (
-	_ connector.Target = (*Target)(nil)
-	_ connector.Config = (*TargetConfig)(nil)
+	_ batch.MinConcurrency = (*Target)(nil)
+	_ connector.Target     = (*Target)(nil)
+	_ connector.Config     = (*TargetConfig)(nil)
 )

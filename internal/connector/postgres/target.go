@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -18,6 +20,7 @@ import (
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // TargetConfig configures a postgres target. Exactly one of Table and
@@ -38,6 +41,11 @@ type TargetConfig struct {
 	MaxConns int `json:"max_conns,omitempty"`
 	// Timeout bounds one statement. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// Batch, when set, writes the events of concurrent deliveries in one
+	// transaction, their statements pipelined (max_events, max_bytes,
+	// linger); when it fails, each event is written on its own, so each
+	// has its own outcome.
+	Batch *batch.Spec `json:"batch,omitempty"`
 }
 
 // Defaults implements connector.Config.
@@ -47,6 +55,9 @@ func (c *TargetConfig) Defaults() {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = spec.Duration(10 * time.Second)
+	}
+	if c.Batch != nil {
+		c.Batch.Defaults()
 	}
 }
 
@@ -63,6 +74,9 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
 	}
+	if c.Batch != nil {
+		c.Batch.Validate(p.At("batch"))
+	}
 }
 
 // Target inserts events into a table or sends them with NOTIFY.
@@ -76,6 +90,9 @@ type Target struct {
 	insert string
 
 	pool conntrack.Client[*pgxpool.Pool]
+	// batcher gathers concurrent Sends when batch is set, from Start to
+	// Stop.
+	batcher atomic.Pointer[batch.Batcher[statement]]
 
 	component.Tracker
 }
@@ -107,12 +124,18 @@ func (t *Target) Start(ctx context.Context) error {
 		return fmt.Errorf("target %s: %w", t.name, err)
 	}
 	t.pool.Start(ctx, t.conn, pool, t.probe)
+	if t.cfg.Batch != nil {
+		t.batcher.Store(batch.New(t.cfg.Batch.Config(), t.flush))
+	}
 	return nil
 }
 
 // Stop closes the pool once statements in flight are done.
 func (t *Target) Stop(ctx context.Context) error {
 	t.conn.Stopping()
+	if b := t.batcher.Swap(nil); b != nil {
+		_ = b.Close(ctx)
+	}
 	t.pool.Stop(ctx, (*pgxpool.Pool).Close)
 	t.conn.Stopped(nil)
 	return nil
@@ -138,6 +161,13 @@ func (t *Target) probe(ctx context.Context, pool *pgxpool.Pool) {
 	})
 }
 
+// statement is the write of one event.
+type statement struct {
+	sql  string
+	args []any
+	size int
+}
+
 // Send inserts (or notifies) e. While the database is unreachable it
 // returns connector.ErrNotConnected; refusals that will not change (bad
 // data, a missing table, no privilege) are connector.Permanent.
@@ -146,28 +176,93 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	if !ok {
 		return connector.ErrNotConnected
 	}
+	st, err := t.statement(e)
+	if err != nil {
+		return err
+	}
+	if t.cfg.Batch != nil {
+		b := t.batcher.Load()
+		if b == nil {
+			return connector.ErrNotConnected // stopped
+		}
+		return b.Submit(ctx, st, st.size)
+	}
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
 	defer cancel()
-	var err error
+	_, err = pool.Exec(ctx, st.sql, st.args...)
+	return t.outcome(err)
+}
+
+func (t *Target) statement(e *ce.Event) (statement, error) {
 	if t.cfg.Channel != "" {
-		var b []byte
-		if b, err = ebevent.EncodeJSON(e); err != nil {
-			return connector.Permanent(fmt.Errorf("encode: %w", err))
+		b, err := ebevent.EncodeJSON(e)
+		if err != nil {
+			return statement{}, connector.Permanent(fmt.Errorf("encode: %w", err))
 		}
-		_, err = pool.Exec(ctx, "SELECT pg_notify($1, $2)", t.cfg.Channel, string(b))
-	} else {
-		var r row
-		if r, err = toRow(e); err != nil {
-			return connector.Permanent(fmt.Errorf("encode: %w", err))
-		}
-		_, err = pool.Exec(ctx, t.insert, r.ID, r.Source, r.Type, r.Time, r.Subject, string(r.Attributes), r.Data, r.DataContentType)
+		return statement{sql: "SELECT pg_notify($1, $2)", args: []any{t.cfg.Channel, string(b)}, size: len(b)}, nil
 	}
+	r, err := toRow(e)
+	if err != nil {
+		return statement{}, connector.Permanent(fmt.Errorf("encode: %w", err))
+	}
+	return statement{
+		sql:  t.insert,
+		args: []any{r.ID, r.Source, r.Type, r.Time, r.Subject, string(r.Attributes), r.Data, r.DataContentType},
+		size: len(r.Attributes) + len(r.Data),
+	}, nil
+}
+
+// outcome counts and classifies the result of one statement.
+func (t *Target) outcome(err error) error {
 	if err == nil {
 		t.conn.Message(conntrack.Out, conntrack.OK, 1)
 		return nil
 	}
 	t.conn.Message(conntrack.Out, conntrack.Error, 1)
 	return t.classify(err)
+}
+
+// flush writes sts in one transaction, pipelined. A statement that fails
+// aborts the transaction (and the others with it), so the statements are
+// then run again one by one, each with its own outcome: inserts are
+// idempotent (ON CONFLICT DO NOTHING), notifications of a rolled-back
+// transaction were never sent.
+func (t *Target) flush(ctx context.Context, sts []statement) []error {
+	pool, ok := t.pool.Get()
+	if !ok {
+		return batch.All(connector.ErrNotConnected, len(sts))
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
+	defer cancel()
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, st := range sts {
+			b.Queue(st.sql, st.args...)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err == nil {
+		t.conn.Message(conntrack.Out, conntrack.OK, len(sts))
+		return nil
+	}
+	var pe *pgconn.PgError
+	if len(sts) == 1 || !errors.As(err, &pe) {
+		return batch.All(t.outcome(err), len(sts)) // the database, not an event
+	}
+	errs := make([]error, len(sts))
+	for i, st := range sts {
+		_, err := pool.Exec(ctx, st.sql, st.args...)
+		errs[i] = t.outcome(err)
+	}
+	return errs
+}
+
+// MinConcurrency implements batch.MinConcurrency.
+func (t *Target) MinConcurrency() int {
+	if t.cfg.Batch == nil {
+		return 0
+	}
+	return t.cfg.Batch.MaxEvents
 }
 
 // classify sorts a statement's error by its SQLSTATE class: data
@@ -197,6 +292,7 @@ func (t *Target) classify(err error) error {
 }
 
 var (
-	_ connector.Target = (*Target)(nil)
-	_ connector.Config = (*TargetConfig)(nil)
+	_ batch.MinConcurrency = (*Target)(nil)
+	_ connector.Target     = (*Target)(nil)
+	_ connector.Config     = (*TargetConfig)(nil)
 )

@@ -15,6 +15,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
+	"github.com/eventbridge-dev/eventbridge/pkg/connector/batch"
 )
 
 // ClientConfig is how source and target reach the server.
@@ -182,11 +183,18 @@ type TargetConfig struct {
 	MaxLen int64 `json:"max_len,omitempty"`
 	// Timeout bounds one command. Default 10s.
 	Timeout spec.Duration `json:"timeout,omitempty"`
+	// Batch, when set, writes the events of concurrent deliveries in one
+	// pipeline (max_events, max_bytes, linger); each event still has its
+	// own outcome.
+	Batch *batch.Spec `json:"batch,omitempty"`
 }
 
 // Defaults implements connector.Config.
 func (c *TargetConfig) Defaults() {
 	c.defaults()
+	if c.Batch != nil {
+		c.Batch.Defaults()
+	}
 	if c.Mode == "" {
 		c.Mode = ModeBinary
 		if c.Channel != "" {
@@ -226,6 +234,9 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	}
 	if c.Timeout.D() <= 0 {
 		p.AddAt("timeout", "must be positive")
+	}
+	if c.Batch != nil {
+		c.Batch.Validate(p.At("batch"))
 	}
 }
 

@@ -50,7 +50,7 @@ export async function render(m, _parts, signal) {
       ['', (o) => (canWrite() && o.state === 'running') ? h('button', { type: 'button', onclick: async () => {
         try { await api('DELETE', '/v1/replays/' + enc(o.id)); toast('Replay cancelled.'); refreshReplays(); } catch (e) { toast(e.message, true); }
       } }, 'Cancel') : ''],
-    ], { empty: 'No replays in this process.' }));
+    ], { empty: 'No replays.' }));
     return items;
   };
   const sec = h('section', { 'aria-labelledby': 'ar-replay' }, h('h2', { id: 'ar-replay' }, 'Replays'));
