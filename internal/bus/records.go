@@ -39,6 +39,9 @@ type RetryRecord struct {
 	Delivery
 	// NotBefore is when the next attempt is due (zero: at once).
 	NotBefore time.Time
+	// Order, when its Seq is set, is the event's ordering mark: its route
+	// delivers the events of one key in WORK order (see RetryOrderMarks).
+	Order OrderMark
 }
 
 // DeadLetter is a delivery that failed for good, kept in the DLQ.
@@ -57,6 +60,10 @@ func (r *RetryRecord) Encode() *nats.Msg {
 	if !r.NotBefore.IsZero() {
 		m.Header.Set(HdrNotBefore, r.NotBefore.UTC().Format(time.RFC3339Nano))
 	}
+	if r.Order.Seq != 0 {
+		m.Header.Set(HdrOrderKey, r.Order.Key)
+		m.Header.Set(HdrOrderSeq, strconv.FormatUint(r.Order.Seq, 10))
+	}
 	return m
 }
 
@@ -65,6 +72,9 @@ func (r *RetryRecord) Encode() *nats.Msg {
 func DecodeRetry(h nats.Header, data []byte) *RetryRecord {
 	r := &RetryRecord{Delivery: decodeDelivery(h, data)}
 	r.NotBefore = parseTime(h.Get(HdrNotBefore))
+	if seq, _ := strconv.ParseUint(h.Get(HdrOrderSeq), 10, 64); seq != 0 {
+		r.Order = OrderMark{Key: h.Get(HdrOrderKey), Seq: seq}
+	}
 	return r
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/delivery"
+	"github.com/eventbridge-dev/eventbridge/internal/eventkey"
 	"github.com/eventbridge-dev/eventbridge/internal/oran"
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 	"github.com/eventbridge-dev/eventbridge/internal/router"
@@ -363,6 +364,13 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 		c.setStatus(o, StateFailed, err)
 		return nil
 	}
+	var orderKey *eventkey.Key
+	if spec.Ordering != nil {
+		if orderKey, err = eventkey.Compile(spec.Ordering.Key); err != nil {
+			c.setStatus(o, StateFailed, fmt.Errorf("ordering.key: %w", err))
+			return nil
+		}
+	}
 	timing, err := c.ruleTiming(spec)
 	if err != nil {
 		c.setStatus(o, StateFailed, err)
@@ -387,6 +395,7 @@ func (c *Controller) ensureRule(ctx context.Context, o *resource.Object, targets
 			AckWait: c.cfg.AckWait, OnDeadLetter: c.cfg.OnDeadLetter, DeadLetterTTL: deadLetterTTL,
 			OnSend: c.cfg.OnSend, Guard: targets[tname].guard,
 			HasRetries: retries == nil || retries[bus.RetrySubject(o.Name, tname)] > 0,
+			Ordering:   orderKey,
 			Timing:     timing,
 		})
 		if err := rt.Start(ctx); err != nil {

@@ -19,11 +19,12 @@ type Keeper struct {
 	held    map[bus.Msg]time.Time
 	stop    chan struct{}
 	done    chan struct{}
+	barrier *Barrier
 }
 
 // NewKeeper starts a keeper for messages of consumers with this AckWait.
 func NewKeeper(ackWait time.Duration) *Keeper {
-	k := &Keeper{ackWait: ackWait, held: map[bus.Msg]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
+	k := &Keeper{ackWait: ackWait, held: map[bus.Msg]time.Time{}, stop: make(chan struct{}), done: make(chan struct{}), barrier: newBarrier()}
 	go k.run()
 	return k
 }
@@ -40,6 +41,16 @@ func (k *Keeper) Release(m bus.Msg) {
 	k.mu.Lock()
 	delete(k.held, m)
 	k.mu.Unlock()
+}
+
+// Barrier is the start barrier of the routes that order events per key.
+// It lives here because the keeper is the one object that the router and
+// every route of a bridge share.
+func (k *Keeper) Barrier() *Barrier {
+	if k == nil {
+		return nil
+	}
+	return k.barrier
 }
 
 // Len returns the number of held messages.

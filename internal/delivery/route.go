@@ -20,6 +20,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/eventkey"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/internal/transform"
 )
@@ -54,6 +55,9 @@ type RouteConfig struct {
 	// created when the route first writes to RETRY, or when OpenRetries
 	// is called.
 	HasRetries bool
+	// Ordering, when set, is the key by which the route delivers events in
+	// order, one at a time per key (ordering.go).
+	Ordering *eventkey.Key
 	// Timing is the rule's dedup and delay (timing.go).
 	Timing Timing
 }
@@ -80,6 +84,7 @@ type Route struct {
 	stopOnce   sync.Once
 	workers    sync.WaitGroup
 	paused     atomic.Bool
+	ord        *orderer // nil: the route does not order
 
 	rmu         sync.Mutex      // guards the RETRY consumption below
 	retryQ      *bus.RetryQueue // opened by Start
@@ -102,6 +107,9 @@ func NewRoute(cfg RouteConfig) *Route {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	r := &Route{cfg: cfg, stopping: make(chan struct{})}
+	if cfg.Ordering != nil {
+		r.ord = newOrderer(r, cfg.Ordering, cfg.Policy.QueueSize, cfg.Keeper.Barrier())
+	}
 	r.Set(component.New, nil)
 	return r
 }
@@ -157,6 +165,10 @@ func RetryConsumerName(rule, target string) string { return bus.RetryConsumer(ru
 // workers come with the first event.
 func (r *Route) Start(ctx context.Context) error {
 	r.Set(component.Starting, nil)
+	if err := r.loadOrder(ctx); err != nil {
+		r.Set(component.Failed, err)
+		return err
+	}
 	if r.cfg.HasRetries {
 		if err := r.openRetryQueue(ctx); err != nil {
 			r.Set(component.Failed, err)
@@ -262,6 +274,11 @@ func (r *Route) TryEnqueue(t *Task) bool {
 	default:
 	}
 	r.activate()
+	if r.ord != nil {
+		if ok, ordered := r.ord.add(t); ordered {
+			return ok
+		}
+	}
 	select {
 	case r.queue <- t:
 		return true
@@ -275,6 +292,9 @@ func (r *Route) TryEnqueue(t *Task) bool {
 func (r *Route) Overflow(t *Task) {
 	r.activate()
 	r.overflow.Inc()
+	if r.ord != nil {
+		r.ord.away(t)
+	}
 	t.Outcome = telemetry.OutcomeOverflow
 	t.Done(r.writeRetry(t, t.Attempts, time.Now(), 0, nil, false))
 }
@@ -359,6 +379,9 @@ func (r *Route) Stop(ctx context.Context) error {
 			<-finished
 		}
 		r.cancelSend()
+		if r.ord != nil {
+			r.ord.stop()
+		}
 		// Whatever is still queued goes back to the bus.
 		for {
 			select {
@@ -522,7 +545,10 @@ func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause e
 // message being moved, which must not be mistaken for a duplicate.
 func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) error {
 	rec := &bus.RetryRecord{Delivery: r.record(t, attempts, status, cause), NotBefore: due}
-	if dedup {
+	if t.orderKey != "" {
+		rec.Order = bus.OrderMark{Key: t.orderKey, Seq: t.Seq}
+	}
+	if dedup && t.orderKey == "" { // ordered: see orderer
 		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -579,6 +605,9 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 	defer poll.Stop()
 	for ctx.Err() == nil {
 		free := cap(r.queue) - len(r.queue)
+		if r.ord != nil {
+			free = r.ord.room()
+		}
 		if free <= 0 {
 			select {
 			case <-poll.C:
@@ -628,7 +657,7 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 			fed <- stopped
 		}()
 		for msg := range batch.All() {
-			if t := r.retryTask(msg); t != nil {
+			if t := r.retryTask(msg); t != nil && (r.ord == nil || !r.ord.addRetry(t, msg)) {
 				feed <- t
 			}
 		}
@@ -672,6 +701,7 @@ func (r *Route) taskFromRetry(msg bus.Msg, rec *bus.RetryRecord) (*Task, error) 
 	keeper := r.cfg.Keeper
 	return &Task{
 		Event: ev, Raw: rec.Event, Key: rec.Key, Attempts: rec.Attempts, FirstTry: rec.FirstTry, Ingested: rec.Ingested,
+		Seq: rec.Order.Seq, orderKey: rec.Order.Key,
 		Done: func(err error) {
 			keeper.Release(msg)
 			if err != nil {
@@ -686,7 +716,13 @@ func (r *Route) taskFromRetry(msg bus.Msg, rec *bus.RetryRecord) (*Task, error) 
 var _ component.Component = (*Route)(nil)
 
 // Capacity is the number of tasks the route can hold in memory.
-func (r *Route) Capacity() int { return r.cfg.Policy.QueueSize + r.cfg.Policy.Concurrency }
+func (r *Route) Capacity() int {
+	n := r.cfg.Policy.QueueSize + r.cfg.Policy.Concurrency
+	if r.ord != nil { // and the events waiting behind held keys
+		n += r.ord.limit
+	}
+	return n
+}
 
 // Key returns the route's rule and target names.
 func (r *Route) Key() (rule, target string) { return r.cfg.Rule, r.cfg.Target }
@@ -699,6 +735,9 @@ type Bus interface {
 	// PutRetry and PutDeadLetter write a route's RETRY and DLQ records.
 	PutRetry(ctx context.Context, r *bus.RetryRecord) error
 	PutDeadLetter(ctx context.Context, d *bus.DeadLetter) error
+	// RetryOrderMarks reads the ordering marks of the route's RETRY
+	// records (routes that order events per key).
+	RetryOrderMarks(ctx context.Context, rule, target string) ([]bus.OrderMark, error)
 }
 
 var _ Bus = (*bus.Bus)(nil)

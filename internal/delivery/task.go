@@ -30,6 +30,11 @@ type Task struct {
 	// delivered or durably queued in RETRY or DLQ, an error when it could
 	// not be (the caller must not acknowledge its source message).
 	Done func(err error)
+	// Seq is the event's sequence in WORK, set by the router for routes
+	// that order events per key (Route.Ordered); zero: none (a replay).
+	Seq uint64
+	// orderKey is the hash of the event's ordering key ("": unordered).
+	orderKey string
 	// Outcome is set before Done: one of the telemetry outcomes
 	// (delivered, retry, dead_lettered, overflow), or "" when not settled.
 	Outcome string

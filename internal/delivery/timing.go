@@ -235,7 +235,9 @@ func (r *Route) hold(t *Task, due time.Time) {
 	r.cfg.Metrics.Deliveries.WithLabelValues(r.cfg.Rule, r.cfg.Target, OutcomeDelayed).Inc()
 	t.Outcome = OutcomeDelayed
 	rec := &bus.RetryRecord{Delivery: r.record(t, t.Attempts, 0, nil), NotBefore: due}
-	if t.Key != "" {
+	if t.orderKey != "" { // ordered: a mark, and no message id (see orderer)
+		rec.Order = bus.OrderMark{Key: t.orderKey, Seq: t.Seq}
+	} else if t.Key != "" {
 		rec.MsgID = t.Key + ".h." + r.cfg.Rule + "." + r.cfg.Target
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)

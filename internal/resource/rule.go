@@ -27,6 +27,8 @@ type Rule struct {
 	Targets []string `json:"targets"`
 	// Delivery is the retry and concurrency policy.
 	Delivery policy.Policy `json:"delivery,omitempty"`
+	// Ordering, when set, delivers the events of one key in order.
+	Ordering *Ordering `json:"ordering,omitempty"`
 	// RuleTiming is dedup, delay and max_delay (rule_timing.go).
 	RuleTiming `yaml:",inline"`
 }
@@ -62,5 +64,8 @@ func (r *Rule) Validate(p spec.Problems) {
 		p.AddAt("transform", "%v", err)
 	}
 	r.Delivery.Validate(p.At("delivery"))
+	if r.Ordering != nil {
+		r.Ordering.Validate(p.At("ordering"))
+	}
 	r.RuleTiming.validate(p)
 }

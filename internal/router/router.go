@@ -84,6 +84,11 @@ func New(cfg Config) *Router {
 	}
 	m, _ := filter.NewMatcher(nil)
 	r := &Router{cfg: cfg, matcher: m, acks: newAcker(ackLinger), work: cfg.Bus.Work()}
+	// Ordered routes hold their events from now until Start knows what an
+	// earlier run left unsettled (ordering.go).
+	if b := cfg.Keeper.Barrier(); b != nil {
+		b.Arm()
+	}
 	r.Set(component.New, nil)
 	return r
 }
@@ -169,13 +174,17 @@ func (r *Router) Start(ctx context.Context) error {
 		r.Set(component.Failed, err)
 		return err
 	}
+	r.done = make(chan struct{})
+	if err := r.setBarrier(ctx); err != nil {
+		r.Set(component.Failed, err)
+		return err
+	}
 	it, err := r.work.Messages(512)
 	if err != nil {
 		r.Set(component.Failed, err)
 		return fmt.Errorf("router: %w", err)
 	}
 	r.iter = it
-	r.done = make(chan struct{})
 	r.acks.resume()
 	go r.run()
 	r.Set(component.Running, nil)
@@ -212,6 +221,7 @@ func (r *Router) run() {
 			continue
 		}
 		idx, routes = r.route(msg, idx[:0], routes[:0])
+		r.seen(msg)
 	}
 }
 
@@ -267,9 +277,16 @@ func (r *Router) route(msg bus.Msg, idx []int, routes []*delivery.Route) ([]int,
 	if len(routes) > 1 {
 		tasks = make([]delivery.Task, len(routes))
 	}
+	var seq uint64
 	for i, rt := range routes {
 		t := &tasks[i]
 		*t = delivery.Task{Event: ev, Raw: raw, Key: key, Ingested: ingested, Done: done}
+		if rt.Ordered() {
+			if seq == 0 {
+				seq = seqOf(msg)
+			}
+			t.Seq = seq
+		}
 		if !rt.TryEnqueue(t) {
 			rt.Overflow(t)
 		}

@@ -152,6 +152,9 @@ func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
 		if err == nil {
 			err = s.cfg.CheckExtensions(e)
 		}
+		if err == nil {
+			keyToPartitionKey(e, r, s.cfg.CheckExtensions)
+		}
 		switch {
 		case err == nil:
 			events = append(events, e)
