@@ -59,7 +59,7 @@ targets:
 targets:
   t: {type: http, url: "http://127.0.0.1:9/", mode: "${env:EB_TEST_MODE}"}
 `))
-	if got := String(err); err == nil || strings.Contains(got, "MARKER") || !strings.Contains(got, `targets.t.mode: must be binary, structured or data, not "***"`) {
+	if got := String(err); err == nil || strings.Contains(got, "MARKER") || !strings.Contains(got, `targets.t.mode: must be binary, structured, data or batch, not "***"`) {
 		t.Fatalf("%s", got)
 	}
 }
