@@ -298,6 +298,14 @@ func (b *Bus) connect(name string, main bool) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// placement is bus.placement as JetStream takes it (nil: none).
+func (b *Bus) placement() *jetstream.Placement {
+	if b.cfg.Placement == nil {
+		return nil
+	}
+	return &jetstream.Placement{Cluster: b.cfg.Placement.Cluster, Tags: b.cfg.Placement.Tags}
+}
+
 func (b *Bus) ensureStreams(ctx context.Context) error {
 	streams := []jetstream.StreamConfig{{
 		Name:        b.n.stream(StreamEvents),
@@ -310,6 +318,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Discard:     jetstream.DiscardOld,
 		Replicas:    b.cfg.Replicas,
+		Placement:   b.placement(),
 	}, {
 		Name:        b.n.stream(StreamWork),
 		Description: "every ingested event until the router has settled it for every matched rule",
@@ -318,6 +327,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
+		Placement:   b.placement(),
 	}, {
 		Name:        b.n.stream(StreamRetry),
 		Description: "deliveries waiting for another attempt",
@@ -326,6 +336,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
+		Placement:   b.placement(),
 	}, {
 		Name:        b.n.stream(StreamDLQ),
 		Description: "deliveries that failed for good, with why",
@@ -335,6 +346,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		MaxAge:      b.cfg.DLQMaxAge.D(),
 		Duplicates:  b.cfg.DedupWindow.D(),
 		Replicas:    b.cfg.Replicas,
+		Placement:   b.placement(),
 		// Subscriptions' dead letters carry a TTL of their own
 		// (api.subscription_dlq_max_age); the server refuses one unless
 		// the stream allows it.

@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -26,6 +28,11 @@ type Config struct {
 	Prefix string `json:"prefix,omitempty"`
 	// Replicas of every stream on an external cluster. Default 1.
 	Replicas int `json:"replicas,omitempty"`
+	// Placement, on an external cluster, puts every stream and bucket of
+	// the bridge on the servers of one cluster (of a super-cluster) and/or
+	// on servers with every one of the tags (server_tags in nats-server's
+	// config). Default: wherever the server chooses.
+	Placement *Placement `json:"placement,omitempty"`
 	// StartTimeout bounds how long the bridge waits, for each stream,
 	// bucket or consumer it makes or updates, for the cluster to answer (a
 	// quorum, a stream leader) before giving up. Default 2m.
@@ -52,6 +59,14 @@ type Config struct {
 	// filesystem: below it, ingest is refused (ErrStorageFull) until space
 	// is back. Default: 5% of the filesystem, at least 2MiB, at most 1GiB.
 	DiskReserve spec.ByteSize `json:"disk_reserve,omitempty"`
+}
+
+// Placement is bus.placement: where JetStream puts the bridge's streams.
+type Placement struct {
+	// Cluster is the name of the NATS cluster (in a super-cluster).
+	Cluster string `json:"cluster,omitempty"`
+	// Tags are server tags that every chosen server must have.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // ArchiveConfig bounds the EVENTS stream.
@@ -99,6 +114,19 @@ func (c *Config) Validate(p spec.Problems) {
 	}
 	if c.Replicas > 1 && c.URL == "" {
 		p.AddAt("replicas", "more than one replica needs an external cluster (bus.url)")
+	}
+	if c.Placement != nil {
+		if c.URL == "" {
+			p.AddAt("placement", "needs an external cluster (bus.url): the embedded server places everything on itself")
+		}
+		if c.Placement.Cluster == "" && len(c.Placement.Tags) == 0 {
+			p.AddAt("placement", "give a cluster, tags or both")
+		}
+		for i, t := range c.Placement.Tags {
+			if strings.TrimSpace(t) == "" {
+				p.AddAt(fmt.Sprintf("placement.tags[%d]", i), "must not be empty")
+			}
+		}
 	}
 	if c.DedupWindow.D() < time.Second {
 		p.AddAt("dedup_window", "must be at least 1s")

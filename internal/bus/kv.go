@@ -138,6 +138,7 @@ func (b *Bus) KV(ctx context.Context, bkt Bucket) (*KV, error) {
 		MaxBytes:    max(bkt.MaxBytes, 0),
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(b.cfg.Replicas, 1),
+		Placement:   b.placement(),
 	}
 	var kv jetstream.KeyValue
 	err := b.untilUp(ctx, "bucket "+cfg.Bucket, func(ctx context.Context) (err error) {

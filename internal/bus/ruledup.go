@@ -57,6 +57,7 @@ func (b *Bus) RuleDedup(ctx context.Context, o RuleDedupOptions) (*RuleDedup, er
 		MaxConsumers:      -1,
 		Storage:           jetstream.FileStorage,
 		Replicas:          max(b.cfg.Replicas, 1),
+		Placement:         b.placement(),
 		AllowRollup:       true,
 		DenyDelete:        true,
 		AllowDirect:       true,

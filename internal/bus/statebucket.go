@@ -62,6 +62,7 @@ func (b *Bus) StateBucket(ctx context.Context, o StateBucketOptions) (*StateBuck
 		MaxConsumers:      -1,
 		Storage:           jetstream.FileStorage,
 		Replicas:          max(o.Replicas, 1),
+		Placement:         b.placement(),
 		AllowRollup:       true,
 		DenyDelete:        true,
 		AllowDirect:       true,
