@@ -217,11 +217,11 @@ func (g *storageGuard) check(server bool) {
 	g.SetDetail("free", human(free))
 	g.SetDetail("size", human(total))
 	g.mu.Lock()
-	wasFull, restart := g.err != nil, g.restart
+	wasFull, restart, reserve := g.err != nil, g.restart, g.reserve
 	g.mu.Unlock()
 	// Once full, wait for half a reserve more than the reserve, so that a
 	// disk at the edge does not flap.
-	low := free < g.reserve || (wasFull && free < g.reserve+g.reserve/2)
+	low := free < reserve || (wasFull && free < reserve+reserve/2)
 	var writeErr error
 	if server || wasFull {
 		writeErr = g.serverWriteError()
@@ -229,7 +229,7 @@ func (g *storageGuard) check(server bool) {
 	switch {
 	case low:
 		g.setFull(fmt.Errorf("%w: the disk of data_dir %s has %s free, under the reserve of %s (bus.disk_reserve)",
-			ErrStorageFull, g.dir, human(max(free, 0)), human(g.reserve)), writeErr)
+			ErrStorageFull, g.dir, human(max(free, 0)), human(reserve)), writeErr)
 	case writeErr != nil && !wasFull:
 		g.setFull(fmt.Errorf("%w: the store cannot write to data_dir %s", ErrStorageFull, g.dir), writeErr)
 	case writeErr != nil || restart:
