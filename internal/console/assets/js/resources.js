@@ -108,7 +108,7 @@ async function editor(m, plural, name, signal, kind) {
     text = templates[plural + '/' + kind] || templates[plural];
   }
   const newSub = !name && plural === 'subscriptions';
-  const nameInput = h('input', { id: 'res-name', type: 'text', required: true, pattern: '[a-z0-9]([a-z0-9-]*[a-z0-9])?', value: name || '', readOnly: !!name });
+  const nameInput = h('input', { id: 'res-name', type: 'text', required: true, pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?', value: name || '', readOnly: !!name });
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
   const area = h('textarea', { id: 'res-yaml', class: 'code', spellcheck: 'false', rows: 20, 'aria-describedby': 'res-errors' });
   area.value = text;
