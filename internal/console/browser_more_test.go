@@ -185,6 +185,40 @@ func TestConsoleInBrowserMore(t *testing.T) {
 		}
 	})
 
+	t.Run("FiltersSearchAndArchivedEventInPlayground", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		// The live view filtered by type and source: only what matches both.
+		tb.goTo("#/live")
+		tb.do(chromedp.SetValue(chromedp.CSS("#live-type"), "com.example.filter.yes"), chromedp.SetValue(chromedp.CSS("#live-source"), "/console-test"),
+			chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+		tb.waitJS(`document.querySelector('#live-status').dataset.live === 'true' && document.querySelectorAll('#live-events tr').length === 0`, "the stream filtered by type and source")
+		f.send(t, "filter-no", "com.example.filter.no")
+		f.send(t, "filter-yes", "com.example.filter.yes")
+		tb.waitJS(`!!document.querySelector('#live-events tr[data-id="filter-yes"]')`, "the matching event")
+		if n := evalJS[int](tb, `document.querySelectorAll('#live-events tr[data-id="filter-no"]').length`); n != 0 {
+			t.Errorf("the live view shows an event of another type")
+		}
+		// The archive searched by type.
+		tb.goTo("#/archive")
+		tb.do(chromedp.SetValue(chromedp.CSS("#ar-type"), "com.example.filter.no"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+		tb.waitJS(`(ids => ids.length === 1 && ids[0] === 'filter-no')([...document.querySelectorAll('#ar-results tbody tr')].map(r => r.lastElementChild.textContent))`, "the archive's answer for the type")
+		// The playground tests the newest archived event.
+		f.send(t, "pg-newest", "com.example.filter.newest")
+		testkit.Eventually(t, 30*time.Second, func() bool {
+			_, m := f.apiCall(t, "GET", "/v1/events?type=com.example.filter.newest", "")
+			items, _ := m["items"].([]any)
+			return len(items) == 1
+		}, "the newest event is not archived")
+		tb.goTo("#/playground")
+		tb.do(chromedp.Click(chromedp.CSS("#pg-pick")))
+		tb.waitJS(`document.querySelector('#pg-event').value.includes('pg-newest')`, "the archived event in the playground")
+		tb.do(chromedp.SetValue(chromedp.CSS("#pg-rule"), `{"filter":{"pattern":{"type":["com.example.filter.newest"]}}}`), chromedp.Click(chromedp.CSS("#pg-run")))
+		tb.waitJS(`document.querySelector('#pg-result .verdict')?.dataset.matched === 'true'`, "a match on the archived event")
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("filters: %v", probs)
+		}
+	})
+
 	t.Run("RedriveSelectionAllAndPurge", func(t *testing.T) {
 		broken := testkit.NewSink(t)
 		broken.SetStatus(func(int64) int { return http.StatusBadRequest })
