@@ -86,9 +86,9 @@ const templates = {
   rules: 'sources: []\nfilter:\n  filters:\n    - prefix: {type: com.example.}\ntargets: []\n',
   sources: 'type: http\npath: /events\n',
   'sources/cron': 'type: cron\ncron: "0 * * * *"\nevent:\n  type: com.example.hourly\n',
-  'sources/poll': 'type: poll\nurl: https://api.example.com/items\nevery: 5m\nitems: ".[]"\nid: ".id"\nevent:\n  type: com.example.item\n',
+  'sources/poll': 'type: poll\nurl: "" # the API to fetch (an absolute URL)\nevery: 5m\nitems: ".[]"\nid: ".id"\nevent:\n  type: com.example.item\n',
   targets: 'type: log\n',
-  subscriptions: 'protocol: HTTP\nsink: https://example.com/events\ntypes:\n  - com.example.order.created\n',
+  subscriptions: 'protocol: HTTP\nsink: "" # where to deliver (an absolute URL)\ntypes:\n  - com.example.order.created\n',
 };
 
 // editor edits a spec as YAML; the server validates it and its errors are
