@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +123,100 @@ func TestConsoleInBrowserMore(t *testing.T) {
 		// The edited subscription takes effect.
 		f.send(t, "sub-new-1", "com.example.sub.new")
 		testkit.Eventually(t, 30*time.Second, func() bool { return f.sink.Has("/console-test", "sub-new-1") }, "the edited subscription did not deliver")
+	})
+
+	t.Run("CreateSubscriptionAsYAML", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		tb.goTo("#/subscriptions")
+		tb.do(chromedp.Click(chromedp.CSS(`main a.button[href="#/subscriptions/+new"]`)))
+		tb.waitJS(`document.querySelector('main').dataset.ready === 'true' && !!document.querySelector('#res-yaml')`, "the new subscription's editor")
+		if n := evalJS[int](tb, `document.querySelectorAll('#res-name').length`); n != 0 {
+			t.Errorf("a new subscription asks for a name; the bridge gives its id")
+		}
+		bad := "protocol: HTTP\nsink: not a url\ntypes:\n  - com.example.sub.created\n"
+		tb.do(chromedp.SetValue(chromedp.CSS("#res-yaml"), bad), chromedp.Click(chromedp.CSS(`form.editor button[type=submit]`)))
+		tb.waitJS(`!!document.querySelector('.gutter .err')`, "an error line")
+		if lines := evalJS[[]string](tb, `[...document.querySelectorAll('.gutter .err')].map(e => e.dataset.line)`); len(lines) != 1 || lines[0] != "2" {
+			t.Errorf("error lines %v, want [2] (errors: %s)", lines, evalJS[string](tb, `document.querySelector('#res-errors').textContent`))
+		}
+		if len(f.subsWithType(t, "com.example.sub.created")) != 0 {
+			t.Fatalf("the wrong subscription was created")
+		}
+		tb.screenshot("subscription-new-error")
+		tb.takeProblems() // the 400 is the point
+		good := "protocol: HTTP\nsink: " + f.sink.URL + "\ntypes:\n  - com.example.sub.created\n"
+		tb.do(chromedp.SetValue(chromedp.CSS("#res-yaml"), good))
+		tb.screenshot("subscription-new")
+		tb.do(chromedp.Click(chromedp.CSS(`form.editor button[type=submit]`)))
+		tb.waitJS(`/^#\/subscriptions\/[^/+]+$/.test(location.hash) && document.querySelector('main').dataset.ready === 'true'`, "the new subscription's page")
+		id := strings.TrimPrefix(evalJS[string](tb, `location.hash`), "#/subscriptions/")
+		if ids := f.subsWithType(t, "com.example.sub.created"); len(ids) != 1 || ids[0] != id {
+			t.Fatalf("subscriptions of the type: %v, the page shows %s", ids, id)
+		}
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("create: %v", probs)
+		}
+		f.send(t, "sub-created-1", "com.example.sub.created")
+		testkit.Eventually(t, 30*time.Second, func() bool { return f.sink.Has("/console-test", "sub-created-1") }, "the new subscription did not deliver")
+		// A read-only token sees no New subscription.
+		rd := f.open(t, readerToken)
+		rd.goTo("#/subscriptions")
+		if n := evalJS[int](rd, `document.querySelectorAll('main a[href="#/subscriptions/+new"]').length`); n != 0 {
+			t.Errorf("a read-only token sees New subscription")
+		}
+	})
+
+	t.Run("NewJobFromJobsPage", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		tb.goTo("#/jobs")
+		tb.do(chromedp.Click(chromedp.CSS(`main a.button[href="#/sources/+new/cron"]`)))
+		tb.waitJS(`document.querySelector('main').dataset.ready === 'true' && document.querySelector('#res-yaml')?.value.includes('type: cron')`, "the cron source's editor")
+		tb.do(chromedp.SetValue(chromedp.CSS("#res-name"), "hourly"), chromedp.Click(chromedp.CSS(`form.editor button[type=submit]`)))
+		tb.waitJS(`location.hash === '#/sources/hourly' && document.querySelector('main').dataset.ready === 'true'`, "the new source's page")
+		tb.goTo("#/jobs")
+		tb.waitJS(`[...document.querySelectorAll('#jobs td a')].some(a => a.textContent === 'hourly')`, "the new job in the list")
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("new job: %v", probs)
+		}
+		rd := f.open(t, readerToken)
+		rd.goTo("#/jobs")
+		if n := evalJS[int](rd, `document.querySelectorAll('main a[href^="#/sources/+new"]').length`); n != 0 {
+			t.Errorf("a read-only token sees New poll/cron source")
+		}
+	})
+
+	t.Run("FiltersSearchAndArchivedEventInPlayground", func(t *testing.T) {
+		tb := f.open(t, adminToken)
+		// The live view filtered by type and source: only what matches both.
+		tb.goTo("#/live")
+		tb.do(chromedp.SetValue(chromedp.CSS("#live-type"), "com.example.filter.yes"), chromedp.SetValue(chromedp.CSS("#live-source"), "/console-test"),
+			chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+		tb.waitJS(`document.querySelector('#live-status').dataset.live === 'true' && document.querySelectorAll('#live-events tr').length === 0`, "the stream filtered by type and source")
+		f.send(t, "filter-no", "com.example.filter.no")
+		f.send(t, "filter-yes", "com.example.filter.yes")
+		tb.waitJS(`!!document.querySelector('#live-events tr[data-id="filter-yes"]')`, "the matching event")
+		if n := evalJS[int](tb, `document.querySelectorAll('#live-events tr[data-id="filter-no"]').length`); n != 0 {
+			t.Errorf("the live view shows an event of another type")
+		}
+		// The archive searched by type.
+		tb.goTo("#/archive")
+		tb.do(chromedp.SetValue(chromedp.CSS("#ar-type"), "com.example.filter.no"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+		tb.waitJS(`(ids => ids.length === 1 && ids[0] === 'filter-no')([...document.querySelectorAll('#ar-results tbody tr')].map(r => r.lastElementChild.textContent))`, "the archive's answer for the type")
+		// The playground tests the newest archived event.
+		f.send(t, "pg-newest", "com.example.filter.newest")
+		testkit.Eventually(t, 30*time.Second, func() bool {
+			_, m := f.apiCall(t, "GET", "/v1/events?type=com.example.filter.newest", "")
+			items, _ := m["items"].([]any)
+			return len(items) == 1
+		}, "the newest event is not archived")
+		tb.goTo("#/playground")
+		tb.do(chromedp.Click(chromedp.CSS("#pg-pick")))
+		tb.waitJS(`document.querySelector('#pg-event').value.includes('pg-newest')`, "the archived event in the playground")
+		tb.do(chromedp.SetValue(chromedp.CSS("#pg-rule"), `{"filter":{"pattern":{"type":["com.example.filter.newest"]}}}`), chromedp.Click(chromedp.CSS("#pg-run")))
+		tb.waitJS(`document.querySelector('#pg-result .verdict')?.dataset.matched === 'true'`, "a match on the archived event")
+		if probs := tb.takeProblems(); len(probs) > 0 {
+			t.Errorf("filters: %v", probs)
+		}
 	})
 
 	t.Run("RedriveSelectionAllAndPurge", func(t *testing.T) {
@@ -247,4 +343,30 @@ func TestConsoleInBrowserMore(t *testing.T) {
 			t.Errorf("live: %v", probs)
 		}
 	})
+}
+
+// subsWithType returns the ids of the subscriptions that name the type.
+func (f *fixture) subsWithType(t *testing.T, typ string) []string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, f.base+"/v1/subscriptions", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var subs []struct {
+		ID    string   `json:"id"`
+		Types []string `json:"types"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&subs); err != nil {
+		t.Fatalf("GET /v1/subscriptions: %d %v", resp.StatusCode, err)
+	}
+	var ids []string
+	for _, s := range subs {
+		if slices.Contains(s.Types, typ) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }

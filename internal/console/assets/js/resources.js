@@ -8,10 +8,10 @@ const singular = { sources: 'source', targets: 'target', rules: 'rule', subscrip
 
 export async function render(m, parts, signal) {
   const [plural, name, action] = parts;
+  if (name === '+new') return editor(m, plural, null, signal, action);
   if (plural === 'subscriptions' && name && action === 'edit') return editor(m, plural, name, signal);
   if (plural === 'subscriptions') return name ? subscription(m, name, signal) : subscriptions(m, signal);
   if (plural === 'jobs') return jobs(m, signal);
-  if (name === '+new') return editor(m, plural, null, signal);
   if (name && action === 'edit') return editor(m, plural, name, signal);
   if (name) return detail(m, plural, name, signal);
   return list(m, plural, signal);
@@ -80,9 +80,21 @@ async function detail(m, plural, name, signal) {
 
 function rerender() { window.dispatchEvent(new Event('eb-rerender')); }
 
+// templates: a new resource's first YAML, by kind and (for sources made
+// from the jobs page) type.
+const templates = {
+  rules: 'sources: []\nfilter:\n  filters:\n    - prefix: {type: com.example.}\ntargets: []\n',
+  sources: 'type: http\npath: /events\n',
+  'sources/cron': 'type: cron\ncron: "0 * * * *"\nevent:\n  type: com.example.hourly\n',
+  'sources/poll': 'type: poll\nurl: "" # the API to fetch (an absolute URL)\nevery: 5m\nitems: ".[]"\nid: ".id"\nevent:\n  type: com.example.item\n',
+  targets: 'type: log\n',
+  subscriptions: 'protocol: HTTP\nsink: "" # where to deliver (an absolute URL)\ntypes:\n  - com.example.order.created\n',
+};
+
 // editor edits a spec as YAML; the server validates it and its errors are
-// shown at their lines.
-async function editor(m, plural, name, signal) {
+// shown at their lines. A new subscription has no name: the bridge gives
+// it an id (POST).
+async function editor(m, plural, name, signal, kind) {
   let text = '', etag = null;
   if (name && plural === 'subscriptions') {
     // A subscription is its own spec; no revision (PUT checks the stored one).
@@ -93,9 +105,10 @@ async function editor(m, plural, name, signal) {
     text = specYAML(r.spec);
     etag = `"${r.revision}"`;
   } else {
-    text = { rules: 'sources: []\nfilter:\n  filters:\n    - prefix: {type: com.example.}\ntargets: []\n', sources: 'type: http\npath: /events\n', targets: 'type: log\n' }[plural];
+    text = templates[plural + '/' + kind] || templates[plural];
   }
-  const nameInput = h('input', { id: 'res-name', type: 'text', required: true, pattern: '[a-z0-9]([a-z0-9-]*[a-z0-9])?', value: name || '', readOnly: !!name });
+  const newSub = !name && plural === 'subscriptions';
+  const nameInput = h('input', { id: 'res-name', type: 'text', required: true, pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?', value: name || '', readOnly: !!name });
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
   const area = h('textarea', { id: 'res-yaml', class: 'code', spellcheck: 'false', rows: 20, 'aria-describedby': 'res-errors' });
   area.value = text;
@@ -115,6 +128,12 @@ async function editor(m, plural, name, signal) {
     area.dataset.errLines = '[]';
     area.removeAttribute('aria-invalid');
     try {
+      if (newSub) {
+        const s = await api('POST', '/v1/subscriptions', area.value, { type: 'application/yaml' });
+        toast(`Created subscription ${s.id}.`);
+        location.hash = `#/subscriptions/${enc(s.id)}`;
+        return;
+      }
       const headers = etag ? { 'If-Match': etag } : plural === 'subscriptions' ? {} : { 'If-None-Match': '*' };
       await api('PUT', `/v1/${plural}/${enc(n)}`, area.value, { type: 'application/yaml', headers });
       toast(`Saved ${singular[plural]} ${n}.`);
@@ -132,10 +151,10 @@ async function editor(m, plural, name, signal) {
       lines();
     }
   };
-  m.append(h('h1', {}, name ? `Edit ${singular[plural]} ${name}` : `New ${singular[plural]}`),
+  m.append(h('h1', {}, name ? `Edit ${singular[plural]} ${name}` : `New ${kind && templates[plural + '/' + kind] ? kind + ' ' : ''}${singular[plural]}`),
     h('form', { class: 'editor', onsubmit: save },
-      h('label', { for: 'res-name' }, 'Name'), nameInput,
-      h('label', { for: 'res-yaml' }, 'Spec (YAML)'),
+      newSub ? h('p', { class: 'help' }, 'The bridge gives the subscription its id.') : [h('label', { for: 'res-name' }, 'Name'), nameInput],
+      h('label', { for: 'res-yaml' }, newSub ? 'Subscription (YAML)' : 'Spec (YAML)'),
       h('div', { class: 'code-wrap' }, gutter, area),
       errors,
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save'),
@@ -153,8 +172,9 @@ function goToLine(area, line) {
 
 async function subscriptions(m, signal) {
   const items = await get('/v1/subscriptions', { signal });
-  m.append(h('h1', {}, 'Subscriptions'),
-    h('p', { class: 'help' }, 'CloudEvents subscriptions (created through the Subscriptions API); each runs as a rule and a target.'),
+  m.append(h('div', { class: 'titlebar' }, h('h1', {}, 'Subscriptions'),
+    canWrite() ? h('a', { class: 'button', href: '#/subscriptions/+new' }, 'New subscription') : null),
+    h('p', { class: 'help' }, 'CloudEvents subscriptions (also made through the Subscriptions API); each runs as a rule and a target.'),
     table(items, [
       ['ID', (s) => h('a', { href: '#/subscriptions/' + enc(s.id) }, s.id)],
       ['Sink', (s) => s.sink], ['Protocol', (s) => s.protocol],
@@ -197,7 +217,11 @@ async function jobs(m, signal) {
         h('button', { type: 'button', onclick: act(j, j.paused ? 'resume' : 'pause') }, j.paused ? 'Resume' : 'Pause')) : ''],
     ], { empty: 'No jobs: the bridge has no poll or cron sources.' }));
   };
-  m.append(h('h1', {}, 'Jobs'), h('p', { class: 'help' }, 'The poll and cron sources\' schedules (refreshed every 2 s).'), box);
+  m.append(h('div', { class: 'titlebar' }, h('h1', {}, 'Jobs'),
+    canWrite() ? h('span', { class: 'actions' },
+      h('a', { class: 'button', href: '#/sources/+new/poll' }, 'New poll source'),
+      h('a', { class: 'button', href: '#/sources/+new/cron' }, 'New cron source')) : null),
+    h('p', { class: 'help' }, 'The poll and cron sources\' schedules (refreshed every 2 s).'), box);
   await refresh();
   const timer = setInterval(() => { refresh().catch(() => {}); }, 2000);
   signal.addEventListener('abort', () => clearInterval(timer));
