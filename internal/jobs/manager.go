@@ -92,6 +92,9 @@ type entry struct {
 	retryAt  time.Time // a retry of a failed run (zero: none)
 	retry    Run
 	failures int   // consecutive failed runs
+	// failingSince is when the first of the consecutive failed runs
+	// started (logged once, with the count when a run succeeds again).
+	failingSince time.Time
 	backlog  []Run // missed occurrences to catch up, oldest first
 	pending  *Run  // came due while the job was queued or running
 	state    runState
