@@ -46,6 +46,7 @@ type Catalog struct {
 	dirty    map[string]bool
 	overflow int64
 	kv       *bus.KV
+	bus      *bus.Bus // logs an outage once (Report)
 	log      *slog.Logger
 	stop     chan struct{}
 	done     chan struct{}
@@ -57,7 +58,7 @@ func Open(ctx context.Context, b *bus.Bus, log *slog.Logger) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{types: map[string]*EventType{}, dirty: map[string]bool{}, kv: kv, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Catalog{types: map[string]*EventType{}, dirty: map[string]bool{}, kv: kv, bus: b, log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	entries, err := kv.List(ctx, ">")
 	if err == nil {
 		for _, e := range entries {
@@ -163,7 +164,9 @@ func (c *Catalog) save() {
 			continue
 		}
 		if _, err := c.kv.Put(ctx, keyOf(et.Source, et.Type), b); err != nil {
-			c.log.Warn("cannot save the event-type catalog", "err", err)
+			if !c.bus.Report(err) { // an outage of the bus is logged once, by the bus
+				c.log.Warn("cannot save the event-type catalog", "err", err)
+			}
 			return
 		}
 	}

@@ -91,16 +91,19 @@ type entry struct {
 	nextAt   time.Time // the next occurrence (zero: none left)
 	retryAt  time.Time // a retry of a failed run (zero: none)
 	retry    Run
-	failures int   // consecutive failed runs
-	backlog  []Run // missed occurrences to catch up, oldest first
-	pending  *Run  // came due while the job was queued or running
-	state    runState
-	cancel   context.CancelFunc // of the run in progress
-	done     chan struct{}      // closed when the run in progress ends
-	held     bool               // this instance holds the job's lease
-	holder   string             // who holds it, as last seen
-	rec      record             // durable status, loaded with the lease
-	removed  bool
+	failures int // consecutive failed runs
+	// failingSince is when the first of the consecutive failed runs
+	// started (logged once, with the count when a run succeeds again).
+	failingSince time.Time
+	backlog      []Run // missed occurrences to catch up, oldest first
+	pending      *Run  // came due while the job was queued or running
+	state        runState
+	cancel       context.CancelFunc // of the run in progress
+	done         chan struct{}      // closed when the run in progress ends
+	held         bool               // this instance holds the job's lease
+	holder       string             // who holds it, as last seen
+	rec          record             // durable status, loaded with the lease
+	removed      bool
 }
 
 type queued struct {

@@ -91,10 +91,27 @@ func (m *Manager) execute(ctx context.Context, e *entry, r Run) {
 		Result: ResultOK, Items: res.Items, Manual: r.Manual, CatchUp: r.CatchUp, Attempt: r.Attempt,
 		Instance: m.deps.Instance,
 	}
-	if err != nil {
+	// A job that keeps failing (its source's peer or the bus is down) is
+	// logged once when it starts failing and once when a run works again,
+	// not once per run: each run's error is in its status and metrics.
+	m.mu.Lock()
+	failedBefore, since := e.failures, e.failingSince
+	if err != nil && failedBefore == 0 {
+		e.failingSince = started
+	}
+	m.mu.Unlock()
+	switch {
+	case err != nil && failedBefore == 0:
 		st.Result, st.Error = ResultError, err.Error()
-		m.log.Warn("run failed", "job", name, "scheduled", r.Scheduled, "attempt", r.Attempt, "err", err)
-	} else {
+		m.log.Warn("run failed; the next failures in a row are logged at debug level, until a run succeeds",
+			"job", name, "scheduled", r.Scheduled, "attempt", r.Attempt, "err", err)
+	case err != nil:
+		st.Result, st.Error = ResultError, err.Error()
+		m.log.Debug("run failed", "job", name, "scheduled", r.Scheduled, "attempt", r.Attempt, "failures_in_a_row", failedBefore+1, "err", err)
+	case failedBefore > 0:
+		m.log.Info("run succeeded after failures", "job", name, "failed_runs", failedBefore,
+			"failing_for", m.clock.Now().Sub(since).Round(time.Millisecond), "items", res.Items)
+	default:
 		m.log.Debug("run done", "job", name, "scheduled", r.Scheduled, "items", res.Items, "took", took)
 	}
 	m.mu.Lock()

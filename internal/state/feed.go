@@ -173,7 +173,9 @@ func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
 	for _, m := range batch {
 		it, err := f.entry(ctx, m)
 		if errors.Is(err, errKeys) { // try again later
-			f.s.log.Warn("state: cannot read a source's state_key; the event is handed out again", "err", err)
+			if !f.s.bus.Report(err) { // an outage of the bus is logged once, by the bus
+				f.s.log.Warn("state: cannot read a source's state_key; the event is handed out again", "err", err)
+			}
 			_ = m.NakWithDelay(2 * time.Second)
 			continue
 		}

@@ -141,7 +141,7 @@ func (s *Source) handle(ctx context.Context, batch []amqp091.Delivery, sess *ses
 		s.Retry.Reset()
 		return
 	}
-	s.Log.Warn("cannot store events; returning them to the queue", "events", len(events), "err", err)
+	// Store logged the failure (once per outage, see intake.Failures).
 	// Hold the messages for a while (a bus that is down would see them
 	// again at once), then requeue them.
 	select {

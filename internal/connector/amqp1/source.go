@@ -117,7 +117,7 @@ func (s *Source) handle(ctx context.Context, rcv *amqp.Receiver, dl *amqp.Sender
 		}
 		return nil
 	}
-	s.Log.Warn("cannot store events; handing them back for redelivery", "events", len(events), "err", err)
+	// Store logged the failure (once per outage, see intake.Failures).
 	select {
 	case <-stop:
 		return nil // detaching releases them

@@ -30,6 +30,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 	"github.com/eventbridge-dev/eventbridge/pkg/cepb"
@@ -47,6 +48,9 @@ type Source struct {
 	cfg  *SourceConfig
 	deps connector.Deps
 	log  *slog.Logger
+	// fails logs stores that fail for another reason than a bus outage
+	// (which the bus logs) once per change of state, not per call.
+	fails *intake.Failures
 
 	mu  sync.Mutex
 	srv *grpc.Server
@@ -81,6 +85,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 		conn:     m.ConnConnected.WithLabelValues(name, "grpc"),
 		links:    m.ConnLinks.WithLabelValues(name, "grpc", "sender"),
 	}
+	s.fails = intake.NewFailures(s.log, "the publisher is answered Unavailable and publishes them again")
 	if cfg.Broker.Enabled {
 		s.broker = newBrokerState(name, &cfg.Broker, deps.Jobs)
 	}
@@ -199,10 +204,11 @@ func (s *Source) ingest(ctx context.Context, e *ce.Event) error {
 		s.in.WithLabelValues("error").Inc()
 		s.rejected.WithLabelValues("unavailable").Inc()
 		if !bus.IsUnavailable(err) { // an outage of the bus is logged once, by the bus
-			s.log.Warn("cannot store an event", "id", e.ID(), "err", err)
+			s.fails.Failed(1, err)
 		}
 		return status.Error(codes.Unavailable, "the event was not stored; publish it again")
 	}
+	s.fails.Stored()
 	s.in.WithLabelValues("ok").Inc()
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	ebevent "github.com/eventbridge-dev/eventbridge/internal/event"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
@@ -129,6 +130,9 @@ type Source struct {
 	cfg  *SourceConfig
 	deps connector.Deps
 	log  *slog.Logger
+	// fails logs stores that fail for another reason than a bus outage
+	// (which the bus logs) once per change of state, not per request.
+	fails *intake.Failures
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
@@ -145,6 +149,7 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.fails = intake.NewFailures(s.log.With("source", name), "the sender is answered 503 and sends them again")
 	s.received = deps.Metrics.Received.WithLabelValues(name)
 	s.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
 	s.Server = httpsrc.NewServer(name, &s.Tracker, &cfg.Endpoint, deps.HTTP, s.serve)
@@ -222,11 +227,12 @@ func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 			// No stream leader for now: the bus logs the outage once.
 			p.RetryAfter = bus.UnavailableRetryAfter
 		} else {
-			s.log.Warn("cannot store events", "source", s.name, "events", len(events), "err", err)
+			s.fails.Failed(len(events), err)
 		}
 		p.Write(w, r)
 		return
 	}
+	s.fails.Stored()
 	w.WriteHeader(nethttp.StatusAccepted)
 }
 

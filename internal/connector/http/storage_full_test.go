@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 )
 
 // A bus with no storage left is answered 507 with a storage-full problem
@@ -34,6 +35,7 @@ func TestIngestBusUnavailable(t *testing.T) {
 	src, rec := newTestSource(t, nil)
 	logs := &lineCounter{}
 	src.log = slog.New(logs)
+	src.fails = intake.NewFailures(src.log, "")
 	rec.err = fmt.Errorf("bus: publish: %w: no response from stream", bus.ErrUnavailable)
 	for range 3 {
 		w := serve(src, post(`{"a":1}`, binaryHeaders("Content-Type", "application/json")...))
@@ -48,12 +50,24 @@ func TestIngestBusUnavailable(t *testing.T) {
 	if n := logs.n.Load(); n != 0 {
 		t.Errorf("the source logged %d lines for an unavailable bus", n)
 	}
-	// Any other failure is still logged.
+	// Any other failure is logged, once for a series of them, and once
+	// when a request is stored again.
 	rec.err = errors.New("bus: publish: something else")
-	w := serve(src, post(`{"a":1}`, binaryHeaders("Content-Type", "application/json")...))
-	readProblem(t, w, 503)
+	for range 3 {
+		w := serve(src, post(`{"a":1}`, binaryHeaders("Content-Type", "application/json")...))
+		readProblem(t, w, 503)
+	}
 	if n := logs.n.Load(); n != 1 {
-		t.Errorf("the source logged %d lines for another failure, want 1", n)
+		t.Errorf("the source logged %d lines for 3 other failures, want 1", n)
+	}
+	rec.err = nil
+	for range 2 {
+		if w := serve(src, post(`{"a":1}`, binaryHeaders("Content-Type", "application/json")...)); w.Code != 202 {
+			t.Fatalf("status %d after the failures", w.Code)
+		}
+	}
+	if n := logs.n.Load(); n != 2 {
+		t.Errorf("the source logged %d lines after recovering, want 2", n)
 	}
 }
 

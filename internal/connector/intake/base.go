@@ -2,6 +2,8 @@ package intake
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -23,6 +25,10 @@ type Base struct {
 	Log   *slog.Logger
 	Conn  *conntrack.Conn
 	Loops conntrack.Loops
+	// Failures logs failing stores once per change of state (Store
+	// updates it). A source may replace it in its constructor, after
+	// Init, to say what becomes of its messages meanwhile.
+	Failures *Failures
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
@@ -36,6 +42,7 @@ func (b *Base) Init(name, typ string, deps connector.Deps) {
 	b.Conn = conntrack.New(&b.Tracker, deps.Metrics, name, typ)
 	b.received = deps.Metrics.Received.WithLabelValues(name)
 	b.rejected = deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name})
+	b.Failures = NewFailures(b.Log, "")
 	b.Set(component.New, nil)
 }
 
@@ -49,9 +56,17 @@ func (b *Base) Invalid(err error) {
 	b.Conn.Message(conntrack.In, conntrack.Invalid, 1)
 }
 
+// ErrNotStored marks the error of Store: the bus did not take the events.
+// Store has logged it (once per change of state, see Failures): the
+// caller need not log it again.
+var ErrNotStored = errors.New("events not stored")
+
 // Store ingests events (within timeout) and counts them as stored, or,
-// when the bus does not take them, as failed and rejected (unavailable).
-// It returns Ingest's error; nothing to store is no error.
+// when the bus does not take them, as failed and rejected (unavailable);
+// b.Failures logs when storing starts failing and when it works again.
+// It returns Ingest's error wrapped in ErrNotStored; nothing to store is
+// no error. A failure because ctx ended (the source stopping) is not
+// logged.
 func (b *Base) Store(ctx context.Context, timeout time.Duration, events []*ce.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -61,8 +76,12 @@ func (b *Base) Store(ctx context.Context, timeout time.Duration, events []*ce.Ev
 	if err := b.Deps.Ingest.Ingest(ictx, b.Name, events); err != nil {
 		b.rejected.WithLabelValues("unavailable").Add(float64(len(events)))
 		b.Conn.Message(conntrack.In, conntrack.Error, len(events))
-		return err
+		if ctx.Err() == nil {
+			b.Failures.Failed(len(events), err)
+		}
+		return fmt.Errorf("%w: %w", ErrNotStored, err)
 	}
 	b.Conn.Message(conntrack.In, conntrack.OK, len(events))
+	b.Failures.Stored()
 	return nil
 }

@@ -120,7 +120,7 @@ func (s *Source) consume(ctx context.Context) {
 		if err := s.handle(ctx, recs); err != nil {
 			s.rewind(recs)
 			s.cl.AllowRebalance()
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, intake.ErrNotStored) { // Store logs its own failures, once per outage
 				s.Log.Warn("records not stored; reading them again", "records", len(recs), "err", err)
 			}
 			conntrack.Sleep(ctx, bo.Next())

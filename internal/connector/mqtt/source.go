@@ -126,6 +126,8 @@ type Source struct {
 	deps connector.Deps
 	log  *slog.Logger
 	m    conntrack.Series
+	// fails logs failing stores once per outage, not once per retry.
+	fails *intake.Failures
 
 	queue   *intake.Queue[delivery]
 	link    link
@@ -142,6 +144,7 @@ type Source struct {
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
 	s := &Source{name: name, cfg: c.(*SourceConfig), deps: deps, log: deps.Log("source", name, "type", "mqtt")}
 	s.m = conntrack.NewSeries(deps.Metrics, name, "mqtt", "receiver")
+	s.fails = intake.NewFailures(s.log, "")
 	s.health = connHealth{tr: &s.Tracker, m: s.m, ch: conntrack.NewChanges(deps.Metrics, name, "mqtt"), log: s.log}
 	s.Set(component.New, nil)
 	return s, nil
@@ -257,11 +260,12 @@ func (s *Source) handle(batch []delivery, v5 bool) bool {
 		return s.deps.Ingest.Ingest(ctx, s.name, events)
 	}, func(attempt int, err error) {
 		s.m.Msgs(conntrack.Error).Add(float64(len(events)))
-		s.log.Warn("cannot store events; will retry, unacknowledged", "events", len(events), "attempt", attempt, "err", err)
+		s.fails.Failed(len(events), err)
 	})
 	if err != nil {
 		return false
 	}
+	s.fails.Stored()
 	s.m.Msgs(conntrack.OK).Add(float64(len(events)))
 	for _, ack := range acks {
 		ack()

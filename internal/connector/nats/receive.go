@@ -40,6 +40,9 @@ type receiver struct {
 	// never redelivers); else settle it as failed at once (JetStream
 	// redelivers).
 	retry bool
+	// fails logs failing stores once per outage, not once per batch or
+	// retry.
+	fails *intake.Failures
 	// ctx ends a store in progress; quit ends waiting and new attempts.
 	ctx, quit       context.Context
 	cancel, quitNow context.CancelFunc
@@ -115,13 +118,15 @@ func (r *receiver) handle(batch []item) bool {
 	}
 	var err error
 	if r.retry {
-		err = intake.Retry(r.quit, store, func(attempt int, err error) {
+		err = intake.Retry(r.quit, store, func(_ int, err error) {
 			r.m.Msgs(conntrack.Error).Add(float64(len(events)))
-			r.log.Warn("cannot store events; will retry", "events", len(events), "attempt", attempt, "err", err)
+			r.fails.Failed(len(events), err)
 		})
 	} else if err = store(r.ctx); err != nil {
 		r.m.Msgs(conntrack.Error).Add(float64(len(events)))
-		r.log.Warn("cannot store events; the broker will redeliver them", "events", len(events), "err", err)
+		if r.quit.Err() == nil {
+			r.fails.Failed(len(events), err)
+		}
 	}
 	if err != nil {
 		for _, it := range valid {
@@ -129,6 +134,7 @@ func (r *receiver) handle(batch []item) bool {
 		}
 		return r.quit.Err() == nil
 	}
+	r.fails.Stored()
 	r.m.Msgs(conntrack.OK).Add(float64(len(events)))
 	for _, it := range valid {
 		it.stored()

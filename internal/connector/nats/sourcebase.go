@@ -10,6 +10,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/conntrack"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/netguard"
 )
 
@@ -34,7 +35,11 @@ type sourceBase struct {
 func (b *sourceBase) init(name, typ string, cfg *IntakeConfig, deps connector.Deps, retry bool) {
 	b.name, b.log, b.guard = name, deps.Log("source", name, "type", typ), deps.Guard
 	m := conntrack.NewSeries(deps.Metrics, name, typ, "receiver")
-	b.recv = receiver{name: name, cfg: cfg, deps: deps, log: b.log, m: m, retry: retry}
+	note := "the broker redelivers them, as nothing is acknowledged before it is stored"
+	if retry {
+		note = intake.DefaultFailuresNote
+	}
+	b.recv = receiver{name: name, cfg: cfg, deps: deps, log: b.log, m: m, retry: retry, fails: intake.NewFailures(b.log, note)}
 	b.h = health{tr: &b.Tracker, m: m, ch: conntrack.NewChanges(deps.Metrics, name, typ), log: b.log}
 	b.Set(component.New, nil)
 }

@@ -128,7 +128,7 @@ func (s *Source) notification(ctx context.Context, c *pgx.Conn, channel, payload
 		if err == nil {
 			return nil
 		}
-		s.Log.Warn("notification not stored; retrying", "id", e.ID(), "err", err)
+		// Store logged it, once per outage (intake.Failures).
 		if !conntrack.Sleep(ctx, bo.Next()) {
 			return ctx.Err()
 		}

@@ -53,10 +53,9 @@ func (s *Source) poll(ctx context.Context) {
 				conntrack.Sleep(ctx, s.cfg.PollInterval.D())
 			}
 		case errors.Is(err, errStore):
+			// Store logged it, once per outage (intake.Failures); the rows
+			// stay and are read again.
 			s.Conn.Up()
-			if ctx.Err() == nil {
-				s.Log.Warn("rows not stored; reading them again", "err", err)
-			}
 			conntrack.Sleep(ctx, bo.Next())
 		default:
 			var pe *pgconn.PgError

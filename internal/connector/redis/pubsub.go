@@ -79,9 +79,9 @@ func (s *Source) handleMessage(ctx context.Context, m *goredis.Message) {
 		}
 		return
 	}
-	if err := s.Store(ctx, s.cfg.IngestTimeout.D(), []*ce.Event{e}); err != nil {
-		s.Log.Warn("message lost: it could not be stored (pub/sub cannot redeliver)", "channel", m.Channel, "id", e.ID(), "err", err)
-	}
+	// A message not stored is lost (pub/sub cannot redeliver); Store logs
+	// that once per outage (intake.Failures), and counts every message.
+	_ = s.Store(ctx, s.cfg.IngestTimeout.D(), []*ce.Event{e})
 }
 
 // entryJSON is a stream entry's fields as a JSON object, the data of a

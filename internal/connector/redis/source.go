@@ -35,6 +35,9 @@ func newSource(name string, c connector.Config, deps connector.Deps) (connector.
 		s.cfg.Group = "eventbridge-" + name
 	}
 	s.Init(name, "redis", deps)
+	if s.cfg.Channel != "" {
+		s.Failures = intake.NewFailures(s.Log, "pub/sub cannot redeliver, so the messages received meanwhile are lost")
+	}
 	return s, nil
 }
 
@@ -128,7 +131,7 @@ func (s *Source) readStream(ctx context.Context) {
 		if err := s.handle(ctx, msgs); err != nil {
 			// Not acknowledged: the entries stay pending, read again from "0".
 			pending = true
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, intake.ErrNotStored) { // Store logs its own failures, once per outage
 				s.Log.Warn("entries not stored; reading them again", "entries", len(msgs), "err", err)
 			}
 			conntrack.Sleep(ctx, bo.Next())

@@ -19,6 +19,7 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/component"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
 	"github.com/eventbridge-dev/eventbridge/internal/connector/httpsrc"
+	"github.com/eventbridge-dev/eventbridge/internal/connector/intake"
 	"github.com/eventbridge-dev/eventbridge/internal/httplimit"
 	"github.com/eventbridge-dev/eventbridge/internal/telemetry"
 )
@@ -86,6 +87,9 @@ type Source struct {
 	clock     func() time.Time
 	challenge string
 	log       *slog.Logger
+	// fails logs stores that fail for another reason than a bus outage
+	// (which the bus logs) once per change of state, not per request.
+	fails *intake.Failures
 
 	received prometheus.Counter
 	rejected *prometheus.CounterVec
@@ -119,6 +123,7 @@ func NewSource(name, typ string, ep *Endpoint, deps connector.Deps, h Handler, o
 		received: deps.Metrics.Received.WithLabelValues(name),
 		rejected: deps.Metrics.Rejected.MustCurryWith(prometheus.Labels{"source": name}),
 	}
+	s.fails = intake.NewFailures(s.log, "the sender is answered 503 and sends them again")
 	s.Server = httpsrc.NewServer(name, &s.Tracker, &ep.Endpoint, deps.HTTP, s.serve)
 	s.Set(component.New, nil)
 	return s
@@ -164,11 +169,12 @@ func (s *Source) serve(w http.ResponseWriter, r *http.Request) {
 				// No stream leader for now: the bus logs the outage once.
 				p.RetryAfter = bus.UnavailableRetryAfter
 			} else {
-				s.log.Warn("cannot store events", "events", len(reply.Events), "err", err)
+				s.fails.Failed(len(reply.Events), err)
 			}
 			p.Write(w, r)
 			return
 		}
+		s.fails.Stored()
 	}
 	for k, vs := range reply.Header {
 		w.Header()[k] = vs
