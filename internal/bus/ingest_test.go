@@ -53,7 +53,7 @@ func stream(t *testing.T, b *Bus, name string) (context.Context, jetstream.Strea
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
-	s, err := b.js.Stream(ctx, name)
+	s, err := b.js.Stream(ctx, b.n.stream(name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,11 +30,11 @@ type OrderMark struct {
 // that event is done, so that a later event of the key is not delivered
 // first after a restart. Records without a mark are skipped.
 func (b *Bus) RetryOrderMarks(ctx context.Context, rule, target string) ([]OrderMark, error) {
-	s, err := b.js.Stream(ctx, StreamRetry)
+	s, err := b.js.Stream(ctx, b.n.stream(StreamRetry))
 	if err != nil {
 		return nil, fmt.Errorf("bus: RETRY marks: %w", err)
 	}
-	subject := RetrySubject(rule, target)
+	subject := b.n.subject(RetrySubject(rule, target))
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
 		return nil, fmt.Errorf("bus: RETRY marks: %w", err)
@@ -97,7 +97,7 @@ func (w *WorkQueue) Progress(ctx context.Context) (WorkProgress, error) {
 	if p.Pending == 0 {
 		return p, nil
 	}
-	st, err := w.b.rjs.Stream(ctx, StreamWork)
+	st, err := w.b.rjs.Stream(ctx, w.b.n.stream(StreamWork))
 	if err != nil {
 		return p, fmt.Errorf("bus: WORK: %w", err)
 	}

@@ -11,7 +11,15 @@ import (
 // and how much of it WORK still holds; RetryOrderMarks reads the marks
 // of a route's RETRY records in order, skipping records without one.
 func TestWorkProgressAndRetryOrderMarks(t *testing.T) {
-	b := openTestBus(t)
+	for _, prefix := range []string{"", "ordered"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			cfg := Config{DataDir: t.TempDir(), Prefix: prefix}
+			testWorkProgressAndRetryOrderMarks(t, openOn(t, cfg))
+		})
+	}
+}
+
+func testWorkProgressAndRetryOrderMarks(t *testing.T, b *Bus) {
 	ctx := testCtx(t)
 	if _, err := b.Publish(ctx, "web", []*ce.Event{testEvent("a"), testEvent("b"), testEvent("c"), testEvent("d")}); err != nil {
 		t.Fatal(err)
