@@ -110,7 +110,7 @@ func startGuardBroker(t *testing.T, scheme string) (*mochi.Server, int) {
 	if err := srv.Serve(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = srv.Close() })
+	t.Cleanup(func() { closeMochi(t, srv) })
 	return srv, addr.Port
 }
 
