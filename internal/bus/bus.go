@@ -52,6 +52,8 @@ type Bus struct {
 	rjs jetstream.JetStream
 	// acks pipelines ingest's writes on nc (Publish).
 	acks *pubAcks
+	// local are the readers Publish hands stored events to (local.go).
+	local localReaders
 
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
 	dedup   *dedupSet        // the keys stored inside the dedup window

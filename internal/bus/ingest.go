@@ -128,6 +128,8 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		em                   *eventMsg // until the archive copy is sent
 		subject              string    // EVENTS subject
 		work, archive        *pubWait
+		workSeq              uint64
+		raw                  []byte // the body, kept for local readers
 	}
 	ps := make([]pending, len(events))
 	for i, e := range events {
@@ -178,6 +180,9 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	// One message serves both writes: WORK's subject, then the archive's.
 	ingested := now.UTC().Format(time.RFC3339Nano)
 	msgID := dedup && b.cfg.URL != ""
+	// Local readers (local.go) are handed each stored event with its body,
+	// which is then not reused.
+	local := b.hasLocalReaders()
 	for i, e := range events {
 		p := &ps[i]
 		if p.dup {
@@ -204,8 +209,8 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		if p.dup {
 			continue
 		}
-		dup, werr := b.waitAck(ctx, p.work, filled)
-		p.work = nil
+		dup, wseq, werr := b.waitSeq(ctx, p.work, filled)
+		p.work, p.workSeq = nil, wseq
 		switch {
 		case werr != nil:
 			err = cmp.Or(err, werr)
@@ -221,22 +226,40 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 		}
 		// Sent (the connection copied it), or not to be sent.
-		putEventMsg(p.em)
+		if local && p.archive != nil {
+			p.raw = p.em.m.Data // the message is left to the collector
+		} else {
+			putEventMsg(p.em)
+		}
 		p.em = nil
 	}
+	var stored []Stored
 	for i := range ps {
 		p := &ps[i]
 		if p.archive == nil {
 			continue
 		}
-		_, aerr := b.waitAck(ctx, p.archive, filled)
+		_, aseq, aerr := b.waitSeq(ctx, p.archive, filled)
 		p.archive = nil
 		if aerr != nil {
 			err = cmp.Or(err, aerr)
 			continue
 		}
 		p.stored = true
+		if local && p.raw != nil {
+			if stored == nil {
+				stored = make([]Stored, 0, len(ps))
+			}
+			stored = append(stored, Stored{
+				Source: source, Event: events[i], Raw: p.raw, Key: p.key, Ingested: now,
+				WorkSeq: p.workSeq, EventsSeq: aseq,
+			})
+		}
 	}
+	// Every event stored is handed to the local readers, also when another
+	// of the batch failed: the producer sends the batch again, and the
+	// ones stored are then duplicates.
+	b.toLocal(stored)
 	if err != nil {
 		return dups, b.publishErr(err)
 	}
@@ -248,25 +271,31 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 // Nats-Msg-Id), or until storage is found full (filled closed): a store
 // that cannot write does not answer. It hands w back.
 func (b *Bus) waitAck(ctx context.Context, w *pubWait, filled <-chan struct{}) (dup bool, err error) {
+	dup, _, err = b.waitSeq(ctx, w, filled)
+	return dup, err
+}
+
+// waitSeq is waitAck that also gives the stored message's stream sequence.
+func (b *Bus) waitSeq(ctx context.Context, w *pubWait, filled <-chan struct{}) (dup bool, seq uint64, err error) {
 	select {
 	case <-w.done:
 	case <-ctx.Done():
 		b.acks.abandon(w)
-		return false, ctx.Err()
+		return false, 0, ctx.Err()
 	case <-filled:
 		select { // an answer that came with the news wins
 		case <-w.done:
 		default:
 			b.acks.abandon(w)
 			if _, full := b.storage.state(); full != nil {
-				return false, full
+				return false, 0, full
 			}
-			return false, ErrStorageFull
+			return false, 0, ErrStorageFull
 		}
 	}
-	dup, err = w.dup, w.err
+	dup, seq, err = w.dup, w.seq, w.err
 	b.acks.release(w)
-	return dup, err
+	return dup, seq, err
 }
 
 // EventKey is the dedup key, (source, id), of a message of EVENTS or WORK.

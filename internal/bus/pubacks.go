@@ -38,6 +38,7 @@ type pubWait struct {
 	reply string
 	done  chan struct{}
 	dup   bool
+	seq   uint64 // the stored message's stream sequence
 	err   error
 }
 
@@ -102,7 +103,7 @@ func (p *pubAcks) publish(m *nats.Msg) (*pubWait, error) {
 		p.next++
 		w = &pubWait{id: p.next, reply: p.prefix + strconv.FormatUint(p.next, 36), done: make(chan struct{}, 1)}
 	}
-	w.dup, w.err = false, nil
+	w.dup, w.seq, w.err = false, 0, nil
 	p.waiting[w.id] = w
 	p.mu.Unlock()
 	m.Reply = w.reply
@@ -152,10 +153,14 @@ func (p *pubAcks) answer(m *nats.Msg) {
 		return
 	}
 	w.dup, w.err = readPubAck(m)
+	if w.err == nil {
+		w.seq = pubAckSeq(m.Data)
+	}
 	w.done <- struct{}{}
 }
 
 var (
+	ackSeq       = []byte(`"seq":`)
 	ackError     = []byte(`"error"`)
 	ackStream    = []byte(`"stream":`)
 	ackDuplicate = []byte(`"duplicate":`)
@@ -195,4 +200,21 @@ func isDuplicate(data []byte) bool {
 	}
 	rest := bytes.TrimLeft(data[i+len(ackDuplicate):], " \t")
 	return bytes.HasPrefix(rest, []byte("true"))
+}
+
+// pubAckSeq reads the stream sequence from a pub ack (0 when it has none).
+func pubAckSeq(data []byte) uint64 {
+	i := bytes.Index(data, ackSeq)
+	if i < 0 {
+		return 0
+	}
+	rest := bytes.TrimLeft(data[i+len(ackSeq):], " \t")
+	var n uint64
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n
 }
