@@ -114,8 +114,10 @@ type brokerEnv struct {
 	sink    *sink.Sink
 	publish publishFunc
 	bridge  *child // nil for direct
-	stops   []func()
-	tmp     string
+	// pprofURL is the bridge's /debug/pprof/ when it is profiled.
+	pprofURL string
+	stops    []func()
+	tmp      string
 }
 
 func (e *brokerEnv) close() {
@@ -158,7 +160,7 @@ func (r *runner) runBrokerSample(ctx context.Context, scen, kind string, round i
 	}
 	wait, busy := r.waitQuiet(ctx)
 	s.QuietWaitSec, s.BusyBeforeCores = wait.Seconds(), busy
-	e, err := r.startBrokerEnv(ctx, scen, kind, logDir)
+	e, err := r.startBrokerEnv(ctx, scen, kind, logDir, false)
 	if e != nil {
 		defer e.close()
 	}
@@ -178,7 +180,7 @@ func (r *runner) runBrokerSample(ctx context.Context, scen, kind string, round i
 // startBrokerEnv starts the broker, the consumer, the bridge (for kind
 // bridge) and the publisher, then waits until events flow end to end. The
 // env is returned, to be closed, even with an error.
-func (r *runner) startBrokerEnv(ctx context.Context, scen, kind, logDir string) (*brokerEnv, error) {
+func (r *runner) startBrokerEnv(ctx context.Context, scen, kind, logDir string, pprof bool) (*brokerEnv, error) {
 	e := &brokerEnv{scen: scen, sink: sink.New()}
 	b, err := r.startBroker(ctx, scen, logDir)
 	if err != nil {
@@ -200,12 +202,16 @@ func (r *runner) startBrokerEnv(ctx context.Context, scen, kind, logDir string) 
 			return e, err
 		}
 		cfgPath := filepath.Join(logDir, "bridge.yaml")
-		e.bridge, _, err = r.startServer(ctx, boxBridge, logDir, r.bridgeBin, r.cfg.ReadyTimeout, func(port int) ([]string, error) {
-			cfg := renderBridgeConfig(dataDir, port, false, b.source(), target)
+		var port int
+		e.bridge, port, err = r.startServer(ctx, boxBridge, logDir, r.bridgeBin, r.cfg.ReadyTimeout, func(port int) ([]string, error) {
+			cfg := renderBridgeConfig(dataDir, port, pprof, b.source(), target)
 			return []string{"serve", "--config", cfgPath}, os.WriteFile(cfgPath, []byte(cfg), 0o644)
 		})
 		if err != nil {
 			return e, err
+		}
+		if pprof {
+			e.pprofURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", port)
 		}
 	}
 	pub, closePub, err := b.publisher(ctx)
@@ -283,4 +289,9 @@ func renderBridgeConfig(dataDir string, port int, pprof bool, source, target str
 		"  forward:\n" +
 		"    filter: {filters: [{prefix: {type: \"com.example.\"}}]}\n" +
 		"    targets: [sink]\n"
+}
+
+// isBrokerScenario says whether scen is one of the broker scenarios.
+func isBrokerScenario(scen string) bool {
+	return scen == scenNATS || scen == scenMQTT || scen == scenKafka
 }

@@ -137,7 +137,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", 30*time.Second, "how long a middlebox may take to be ready")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 60*time.Second, "how long to wait for accepted events to reach the sink")
 	fs.DurationVar(&c.DrainQuiet, "drain-quiet", 10*time.Second, "stop waiting for missing events when none arrived for this long")
-	fs.StringVar(&c.ProfileDir, "profile", "", "if set, take CPU profiles of the bridge (and forwarder) at saturation into this `DIR`")
+	fs.StringVar(&c.ProfileDir, "profile", "", "if set, take CPU profiles of the bridge (and forwarder) at saturation into this `DIR`, also of the bridge of each broker scenario run")
 	fs.IntVar(&c.ProfileSeconds, "profile-seconds", 10, "CPU profile length")
 	fs.StringVar(&c.ResultsDir, "results-dir", "", "where results go (default bench/results in the module)")
 	fs.StringVar(&c.BinDir, "bin-dir", "", "prebuilt sink, forwarder and loadgen (default: go build them)")

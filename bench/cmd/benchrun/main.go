@@ -116,6 +116,19 @@ func run(ctx context.Context, cfg *config) error {
 			rep.Profiles = append(rep.Profiles, path)
 		}
 	}
+	if cfg.ProfileDir != "" && ctx.Err() == nil && r.bridgeMissing == "" && !cfg.FakeBridge {
+		for _, scen := range cfg.Scenarios {
+			if !isBrokerScenario(scen) || ctx.Err() != nil {
+				continue
+			}
+			path, err := r.profileBrokerBridge(ctx, scen, os.Stdout)
+			if err != nil {
+				fmt.Printf("profile of the %s bridge failed: %v\n", scen, err)
+				continue
+			}
+			rep.Profiles = append(rep.Profiles, path)
+		}
+	}
 	rep.build(cfg)
 	rep.print(os.Stdout, cfg)
 	path, err := rep.write(r.runDir)

@@ -79,3 +79,50 @@ func fetchProfile(ctx context.Context, pprofURL string, secs int, path string) e
 	}
 	return f.Close()
 }
+
+// profileBrokerBridge takes a CPU profile of the bridge of broker scenario
+// scen at saturation, in a run of its own like profileBox. It saves
+// DIR/bridge-<scen>.pprof and DIR/bridge-<scen>-top.txt and prints the top 25.
+func (r *runner) profileBrokerBridge(ctx context.Context, scen string, w io.Writer) (string, error) {
+	logDir := filepath.Join(r.runDir, "profile-"+scen+"-bridge")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return "", err
+	}
+	e, err := r.startBrokerEnv(ctx, scen, boxBridge, logDir, true)
+	if e != nil {
+		defer e.close()
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.measureBroker(ctx, e, scenSaturation, r.cfg.Warmup); err != nil {
+		return "", fmt.Errorf("warm-up: %w", err)
+	}
+	secs := r.cfg.ProfileSeconds
+	// Load runs a second longer on each side of the profile.
+	loadDone := make(chan error, 1)
+	go func() {
+		_, err := r.measureBroker(ctx, e, scenSaturation, time.Duration(secs+2)*time.Second)
+		loadDone <- err
+	}()
+	select {
+	case <-time.After(time.Second):
+	case err := <-loadDone:
+		return "", fmt.Errorf("load: %w", err)
+	}
+	out := filepath.Join(r.cfg.ProfileDir, "bridge-"+scen+".pprof")
+	fetchErr := fetchProfile(ctx, e.pprofURL, secs, out)
+	if err := <-loadDone; err != nil {
+		return "", fmt.Errorf("load: %w", err)
+	}
+	if fetchErr != nil {
+		return "", fetchErr
+	}
+	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", r.bridgeBin, out).CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("go tool pprof: %w: %s", err, top)
+	}
+	_ = os.WriteFile(filepath.Join(r.cfg.ProfileDir, "bridge-"+scen+"-top.txt"), top, 0o644)
+	fmt.Fprintf(w, "\n== CPU profile of the %s bridge at saturation (%ds): %s ==\n%s", scen, secs, out, top)
+	return out, nil
+}

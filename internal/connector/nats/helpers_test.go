@@ -17,7 +17,7 @@ type healthStatus = component.Status
 
 const running = component.Running
 
-func decodeSource(t *testing.T, cfgJSON string) connector.Config {
+func decodeSource(t testing.TB, cfgJSON string) connector.Config {
 	t.Helper()
 	cfg, err := resource.DecodeConnector(resource.KindSource, json.RawMessage(cfgJSON), "source")
 	if err != nil {

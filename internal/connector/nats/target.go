@@ -153,7 +153,11 @@ func (p *publisher) message(e *ce.Event) (*nats.Msg, error) {
 }
 
 // Target publishes events on core NATS.
-type Target struct{ *publisher }
+type Target struct {
+	*publisher
+	// fl shares flush round trips between concurrent Sends.
+	fl *flusher
+}
 
 func newTarget(name string, c connector.Config, deps connector.Deps) (connector.Target, error) {
 	cfg := c.(*TargetConfig)
@@ -161,14 +165,16 @@ func newTarget(name string, c connector.Config, deps connector.Deps) (connector.
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{p}
+	t := &Target{publisher: p}
 	p.flush = t.flushBatch
+	t.fl = &flusher{flush: t.flushConn, timeout: cfg.Timeout.D()}
 	return t, nil
 }
 
 // Send implements connector.Target: it publishes e and returns once the
-// server has it (a flush round trip). Core NATS delivers to the
-// subscribers present at that moment, at most once.
+// server has it (a flush round trip, shared with the Sends in flight at
+// the same time: see flusher). Core NATS delivers to the subscribers
+// present at that moment, at most once.
 func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 	if t.nc == nil || !t.h.isUp() || !t.nc.IsConnected() {
 		return connector.ErrNotConnected
@@ -186,14 +192,23 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) error {
 		t.m.Msgs(conntrack.Error).Inc()
 		return publishError(err)
 	}
-	if err := t.nc.FlushWithContext(ctx); err != nil {
+	if err := t.fl.wait(ctx); err != nil {
 		t.m.Msgs(conntrack.Error).Inc()
+		return err
+	}
+	t.m.Msgs(conntrack.OK).Inc()
+	return nil
+}
+
+// flushConn waits for the server to have every message published so far
+// (one round trip).
+func (t *Target) flushConn(ctx context.Context) error {
+	if err := t.nc.FlushWithContext(ctx); err != nil {
 		if !t.nc.IsConnected() {
 			return fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
 		}
 		return fmt.Errorf("flush: %w", err)
 	}
-	t.m.Msgs(conntrack.OK).Inc()
 	return nil
 }
 
@@ -215,12 +230,7 @@ func (t *Target) flushBatch(ctx context.Context, items []pubItem) []error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.out.Timeout.D())
 	defer cancel()
-	if err := t.nc.FlushWithContext(ctx); err != nil {
-		if !t.nc.IsConnected() {
-			err = fmt.Errorf("%w: %v", connector.ErrNotConnected, err)
-		} else {
-			err = fmt.Errorf("flush: %w", err)
-		}
+	if err := t.flushConn(ctx); err != nil {
 		for i := range errs {
 			if errs[i] == nil {
 				t.m.Msgs(conntrack.Error).Inc()
