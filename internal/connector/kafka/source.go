@@ -19,7 +19,8 @@ import (
 // Source reads CloudEvents from Kafka topics in a consumer group.
 //
 // Records are polled in batches; the events of a batch are stored with one
-// Ingest call, and only then are the batch's offsets committed. When
+// Ingest call, and only then are the batch's offsets committed (in the
+// background: see committer; the next batch is polled meanwhile). When
 // Ingest fails, the partitions are rewound to the first record of the
 // batch and read again after a backoff, so nothing after a failed record
 // is ever committed (no gaps). Order within a partition is kept.
@@ -95,6 +96,13 @@ func (s *Source) Stop(ctx context.Context) error {
 func (s *Source) consume(ctx context.Context) {
 	s.Conn.Link("receiver", 1)
 	defer s.Conn.Link("receiver", -1)
+	// The committer ends after this loop: it commits what was stored last
+	// before the client closes.
+	commits := newCommitter(s.cl, s.Log)
+	cctx, stopCommits := context.WithCancel(context.WithoutCancel(ctx))
+	committed := make(chan struct{})
+	go func() { defer close(committed); commits.run(cctx) }()
+	defer func() { stopCommits(); <-committed }()
 	var bo conntrack.Backoff
 	lastErr := ""
 	for ctx.Err() == nil {
@@ -127,14 +135,10 @@ func (s *Source) consume(ctx context.Context) {
 			continue
 		}
 		bo.Reset()
-		// The commit is synchronous: once it returns, a restart resumes
-		// after these records. If it fails, they are read again
-		// (duplicates, which the bus drops by (source, id)).
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := s.cl.CommitRecords(cctx, recs...); err != nil {
-			s.Log.Warn("commit failed; the records may be read again", "err", err)
-		}
-		cancel()
+		// Stored: their offsets may be committed. Until the commit is
+		// through, a restart reads them again (duplicates, which the bus
+		// drops by (source, id)).
+		commits.add(recs)
 		s.cl.AllowRebalance()
 	}
 }

@@ -1,0 +1,112 @@
+package kafka
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// commitTimeout bounds one commit.
+const commitTimeout = 10 * time.Second
+
+// committer commits the offsets of stored records in the background, so
+// that the source's loop does not wait for each commit's round trip (or
+// for a commit the client holds back, such as a retry after a stale
+// member epoch, 500 ms): it polls and stores the next records meanwhile.
+//
+// At most one commit is in flight; offsets stored while it is are merged
+// (the highest per partition) and go in the next one. An offset is only
+// ever handed to the committer once its records are in the bus, so a
+// commit never covers a record that was not stored: what is not yet
+// committed when the source stops or a partition moves is read again
+// (duplicates, which the bus drops by (source, id)), never lost.
+type committer struct {
+	cl  *kgo.Client
+	log *slog.Logger
+
+	mu   sync.Mutex
+	next map[string]map[int32]kgo.EpochOffset
+	wake chan struct{}
+}
+
+func newCommitter(cl *kgo.Client, log *slog.Logger) *committer {
+	return &committer{cl: cl, log: log, wake: make(chan struct{}, 1)}
+}
+
+// add queues the offsets after recs (stored) for the next commit.
+func (c *committer) add(recs []*kgo.Record) {
+	c.mu.Lock()
+	if c.next == nil {
+		c.next = map[string]map[int32]kgo.EpochOffset{}
+	}
+	for _, r := range recs {
+		ps := c.next[r.Topic]
+		if ps == nil {
+			ps = map[int32]kgo.EpochOffset{}
+			c.next[r.Topic] = ps
+		}
+		eo := kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+		if at, ok := ps[r.Partition]; !ok || at.Less(eo) {
+			ps[r.Partition] = eo
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the queued offsets and forgets them.
+func (c *committer) take() map[string]map[int32]kgo.EpochOffset {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := c.next
+	c.next = nil
+	return next
+}
+
+// run commits what add queued until ctx is done, then commits what is
+// left once.
+func (c *committer) run(ctx context.Context) {
+	for {
+		select {
+		case <-c.wake:
+			c.commit(ctx, c.take())
+		case <-ctx.Done():
+			c.commit(context.WithoutCancel(ctx), c.take())
+			return
+		}
+	}
+}
+
+// commit commits offs and waits for the answer.
+func (c *committer) commit(ctx context.Context, offs map[string]map[int32]kgo.EpochOffset) {
+	if len(offs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, commitTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	c.cl.CommitOffsets(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err == nil && resp != nil {
+		out:
+			for _, t := range resp.Topics {
+				for _, p := range t.Partitions {
+					if err = kerr.ErrorForCode(p.ErrorCode); err != nil {
+						break out
+					}
+				}
+			}
+		}
+		done <- err
+	})
+	if err := <-done; err != nil {
+		c.log.Warn("commit failed; the records may be read again", "err", err)
+	}
+}
