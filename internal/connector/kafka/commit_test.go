@@ -65,3 +65,40 @@ func TestCommitOnlyAfterStore(t *testing.T) {
 // colCalls counts the Ingest calls so far: a failed one stores nothing
 // but is an attempt.
 func colCalls(c *connectortest.Collector) int { return c.Calls() }
+
+// Commits run in the background: a source stopped right after storing
+// still commits what it stored, so a restart does not read it again.
+func TestStopCommitsWhatWasStored(t *testing.T) {
+	f := startFake(t)
+	in := topic(connectortest.Channel(t))
+	if err := f.c.CreateTopic(in, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.addr()), kgo.DefaultProduceTopic(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 30
+	for i := 0; i < n; i++ {
+		r := &kgo.Record{Headers: h("ce_specversion", "1.0", "ce_id", fmt.Sprintf("s-%02d", i), "ce_source", "/s", "ce_type", "t")}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col := connectortest.NewCollector()
+	src := connectortest.StartSource(t, "src", fmt.Sprintf(`{"type":"kafka","brokers":[%q],"topics":[%q],"group":"g2","max_poll_records":4}`, f.addr(), in), col)
+	connectortest.Eventually(t, 10*time.Second, func() bool { return col.Distinct() == n }, "stored %d of %d", col.Distinct(), n)
+	if err := src.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, "g2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := offs.Lookup(in, 0); !ok || o.At != n {
+		t.Fatalf("committed offset %d (%v) after stop, want %d", o.At, ok, n)
+	}
+}
