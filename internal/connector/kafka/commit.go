@@ -29,13 +29,15 @@ type committer struct {
 	cl  *kgo.Client
 	log *slog.Logger
 
+	// busy is held while a commit is in flight.
+	busy sync.Mutex
 	mu   sync.Mutex
 	next map[string]map[int32]kgo.EpochOffset
 	wake chan struct{}
 }
 
-func newCommitter(cl *kgo.Client, log *slog.Logger) *committer {
-	return &committer{cl: cl, log: log, wake: make(chan struct{}, 1)}
+func newCommitter(log *slog.Logger) *committer {
+	return &committer{log: log, wake: make(chan struct{}, 1)}
 }
 
 // add queues the offsets after recs (stored) for the next commit.
@@ -77,23 +79,30 @@ func (c *committer) run(ctx context.Context) {
 	for {
 		select {
 		case <-c.wake:
-			c.commit(ctx, c.take())
+			c.flush(ctx)
 		case <-ctx.Done():
-			c.commit(context.WithoutCancel(ctx), c.take())
+			c.flush(context.WithoutCancel(ctx))
 			return
 		}
 	}
 }
 
-// commit commits offs and waits for the answer.
-func (c *committer) commit(ctx context.Context, offs map[string]map[int32]kgo.EpochOffset) {
+// flush commits what is queued and waits for the answer, after the
+// commit in flight if there is one. The source's revoke hook calls it
+// too: partitions leave with the offsets of what was stored committed.
+func (c *committer) flush(ctx context.Context) {
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	offs := c.take()
 	if len(offs) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, commitTimeout)
 	defer cancel()
 	done := make(chan error, 1)
-	c.cl.CommitOffsets(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+	// CommitOffsetsSync is CommitOffsets that a rebalance does not
+	// cancel; it calls the function below before it returns.
+	c.cl.CommitOffsetsSync(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err == nil && resp != nil {
 		out:
 			for _, t := range resp.Topics {

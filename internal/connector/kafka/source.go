@@ -28,6 +28,8 @@ type Source struct {
 	intake.Base
 	cfg *SourceConfig
 	cl  *kgo.Client
+	// commits commits the offsets of what was stored.
+	commits *committer
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
@@ -49,6 +51,7 @@ func (s *Source) Start(startCtx context.Context) error {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
+	commits := newCommitter(s.Log)
 	group := s.cfg.Group
 	if group == "" {
 		group = "eventbridge-" + s.Name
@@ -63,6 +66,8 @@ func (s *Source) Start(startCtx context.Context) error {
 		kgo.ConsumeResetOffset(start),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
+		// Partitions leave with what was stored committed.
+		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, _ map[string][]int32) { commits.flush(ctx) }),
 		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // for the dead-letter topic
 		kgo.WithLogger(logger{s.Log}),
@@ -74,6 +79,8 @@ func (s *Source) Start(startCtx context.Context) error {
 	}
 	ctx := s.Loops.Start()
 	s.cl = cl
+	commits.cl = cl
+	s.commits = commits
 	s.SetDetail("group", group)
 	s.Loops.Go(func() { probe(ctx, cl, s.Conn) })
 	s.Loops.Go(func() { s.consume(ctx) })
@@ -98,7 +105,7 @@ func (s *Source) consume(ctx context.Context) {
 	defer s.Conn.Link("receiver", -1)
 	// The committer ends after this loop: it commits what was stored last
 	// before the client closes.
-	commits := newCommitter(s.cl, s.Log)
+	commits := s.commits
 	cctx, stopCommits := context.WithCancel(context.WithoutCancel(ctx))
 	committed := make(chan struct{})
 	go func() { defer close(committed); commits.run(cctx) }()
