@@ -77,7 +77,7 @@ func Decode(h nats.Header, data []byte) (*ce.Event, error) {
 // percent-decoded).
 func binaryAttributes(h nats.Header) (map[string]string, error) {
 	var ve ebevent.ValidationError
-	attrs := map[string]string{}
+	attrs := make(map[string]string, len(h))
 	for k, vs := range h {
 		if len(k) <= len(headerPrefix) || !strings.EqualFold(k[:len(headerPrefix)], headerPrefix) || len(vs) == 0 {
 			continue
