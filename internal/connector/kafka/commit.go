@@ -74,14 +74,16 @@ func (c *committer) take() map[string]map[int32]kgo.EpochOffset {
 }
 
 // run commits what add queued until ctx is done, then commits what is
-// left once.
+// left once. A commit is not cancelled when ctx ends (cancelling one in
+// flight closes the connection); commitTimeout bounds it.
 func (c *committer) run(ctx context.Context) {
+	cctx := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-c.wake:
-			c.flush(ctx)
+			c.flush(cctx)
 		case <-ctx.Done():
-			c.flush(context.WithoutCancel(ctx))
+			c.flush(cctx)
 			return
 		}
 	}

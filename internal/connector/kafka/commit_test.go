@@ -3,11 +3,14 @@ package kafka_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 )
@@ -101,4 +104,53 @@ func TestStopCommitsWhatWasStored(t *testing.T) {
 	if o, ok := offs.Lookup(in, 0); !ok || o.At != n {
 		t.Fatalf("committed offset %d (%v) after stop, want %d", o.At, ok, n)
 	}
+}
+
+// A commit the cluster holds does not hold up reading: every record is
+// stored while the first commit is still unanswered, and once commits go
+// through the group's offset covers them all.
+func TestSlowCommitDoesNotHoldUpReading(t *testing.T) {
+	f := startFake(t)
+	in := topic(connectortest.Channel(t))
+	if err := f.c.CreateTopic(in, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open)
+	var held atomic.Int32
+	f.c.ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {
+		f.c.KeepControl()
+		held.Add(1)
+		f.c.SleepControl(func() { <-release })
+		return nil, nil, false // then handled as usual
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.addr()), kgo.DefaultProduceTopic(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 40
+	for i := 0; i < n; i++ {
+		r := &kgo.Record{Headers: h("ce_specversion", "1.0", "ce_id", fmt.Sprintf("w-%02d", i), "ce_source", "/s", "ce_type", "t")}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col := connectortest.NewCollector()
+	connectortest.StartSource(t, "src", fmt.Sprintf(`{"type":"kafka","brokers":[%q],"topics":[%q],"group":"g3","max_poll_records":4}`, f.addr(), in), col)
+	connectortest.Eventually(t, 20*time.Second, func() bool { return col.Distinct() == n }, "stored %d of %d while a commit was held", col.Distinct(), n)
+	connectortest.Eventually(t, 20*time.Second, func() bool { return held.Load() > 0 }, "no commit was sent")
+	open()
+	connectortest.Eventually(t, 20*time.Second, func() bool {
+		offs, err := kadm.NewClient(cl).FetchOffsets(ctx, "g3")
+		if err != nil {
+			return false
+		}
+		o, ok := offs.Lookup(in, 0)
+		return ok && o.At == n
+	}, "the committed offset did not reach %d", n)
 }

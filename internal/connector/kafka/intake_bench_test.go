@@ -11,6 +11,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventbridge-dev/eventbridge/internal/connector/connectortest"
 )
@@ -40,14 +41,26 @@ func (s *slowIngester) Ingest(ctx context.Context, _ string, events []*ce.Event)
 // whose every call takes 1 ms; an op is one event stored. The
 // sub-benchmarks set max_poll_records: with 10, the time is mostly the
 // loop's turns (poll, store, commit).
+//
+// commit_delay=10ms holds every offset commit 10 ms in the cluster (kfake
+// SleepControl; other requests go on), as a busy cluster or coordinator
+// does.
 func BenchmarkSourceIntake(b *testing.B) {
 	for _, maxPoll := range []int{10, 500} {
-		b.Run(fmt.Sprintf("max_poll_records=%d", maxPoll), func(b *testing.B) { benchSourceIntake(b, maxPoll) })
+		b.Run(fmt.Sprintf("max_poll_records=%d", maxPoll), func(b *testing.B) { benchSourceIntake(b, maxPoll, 0) })
 	}
+	b.Run("max_poll_records=100/commit_delay=10ms", func(b *testing.B) { benchSourceIntake(b, 100, 10*time.Millisecond) })
 }
 
-func benchSourceIntake(b *testing.B, maxPoll int) {
+func benchSourceIntake(b *testing.B, maxPoll int, commitDelay time.Duration) {
 	f := startFake(b)
+	if commitDelay > 0 {
+		f.c.ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {
+			f.c.KeepControl()
+			f.c.SleepControl(func() { time.Sleep(commitDelay) })
+			return nil, nil, false
+		})
+	}
 	in := topic(fmt.Sprintf("bench-intake-%d", time.Now().UnixNano()))
 	if err := f.c.CreateTopic(in, 1, nil); err != nil {
 		b.Fatal(err)
