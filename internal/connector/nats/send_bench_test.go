@@ -37,6 +37,12 @@ func BenchmarkCoreTargetSend(b *testing.B) {
 	}
 	tg := connectortest.StartTarget(b, "out", fmt.Sprintf(`{"type":"nats","url":%q,"subject":"bench.{type}"}`, s.url()))
 	connectortest.Eventually(b, 10*time.Second, func() bool { return tg.Health().Detail["connected"] == true }, "not connected")
+	// Count the flush round trips (before the flusher, one per Send).
+	var flushes atomic.Int64
+	if tt, ok := tg.(*Target); ok && tt.fl != nil {
+		inner := tt.fl.flush
+		tt.fl.flush = func(ctx context.Context) error { flushes.Add(1); return inner(ctx) }
+	}
 	e := connectortest.Sample("b")
 	ctx := context.Background()
 	b.SetParallelism(sendersPerProc(32))
@@ -53,6 +59,9 @@ func BenchmarkCoreTargetSend(b *testing.B) {
 	})
 	b.StopTimer()
 	cpu.report(b)
+	if n := flushes.Load(); n > 0 {
+		b.ReportMetric(float64(n)/float64(b.N), "flushes/op")
+	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
