@@ -2,12 +2,8 @@ package bus
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,11 +11,10 @@ import (
 
 // The state feed of the embedded bus (internal/state) takes events from
 // Publish in this process (AddLocalReader) instead of a durable consumer
-// of EVENTS. What it needs of the bus for that: a checkpoint saved in
-// data_dir (the EVENTS sequence below which every event is in the state),
-// the floor of the durable consumer of releases before it (to go on from
-// there once), and reads of EVENTS by sequence with no consumer state
-// kept by the server.
+// of EVENTS. What it needs of the bus for that: the archive's identity
+// (for its checkpoint), the floor of the durable consumer of releases
+// before it (to go on from there once), and reads of EVENTS by sequence
+// with no consumer state kept by the server.
 
 // StateFeedLocal reports whether the state feed takes events from Publish
 // in this process (the embedded bus, which one bridge owns) rather than
@@ -27,87 +22,15 @@ import (
 // several bridges may share).
 func (b *Bus) StateFeedLocal() bool { return b.cfg.URL == "" }
 
-// stateCheckpointFile is the state feed's checkpoint in data_dir. Layout,
-// little-endian: magic, the EVENTS stream's creation time (a checkpoint of
-// another archive is ignored), the sequence, and a CRC-32 of all that.
-const (
-	stateCheckpointFile  = "state.checkpoint"
-	stateCheckpointMagic = "EBSTATE1"
-	stateCheckpointSize  = 8 + 8 + 8 + 4
-)
-
-// Checkpoint is the state feed's checkpoint file for the archive the bus
-// has now.
-type Checkpoint struct {
-	path    string
-	created int64 // the EVENTS stream's creation time (unix nanos)
-}
-
-// StateCheckpoint returns the checkpoint of the state feed (embedded bus
-// only: an error otherwise), tied to the archive as it is now.
-func (b *Bus) StateCheckpoint(ctx context.Context) (*Checkpoint, error) {
-	if !b.StateFeedLocal() {
-		return nil, errors.New("bus: state checkpoint: not an embedded bus")
-	}
-	dir, err := filepath.Abs(b.cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("bus: state checkpoint: %w", err)
-	}
+// ArchiveCreated is when the EVENTS stream was created: it tells an
+// archive from one made again under the same name.
+func (b *Bus) ArchiveCreated(ctx context.Context) (time.Time, error) {
 	s, err := b.js.Stream(ctx, b.n.stream(StreamEvents))
 	if err != nil {
-		return nil, fmt.Errorf("bus: state checkpoint: %w", err)
+		return time.Time{}, fmt.Errorf("bus: archive: %w", err)
 	}
-	return &Checkpoint{path: filepath.Join(dir, stateCheckpointFile), created: s.CachedInfo().Created.UnixNano()}, nil
+	return s.CachedInfo().Created, nil
 }
-
-// Load reads the sequence saved. found is false when there is none for
-// this archive; err says why a file there was not taken (damaged, or
-// saved for another archive).
-func (c *Checkpoint) Load() (seq uint64, found bool, err error) {
-	buf, err := os.ReadFile(c.path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, err
-	case len(buf) != stateCheckpointSize || string(buf[:8]) != stateCheckpointMagic ||
-		crc32.ChecksumIEEE(buf[:24]) != binary.LittleEndian.Uint32(buf[24:]):
-		return 0, false, fmt.Errorf("%s is damaged", c.path)
-	case int64(binary.LittleEndian.Uint64(buf[8:])) != c.created:
-		return 0, false, fmt.Errorf("%s was saved for another archive", c.path)
-	}
-	return binary.LittleEndian.Uint64(buf[16:]), true, nil
-}
-
-// Save writes seq atomically (a temporary file, synced, renamed over it).
-func (c *Checkpoint) Save(seq uint64) error {
-	buf := make([]byte, 0, stateCheckpointSize)
-	buf = append(buf, stateCheckpointMagic...)
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(c.created))
-	buf = binary.LittleEndian.AppendUint64(buf, seq)
-	buf = binary.LittleEndian.AppendUint32(buf, crc32.ChecksumIEEE(buf))
-	f, err := os.CreateTemp(filepath.Dir(c.path), stateCheckpointFile+".*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), c.path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
-	return err
-}
-
-// Path is the checkpoint's file.
-func (c *Checkpoint) Path() string { return c.path }
 
 // StateConsumerFloor returns the ack floor of the durable consumer
 // StateConsumer (every event up to it was written to the state), and

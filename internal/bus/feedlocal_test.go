@@ -2,9 +2,7 @@ package bus
 
 import (
 	"context"
-	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,38 +50,5 @@ func TestReadEventsRange(t *testing.T) {
 	}
 	if got := read(4, 5); !slices.Equal(got, []uint64{4}) {
 		t.Errorf("ReadEvents(4, 5) with 5 removed = %v", got)
-	}
-}
-
-// The checkpoint is taken only for the archive it was saved for, and not
-// when damaged.
-func TestStateCheckpointFile(t *testing.T) {
-	b := openTestBus(t)
-	ctx := context.Background()
-	cp, err := b.StateCheckpoint(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, found, err := cp.Load(); found || err != nil {
-		t.Fatalf("none saved: found %v err %v", found, err)
-	}
-	if err := cp.Save(42); err != nil {
-		t.Fatal(err)
-	}
-	if seq, found, err := cp.Load(); seq != 42 || !found || err != nil {
-		t.Fatalf("load: %d %v %v", seq, found, err)
-	}
-	other := &Checkpoint{path: cp.path, created: cp.created + 1}
-	if err := other.Save(7); err != nil {
-		t.Fatal(err)
-	}
-	if _, found, err := cp.Load(); found || err == nil || !strings.Contains(err.Error(), "another archive") {
-		t.Fatalf("another archive's checkpoint: found %v err %v", found, err)
-	}
-	if err := os.WriteFile(cp.path, []byte("EBSTATE1 not a checkpoint"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, found, err := cp.Load(); found || err == nil {
-		t.Fatalf("damaged checkpoint: found %v err %v", found, err)
 	}
 }

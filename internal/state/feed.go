@@ -65,7 +65,8 @@ type feeder struct {
 
 	// local mode (feedlocal.go)
 	tr       *tracker
-	cp       *bus.Checkpoint
+	archive  int64       // the archive's creation time (its checkpoint's)
+	savedAt  time.Time   // when the checkpoint was saved last
 	fills    chan []span // holes for the reader to read back
 	wg       sync.WaitGroup
 	every    time.Duration // checkpoint and hole check period

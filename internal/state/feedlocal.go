@@ -10,8 +10,8 @@ import (
 // The local feed (embedded bus): Publish hands every event it stored to
 // fromPublish, in process, before it answers the producer. The feed's
 // progress is a low-water mark (tracker): the EVENTS sequence up to which
-// every event is applied. It is saved in data_dir (bus.Checkpoint) every
-// checkpointEvery and when the feed stops. On start the feed reads the
+// every event is applied. It is saved in the bucket (checkpoint.go) every
+// checkpointEvery when it moved, and when the feed stops. On start the feed reads the
 // archive back from the checkpoint to its end while live events flow
 // (applying an event twice changes nothing: an entry is replaced only by
 // a higher sequence). Every checkpointEvery it also reads back any
@@ -33,16 +33,16 @@ const readBackGap = 4096
 
 func (f *feeder) startLocal(ctx context.Context) error {
 	s := f.s
-	cp, err := s.bus.StateCheckpoint(ctx)
+	created, err := s.bus.ArchiveCreated(ctx)
 	if err != nil {
 		return err
 	}
-	f.cp = cp
+	f.archive = created.UnixNano()
 	floor, consumer, err := s.bus.StateConsumerFloor(ctx)
 	if err != nil {
 		return err
 	}
-	from, found, err := cp.Load()
+	from, found, err := s.loadCheckpoint(ctx, f.archive)
 	how := "checkpoint"
 	if !found {
 		if err != nil {
@@ -65,6 +65,11 @@ func (f *feeder) startLocal(ctx context.Context) error {
 	if err != nil {
 		f.stopLocal()
 		return err
+	}
+	if from > last {
+		// The archive lost its end (an OS crash before the store synced
+		// it): the sequences after last are given to new events.
+		f.tr = &tracker{low: last}
 	}
 	if first > 0 {
 		f.tr.raise(first - 1) // what left the archive is gone
@@ -230,27 +235,35 @@ func (f *feeder) readBack(hs []span) {
 	}
 }
 
+// checkpointRefresh: the checkpoint is written again after this even
+// when it did not move, so that the bucket's max_age does not drop it.
+const checkpointRefresh = time.Hour
+
 // save saves the checkpoint if it moved.
 func (f *feeder) save() {
-	if f.tr.lowWater() == f.saved {
+	if f.tr.lowWater() == f.saved && time.Since(f.savedAt) < checkpointRefresh {
 		return
 	}
 	err := f.saveNow()
 	switch {
 	case err != nil && !f.saveErr:
-		f.s.log.Warn("state: cannot save the checkpoint: a restart reads back more of the archive", "file", f.cp.Path(), "err", err)
+		if !f.s.bus.Report(err) {
+			f.s.log.Warn("state: cannot save the checkpoint: a restart reads back more of the archive", "err", err)
+		}
 	case err == nil && f.saveErr:
-		f.s.log.Info("state: checkpoint saved again", "file", f.cp.Path())
+		f.s.log.Info("state: checkpoint saved again")
 	}
 	f.saveErr = err != nil
 }
 
 func (f *feeder) saveNow() error {
 	low := f.tr.lowWater()
-	if err := f.cp.Save(low); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.s.saveCheckpoint(ctx, f.archive, low); err != nil {
 		return err
 	}
-	f.saved = low
+	f.saved, f.savedAt = low, time.Now()
 	return nil
 }
 

@@ -42,13 +42,14 @@ func consumerExists(t *testing.T, b *bus.Bus) bool {
 	return err == nil
 }
 
-func checkpoint(t *testing.T, b *bus.Bus) (uint64, bool) {
+func checkpoint(t *testing.T, b *bus.Bus, s *Store) (uint64, bool) {
 	t.Helper()
-	cp, err := b.StateCheckpoint(context.Background())
+	ctx := context.Background()
+	created, err := b.ArchiveCreated(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, found, err := cp.Load()
+	seq, found, err := s.loadCheckpoint(ctx, created.UnixNano())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +78,12 @@ func TestLocalFeedAppliesFromPublish(t *testing.T) {
 		t.Fatal("the local feed made the consumer of EVENTS")
 	}
 	testkit.Eventually(t, 60*time.Second, func() bool {
-		seq, ok := checkpoint(t, b)
+		seq, ok := checkpoint(t, b, s)
 		return ok && seq == 50
 	}, "checkpoint not saved at the archive's end")
+	if l, err := s.List(ctx, Query{}); err != nil || len(l) != 5 {
+		t.Fatalf("list: %d entries (the checkpoint is not one), %v", len(l), err)
+	}
 	if pending, writing, local, ok := s.FeedLag(); !ok || !local || pending != 0 || writing != 0 {
 		t.Fatalf("lag %d %d local %v ok %v", pending, writing, local, ok)
 	}
@@ -108,7 +112,7 @@ func TestLocalFeedCrashRestartReadsBack(t *testing.T) {
 	}
 	publish(t, b, "web", event("a1", "/a", "", map[string]int{"v": 1}))
 	testkit.Eventually(t, 60*time.Second, func() bool {
-		seq, ok := checkpoint(t, b)
+		seq, ok := checkpoint(t, b, s)
 		return ok && seq == 1
 	}, "checkpoint not saved")
 	publish(t, b, "slow", event("b2", "/b", "", map[string]int{"v": 2}))
@@ -116,12 +120,12 @@ func TestLocalFeedCrashRestartReadsBack(t *testing.T) {
 	b.Close() // the crash
 	close(gate)
 	s.StopFeed() // ends the old feed's goroutines; nothing was applied
-	if seq, _ := checkpointAt(t, dir); seq != 1 {
-		t.Fatalf("checkpoint %d after the crash, want 1", seq)
-	}
 
 	b2 := openBusAt(t, dir, nil)
 	s2 := openStore(t, b2, Config{})
+	if seq, _ := checkpoint(t, b2, s2); seq != 1 {
+		t.Fatalf("checkpoint %d after the crash, want 1", seq)
+	}
 	if e, err := s2.Get(ctx, "/a", ""); err != nil || e.Event.ID() != "a1" {
 		t.Fatalf("before the restart of the feed: %+v %v", e, err)
 	}
@@ -141,15 +145,6 @@ func TestLocalFeedCrashRestartReadsBack(t *testing.T) {
 		e, err := s2.Get(ctx, "/a", "")
 		return err == nil && e.Event.ID() == "a4"
 	}, "live event after the restart not kept")
-}
-
-// checkpointAt reads the checkpoint of the bus in dir while it is closed:
-// the sequence only (the archive is not checked).
-func checkpointAt(t *testing.T, dir string) (uint64, bool) {
-	t.Helper()
-	b := openBusAt(t, dir, nil)
-	defer b.Close()
-	return checkpoint(t, b)
 }
 
 // A bridge of an earlier release fed the state with the durable consumer:
@@ -188,7 +183,7 @@ func TestLocalFeedMigratesFromTheConsumer(t *testing.T) {
 	if consumerExists(t, b) {
 		t.Fatal("the consumer of earlier releases is still there")
 	}
-	if seq, ok := checkpoint(t, b); !ok || seq < 2 {
+	if seq, ok := checkpoint(t, b, s); !ok || seq < 2 {
 		t.Fatalf("checkpoint %d %v after the migration", seq, ok)
 	}
 }

@@ -201,6 +201,9 @@ func (s *Store) List(ctx context.Context, q Query) ([]Entry, error) {
 				}
 				return out, nil
 			}
+			if kve.Key == checkpointKey {
+				continue // the feed's, not an entry
+			}
 			if q.Source != "" && !containsQuoted(kve.Value, q.Source) {
 				continue // cheap pre-filter before decoding
 			}

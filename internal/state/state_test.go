@@ -207,11 +207,11 @@ func TestOlderEventNeverOverwritesNewer(t *testing.T) {
 						t.Fatal(err)
 					}
 				} else {
-					cp, err := b.StateCheckpoint(ctx)
+					created, err := b.ArchiveCreated(ctx)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := cp.Save(0); err != nil {
+					if err := s.saveCheckpoint(ctx, created.UnixNano(), 0); err != nil {
 						t.Fatal(err)
 					}
 				}
