@@ -53,8 +53,16 @@ func (f *feeder) startLocal(ctx context.Context) error {
 			from, how = floor, "the consumer "+ConsumerName
 		}
 	}
+	f.saved = from // as stored
+	if _, last, err := s.bus.Archive().Bounds(ctx); err != nil {
+		return err
+	} else if from > last {
+		// The archive lost its end (an OS crash before the store synced
+		// it): the sequences after last go to new events.
+		s.log.Warn("state: checkpoint past the archive's end; taken back to it", "checkpoint", from, "archive_last", last)
+		from = last
+	}
 	f.tr = &tracker{low: from}
-	f.saved = from
 	f.fills = make(chan []span)
 
 	go f.run()
@@ -65,11 +73,6 @@ func (f *feeder) startLocal(ctx context.Context) error {
 	if err != nil {
 		f.stopLocal()
 		return err
-	}
-	if from > last {
-		// The archive lost its end (an OS crash before the store synced
-		// it): the sequences after last are given to new events.
-		f.tr = &tracker{low: last}
 	}
 	if first > 0 {
 		f.tr.raise(first - 1) // what left the archive is gone

@@ -246,3 +246,34 @@ func TestClusterModeUsesTheConsumer(t *testing.T) {
 		t.Fatalf("feed local %v ok %v", local, ok)
 	}
 }
+
+// A checkpoint past the archive's end (the archive lost its end in an OS
+// crash) is taken back to the end: later events are applied and counted.
+func TestLocalFeedCheckpointPastTheArchiveEnd(t *testing.T) {
+	b := openBus(t)
+	s := openStore(t, b, Config{})
+	ctx := context.Background()
+	publish(t, b, "web", event("1", "/p", "", nil))
+	created, err := b.ArchiveCreated(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.saveCheckpoint(ctx, created.UnixNano(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartFeed(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if low := s.appliedThrough(); low > 1 {
+		t.Fatalf("applied through %d, want at most the archive's end 1", low)
+	}
+	publish(t, b, "web", event("2", "/p", "", nil))
+	settled(t, b, s)
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		seq, _ := checkpoint(t, b, s)
+		return seq == 2
+	}, "checkpoint not taken back to the archive")
+	if e, err := s.Get(ctx, "/p", ""); err != nil || e.Event.ID() != "2" {
+		t.Fatalf("/p: %+v %v", e, err)
+	}
+}
