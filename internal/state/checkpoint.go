@@ -28,22 +28,24 @@ type checkpointValue struct {
 }
 
 // loadCheckpoint reads the checkpoint of the archive created at archive.
-// found is false when there is none; err says why one there was not
-// taken.
+// found is false when there is none, or one that is not taken (logged:
+// unreadable, or of another archive); err when the bucket cannot be read.
 func (s *Store) loadCheckpoint(ctx context.Context, archive int64) (seq uint64, found bool, err error) {
 	kve, err := s.bkt.Get(ctx, checkpointKey)
 	if errors.Is(err, bus.ErrKeyNotFound) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, err
+		return 0, false, fmt.Errorf("state: checkpoint: %w", err)
 	}
 	var v checkpointValue
 	if err := json.Unmarshal(kve.Value, &v); err != nil {
-		return 0, false, fmt.Errorf("checkpoint unreadable: %w", err)
+		s.log.Warn("state: checkpoint unreadable, ignored", "err", err)
+		return 0, false, nil
 	}
 	if v.Archive != archive {
-		return 0, false, errors.New("checkpoint taken of another archive")
+		s.log.Warn("state: checkpoint of another archive, ignored", "checkpoint", v.Seq)
+		return 0, false, nil
 	}
 	return v.Seq, true, nil
 }

@@ -43,11 +43,11 @@ func (f *feeder) startLocal(ctx context.Context) error {
 		return err
 	}
 	from, found, err := s.loadCheckpoint(ctx, f.archive)
+	if err != nil {
+		return err
+	}
 	how := "checkpoint"
 	if !found {
-		if err != nil {
-			s.log.Warn("state: checkpoint ignored", "err", err)
-		}
 		from, how = 0, "first start"
 		if consumer {
 			from, how = floor, "the consumer "+ConsumerName
