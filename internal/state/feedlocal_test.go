@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -275,5 +276,39 @@ func TestLocalFeedCheckpointPastTheArchiveEnd(t *testing.T) {
 	}, "checkpoint not taken back to the archive")
 	if e, err := s.Get(ctx, "/p", ""); err != nil || e.Event.ID() != "2" {
 		t.Fatalf("/p: %+v %v", e, err)
+	}
+}
+
+// A start over a larger archive reads it back (several fetches) while
+// live events of the same keys flow: every key ends with its last event.
+func TestLocalFeedReadBackBesideLiveEvents(t *testing.T) {
+	b := openBus(t)
+	s := openStore(t, b, Config{})
+	ctx := context.Background()
+	const keys = 50
+	lastOf := map[string]string{}
+	send := func(from, to int) {
+		for i := from; i < to; i += 10 {
+			var es []*ce.Event
+			for j := i; j < i+10; j++ {
+				k := fmt.Sprint(j % keys)
+				es = append(es, event(fmt.Sprint(j), "/r", k, map[string]int{"v": j}))
+			}
+			publish(t, b, "web", es...)
+		}
+	}
+	send(0, 1500)
+	if err := s.StartFeed(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	send(1500, 2000)
+	for j := range 2000 {
+		lastOf[fmt.Sprint(j%keys)] = fmt.Sprint(j)
+	}
+	settled(t, b, s)
+	for k, id := range lastOf {
+		if e, err := s.Get(ctx, "/r", k); err != nil || e.Event.ID() != id {
+			t.Fatalf("key %s: %+v %v, want event %s", k, e, err, id)
+		}
 	}
 }
