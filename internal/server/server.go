@@ -453,8 +453,15 @@ func (b *Bridge) refreshGauges() {
 		return st, true
 	}
 	consumer(bus.StreamWork, router.ConsumerName)
-	if b.state != nil {
-		consumer(bus.StreamEvents, state.ConsumerName) // the state's lag
+	if b.state != nil { // the state's lag
+		if pending, writing, local, ok := b.state.FeedLag(); ok && local {
+			// The embedded bus feeds it in process (no consumer): the
+			// same gauges, from the feed's queue.
+			m.ConsumerPending.WithLabelValues(state.ConsumerName).Set(float64(pending))
+			m.ConsumerAckPending.WithLabelValues(state.ConsumerName).Set(float64(writing))
+		} else {
+			consumer(bus.StreamEvents, state.ConsumerName)
+		}
 	}
 	dlq, _ := b.bus.DeadLetters().Counts(ctx, "")
 	// One request for every route's RETRY backlog (not one per route); a

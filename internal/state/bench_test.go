@@ -35,7 +35,8 @@ func BenchmarkBuild(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for i := range b.N {
-				if _, err := f.build(ctx, data, "web", uint64(i+1), now); err != nil {
+				r := rec{seq: uint64(i + 1), res: "web", raw: data, ts: now}
+				if _, err := f.build(ctx, &r); err != nil {
 					b.Fatal(err)
 				}
 			}

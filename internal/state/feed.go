@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -16,8 +19,8 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/resource"
 )
 
-// ConsumerName is the durable consumer of EVENTS that feeds the state
-// (bus.StateConsumer).
+// ConsumerName is the durable consumer of EVENTS that feeds the state on
+// an external cluster (bus.StateConsumer).
 const ConsumerName = bus.StateConsumer
 
 // SourceKeys returns the state_key template of a bridge source resource
@@ -30,14 +33,47 @@ const keysTTL = 2 * time.Second
 // batchMax bounds the events applied together.
 const batchMax = 512
 
+// The feed runs in one of two ways. On an external cluster (bus.url set),
+// which several bridges may share, a durable consumer of EVENTS hands out
+// every event, and each is acknowledged once its entry is written. On the
+// embedded bus, which this bridge alone writes, Publish hands every event
+// it stored to the feed in process (bus.AddLocalReader), and a checkpoint
+// in data_dir (the EVENTS sequence up to which every event is applied)
+// replaces the consumer's state: on start the feed reads back from the
+// archive what lies after it (feedlocal.go).
 type feeder struct {
 	s     *Store
 	keys  SourceKeys
-	feed  *bus.Feed
-	ch    chan bus.Msg
+	local bool
+	feed  *bus.Feed // the consumer (not local)
+	ch    chan []rec
 	stop  chan struct{}
 	done  chan struct{}
 	tmpls map[string]cachedTmpl
+
+	ctx    context.Context // ends at stop
+	cancel context.CancelFunc
+
+	// queued counts the events handed to ch and not yet taken; applying
+	// the events of the batch being applied. qmu and qcond bound queued
+	// (local: Publish waits, which pushes back on ingest).
+	queued   atomic.Int64
+	applying atomic.Int64
+	qmu      sync.Mutex
+	qcond    *sync.Cond
+	stopping bool // under qmu
+
+	// local mode (feedlocal.go)
+	tr       *tracker
+	archive  int64       // the archive's creation time (its checkpoint's)
+	savedAt  time.Time   // when the checkpoint was saved last
+	fills    chan []span // holes for the reader to read back
+	wg       sync.WaitGroup
+	every    time.Duration // checkpoint and hole check period
+	prevLast uint64        // archive's last sequence at the previous check
+	saved    uint64        // checkpoint saved
+	saveErr  bool          // the last save failed (logged once)
+	ok, bad  []uint64      // sequences settled by the batch being applied
 }
 
 type cachedTmpl struct {
@@ -45,9 +81,20 @@ type cachedTmpl struct {
 	at time.Time
 }
 
+// rec is one event to apply: handed by Publish, read back from the
+// archive, or handed out by the consumer.
+type rec struct {
+	seq uint64    // EVENTS sequence
+	res string    // the source resource that ingested it
+	ev  *ce.Event // the event, when Publish handed it (nil: parse raw)
+	raw []byte    // its JSON form as stored
+	ts  time.Time // when the bus took it in (the entry's updated)
+	msg bus.Msg   // the consumer's message to settle (consumer mode)
+}
+
 // StartFeed starts keeping the state of the events in EVENTS, from where
-// the durable consumer left off (from the first event on a first start).
-// keys, when set, gives the state_key of source resources.
+// it left off (from the first event on a first start). keys, when set,
+// gives the state_key of source resources.
 func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
@@ -56,10 +103,21 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 	}
 	f := &feeder{
 		s: s, keys: keys,
-		ch:    make(chan bus.Msg, 4*batchMax),
+		local: s.bus.StateFeedLocal() && !s.consumerFeed,
+		ch:    make(chan []rec, 4*batchMax),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		tmpls: map[string]cachedTmpl{},
+		every: cmp.Or(s.checkpointEvery, checkpointEvery),
+	}
+	f.qcond = sync.NewCond(&f.qmu)
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	if f.local {
+		if err := f.startLocal(ctx); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		s.feed = f
+		return nil
 	}
 	var err error
 	f.feed, err = s.bus.StateFeed(ctx, bus.FeedOptions{
@@ -67,13 +125,9 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 		MaxAckPending: 4 * batchMax * 4,
 		Pull:          2 * batchMax,
 		OnError:       func(err error) { s.log.Debug("state feed", "err", err) },
-	}, func(m bus.Msg) {
-		select {
-		case f.ch <- m:
-		case <-f.stop:
-		}
-	})
+	}, f.fromConsumer)
 	if err != nil {
+		f.cancel()
 		return fmt.Errorf("state: %w", err)
 	}
 	go f.run()
@@ -81,8 +135,58 @@ func (s *Store) StartFeed(ctx context.Context, keys SourceKeys) error {
 	return nil
 }
 
-// StopFeed stops the feed; events it had not stored are handed out again
-// on the next start.
+// fromConsumer takes a message of the consumer.
+func (f *feeder) fromConsumer(m bus.Msg) {
+	info, err := m.Info()
+	if err != nil {
+		f.s.log.Warn("state: event not kept", "subject", m.Subject(), "err", err)
+		_ = m.Ack()
+		return
+	}
+	ts := m.Ingested()
+	if ts.IsZero() {
+		ts = info.Time
+	}
+	f.enqueue([]rec{{seq: info.Seq, res: m.Source(), raw: m.Data(), ts: ts, msg: m}})
+}
+
+// maxQueued bounds the events waiting for the feed.
+const maxQueued = 16 * batchMax
+
+// enqueue hands rs to the feed's goroutine, waiting while it is
+// maxQueued events behind; false when the feed stopped.
+func (f *feeder) enqueue(rs []rec) bool {
+	f.qmu.Lock()
+	for f.queued.Load() >= maxQueued && !f.stopping {
+		f.qcond.Wait()
+	}
+	stopping := f.stopping
+	if !stopping {
+		f.queued.Add(int64(len(rs)))
+	}
+	f.qmu.Unlock()
+	if stopping {
+		return false
+	}
+	select {
+	case f.ch <- rs:
+		return true
+	case <-f.stop:
+		return false
+	}
+}
+
+// taken notes n events taken from the queue.
+func (f *feeder) taken(n int) {
+	if f.queued.Add(-int64(n)) < maxQueued {
+		f.qmu.Lock()
+		f.qcond.Broadcast()
+		f.qmu.Unlock()
+	}
+}
+
+// StopFeed stops the feed; events it had not stored are handed out again,
+// or read back from the archive, on the next start.
 func (s *Store) StopFeed() {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
@@ -91,22 +195,33 @@ func (s *Store) StopFeed() {
 	}
 	f := s.feed
 	s.feed = nil
+	f.qmu.Lock()
+	f.stopping = true
+	f.qcond.Broadcast()
+	f.qmu.Unlock()
+	if f.local {
+		f.stopLocal()
+		return
+	}
 	f.feed.Stop()
 	close(f.stop)
+	f.cancel()
 	<-f.done
 	// Hand back what was taken but not stored, for the next start.
 	for {
 		select {
-		case m := <-f.ch:
-			_ = m.Nak()
+		case rs := <-f.ch:
+			for _, r := range rs {
+				_ = r.msg.Nak()
+			}
 		default:
 			return
 		}
 	}
 }
 
-// RestartFeed pulls again after the bus restarted JetStream (which dropped
-// the consumer's pull requests).
+// RestartFeed starts the feed again after the bus restarted JetStream
+// (which dropped the consumer's pull requests, and writes in flight).
 func (s *Store) RestartFeed() {
 	s.fmu.Lock()
 	f := s.feed
@@ -122,70 +237,80 @@ func (s *Store) RestartFeed() {
 	}
 }
 
+// FeedLag is how far the feed is behind: events waiting to be taken (and,
+// on start, to be read back from the archive) and events being written.
+// ok is false when the feed is not running.
+func (s *Store) FeedLag() (pending, writing int64, local, ok bool) {
+	s.fmu.Lock()
+	f := s.feed
+	s.fmu.Unlock()
+	if f == nil {
+		return 0, 0, false, false
+	}
+	return f.queued.Load(), f.applying.Load(), f.local, true
+}
+
 func (f *feeder) run() {
 	defer close(f.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-f.stop:
-			cancel()
-		case <-f.done:
-		}
-	}()
-	batch := make([]bus.Msg, 0, batchMax)
+	batch := make([]rec, 0, batchMax)
 	for {
 		select {
-		case m := <-f.ch:
-			batch = append(batch, m)
+		case rs := <-f.ch:
+			batch = append(batch, rs...)
 		case <-f.stop:
 			return
 		}
 	drain:
 		for len(batch) < batchMax {
 			select {
-			case m := <-f.ch:
-				batch = append(batch, m)
+			case rs := <-f.ch:
+				batch = append(batch, rs...)
 			default:
 				break drain
 			}
 		}
-		f.apply(ctx, batch)
+		f.applying.Store(int64(len(batch)))
+		f.taken(len(batch))
+		f.apply(f.ctx, batch)
+		f.applying.Store(0)
 		clear(batch)
 		batch = batch[:0]
 	}
 }
 
-// item is one event of a batch, with its entry.
+// item is one entry to write: the newest event of a key in a batch.
 type item struct {
-	msgs []bus.Msg // this and the older events of the same key in the batch
+	recs []*rec // this and the older events of the same key in the batch
 	bk   string
 	seq  uint64
 	val  []byte
 }
 
-// apply stores the newest event of each key in batch and acknowledges the
+// apply stores the newest event of each key in batch and settles the
 // batch's events once their key's write is stored (or found older than
-// what is stored).
-func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
+// what is stored): acknowledged (consumer), or noted applied for the
+// checkpoint (local).
+func (f *feeder) apply(ctx context.Context, batch []rec) {
+	defer f.flushSettled()
 	items := make([]*item, 0, len(batch))
 	byKey := make(map[string]*item, len(batch))
-	for _, m := range batch {
-		it, err := f.entry(ctx, m)
+	for i := range batch {
+		r := &batch[i]
+		it, err := f.build(ctx, r)
 		if errors.Is(err, errKeys) { // try again later
 			if !f.s.bus.Report(err) { // an outage of the bus is logged once, by the bus
-				f.s.log.Warn("state: cannot read a source's state_key; the event is handed out again", "err", err)
+				f.s.log.Warn("state: cannot read a source's state_key; the event is taken again later", "err", err)
 			}
-			_ = m.NakWithDelay(2 * time.Second)
+			f.settle(r, false)
 			continue
 		}
 		if err != nil {
-			f.s.log.Warn("state: event not kept", "subject", m.Subject(), "err", err)
-			_ = m.Ack()
+			f.s.log.Warn("state: event not kept", "seq", r.seq, "resource", r.res, "err", err)
+			f.settle(r, true)
 			continue
 		}
 		if prev, ok := byKey[it.bk]; ok {
-			prev.msgs = append(prev.msgs, m)
+			prev.recs = append(prev.recs, r)
 			if it.seq > prev.seq {
 				prev.seq, prev.val = it.seq, it.val
 			}
@@ -210,7 +335,7 @@ func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
 			f.s.setSlot(it.bk, sl)
 		}
 		if sl.rev != 0 && sl.seq >= it.seq {
-			f.ack(it) // older than what is stored (a redelivery)
+			f.ack(it) // older than what is stored (taken again)
 			continue
 		}
 		w, err := f.s.bkt.WriteAsync(it.bk, it.val, sl.rev)
@@ -228,7 +353,7 @@ func (f *feeder) apply(ctx context.Context, batch []bus.Msg) {
 			continue
 		}
 		if ctx.Err() != nil {
-			return // not acknowledged: handed out again
+			return // not settled: taken again
 		}
 		// Mostly someone else wrote the key (a Put, a Delete, another
 		// bridge, an expiry): read it again and decide again.
@@ -266,21 +391,48 @@ func (f *feeder) writeSync(ctx context.Context, it *item) error {
 	return err
 }
 
+// settle notes r applied (ok) or to be taken again.
+func (f *feeder) settle(r *rec, ok bool) {
+	if !f.local {
+		if ok {
+			_ = r.msg.Ack()
+		} else {
+			_ = r.msg.NakWithDelay(2 * time.Second)
+		}
+		return
+	}
+	if ok {
+		f.ok = append(f.ok, r.seq)
+	} else {
+		f.bad = append(f.bad, r.seq)
+	}
+}
+
+// flushSettled tells the tracker what the batch settled (local), at once.
+func (f *feeder) flushSettled() {
+	if !f.local || len(f.ok)+len(f.bad) == 0 {
+		return
+	}
+	slices.Sort(f.ok)
+	f.tr.settle(f.ok, f.bad)
+	f.ok, f.bad = f.ok[:0], f.bad[:0]
+}
+
 func (f *feeder) ack(it *item) {
-	for _, m := range it.msgs {
-		_ = m.Ack()
+	for _, r := range it.recs {
+		f.settle(r, true)
 	}
 }
 
 func (f *feeder) nak(it *item, err error) {
 	if !f.s.bus.Report(err) { // an outage of the bus is logged once, by the bus
-		f.s.log.Warn("state: cannot store an entry; the event is handed out again", "err", err)
+		f.s.log.Warn("state: cannot store an entry; the event is taken again later", "err", err)
 	}
 	f.s.mu.Lock()
 	delete(f.s.slots, it.bk)
 	f.s.mu.Unlock()
-	for _, m := range it.msgs {
-		_ = m.NakWithDelay(2 * time.Second)
+	for _, r := range it.recs {
+		f.settle(r, false)
 	}
 }
 
@@ -290,43 +442,35 @@ type head struct {
 	Subject string `json:"subject"`
 }
 
-// entry builds the bucket value of an EVENTS message.
-func (f *feeder) entry(ctx context.Context, m bus.Msg) (*item, error) {
-	info, err := m.Info()
-	if err != nil {
-		return nil, err
-	}
-	it, err := f.build(ctx, m.Data(), m.Source(), info.Seq, info.Time)
-	if err != nil {
-		return nil, err
-	}
-	it.msgs = []bus.Msg{m}
-	return it, nil
-}
-
-// build makes the bucket value of an event (its JSON form) that source
-// resource res ingested, stored at EVENTS sequence seq at time ts.
-func (f *feeder) build(ctx context.Context, data []byte, res string, seq uint64, ts time.Time) (*item, error) {
+// build makes the bucket value of an event (its JSON form).
+func (f *feeder) build(ctx context.Context, r *rec) (*item, error) {
 	var source, subject, key string
-	t, err := f.template(ctx, res)
+	t, err := f.template(ctx, r.res)
 	if err != nil {
 		return nil, err
 	}
-	if !t.IsZero() {
-		e := ce.New()
-		if err := e.UnmarshalJSON(data); err != nil {
-			return nil, err
+	switch {
+	case !t.IsZero():
+		e := r.ev
+		if e == nil {
+			ev := ce.New()
+			if err := ev.UnmarshalJSON(r.raw); err != nil {
+				return nil, err
+			}
+			e = &ev
 		}
 		source, subject = e.Source(), e.Subject()
-		k, err := t.Render(&e)
+		k, err := t.Render(e)
 		if err == nil && k != "" {
 			key = k
 		} else {
-			f.s.log.Debug("state: state_key attribute missing; keyed by source and subject", "resource", res, "err", err)
+			f.s.log.Debug("state: state_key attribute missing; keyed by source and subject", "resource", r.res, "err", err)
 		}
-	} else {
+	case r.ev != nil:
+		source, subject = r.ev.Source(), r.ev.Subject()
+	default:
 		var h head
-		if err := json.Unmarshal(data, &h); err != nil {
+		if err := json.Unmarshal(r.raw, &h); err != nil {
 			return nil, err
 		}
 		source, subject = h.Source, h.Subject
@@ -334,11 +478,11 @@ func (f *feeder) build(ctx context.Context, data []byte, res string, seq uint64,
 	if key == "" {
 		key = DefaultKey(source, subject)
 	}
-	val, err := f.s.encode(key, source, subject, res, ts, seq, data)
+	val, err := f.s.encode(key, source, subject, r.res, r.ts, r.seq, r.raw)
 	if err != nil {
 		return nil, err
 	}
-	return &item{bk: bucketKey(key), seq: seq, val: val}, nil
+	return &item{recs: []*rec{r}, bk: bucketKey(key), seq: r.seq, val: val}, nil
 }
 
 // template returns the state_key template of a source resource, cached

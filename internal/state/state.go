@@ -3,11 +3,14 @@
 // event's (CloudEvents source, subject); a source resource may name it
 // instead with a template over the event's attributes (state_key).
 //
-// The bucket is fed from the EVENTS stream by a durable consumer (see
-// feed.go) that acknowledges an event only once its entry is written, so
-// every event the bridge acknowledged is reflected after a crash; an entry
-// is replaced only by an event of a higher stream sequence. Components may
-// also keep entries under keys of their own (Put).
+// The bucket is fed with the events of the EVENTS stream (see feed.go):
+// on the embedded bus in process, from Publish, with a checkpoint in
+// data_dir from which a start reads the archive back; on an external
+// cluster by a durable consumer that acknowledges an event only once its
+// entry is written. Either way every event the bridge acknowledged is
+// reflected after a crash; an entry is replaced only by an event of a
+// higher stream sequence. Components may also keep entries under keys of
+// their own (Put).
 //
 // Entries live in the bucket's values as JSON: KV keys allow few
 // characters, so the bucket key is a hash of the state key and the
@@ -81,6 +84,11 @@ type Store struct {
 
 	fmu  sync.Mutex // guards feed
 	feed *feeder
+
+	// For tests: consumerFeed runs the feed on the durable consumer as on
+	// an external cluster; checkpointEvery replaces checkpointEvery.
+	consumerFeed    bool
+	checkpointEvery time.Duration
 }
 
 type slot struct {
@@ -192,6 +200,9 @@ func (s *Store) List(ctx context.Context, q Query) ([]Entry, error) {
 					out = out[:q.Limit]
 				}
 				return out, nil
+			}
+			if kve.Key == checkpointKey {
+				continue // the feed's, not an entry
 			}
 			if q.Source != "" && !containsQuoted(kve.Value, q.Source) {
 				continue // cheap pre-filter before decoding

@@ -38,6 +38,7 @@ func openStore(t *testing.T, b *bus.Bus, cfg Config) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.checkpointEvery = 200 * time.Millisecond
 	t.Cleanup(s.StopFeed)
 	return s
 }
@@ -63,9 +64,23 @@ func publish(t *testing.T, b *bus.Bus, resource string, events ...*ce.Event) {
 	}
 }
 
-// settled waits until the feed consumer has acknowledged every event.
-func settled(t *testing.T, b *bus.Bus) {
+// settled waits until the feed has applied every event of the archive:
+// its consumer has acknowledged them all, or (local feed) its low-water
+// mark reached the archive's end.
+func settled(t *testing.T, b *bus.Bus, s *Store) {
 	t.Helper()
+	if !s.consumerFeed {
+		var low, last uint64
+		testkit.Eventually(t, 60*time.Second, func() bool {
+			var err error
+			if _, last, err = b.Archive().Bounds(context.Background()); err != nil {
+				return false
+			}
+			low = s.appliedThrough()
+			return low >= last
+		}, "local state feed not settled: applied through %d of %d", low, last)
+		return
+	}
 	c, err := b.JetStream().Consumer(context.Background(), bus.StreamEvents, ConsumerName)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +118,7 @@ func TestFeedKeepsTheLastEventPerSourceAndSubject(t *testing.T) {
 		e, err := s.Get(ctx, "/nodes/a", "cpu")
 		return err == nil && dataOf(t, e) == `{"v":5}`
 	}, "last event of (/nodes/a, cpu) not kept")
-	settled(t, b)
+	settled(t, b, s)
 
 	e, err := s.Get(ctx, "/nodes/a", "mem")
 	if err != nil || dataOf(t, e) != `{"v":3}` || e.Resource != "web" || e.Seq == 0 || e.Key != "/nodes/a#mem" {
@@ -161,51 +176,66 @@ func TestFeedKeepsTheLastEventPerSourceAndSubject(t *testing.T) {
 }
 
 // An event never replaces the entry of a newer one (higher EVENTS
-// sequence), as when the consumer hands out old events again after a
-// crash: with the slot cache warm, and with a cold one (a new process).
+// sequence), as when old events are taken again after a crash: with the
+// slot cache warm, and with a cold one (a new process); for the local
+// feed (read back from the checkpoint) and the consumer's.
 func TestOlderEventNeverOverwritesNewer(t *testing.T) {
-	for _, cold := range []bool{false, true} {
-		t.Run(fmt.Sprintf("cold=%v", cold), func(t *testing.T) {
-			b := openBus(t)
-			s := openStore(t, b, Config{})
-			ctx := context.Background()
-			if err := s.StartFeed(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
-			publish(t, b, "web", event("old", "/dev/x", "temp", map[string]int{"v": 1}))
-			publish(t, b, "web", event("new", "/dev/x", "temp", map[string]int{"v": 2}))
-			testkit.Eventually(t, 60*time.Second, func() bool {
-				e, err := s.Get(ctx, "/dev/x", "temp")
-				return err == nil && e.Event.ID() == "new"
-			}, "newest event not kept")
-			newest, _ := s.Get(ctx, "/dev/x", "temp")
-			s.StopFeed()
+	for _, consumer := range []bool{false, true} {
+		for _, cold := range []bool{false, true} {
+			t.Run(fmt.Sprintf("consumer=%v/cold=%v", consumer, cold), func(t *testing.T) {
+				b := openBus(t)
+				s := openStore(t, b, Config{})
+				s.consumerFeed = consumer
+				ctx := context.Background()
+				if err := s.StartFeed(ctx, nil); err != nil {
+					t.Fatal(err)
+				}
+				publish(t, b, "web", event("old", "/dev/x", "temp", map[string]int{"v": 1}))
+				publish(t, b, "web", event("new", "/dev/x", "temp", map[string]int{"v": 2}))
+				testkit.Eventually(t, 60*time.Second, func() bool {
+					e, err := s.Get(ctx, "/dev/x", "temp")
+					return err == nil && e.Event.ID() == "new"
+				}, "newest event not kept")
+				newest, _ := s.Get(ctx, "/dev/x", "temp")
+				s.StopFeed()
 
-			// Hand the old event out again: a new consumer from the start
-			// of EVENTS, without the new event.
-			js := b.JetStream()
-			if err := js.DeleteConsumer(ctx, bus.StreamEvents, ConsumerName); err != nil {
-				t.Fatal(err)
-			}
-			str, err := js.Stream(ctx, bus.StreamEvents)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := str.DeleteMsg(ctx, newest.Seq); err != nil {
-				t.Fatal(err)
-			}
-			if cold {
-				s = openStore(t, b, Config{})
-			}
-			if err := s.StartFeed(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
-			settled(t, b)
-			e, err := s.Get(ctx, "/dev/x", "temp")
-			if err != nil || e.Event.ID() != "new" || e.Seq != newest.Seq {
-				t.Fatalf("after the old event came again: %+v %v; want the new one (seq %d)", e, err, newest.Seq)
-			}
-		})
+				// Hand the old event out again, without the new event: a
+				// new consumer, or a checkpoint, from the start of EVENTS.
+				js := b.JetStream()
+				if consumer {
+					if err := js.DeleteConsumer(ctx, bus.StreamEvents, ConsumerName); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					created, err := b.ArchiveCreated(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := s.saveCheckpoint(ctx, created.UnixNano(), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				str, err := js.Stream(ctx, bus.StreamEvents)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := str.DeleteMsg(ctx, newest.Seq); err != nil {
+					t.Fatal(err)
+				}
+				if cold {
+					s = openStore(t, b, Config{})
+					s.consumerFeed = consumer
+				}
+				if err := s.StartFeed(ctx, nil); err != nil {
+					t.Fatal(err)
+				}
+				settled(t, b, s)
+				e, err := s.Get(ctx, "/dev/x", "temp")
+				if err != nil || e.Event.ID() != "new" || e.Seq != newest.Seq {
+					t.Fatalf("after the old event came again: %+v %v; want the new one (seq %d)", e, err, newest.Seq)
+				}
+			})
+		}
 	}
 }
 
@@ -235,7 +265,7 @@ func TestNamedKeysFromSourceTemplate(t *testing.T) {
 	lacking := event("3", "/ran/c", "sync", nil) // no extensions: default key
 	publish(t, b, "ran", e1, e2, lacking)
 	publish(t, b, "web", event("4", "/web", "s", nil))
-	settled(t, b)
+	settled(t, b, s)
 
 	e, err := s.GetKey(ctx, "c1/ptp0")
 	if err != nil || e.Event.ID() != "2" || e.Source != "/ran/b" || e.Resource != "ran" {
