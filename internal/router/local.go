@@ -56,6 +56,7 @@ type local struct {
 	reading   bool                // reading back WORK at start
 	live      map[uint64]struct{} // while reading: the sequences handed by Publish
 	frontier  uint64              // while reading: every sequence below was read back
+	cut       uint64              // read back at start: every sequence below
 	cap       uint64              // set at Stop: the bus's floor before the reader went
 	trimmed   uint64              // WORK was trimmed below this
 
@@ -181,7 +182,7 @@ func (r *Router) readBack(ctx context.Context) {
 		}
 		if err == nil {
 			l.mu.Lock()
-			l.reading, l.live = false, nil
+			l.reading, l.live, l.cut = false, nil, cut
 			l.mu.Unlock()
 			if n > 0 {
 				r.cfg.Log.Info("routed again what the last run left unsettled in WORK", "events", n)
@@ -319,7 +320,9 @@ func (r *Router) trimLoop(quit chan struct{}) {
 func (l *local) lowWater(floor uint64, all bool) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lw := min(floor, l.cap)
+	// Below the cut, what WORK held at start was read back; above it, the
+	// bus hands over everything below its floor.
+	lw := min(max(floor, l.cut), l.cap)
 	if l.reading {
 		lw = min(lw, l.frontier)
 	}
@@ -377,7 +380,7 @@ func (r *Router) stopLocal(ctx context.Context) {
 	// stays below it until the next start reads them back.
 	floor := r.cfg.Bus.WorkFloor()
 	l.mu.Lock()
-	l.cap = floor
+	l.cap = max(floor, l.cut)
 	l.mu.Unlock()
 	close(quit)
 	l.cancel()
