@@ -76,8 +76,13 @@ func newLocal() *local {
 }
 
 // isLocal tells whether the router routes from ingest: the bus is
-// embedded, unless Config.Consume asks for the consumer.
-func isLocal(cfg Config) bool { return cfg.Bus.Config().URL == "" && !cfg.Consume }
+// embedded and does not listen (bus.listen lets other bridges share it,
+// which then share the consumer), unless Config.Consume asks for the
+// consumer.
+func isLocal(cfg Config) bool {
+	bc := cfg.Bus.Config()
+	return bc.URL == "" && bc.Listen == "" && !cfg.Consume
+}
 
 // startLocal registers the local reader, reads back what the last run
 // left in WORK and routes from ingest.
