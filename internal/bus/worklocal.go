@@ -111,7 +111,7 @@ func (w *WorkQueue) ReadBack(ctx context.Context, below uint64, fn func(Stored) 
 		_ = w.b.rjs.DeleteConsumer(dctx, name, cons.CachedInfo().Name)
 	}()
 	for {
-		batch, err := cons.Fetch(readBackBatch, jetstream.FetchMaxWait(time.Second))
+		batch, err := cons.FetchNoWait(readBackBatch)
 		if err != nil {
 			return fmt.Errorf("bus: read back WORK: %w", err)
 		}
@@ -149,6 +149,11 @@ func (w *WorkQueue) ReadBack(ctx context.Context, below uint64, fn func(Stored) 
 			}
 			if info.NumPending == 0 {
 				return nil
+			}
+			select { // not handed out yet
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}
