@@ -178,7 +178,9 @@ func testLocalCrash(t *testing.T, ordered bool) {
 	}
 	bustest.Eventually(t, func() bool { return len(first.Delivered()) == 20 }, func() string { return "early events not delivered" })
 	bustest.Eventually(t, func() bool { return bustest.Count(t, b, bus.StreamWork, "") <= 1 },
-		func() string { return fmt.Sprintf("WORK holds %d, want it trimmed", bustest.Count(t, b, bus.StreamWork, "")) })
+		func() string {
+			return fmt.Sprintf("WORK holds %d, want it trimmed", bustest.Count(t, b, bus.StreamWork, ""))
+		})
 
 	first.Block()
 	t.Cleanup(first.Unblock)
@@ -207,7 +209,9 @@ func testLocalCrash(t *testing.T, ordered bool) {
 			}
 		}
 		return true
-	}, func() string { return fmt.Sprintf("after the restart delivered %v, want every late event", second.Delivered()) })
+	}, func() string {
+		return fmt.Sprintf("after the restart delivered %v, want every late event", second.Delivered())
+	})
 	got := second.Delivered()
 	early := 0
 	for _, id := range got {
