@@ -60,6 +60,8 @@ type local struct {
 	cap       uint64              // set at Stop: the bus's floor before the reader went
 	trimmed   uint64              // WORK was trimmed below this
 
+	ticks atomic.Uint64 // trim rounds run (tests)
+
 	// run is set by Start and ended by Stop.
 	quit    chan struct{}
 	cancel  context.CancelFunc
@@ -316,6 +318,7 @@ func (r *Router) trimLoop(quit chan struct{}) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			r.trim(ctx, false)
 			cancel()
+			r.local.ticks.Add(1)
 		}
 	}
 }

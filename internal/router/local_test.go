@@ -192,9 +192,9 @@ func testLocalCrash(t *testing.T, ordered bool) {
 	}
 	bustest.Eventually(t, func() bool { return first.Attempts() > 20 }, func() string { return "the blocked target was not called" })
 	// Let trims run while the events wait.
-	time.Sleep(3 * trimEvery)
+	ticks := rg.router.local.ticks.Load()
+	bustest.Eventually(t, func() bool { return rg.router.local.ticks.Load() >= ticks+3 }, func() string { return "no trims" })
 	b.Close() // crash: nothing stopped
-	_ = rg
 
 	b2 := openBus(t, dir)
 	t.Cleanup(b2.Close)
