@@ -113,6 +113,9 @@ func (l *local) take(batch []bus.Stored, quit chan struct{}) {
 	l.mu.Lock()
 	for i := range batch {
 		s := batch[i].WorkSeq
+		if s == 0 { // no sequence in the store's answer: not followed
+			continue
+		}
 		l.unsettled[s] = struct{}{}
 		l.handed = max(l.handed, s)
 		if l.reading {
