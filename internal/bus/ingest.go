@@ -114,6 +114,10 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		return 0, full
 	}
 	now := time.Now()
+	// The call is followed until it has handed what it stored to the local
+	// readers (handover.go): they may trim WORK only below its floor.
+	call, maxWork := b.local.pubs.begin(), uint64(0)
+	defer func() { b.local.pubs.end(call, maxWork) }()
 	// Each event is written twice: to WORK, the router's queue, and then
 	// to EVENTS, the archive (see the package doc); the writes of a batch
 	// are in flight together. Duplicates are decided before either write,
@@ -211,6 +215,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		}
 		dup, wseq, werr := b.waitSeq(ctx, p.work, filled)
 		p.work, p.workSeq = nil, wseq
+		maxWork = max(maxWork, wseq)
 		switch {
 		case werr != nil:
 			err = cmp.Or(err, werr)

@@ -38,6 +38,8 @@ type LocalReader func(batch []Stored)
 type localReaders struct {
 	mu  sync.RWMutex
 	fns map[string]LocalReader
+	// pubs follows the Publish calls in flight (handover.go).
+	pubs handover
 }
 
 // AddLocalReader registers fn under name (replacing an earlier one of that

@@ -26,6 +26,7 @@ type WorkQueue struct {
 	b    *Bus
 	mu   sync.Mutex
 	cons jetstream.Consumer
+	st   jetstream.Stream // WORK, for Trim and ReadBack (worklocal.go)
 }
 
 // Work returns the WORK consumer; Open creates it on the bus.

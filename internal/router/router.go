@@ -1,9 +1,12 @@
-// Package router is the one consumer of the WORK stream, where every
-// ingested event waits for routing (the bus writes each event to WORK and
-// to EVENTS, the archive). It matches each event against every rule at once
-// and hands it to the rules' routes. A WORK message is acknowledged, and so
-// removed, only when every route it went to has delivered it or queued it
-// durably in RETRY or DLQ (docs/architecture.md, "Invariants", 2).
+// Package router matches every ingested event against every rule at once
+// and hands it to the rules' routes. The bus writes each event to WORK and
+// to EVENTS, the archive. On an external cluster the router is the one
+// consumer of WORK, shared by the replicas: a WORK message is
+// acknowledged, and so removed, only when every route it went to has
+// delivered it or queued it durably in RETRY or DLQ (docs/architecture.md,
+// "Invariants", 2). On an embedded bus it takes events from ingest in
+// the process instead, and trims WORK below what it has settled
+// (local.go).
 package router
 
 import (
@@ -58,6 +61,9 @@ type Config struct {
 	// OptIn are sources whose events only reach rules that name them in
 	// Sources (the bridge's own lifecycle events), not catch-all rules.
 	OptIn []string
+	// Consume makes the router consume WORK through the durable consumer
+	// on an embedded bus too, as it does on an external cluster (tests).
+	Consume bool
 }
 
 // Router routes WORK messages to rules. Safe for concurrent use.
@@ -73,6 +79,8 @@ type Router struct {
 	iter *bus.MsgStream
 	done chan struct{}
 	acks *acker
+	// local is set when the router routes from ingest (local.go).
+	local *local
 
 	component.Tracker
 }
@@ -84,6 +92,9 @@ func New(cfg Config) *Router {
 	}
 	m, _ := filter.NewMatcher(nil)
 	r := &Router{cfg: cfg, matcher: m, acks: newAcker(ackLinger), work: cfg.Bus.Work()}
+	if isLocal(cfg) {
+		r.local = newLocal()
+	}
 	// Ordered routes hold their events from now until Start knows what an
 	// earlier run left unsettled (ordering.go).
 	if b := cfg.Keeper.Barrier(); b != nil {
@@ -163,12 +174,21 @@ func (r *Router) ensureConsumer(ctx context.Context) error {
 	return nil
 }
 
-// Start creates the durable consumer and starts routing.
+// Start starts routing: from ingest on an embedded bus, from the durable
+// consumer of WORK, which it creates, on an external cluster.
 func (r *Router) Start(ctx context.Context) error {
 	r.Set(component.Starting, nil)
 	if err := r.migrateLegacy(ctx); err != nil {
 		r.Set(component.Failed, err)
 		return err
+	}
+	if r.local != nil {
+		if err := r.startLocal(ctx); err != nil {
+			r.Set(component.Failed, err)
+			return fmt.Errorf("router: %w", err)
+		}
+		r.Set(component.Running, nil)
+		return nil
 	}
 	if err := r.ensureConsumer(ctx); err != nil {
 		r.Set(component.Failed, err)
@@ -193,8 +213,13 @@ func (r *Router) Start(ctx context.Context) error {
 
 // Stop stops taking events from WORK. Events already handed to routes
 // are settled by the routes' Stop.
-func (r *Router) Stop(context.Context) error {
+func (r *Router) Stop(ctx context.Context) error {
 	r.Set(component.Stopping, nil)
+	if r.local != nil {
+		r.stopLocal(ctx)
+		r.Set(component.Terminated, nil)
+		return nil
+	}
 	if r.iter != nil {
 		r.iter.Stop()
 		<-r.done
@@ -233,34 +258,10 @@ func (r *Router) route(msg bus.Msg, idx []int, routes []*delivery.Route) ([]int,
 		_ = msg.Term("unreadable")
 		return idx, routes
 	}
-	source := msg.Source()
-	if r.cfg.Observe != nil {
-		r.cfg.Observe(ev)
-	}
-	in := filter.NewInput(ev)
-	if telemetry.TracingOn() {
-		_, span := telemetry.Tracer().Start(telemetry.EventContext(context.Background(), ev), "match")
-		defer span.End()
-		if span.IsRecording() {
-			span.SetAttributes(telemetry.EventAttributes(ev)...)
-		}
-	}
-
+	r.observe(ev)
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	idx = r.matcher.Match(in, idx)
-	in.Release()
-	for _, i := range idx {
-		rl := &r.rules[i]
-		if len(rl.Sources) > 0 && !slices.Contains(rl.Sources, source) {
-			continue
-		}
-		if len(rl.Sources) == 0 && slices.Contains(r.cfg.OptIn, source) {
-			continue
-		}
-		r.matched[i].Inc()
-		routes = append(routes, rl.Routes...)
-	}
+	idx, routes = r.matchLocked(ev, msg.Source(), idx, routes)
 	order := r.acks.received()
 	if len(routes) == 0 {
 		r.acks.ack(msg, order)
@@ -290,6 +291,40 @@ func (r *Router) route(msg bus.Msg, idx []int, routes []*delivery.Route) ([]int,
 		if !rt.TryEnqueue(t) {
 			rt.Overflow(t)
 		}
+	}
+	return idx, routes
+}
+
+// observe shows ev to schema discovery.
+func (r *Router) observe(ev *ce.Event) {
+	if r.cfg.Observe != nil {
+		r.cfg.Observe(ev)
+	}
+}
+
+// matchLocked appends to routes the routes of every rule that ev, ingested
+// by source, matches. r.mu is held for reading.
+func (r *Router) matchLocked(ev *ce.Event, source string, idx []int, routes []*delivery.Route) ([]int, []*delivery.Route) {
+	in := filter.NewInput(ev)
+	if telemetry.TracingOn() {
+		_, span := telemetry.Tracer().Start(telemetry.EventContext(context.Background(), ev), "match")
+		defer span.End()
+		if span.IsRecording() {
+			span.SetAttributes(telemetry.EventAttributes(ev)...)
+		}
+	}
+	idx = r.matcher.Match(in, idx)
+	in.Release()
+	for _, i := range idx {
+		rl := &r.rules[i]
+		if len(rl.Sources) > 0 && !slices.Contains(rl.Sources, source) {
+			continue
+		}
+		if len(rl.Sources) == 0 && slices.Contains(r.cfg.OptIn, source) {
+			continue
+		}
+		r.matched[i].Inc()
+		routes = append(routes, rl.Routes...)
 	}
 	return idx, routes
 }

@@ -28,12 +28,17 @@ type routerHarness struct {
 	router  *Router
 }
 
-func newRouterHarness(t *testing.T) *routerHarness {
+func newRouterHarness(t *testing.T) *routerHarness { return newRouterHarnessWith(t, false) }
+
+// newRouterHarnessWith makes a harness whose router consumes WORK through
+// the durable consumer (as on an external cluster) when consume is set,
+// and routes from ingest otherwise.
+func newRouterHarnessWith(t *testing.T, consume bool) *routerHarness {
 	t.Helper()
 	b := bustest.New(t)
 	h := &routerHarness{bus: b, keeper: delivery.NewKeeper(b.Config().AckWait.D()), metrics: telemetry.NewMetrics()}
 	t.Cleanup(h.keeper.Close)
-	h.router = New(Config{Bus: b, AckWait: b.Config().AckWait.D(), Keeper: h.keeper, Metrics: h.metrics, Log: bustest.Logger(t)})
+	h.router = New(Config{Bus: b, AckWait: b.Config().AckWait.D(), Keeper: h.keeper, Metrics: h.metrics, Log: bustest.Logger(t), Consume: consume})
 	if err := h.router.Start(bustest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +116,17 @@ func holdsFor(t *testing.T, b *bus.Bus, n uint64, d time.Duration) {
 // One event, two routes (two rules, and a rule with two targets): WORK
 // keeps it while any route has not settled, and lets it go once all have.
 func TestRouterContractAcksOnlyWhenEveryRouteIsDone(t *testing.T) {
-	h := newRouterHarness(t)
+	for _, consume := range []bool{false, true} {
+		name := "from ingest"
+		if consume {
+			name = "consumer"
+		}
+		t.Run(name, func(t *testing.T) { testAcksOnlyWhenEveryRouteIsDone(t, consume) })
+	}
+}
+
+func testAcksOnlyWhenEveryRouteIsDone(t *testing.T, consume bool) {
+	h := newRouterHarnessWith(t, consume)
 	fast, slow, other := bustest.NewTarget(), bustest.NewTarget(), bustest.NewTarget()
 	slow.Block()
 	t.Cleanup(slow.Unblock)
@@ -124,8 +139,12 @@ func TestRouterContractAcksOnlyWhenEveryRouteIsDone(t *testing.T) {
 	delivered(t, other, "e1")
 	bustest.Eventually(t, func() bool { return slow.Attempts() == 1 }, func() string { return "the slow target was never called" })
 	holdsFor(t, h.bus, 1, time.Second)
-	if c := bustest.ConsumerState(t, h.bus, bus.StreamWork, ConsumerName); c.AckPending != 1 {
+	c := bustest.ConsumerState(t, h.bus, bus.StreamWork, ConsumerName)
+	switch {
+	case consume && c.AckPending != 1:
 		t.Errorf("router consumer %+v, want the event pending acknowledgement", c)
+	case !consume && c.Exists:
+		t.Errorf("router consumer %+v, want none: the router takes events from ingest", c)
 	}
 	slow.Unblock()
 	delivered(t, slow, "e1")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -129,19 +130,19 @@ func streamState(t testing.TB, b *server.Bridge, stream string) jetstream.Stream
 	return info.State
 }
 
-func routerInfo(t testing.TB, b *server.Bridge) *jetstream.ConsumerInfo {
+// routerExists tells whether WORK has the router's durable consumer.
+func routerExists(t testing.TB, b *server.Bridge) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := b.Bus().JetStream().Consumer(ctx, bus.StreamWork, router.ConsumerName)
-	if err != nil {
-		t.Fatalf("router consumer: %v", err)
+	_, err := b.Bus().JetStream().Consumer(ctx, bus.StreamWork, router.ConsumerName)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return false
 	}
-	info, err := c.Info(ctx)
 	if err != nil {
-		t.Fatalf("router consumer: %v", err)
+		t.Fatal(err)
 	}
-	return info
+	return true
 }
 
 func deliveries(b *server.Bridge, rule, target, outcome string) float64 {

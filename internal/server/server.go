@@ -355,6 +355,11 @@ func (b *Bridge) stop(ctx context.Context) error {
 	if b.controller != nil {
 		b.controller.Stop(ctx)
 	}
+	if b.router != nil {
+		// Routing from ingest: trim from WORK what the routes settled as
+		// they stopped (the rest stays for the next start).
+		b.router.Trim(ctx)
+	}
 	if b.keeper != nil {
 		b.keeper.Close()
 	}
