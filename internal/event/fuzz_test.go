@@ -111,3 +111,33 @@ func FuzzBinaryHop(f *testing.F) {
 		same("JSON format", BinaryAttributes(s), s.Data())
 	})
 }
+
+// FuzzFromBinaryValidation holds FromBinary's check of a 1.0 event's
+// attributes (validateV1Attrs) to what Validate of the built event says:
+// the same error, or the same event.
+func FuzzFromBinaryValidation(f *testing.F) {
+	f.Add("1.0", "id", "/s", "t", "", "x", "application/json")
+	f.Add("1.0", "id", "/s", "t", "  ", "", "")
+	f.Add("1.0", "id", "/s", "t", "\t", "", "text/plain")
+	f.Add("1.0", "i\x01d", "/s", "t\x7f", "s\u0085", "v\x00", "application/json; charset=utf-8")
+	f.Add("1.0", " ", "/s", "t", "", "", "")
+	f.Add("0.3", "id", "/s", "t", " ", "x\n", "")
+	f.Add("1.0", "id", "urn:x", "t", "sub", "\u009f", "a/b")
+	f.Fuzz(func(t *testing.T, version, id, source, typ, subject, ext, ct string) {
+		attrs := map[string]string{"specversion": version, "id": id, "source": source, "type": typ}
+		if subject != "" {
+			attrs["subject"] = subject
+		}
+		if ext != "" {
+			attrs["ext"] = ext
+		}
+		fast, ferr := fromBinary(attrs, ct, []byte(`{"a":1}`), true)
+		full, verr := fromBinary(attrs, ct, []byte(`{"a":1}`), false)
+		if (ferr == nil) != (verr == nil) || ferr != nil && ferr.Error() != verr.Error() {
+			t.Fatalf("attributes checked: %v; event validated: %v", ferr, verr)
+		}
+		if ferr == nil && fast.String() != full.String() {
+			t.Fatalf("attributes checked: %s; event validated: %s", fast, full)
+		}
+	})
+}
