@@ -193,4 +193,8 @@ func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 var binaryHeaderNames = map[string]string{
 	"specversion": "Ce-specversion", "id": "Ce-id", "source": "Ce-source", "type": "Ce-type",
 	"subject": "Ce-subject", "time": "Ce-time", "dataschema": "Ce-dataschema", "schemaurl": "Ce-schemaurl",
+	// Common extensions, whose names would otherwise be concatenated for
+	// every delivery.
+	"traceparent": "Ce-traceparent", "tracestate": "Ce-tracestate", "partitionkey": "Ce-partitionkey",
+	"sequence": "Ce-sequence", "datacontentencoding": "Ce-datacontentencoding",
 }
