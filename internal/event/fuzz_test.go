@@ -141,3 +141,24 @@ func FuzzFromBinaryValidation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDuplicates holds the member count that spares decoding (duplicates)
+// to duplicateMembers: the same duplicates found, or none.
+func FuzzDuplicates(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"a":1}`, `{"a":1,"a":2}`, `{"a":"x:y","b":{"c":1,"c":2}}`, `{"a\"":1,"a\"":[1,{"b":":"}]}`,
+		`{"a":1,"\u0061":2}`, ` { "a" : "\\" , "b" : "\\\"" } `, `{"a":[],"b":{},"c":"}"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, obj []byte) {
+		var raw map[string]json.RawMessage
+		if json.Unmarshal(obj, &raw) != nil || raw == nil {
+			return
+		}
+		got, want := duplicates(raw, obj), duplicateMembers(obj)
+		if len(got) != len(want) {
+			t.Fatalf("%s: duplicates %q, duplicateMembers %q (members counted: %d, decoded: %d)", obj, got, want, memberCount(obj), len(raw))
+		}
+	})
+}
