@@ -173,7 +173,7 @@ var attrNames = func() map[string]string {
 func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 	// One backing array for the header values, and the names of the
 	// context attributes made once: this runs for every delivery.
-	vals := make([]string, 0, 8)
+	vals := make([]string, 0, 9) // up to 7 attributes, Content-Type, one extension
 	ebevent.RangeBinaryAttributes(e, func(name, v string) {
 		vals = append(vals, ebevent.PercentEncode(v))
 		key, ok := binaryHeaderNames[name]
@@ -183,7 +183,8 @@ func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 	})
 	if ct := ebevent.BinaryContentType(e); ct != "" {
-		h.Set("Content-Type", ct)
+		vals = append(vals, ct)
+		h["Content-Type"] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	return e.Data()
 }

@@ -13,9 +13,10 @@ import (
 
 // TestTargetReusesConnections sends from many goroutines at once, to a
 // server that answers some requests 503 with a page of text: every
-// request after the first of each sender goes on a connection kept from
-// before (the response bodies, error pages included, are read to their
-// end; the idle pool holds as many connections as there are senders).
+// request after the first of each sender goes, nearly always, on a
+// connection kept from before (the response bodies, error pages included,
+// are read to their end; the idle pool holds as many connections as there
+// are senders).
 func TestTargetReusesConnections(t *testing.T) {
 	const senders, each = 16, 20
 	var conns, reqs atomic.Int64
@@ -51,7 +52,10 @@ func TestTargetReusesConnections(t *testing.T) {
 	if got := reqs.Load(); got != senders*each {
 		t.Fatalf("%d requests reached the server, want %d", got, senders*each)
 	}
-	if n := conns.Load(); n > senders {
-		t.Errorf("%d connections opened for %d senders: connections were not reused", n, senders)
+	// A connection goes back to the idle pool just after its response is
+	// read, so a sender's next request may now and then find none and
+	// open one; a connection closed after each 503 made it 100 or more.
+	if n := conns.Load(); n > 3*senders {
+		t.Errorf("%d connections opened for %d senders and %d requests (a third of them 503): connections were not reused", n, senders, senders*each)
 	}
 }

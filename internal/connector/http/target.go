@@ -317,6 +317,9 @@ const drainLimit = 64 << 10
 // drain reads what is left of a response body (up to drainLimit) and
 // closes it, so that the transport can reuse the connection.
 func drain(body io.ReadCloser) {
+	if body == nethttp.NoBody { // 204, 304, HEAD: nothing to read
+		return
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
 	_ = body.Close()
 }
