@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
+	"time"
+	"unsafe"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	jsoniter "github.com/json-iterator/go"
@@ -36,7 +39,8 @@ func writeEventJSON(e *ce.Event, buf *bytes.Buffer) error {
 	s.WriteString(ec.ID)
 	s.WriteMore()
 	s.WriteObjectField("source")
-	s.WriteString(ec.Source.String())
+	var scratch [128]byte // source and time are formatted here, not into new strings
+	writeURL(s, scratch[:0], &ec.Source.URL)
 	s.WriteMore()
 	s.WriteObjectField("type")
 	s.WriteString(ec.Type)
@@ -53,12 +57,16 @@ func writeEventJSON(e *ce.Event, buf *bytes.Buffer) error {
 	if ec.DataSchema != nil {
 		s.WriteMore()
 		s.WriteObjectField("dataschema")
-		s.WriteString(ec.DataSchema.String())
+		writeURL(s, scratch[:0], &ec.DataSchema.URL)
 	}
 	if ec.Time != nil {
 		s.WriteMore()
 		s.WriteObjectField("time")
-		s.WriteString(ec.Time.String())
+		// types.Timestamp.String's bytes: UTC, RFC 3339 with nanoseconds,
+		// which need no JSON escaping.
+		b := append(scratch[:0], '"')
+		b = ec.Time.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+		_, _ = s.Write(append(b, '"'))
 	}
 	if s.Error != nil {
 		return fmt.Errorf("error while writing the event attributes: %w", s.Error)
@@ -79,17 +87,22 @@ func writeEventJSON(e *ce.Event, buf *bytes.Buffer) error {
 			_, _ = s.Write(e.DataEncoded) // no writer: appends
 		case e.DataBase64:
 			s.WriteObjectField("data_base64")
-			s.WriteString(base64.StdEncoding.EncodeToString(e.DataEncoded))
+			// Base64 needs no JSON escaping: encoded into the stream's
+			// buffer, not into a string first.
+			b := append(s.Buffer(), '"')
+			b = base64.StdEncoding.AppendEncode(b, e.DataEncoded)
+			s.SetBuffer(append(b, '"'))
 		default:
 			s.WriteObjectField("data")
-			s.WriteString(string(e.DataEncoded))
+			s.WriteString(unsafeString(e.DataEncoded))
 		}
 	}
 	if s.Error != nil {
 		return fmt.Errorf("error while writing the event data: %w", s.Error)
 	}
 	if len(ec.Extensions) > 0 {
-		names := make([]string, 0, len(ec.Extensions))
+		var nameBuf [8]string // on the stack for a few extensions
+		names := nameBuf[:0]
 		for name := range ec.Extensions {
 			names = append(names, name)
 		}
@@ -106,6 +119,27 @@ func writeEventJSON(e *ce.Event, buf *bytes.Buffer) error {
 	}
 	_, err := buf.Write(s.Buffer())
 	return err
+}
+
+// writeURL writes u as a JSON string, as WriteString(u.String()) would,
+// formatting it into scratch instead of a new string.
+func writeURL(s *jsoniter.Stream, scratch []byte, u *url.URL) {
+	b, err := u.AppendBinary(scratch)
+	if err != nil { // never, for a url.URL
+		s.WriteString(u.String())
+		return
+	}
+	s.WriteString(unsafeString(b))
+}
+
+// unsafeString is b as a string without a copy, for the stream's
+// WriteString, which copies it into its buffer and keeps nothing: b must
+// not change while the string is in use.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // sdkJSON is sdk-go's isJSON (event/content_type.go): the media types whose

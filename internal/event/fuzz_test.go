@@ -111,3 +111,54 @@ func FuzzBinaryHop(f *testing.F) {
 		same("JSON format", BinaryAttributes(s), s.Data())
 	})
 }
+
+// FuzzFromBinaryValidation holds FromBinary's check of a 1.0 event's
+// attributes (validateV1Attrs) to what Validate of the built event says:
+// the same error, or the same event.
+func FuzzFromBinaryValidation(f *testing.F) {
+	f.Add("1.0", "id", "/s", "t", "", "x", "application/json")
+	f.Add("1.0", "id", "/s", "t", "  ", "", "")
+	f.Add("1.0", "id", "/s", "t", "\t", "", "text/plain")
+	f.Add("1.0", "i\x01d", "/s", "t\x7f", "s\u0085", "v\x00", "application/json; charset=utf-8")
+	f.Add("1.0", " ", "/s", "t", "", "", "")
+	f.Add("0.3", "id", "/s", "t", " ", "x\n", "")
+	f.Add("1.0", "id", "urn:x", "t", "sub", "\u009f", "a/b")
+	f.Fuzz(func(t *testing.T, version, id, source, typ, subject, ext, ct string) {
+		attrs := map[string]string{"specversion": version, "id": id, "source": source, "type": typ}
+		if subject != "" {
+			attrs["subject"] = subject
+		}
+		if ext != "" {
+			attrs["ext"] = ext
+		}
+		fast, ferr := fromBinary(attrs, ct, []byte(`{"a":1}`), true)
+		full, verr := fromBinary(attrs, ct, []byte(`{"a":1}`), false)
+		if (ferr == nil) != (verr == nil) || ferr != nil && ferr.Error() != verr.Error() {
+			t.Fatalf("attributes checked: %v; event validated: %v", ferr, verr)
+		}
+		if ferr == nil && fast.String() != full.String() {
+			t.Fatalf("attributes checked: %s; event validated: %s", fast, full)
+		}
+	})
+}
+
+// FuzzDuplicates holds the member count that spares decoding (duplicates)
+// to duplicateMembers: the same duplicates found, or none.
+func FuzzDuplicates(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"a":1}`, `{"a":1,"a":2}`, `{"a":"x:y","b":{"c":1,"c":2}}`, `{"a\"":1,"a\"":[1,{"b":":"}]}`,
+		`{"a":1,"\u0061":2}`, ` { "a" : "\\" , "b" : "\\\"" } `, `{"a":[],"b":{},"c":"}"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, obj []byte) {
+		var raw map[string]json.RawMessage
+		if json.Unmarshal(obj, &raw) != nil || raw == nil {
+			return
+		}
+		got, want := duplicates(raw, obj), duplicateMembers(obj)
+		if len(got) != len(want) {
+			t.Fatalf("%s: duplicates %q, duplicateMembers %q (members counted: %d, decoded: %d)", obj, got, want, memberCount(obj), len(raw))
+		}
+	})
+}

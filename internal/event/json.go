@@ -227,6 +227,9 @@ func decodeMembers(raw map[string]json.RawMessage, obj []byte) (*ce.Event, error
 		if !ok || isNull(v) {
 			return "", false
 		}
+		if s, ok := plainString(v); ok {
+			return s, true
+		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			ve.Add(name, "must be a string")
@@ -298,7 +301,7 @@ func decodeMembers(raw map[string]json.RawMessage, obj []byte) (*ce.Event, error
 		}
 		checkExtensionValue(k, raw[k], &ve)
 	}
-	if dups := duplicateMembers(obj); len(dups) > 0 {
+	if dups := duplicates(raw, obj); len(dups) > 0 {
 		// What was said of the value kept (the last) is beside the point.
 		dup := make(map[string]bool, len(dups))
 		for _, name := range dups {
@@ -394,6 +397,61 @@ func sdkTreatsAsJSON(ct string) bool {
 		return true
 	}
 	return false
+}
+
+// plainString is the string that v, a JSON value taken from a valid,
+// UTF-8 document, holds when it is a string without escapes: its bytes
+// between the quotes, as json.Unmarshal would give them, without reflection.
+func plainString(v json.RawMessage) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' || bytes.IndexByte(v[1:len(v)-1], '\\') >= 0 {
+		return "", false
+	}
+	return string(v[1 : len(v)-1]), true
+}
+
+// duplicates is duplicateMembers(obj) for the object obj that decoded
+// into raw: when obj has as many members as raw, none is repeated, which
+// counting tells without decoding a token.
+func duplicates(raw map[string]json.RawMessage, obj []byte) []string {
+	if memberCount(obj) == len(raw) {
+		return nil
+	}
+	return duplicateMembers(obj)
+}
+
+// memberCount is the number of members of obj, a valid JSON object: the
+// colons outside strings at its top level (-1 if obj is no object).
+func memberCount(obj []byte) int {
+	depth, n := 0, 0
+	inString := false
+	for i := 0; i < len(obj); i++ {
+		c := obj[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped byte
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ':':
+			if depth == 1 {
+				n++
+			}
+		}
+	}
+	if depth != 0 {
+		return -1
+	}
+	return n
 }
 
 // duplicateMembers returns the names that appear more than once in the JSON

@@ -122,6 +122,25 @@ func (l Limits) checkExt(n int, sizes func(func(int) bool), entry int) error {
 // datacontentencoding.
 const ContextAttributeCount = 10
 
+// CheckExtensionAttrs is CheckExtensions(ExtensionAttrs(attrs)) without
+// the copy: the extensions among binary-mode attributes are counted and
+// measured where they are.
+func (l Limits) CheckExtensionAttrs(attrs map[string]string) error {
+	n := 0
+	for k := range attrs {
+		if !knownMember(k) {
+			n++
+		}
+	}
+	return l.checkExt(n, func(yield func(int) bool) {
+		for k, v := range attrs {
+			if !knownMember(k) && !yield(len(k)+len(v)) {
+				return
+			}
+		}
+	}, -1)
+}
+
 // ExtensionAttrs returns the extensions among binary-mode attributes
 // (name → canonical string): those that are no context attribute.
 func ExtensionAttrs(attrs map[string]string) map[string]string {

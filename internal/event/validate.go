@@ -65,6 +65,17 @@ func (e *ValidationError) Err() error {
 	return e
 }
 
+// errOf is ve.Err() for a ValidationError that lives on its caller's
+// stack: it is copied to the heap only when it holds an error (Err returns
+// its receiver, which would move every such variable to the heap).
+func errOf(ve *ValidationError) error {
+	if len(ve.Fields) == 0 {
+		return nil
+	}
+	c := &ValidationError{Fields: ve.Fields}
+	return c.Err()
+}
+
 // Fields returns the field errors of err when it is (or wraps) a
 // *ValidationError, else a single entry with an empty field.
 func Fields(err error) []FieldError {
@@ -163,6 +174,9 @@ func checkMediaType(ct string) error {
 		// The HTTP binding would lose them: Content-Type is trimmed.
 		return fmt.Errorf("%q has spaces around it", ct)
 	}
+	if simpleMediaType(ct) {
+		return nil
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return err
@@ -171,6 +185,28 @@ func checkMediaType(ct string) error {
 		return fmt.Errorf("%q is not type/subtype", mt)
 	}
 	return nil
+}
+
+// simpleMediaType reports whether ct is type/subtype of RFC 2045 token
+// characters without parameters ("application/json"): a media type that
+// mime.ParseMediaType accepts, without its allocations.
+func simpleMediaType(ct string) bool {
+	slash := -1
+	for i := 0; i < len(ct); i++ {
+		c := ct[i]
+		switch {
+		case c == '/':
+			if slash >= 0 {
+				return false
+			}
+			slash = i
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return slash > 0 && slash < len(ct)-1
 }
 
 // parseURIRef parses a source or dataschema as sdk-go does, and requires it

@@ -48,6 +48,7 @@ func BenchmarkIngestBinary(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := range b.N {
 		body.Reset(benchData)
 		// Built by hand: httptest.NewRequest parses a request, with
@@ -90,6 +91,7 @@ func BenchmarkTargetSendBinary(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for range b.N {
 		if err := tg.Send(ctx, e); err != nil {
 			b.Fatal(err)

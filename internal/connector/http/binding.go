@@ -79,21 +79,24 @@ func decodeBinary(h nethttp.Header, body []byte, lim ebevent.Limits) (*ce.Event,
 	}
 	attrs := make(map[string]string, len(h))
 	var ve ebevent.ValidationError
-	bad := map[string]bool{}
+	var bad map[string]bool // made at the first bad header
 	for k, vs := range h {
 		if len(k) <= 3 || !strings.EqualFold(k[:3], "ce-") || len(vs) == 0 {
 			continue
 		}
-		name := strings.ToLower(k[3:])
+		name, ok := attrNames[k]
+		if !ok {
+			name = strings.ToLower(k[3:])
+		}
 		if len(vs) > 1 {
 			ve.Add(name, "header ce-%s is sent %d times; an attribute has one value", name, len(vs))
-			bad[name] = true
+			bad = markBad(bad, name)
 			continue
 		}
 		v, err := ebevent.PercentDecode(vs[0])
 		if err != nil {
 			ve.Add(name, "header ce-%s: %v", name, err)
-			bad[name] = true
+			bad = markBad(bad, name)
 			continue
 		}
 		if (name == "source" || name == "dataschema") && v != vs[0] {
@@ -108,7 +111,7 @@ func decodeBinary(h nethttp.Header, body []byte, lim ebevent.Limits) (*ce.Event,
 		attrs[name] = v
 	}
 	delete(attrs, "datacontenttype")
-	if err := lim.CheckExtensions(ebevent.ExtensionAttrs(attrs)); err != nil {
+	if err := lim.CheckExtensionAttrs(attrs); err != nil {
 		return nil, err
 	}
 	e, err := ebevent.FromBinary(attrs, h.Get("Content-Type"), body)
@@ -120,7 +123,8 @@ func decodeBinary(h nethttp.Header, body []byte, lim ebevent.Limits) (*ce.Event,
 			ve.Fields = append(ve.Fields, f)
 		}
 	}
-	return nil, ve.Err()
+	out := ve // ve stays on the stack on the way without errors
+	return nil, out.Err()
 }
 
 // checkHeaderCount refuses a request with more ce- headers than there can
@@ -142,12 +146,34 @@ func checkHeaderCount(h nethttp.Header, lim ebevent.Limits) error {
 	return nil
 }
 
+// markBad adds name to bad, made when nil.
+func markBad(bad map[string]bool, name string) map[string]bool {
+	if bad == nil {
+		bad = map[string]bool{}
+	}
+	bad[name] = true
+	return bad
+}
+
+// attrNames are the attribute names of ce- headers as net/http's server
+// canonicalises them ("Ce-Specversion"): the context attributes and the
+// common extensions, looked up instead of lower-cased for every request.
+var attrNames = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{"specversion", "id", "source", "type", "subject", "time", "dataschema",
+		"schemaurl", "datacontenttype", "datacontentencoding", "traceparent", "tracestate",
+		"partitionkey", "sequence", "sequencetype", "dataref", "knativearrivaltime"} {
+		m[nethttp.CanonicalHeaderKey("ce-"+name)] = name
+	}
+	return m
+}()
+
 // encodeBinary writes e's attributes as ce- headers (percent-encoded) and
 // Content-Type, and returns the body (the data).
 func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 	// One backing array for the header values, and the names of the
 	// context attributes made once: this runs for every delivery.
-	vals := make([]string, 0, 8)
+	vals := make([]string, 0, 9) // up to 7 attributes, Content-Type, one extension
 	ebevent.RangeBinaryAttributes(e, func(name, v string) {
 		vals = append(vals, ebevent.PercentEncode(v))
 		key, ok := binaryHeaderNames[name]
@@ -157,7 +183,8 @@ func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 	})
 	if ct := ebevent.BinaryContentType(e); ct != "" {
-		h.Set("Content-Type", ct)
+		vals = append(vals, ct)
+		h["Content-Type"] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	return e.Data()
 }
@@ -167,4 +194,8 @@ func encodeBinary(e *ce.Event, h nethttp.Header) []byte {
 var binaryHeaderNames = map[string]string{
 	"specversion": "Ce-specversion", "id": "Ce-id", "source": "Ce-source", "type": "Ce-type",
 	"subject": "Ce-subject", "time": "Ce-time", "dataschema": "Ce-dataschema", "schemaurl": "Ce-schemaurl",
+	// Common extensions, whose names would otherwise be concatenated for
+	// every delivery.
+	"traceparent": "Ce-traceparent", "tracestate": "Ce-tracestate", "partitionkey": "Ce-partitionkey",
+	"sequence": "Ce-sequence", "datacontentencoding": "Ce-datacontentencoding",
 }

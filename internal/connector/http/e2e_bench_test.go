@@ -88,6 +88,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(8) // 8 × GOMAXPROCS producers
 	b.ResetTimer()
+	reportCPU := cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		body := strings.NewReader(benchData)
 		for pb.Next() {
@@ -124,6 +125,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		time.Sleep(100 * time.Microsecond)
 	}
 	b.StopTimer()
+	reportCPU()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
 	if kb := peakRSSKiB(); kb > 0 {
 		b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")

@@ -179,28 +179,31 @@ func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 		perr.Write(w, r)
 		return
 	}
-	// The ingest span continues the trace of the request (W3C headers) or
-	// of the event; events without a trace context get this one.
-	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	if len(events) == 1 {
-		ctx = telemetry.EventContext(ctx, events[0])
-	}
-	parent := ctx
+	ctx := r.Context()
 	span := trace.SpanFromContext(ctx) // records nothing
-	if telemetry.TracingOn() {
-		ctx, span = telemetry.Tracer().Start(ctx, "ingest "+s.name, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.Int("eventbridge.events", len(events))))
+	if s.traces(r, events) {
+		// The ingest span continues the trace of the request (W3C headers)
+		// or of the event; events without a trace context get this one.
+		ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+		if len(events) == 1 {
+			ctx = telemetry.EventContext(ctx, events[0])
+		}
+		parent := ctx
+		if telemetry.TracingOn() {
+			ctx, span = telemetry.Tracer().Start(ctx, "ingest "+s.name, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.Int("eventbridge.events", len(events))))
+		}
+		// The extension keeps the trace the producer started; without
+		// one, the trace starts here.
+		start := parent
+		if !trace.SpanContextFromContext(parent).IsValid() {
+			start = ctx
+		}
+		for _, e := range events {
+			telemetry.SetEventContext(start, e)
+		}
 	}
 	defer span.End()
-	// The extension keeps the trace the producer started; without one, the
-	// trace starts here.
-	start := parent
-	if !trace.SpanContextFromContext(parent).IsValid() {
-		start = ctx
-	}
-	for _, e := range events {
-		telemetry.SetEventContext(start, e)
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
 	defer cancel()
 	if err := s.deps.Ingest.Ingest(ctx, s.name, events); err != nil {
@@ -234,6 +237,27 @@ func (s *Source) serve(w nethttp.ResponseWriter, r *nethttp.Request) {
 	}
 	s.fails.Stored()
 	w.WriteHeader(nethttp.StatusAccepted)
+}
+
+// traces reports whether the trace context of r or of its events has
+// anything to do: a span to record (tracing on), or a trace context of the
+// request (W3C headers) to write into events that carry none. With
+// tracing off, a request without traceparent, or whose events all carry
+// their own, has none, and its contexts are not built (they cost
+// allocations on every request).
+func (s *Source) traces(r *nethttp.Request, events []*ce.Event) bool {
+	if telemetry.TracingOn() {
+		return true
+	}
+	if r.Header.Get("Traceparent") == "" {
+		return false
+	}
+	for _, e := range events {
+		if _, ok := ebevent.Extension(e, telemetry.ExtTraceparent); !ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Event, *problem.Problem) {

@@ -237,7 +237,11 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
 	default:
 		body = encodeBinary(e, h)
 	}
-	return t.do(rctx, req, body, WebhookID(e))
+	msgID := ""
+	if t.signer != nil { // a hash of source and id: only signing needs it
+		msgID = WebhookID(e)
+	}
+	return t.do(rctx, req, body, msgID)
 }
 
 // newRequest returns a request to the target's URL, with no body yet, and
@@ -250,9 +254,10 @@ func (t *Target) Send(ctx context.Context, e *ce.Event) (err error) {
 // redirect machinery would only copy the request and its headers.
 func (t *Target) newRequest(ctx context.Context) (*nethttp.Request, context.Context, context.CancelFunc) {
 	rctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout.D())
-	u := *t.url
+	// Every request shares the parsed URL: neither the transport nor the
+	// authenticators (headers only) change it.
 	req := (&nethttp.Request{
-		Method: t.cfg.Method, URL: &u, Host: u.Host,
+		Method: t.cfg.Method, URL: t.url, Host: t.url.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: make(nethttp.Header, 8+len(t.cfg.Headers)),
 	}).WithContext(rctx)
@@ -281,9 +286,11 @@ func (t *Target) do(ctx context.Context, req *nethttp.Request, body []byte, msgI
 		}
 		return fmt.Errorf("http %s: %w", t.cfg.Method, err)
 	}
-	defer resp.Body.Close()
+	// The body is read to its end (up to drainLimit) before it is closed,
+	// whatever the status: a body left unread closes the connection, and
+	// the next request opens another (a burst of 503 pages with it).
+	defer drain(resp.Body)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
@@ -303,17 +310,50 @@ func (t *Target) do(ctx context.Context, req *nethttp.Request, body []byte, msgI
 	}
 }
 
+// drainLimit is the most of a response body read to keep its connection:
+// a longer one is cut off, and its connection closed.
+const drainLimit = 64 << 10
+
+// drain reads what is left of a response body (up to drainLimit) and
+// closes it, so that the transport can reuse the connection.
+func drain(body io.ReadCloser) {
+	if body == nethttp.NoBody { // 204, 304, HEAD: nothing to read
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
+	_ = body.Close()
+}
+
 // setBody gives req body the way NewRequest does for a byte slice: a
 // known length, and GetBody so the transport can send it again on a
-// reused connection that was closed under it.
+// reused connection that was closed under it. The reader is its own
+// io.ReadCloser, one allocation instead of a reader and a NopCloser.
 func setBody(req *nethttp.Request, body []byte) {
 	req.ContentLength = int64(len(body))
 	if len(body) == 0 {
-		req.Body, req.GetBody = nethttp.NoBody, func() (io.ReadCloser, error) { return nethttp.NoBody, nil }
+		req.Body, req.GetBody = nethttp.NoBody, noBody
 		return
 	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r := &bodyReader{data: body}
+	r.Reset(body)
+	req.Body, req.GetBody = r, r.again
+}
+
+func noBody() (io.ReadCloser, error) { return nethttp.NoBody, nil }
+
+// bodyReader is a request body of bytes.
+type bodyReader struct {
+	bytes.Reader
+	data []byte
+}
+
+func (*bodyReader) Close() error { return nil }
+
+// again is the body's GetBody: a new reader of the same bytes.
+func (r *bodyReader) again() (io.ReadCloser, error) {
+	n := &bodyReader{data: r.data}
+	n.Reset(r.data)
+	return n, nil
 }
 
 // retryAfter parses a Retry-After value: seconds or an HTTP date.
