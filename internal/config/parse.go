@@ -75,14 +75,27 @@ func Parse(data []byte) (*Config, error) {
 		Rules:   map[string]*resource.Rule{},
 	}
 	// Each rule on its own, so that one rule's bad field hides nothing else.
+	// A rule is read once as plain values, which give its spec as stored
+	// (JSON) and, decoded the way the store's copy is, the rule; only a
+	// rule that this refuses is decoded from the YAML, for its problems'
+	// lines (a YAML decode into the struct cost more than the rest of the
+	// parse, with 10,000 rules).
+	rawRules := make(map[string]json.RawMessage, len(top.Rules))
 	for name := range top.Rules {
 		path := "rules." + name
 		var r *resource.Rule
 		if node := lookup(f, path); node != nil && node.Type() != ast.NullType {
+			raw := nodeJSON(node)
 			r = &resource.Rule{}
-			if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
-				addYAMLError(p, path, err)
-				continue
+			if raw == nil || strictJSON(raw, r) != nil {
+				r = &resource.Rule{}
+				if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
+					addYAMLError(p, path, err)
+					continue
+				}
+			}
+			if raw != nil {
+				rawRules[name] = raw
 			}
 		}
 		c.Rules[name] = r
@@ -140,7 +153,7 @@ func Parse(data []byte) (*Config, error) {
 			c.undecoded["targets."+name] = true
 		}
 	}
-	c.raw = rawSpecs(f, c)
+	c.raw = rawSpecs(f, c, rawRules)
 	// The named secrets first: the rest of the file may refer to them.
 	values := spec.Expand(&top.Secrets, p.At("secrets"), spec.Refs{EnvFile: true})
 	c.Secrets = top.Secrets
@@ -197,23 +210,18 @@ func decodeConnector(f *ast.File, p spec.Problems, path string, newCfg func(stri
 	return cfg
 }
 
-// rawSpecs reads every resource's node back as JSON, as written.
-func rawSpecs(f *ast.File, c *Config) map[string]json.RawMessage {
-	out := map[string]json.RawMessage{}
+// rawSpecs reads every resource's node back as JSON, as written; rules
+// holds the rules' already read.
+func rawSpecs(f *ast.File, c *Config, rules map[string]json.RawMessage) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(c.Sources)+len(c.Targets)+len(c.Rules))
 	add := func(kind resource.Kind, section, name string) {
 		n := lookup(f, section+"."+name)
 		if n == nil {
 			return
 		}
-		var v any
-		if err := yaml.NodeToValue(n, &v); err != nil {
-			return
+		if b := nodeJSON(n); b != nil {
+			out[resource.Key(kind, name)] = b
 		}
-		b, err := json.Marshal(jsonable(v))
-		if err != nil {
-			return
-		}
-		out[resource.Key(kind, name)] = b
 	}
 	for name := range c.Sources {
 		add(resource.KindSource, "sources", name)
@@ -222,9 +230,41 @@ func rawSpecs(f *ast.File, c *Config) map[string]json.RawMessage {
 		add(resource.KindTarget, "targets", name)
 	}
 	for name := range c.Rules {
+		if b, ok := rules[name]; ok {
+			out[resource.Key(resource.KindRule, name)] = b
+			continue
+		}
 		add(resource.KindRule, "rules", name)
 	}
 	return out
+}
+
+// nodeJSON is a node's plain values as JSON (nil if it has none).
+func nodeJSON(n ast.Node) json.RawMessage {
+	var v any
+	if err := yaml.NodeToValue(n, &v); err != nil {
+		return nil
+	}
+	b, err := json.Marshal(jsonable(v))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// strictJSON decodes raw into v as the store's copy of a resource is
+// decoded (resource.DecodeRuleRefs): unknown fields and trailing data
+// refused.
+func strictJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
 }
 
 // compactPatterns keeps each rule's event pattern as JSON text rather

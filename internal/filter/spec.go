@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Spec is a rule's filter as written in a config file or sent to the API.
@@ -96,10 +97,14 @@ func Compile(s Spec) (Filter, error) {
 		if err != nil {
 			return nil, Errors{errorf("pattern", "not JSON: %v", err)}
 		}
+		if f := lastPattern.get(raw); f != nil {
+			return f, nil
+		}
 		f, err := compilePattern(raw)
 		if err != nil {
 			return nil, err
 		}
+		lastPattern.put(raw, f)
 		return f, nil
 	case len(s.Filters) > 0:
 		fs := make([]Filter, 0, len(s.Filters))
@@ -119,6 +124,33 @@ func Compile(s Spec) (Filter, error) {
 		return f, nil
 	}
 	return matchAll, nil
+}
+
+// lastPattern is the pattern compiled last: a rule's spec is validated
+// (compiled) and then prepared for the matcher (compiled again) one right
+// after the other, 10,000 times at start-up. Compiled filters are
+// immutable, so handing the same one out twice is safe.
+var lastPattern patternCache
+
+type patternCache struct {
+	mu  sync.Mutex
+	raw string
+	f   Filter
+}
+
+func (c *patternCache) get(raw []byte) Filter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f != nil && c.raw == string(raw) {
+		return c.f
+	}
+	return nil
+}
+
+func (c *patternCache) put(raw []byte, f Filter) {
+	c.mu.Lock()
+	c.raw, c.f = string(raw), f
+	c.mu.Unlock()
 }
 
 // normalizeYAML turns the map types YAML decoders produce
