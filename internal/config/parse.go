@@ -241,15 +241,79 @@ func rawSpecs(f *ast.File, c *Config, rules map[string]json.RawMessage) map[stri
 
 // nodeJSON is a node's plain values as JSON (nil if it has none).
 func nodeJSON(n ast.Node) json.RawMessage {
-	var v any
-	if err := yaml.NodeToValue(n, &v); err != nil {
-		return nil
+	v, ok := plainValue(n)
+	if !ok {
+		if err := yaml.NodeToValue(n, &v); err != nil {
+			return nil
+		}
 	}
 	b, err := json.Marshal(jsonable(v))
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// plainValue is the value of a node made only of mappings with plain
+// string keys, sequences and untagged scalars, as yaml.NodeToValue gives
+// it into an any (without its reflection: 10,000 rules); ok is false for
+// anything else (tags, anchors, aliases, merge keys, duplicate keys),
+// left to yaml.NodeToValue.
+func plainValue(n ast.Node) (v any, ok bool) {
+	switch n := n.(type) {
+	case *ast.NullNode:
+		return nil, true
+	case *ast.StringNode:
+		return n.GetValue(), true
+	case *ast.IntegerNode:
+		return n.GetValue(), true
+	case *ast.FloatNode:
+		return n.GetValue(), true
+	case *ast.BoolNode:
+		return n.GetValue(), true
+	case *ast.LiteralNode:
+		return n.Value.GetValue(), true
+	case *ast.MappingValueNode:
+		m := make(map[string]any, 1)
+		return m, plainEntry(n, m)
+	case *ast.MappingNode:
+		m := make(map[string]any, len(n.Values))
+		for _, e := range n.Values {
+			if !plainEntry(e, m) {
+				return nil, false
+			}
+		}
+		return m, true
+	case *ast.SequenceNode:
+		out := make([]any, 0, len(n.Values))
+		for _, e := range n.Values {
+			ev, ok := plainValue(e)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, ev)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// plainEntry adds the entry e to m, if its key is a plain string met
+// for the first time and its value is plain.
+func plainEntry(e *ast.MappingValueNode, m map[string]any) bool {
+	k, ok := e.Key.(*ast.StringNode)
+	if !ok || e.Key.IsMergeKey() {
+		return false
+	}
+	if _, dup := m[k.Value]; dup {
+		return false
+	}
+	v, ok := plainValue(e.Value)
+	if !ok {
+		return false
+	}
+	m[k.Value] = v
+	return true
 }
 
 // strictJSON decodes raw into v as the store's copy of a resource is
