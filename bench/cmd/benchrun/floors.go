@@ -14,7 +14,7 @@ const (
 // project's busy 2-core machine in December 2026 (short runs, bench/README.md):
 // at the goal where it was met with room to spare (fan-out, catch-up),
 // below it where it was met by a noisy margin (throughput with 10,000 rules)
-// or not met (memory per idle rule: 28 KB against 5, then 13 KB once idle
+// or not met (memory per idle rule: 28 KB against 5, then 9 KB once idle
 // rules got cheaper: the floor at 32). The soak's goals and
 // the archive's RSS are not met: no floor.
 const (
