@@ -36,10 +36,17 @@ type file struct {
 	Oran            OranConfig              `json:"oran,omitempty"`
 	State           state.Config            `json:"state,omitempty"`
 	Secrets         map[string]spec.Secret  `json:"secrets,omitempty"`
-	Sources         map[string]any          `json:"sources,omitempty"`
-	Targets         map[string]any          `json:"targets,omitempty"`
-	Rules           map[string]any          `json:"rules,omitempty"`
+	Sources         map[string]skipped      `json:"sources,omitempty"`
+	Targets         map[string]skipped      `json:"targets,omitempty"`
+	Rules           map[string]skipped      `json:"rules,omitempty"`
 }
+
+// skipped is a resource left undecoded by the first pass: each is decoded
+// on its own afterwards (decoding 10,000 rules into maps first, only to
+// read their names, cost a third of the parse).
+type skipped struct{}
+
+func (*skipped) UnmarshalYAML(ast.Node) error { return nil }
 
 // Parse reads a config from YAML. Its error is a *spec.ValidationError
 // listing every problem with its path and, where known, its line.
@@ -68,14 +75,27 @@ func Parse(data []byte) (*Config, error) {
 		Rules:   map[string]*resource.Rule{},
 	}
 	// Each rule on its own, so that one rule's bad field hides nothing else.
+	// A rule is read once as plain values, which give its spec as stored
+	// (JSON) and, decoded the way the store's copy is, the rule; only a
+	// rule that this refuses is decoded from the YAML, for its problems'
+	// lines (a YAML decode into the struct cost more than the rest of the
+	// parse, with 10,000 rules).
+	rawRules := make(map[string]json.RawMessage, len(top.Rules))
 	for name := range top.Rules {
 		path := "rules." + name
 		var r *resource.Rule
 		if node := lookup(f, path); node != nil && node.Type() != ast.NullType {
+			raw := nodeJSON(node)
 			r = &resource.Rule{}
-			if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
-				addYAMLError(p, path, err)
-				continue
+			if raw == nil || strictJSON(raw, r) != nil {
+				r = &resource.Rule{}
+				if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
+					addYAMLError(p, path, err)
+					continue
+				}
+			}
+			if raw != nil {
+				rawRules[name] = raw
 			}
 		}
 		c.Rules[name] = r
@@ -133,7 +153,7 @@ func Parse(data []byte) (*Config, error) {
 			c.undecoded["targets."+name] = true
 		}
 	}
-	c.raw = rawSpecs(f, c)
+	c.raw = rawSpecs(f, c, rawRules)
 	// The named secrets first: the rest of the file may refer to them.
 	values := spec.Expand(&top.Secrets, p.At("secrets"), spec.Refs{EnvFile: true})
 	c.Secrets = top.Secrets
@@ -156,6 +176,7 @@ func Parse(data []byte) (*Config, error) {
 		t.Defaults()
 	}
 	c.Validate(p)
+	compactPatterns(c.Rules)
 	p.Scrub(values)
 	locate(f, p)
 	if err := p.Err(); err != nil {
@@ -189,23 +210,18 @@ func decodeConnector(f *ast.File, p spec.Problems, path string, newCfg func(stri
 	return cfg
 }
 
-// rawSpecs reads every resource's node back as JSON, as written.
-func rawSpecs(f *ast.File, c *Config) map[string]json.RawMessage {
-	out := map[string]json.RawMessage{}
+// rawSpecs reads every resource's node back as JSON, as written; rules
+// holds the rules' already read.
+func rawSpecs(f *ast.File, c *Config, rules map[string]json.RawMessage) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(c.Sources)+len(c.Targets)+len(c.Rules))
 	add := func(kind resource.Kind, section, name string) {
 		n := lookup(f, section+"."+name)
 		if n == nil {
 			return
 		}
-		var v any
-		if err := yaml.NodeToValue(n, &v); err != nil {
-			return
+		if b := nodeJSON(n); b != nil {
+			out[resource.Key(kind, name)] = b
 		}
-		b, err := json.Marshal(jsonable(v))
-		if err != nil {
-			return
-		}
-		out[resource.Key(kind, name)] = b
 	}
 	for name := range c.Sources {
 		add(resource.KindSource, "sources", name)
@@ -214,9 +230,123 @@ func rawSpecs(f *ast.File, c *Config) map[string]json.RawMessage {
 		add(resource.KindTarget, "targets", name)
 	}
 	for name := range c.Rules {
+		if b, ok := rules[name]; ok {
+			out[resource.Key(resource.KindRule, name)] = b
+			continue
+		}
 		add(resource.KindRule, "rules", name)
 	}
 	return out
+}
+
+// nodeJSON is a node's plain values as JSON (nil if it has none).
+func nodeJSON(n ast.Node) json.RawMessage {
+	v, ok := plainValue(n)
+	if !ok {
+		if err := yaml.NodeToValue(n, &v); err != nil {
+			return nil
+		}
+	}
+	b, err := json.Marshal(jsonable(v))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// plainValue is the value of a node made only of mappings with plain
+// string keys, sequences and untagged scalars, as yaml.NodeToValue gives
+// it into an any (without its reflection: 10,000 rules); ok is false for
+// anything else (tags, anchors, aliases, merge keys, duplicate keys),
+// left to yaml.NodeToValue.
+func plainValue(n ast.Node) (v any, ok bool) {
+	switch n := n.(type) {
+	case *ast.NullNode:
+		return nil, true
+	case *ast.StringNode:
+		return n.GetValue(), true
+	case *ast.IntegerNode:
+		return n.GetValue(), true
+	case *ast.FloatNode:
+		return n.GetValue(), true
+	case *ast.BoolNode:
+		return n.GetValue(), true
+	case *ast.LiteralNode:
+		return n.Value.GetValue(), true
+	case *ast.MappingValueNode:
+		m := make(map[string]any, 1)
+		return m, plainEntry(n, m)
+	case *ast.MappingNode:
+		m := make(map[string]any, len(n.Values))
+		for _, e := range n.Values {
+			if !plainEntry(e, m) {
+				return nil, false
+			}
+		}
+		return m, true
+	case *ast.SequenceNode:
+		out := make([]any, 0, len(n.Values))
+		for _, e := range n.Values {
+			ev, ok := plainValue(e)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, ev)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// plainEntry adds the entry e to m, if its key is a plain string met
+// for the first time and its value is plain.
+func plainEntry(e *ast.MappingValueNode, m map[string]any) bool {
+	k, ok := e.Key.(*ast.StringNode)
+	if !ok || e.Key.IsMergeKey() {
+		return false
+	}
+	if _, dup := m[k.Value]; dup {
+		return false
+	}
+	v, ok := plainValue(e.Value)
+	if !ok {
+		return false
+	}
+	m[k.Value] = v
+	return true
+}
+
+// strictJSON decodes raw into v as the store's copy of a resource is
+// decoded (resource.DecodeRuleRefs): unknown fields and trailing data
+// refused.
+func strictJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// compactPatterns keeps each rule's event pattern as JSON text rather
+// than the maps YAML decoded (a tenth of the size: a running bridge keeps
+// its config, and a config may have 10,000 rules). Filters compile from
+// either form alike.
+func compactPatterns(rules map[string]*resource.Rule) {
+	for _, r := range rules {
+		if r == nil || r.Filter.Pattern == nil {
+			continue
+		}
+		if _, ok := r.Filter.Pattern.(json.RawMessage); ok {
+			continue
+		}
+		if raw, err := json.Marshal(jsonable(r.Filter.Pattern)); err == nil {
+			r.Filter.Pattern = json.RawMessage(raw)
+		}
+	}
 }
 
 // jsonable turns YAML-decoded maps with non-string keys into JSON objects.

@@ -6,6 +6,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 
 	"errors"
@@ -91,6 +92,10 @@ type Controller struct {
 	smu    sync.RWMutex
 	status map[string]Status
 	seen   uint64 // highest store revision applied
+	// applied is the store's last revision (write or delete) when the
+	// last successful reconcile listed it: nothing changed since if the
+	// store is still there.
+	applied uint64
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -162,7 +167,7 @@ func (c *Controller) ApplyFile(ctx context.Context, objs []*resource.Object) err
 		want[o.Key()] = true
 		old := byKey[o.Key()]
 		switch {
-		case old != nil && old.Origin == o.Origin && old.File == o.File && resource.Hash(old.Spec) == resource.Hash(o.Spec):
+		case old != nil && old.Origin == o.Origin && old.File == o.File && sameSpec(old.Spec, o.Spec):
 			continue
 		case old != nil && old.Origin == resource.OriginAPI:
 			c.cfg.Log.Warn("the config file takes over a resource created through the API", "kind", o.Kind, "name", o.Name)
@@ -244,8 +249,12 @@ func (c *Controller) watch(ctx context.Context) {
 		backoff = time.Second
 		// Changes made before the watch began are not in its updates:
 		// reconcile once now so none is missed (a resource created by the
-		// API right after start-up would otherwise wait for the next change).
-		c.Kick()
+		// API right after start-up would otherwise wait for the next
+		// change), unless the store has not changed since the last
+		// reconcile (start-up: listing 10,000 rules again is not free).
+		if last, err := c.cfg.Store.LastRevision(ctx); err != nil || last > c.appliedRevision() {
+			c.Kick()
+		}
 		for e := range w.Updates() {
 			if e != nil {
 				c.Kick()
@@ -269,6 +278,13 @@ func (c *Controller) Status(kind resource.Kind, name string) (Status, bool) {
 	defer c.smu.RUnlock()
 	s, ok := c.status[resource.Key(kind, name)]
 	return s, ok
+}
+
+// appliedRevision is the store's last revision that a reconcile saw.
+func (c *Controller) appliedRevision() uint64 {
+	c.smu.RLock()
+	defer c.smu.RUnlock()
+	return c.applied
 }
 
 // AppliedRevision is the highest store revision applied so far.
@@ -371,6 +387,13 @@ func (c *Controller) Rule(name string) (*resource.Rule, []*delivery.Route, bool)
 		return nil, nil, false
 	}
 	return lr.spec, append([]*delivery.Route(nil), lr.routes...), true
+}
+
+// sameSpec tells whether two stored specs are the same: the same bytes
+// (the file's specs are written in one form: no JSON decode for 10,000
+// rules at each start), or the same canonical form.
+func sameSpec(a, b []byte) bool {
+	return bytes.Equal(a, b) || resource.Hash(a) == resource.Hash(b)
 }
 
 // putAll writes objs to the store, a few at a time.

@@ -53,6 +53,16 @@ func (s *Store) WatchChanges(ctx context.Context) (*bus.Watcher, error) {
 	return w, nil
 }
 
+// LastRevision is the store's last revision (of a write or a delete):
+// a List made after reading it holds every change up to it.
+func (s *Store) LastRevision(ctx context.Context) (uint64, error) {
+	rev, err := s.kv.LastRevision(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return rev, nil
+}
+
 // Get reads one resource.
 func (s *Store) Get(ctx context.Context, kind resource.Kind, name string) (*resource.Object, error) {
 	e, err := s.kv.Get(ctx, resource.Key(kind, name))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Spec is a rule's filter as written in a config file or sent to the API.
@@ -17,6 +18,23 @@ type Spec struct {
 	Filters []any `json:"filters,omitempty" yaml:"filters,omitempty"`
 	// SQL is a CESQL expression that must evaluate to TRUE.
 	SQL string `json:"sql,omitempty" yaml:"sql,omitempty"`
+
+	// compiled is the spec's filter once Prepare compiled it: Compile
+	// returns it (a matcher of 10,000 rules is rebuilt at every rule
+	// change without compiling every pattern again).
+	compiled Filter
+}
+
+// Prepare returns s with its compiled filter kept in it, or the error
+// Compile gives. A compiled filter is immutable and safe for concurrent
+// use, so copies of the spec share it.
+func Prepare(s Spec) (Spec, error) {
+	f, err := Compile(s)
+	if err != nil {
+		return s, err
+	}
+	s.compiled = f
+	return s, nil
 }
 
 // IsZero reports whether the spec sets no filter.
@@ -56,6 +74,9 @@ func errorf(path, format string, args ...any) *Error {
 // Compile compiles one spec into a Filter. Its error is an Errors value
 // listing every problem with its path.
 func Compile(s Spec) (Filter, error) {
+	if s.compiled != nil {
+		return s.compiled, nil
+	}
 	var errs Errors
 	set := 0
 	if s.Pattern != nil {
@@ -76,10 +97,14 @@ func Compile(s Spec) (Filter, error) {
 		if err != nil {
 			return nil, Errors{errorf("pattern", "not JSON: %v", err)}
 		}
+		if f := lastPattern.get(raw); f != nil {
+			return f, nil
+		}
 		f, err := compilePattern(raw)
 		if err != nil {
 			return nil, err
 		}
+		lastPattern.put(raw, f)
 		return f, nil
 	case len(s.Filters) > 0:
 		fs := make([]Filter, 0, len(s.Filters))
@@ -99,6 +124,33 @@ func Compile(s Spec) (Filter, error) {
 		return f, nil
 	}
 	return matchAll, nil
+}
+
+// lastPattern is the pattern compiled last: a rule's spec is validated
+// (compiled) and then prepared for the matcher (compiled again) one right
+// after the other, 10,000 times at start-up. Compiled filters are
+// immutable, so handing the same one out twice is safe.
+var lastPattern patternCache
+
+type patternCache struct {
+	mu  sync.Mutex
+	raw string
+	f   Filter
+}
+
+func (c *patternCache) get(raw []byte) Filter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f != nil && c.raw == string(raw) {
+		return c.f
+	}
+	return nil
+}
+
+func (c *patternCache) put(raw []byte, f Filter) {
+	c.mu.Lock()
+	c.raw, c.f = string(raw), f
+	c.mu.Unlock()
 }
 
 // normalizeYAML turns the map types YAML decoders produce

@@ -109,10 +109,14 @@ func New(cfg Config) *Router {
 // filter does not compile.
 func (r *Router) SetRules(ctx context.Context, rules []Rule) error {
 	frs := make([]filter.Rule, len(rules))
+	// A rule's series is made when it first matches: idle rules cost no
+	// series (docs/operations.md), and the counters are one allocation.
+	lazy := make([]telemetry.LazyCounter, len(rules))
 	matched := make([]prometheus.Counter, len(rules))
 	for i, rl := range rules {
 		frs[i] = filter.Rule{Name: rl.Name, Spec: rl.Filter}
-		matched[i] = r.cfg.Metrics.Matched.WithLabelValues(rl.Name)
+		lazy[i].Init(r.cfg.Metrics.Matched, rl.Name)
+		matched[i] = &lazy[i]
 	}
 	m, err := filter.NewMatcher(frs)
 	if err != nil {

@@ -403,8 +403,16 @@ func (b *Bridge) serveHealthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (b *Bridge) serveReadyz(w http.ResponseWriter, _ *http.Request) {
-	rep := b.Health()
 	w.Header().Set("Content-Type", "application/json")
+	if !b.started.Load() {
+		// Not ready whatever the components say: no report (with 10,000
+		// rules it has 10,000 routes, a megabyte to encode at each probe
+		// while the start makes them).
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("{\n  \"ready\": false,\n  \"starting\": true,\n  \"components\": {}\n}\n"))
+		return
+	}
+	rep := b.Health()
 	if !rep.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}

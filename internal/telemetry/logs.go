@@ -46,7 +46,9 @@ func (l *Logs) Logger(name string) *slog.Logger {
 	l.mu.Lock()
 	l.known[name] = true
 	l.mu.Unlock()
-	return slog.New(&levelHandler{h: l.base.WithAttrs([]slog.Attr{slog.String("component", name)}), logs: l, name: name})
+	// The component's handler is made when it first logs: 10,000 idle
+	// routes each have a logger, and most never write a line.
+	return slog.New(&levelHandler{logs: l, name: name, lazy: true})
 }
 
 // Root returns the logger of the bridge itself (no component).
@@ -131,21 +133,36 @@ func (l *Logs) SetLevel(name, level string) error {
 func levelName(l slog.Level) string { return strings.ToLower(l.String()) }
 
 type levelHandler struct {
-	h    slog.Handler
+	h    slog.Handler // nil until handler() while lazy
 	logs *Logs
 	name string
+	// lazy: h is the base handler with the component attribute, made on
+	// first use.
+	lazy bool
+	once sync.Once
+}
+
+// handler returns the handler that writes.
+func (h *levelHandler) handler() slog.Handler {
+	if !h.lazy {
+		return h.h
+	}
+	h.once.Do(func() { h.h = h.logs.base.WithAttrs([]slog.Attr{slog.String("component", h.name)}) })
+	return h.h
 }
 
 func (h *levelHandler) Enabled(_ context.Context, lvl slog.Level) bool {
 	return lvl >= h.logs.level(h.name)
 }
 
-func (h *levelHandler) Handle(ctx context.Context, r slog.Record) error { return h.h.Handle(ctx, r) }
+func (h *levelHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.handler().Handle(ctx, r)
+}
 
 func (h *levelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &levelHandler{h: h.h.WithAttrs(attrs), logs: h.logs, name: h.name}
+	return &levelHandler{h: h.handler().WithAttrs(attrs), logs: h.logs, name: h.name}
 }
 
 func (h *levelHandler) WithGroup(name string) slog.Handler {
-	return &levelHandler{h: h.h.WithGroup(name), logs: h.logs, name: h.name}
+	return &levelHandler{h: h.handler().WithGroup(name), logs: h.logs, name: h.name}
 }
