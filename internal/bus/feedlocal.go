@@ -17,10 +17,12 @@ import (
 // with no consumer state kept by the server.
 
 // StateFeedLocal reports whether the state feed takes events from Publish
-// in this process (the embedded bus, which one bridge owns) rather than
-// from the durable consumer StateConsumer (an external cluster, which
-// several bridges may share).
-func (b *Bus) StateFeedLocal() bool { return b.cfg.URL == "" }
+// in this process (the embedded bus that listens on no port, which one
+// bridge owns) rather than from the durable consumer StateConsumer (an
+// external cluster, or an embedded bus with bus.listen set: other bridges
+// may share those, and publish events this process does not see). The
+// router decides its mode the same way.
+func (b *Bus) StateFeedLocal() bool { return b.cfg.URL == "" && b.cfg.Listen == "" }
 
 // ArchiveCreated is when the EVENTS stream was created: it tells an
 // archive from one made again under the same name.

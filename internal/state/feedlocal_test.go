@@ -217,7 +217,8 @@ func TestLocalFeedReadsBackWhatPublishDidNotHand(t *testing.T) {
 	}
 }
 
-// On an external cluster (bus.url) the feed keeps the durable consumer.
+// On an external cluster (bus.url), and on an embedded bus that listens,
+// the feed keeps the durable consumer.
 func TestClusterModeUsesTheConsumer(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -225,7 +226,10 @@ func TestClusterModeUsesTheConsumer(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	openBusAt(t, filepath.Join(t.TempDir(), "server"), func(c *bus.Config) { c.Listen = addr })
+	srv := openBusAt(t, filepath.Join(t.TempDir(), "server"), func(c *bus.Config) { c.Listen = addr })
+	if srv.StateFeedLocal() {
+		t.Fatal("an embedded bus that listens (other bridges may publish to it) feeds the state in process")
+	}
 	b := openBusAt(t, "", func(c *bus.Config) { c.URL = "nats://" + addr })
 	if b.StateFeedLocal() {
 		t.Fatal("a bus on an external cluster feeds the state in process")
