@@ -60,17 +60,16 @@ func (d *dedupSet) writeSnapshot(w io.Writer, created int64, now time.Time) (ent
 	for _, c := range d.inflight {
 		resume = min(resume, c.at)
 	}
-	pos, end := d.base+int64(d.head), d.base+int64(len(d.order))
+	pos, end := d.base, d.base+int64(d.n)
 	d.mu.Unlock()
 	buf := make([]byte, 0, dedupSnapshotChunk*dedupEntrySize)
 	for pos < end {
 		buf = buf[:0]
 		d.mu.Lock()
-		pos = max(pos, d.base+int64(d.head)) // the ones dropped since had expired
-		for i := pos - d.base; i < end-d.base && len(buf) < cap(buf); i++ {
-			e := d.order[i]
-			pos++
-			if e.at <= limit {
+		pos = max(pos, d.base) // the ones dropped since had expired
+		for ; pos < end && len(buf) < cap(buf); pos++ {
+			e, ok := d.entryAt(pos)
+			if !ok || e.at <= limit {
 				continue
 			}
 			buf = append(buf, e.h[:]...)
@@ -172,20 +171,7 @@ func (b *Bus) loadDedup(ctx context.Context) (fromSnap, fromArchive int, err err
 		entries, resume, err := readDedupSnapshot(b.snapPath, b.eventsCreated, since.UnixNano())
 		switch {
 		case err == nil:
-			d := b.dedup
-			d.mu.Lock()
-			if len(d.order) == 0 { // the list is the snapshot's, sized to it
-				d.order, d.head = entries, 0
-				d.at = make(map[keyHash]int64, len(entries))
-				for _, e := range entries {
-					d.at[e.h] = e.at
-				}
-			} else {
-				for _, e := range entries {
-					d.addLocked(e.h, e.at)
-				}
-			}
-			d.mu.Unlock()
+			b.dedup.load(entries) // the ring is the snapshot's list, sized to it
 			fromSnap = len(entries)
 			if r := time.Unix(0, resume).Add(-dedupResumeMargin); r.After(since) {
 				since = r
