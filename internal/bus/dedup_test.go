@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -128,4 +129,40 @@ func BenchmarkDedupClaimSettle(b *testing.B) {
 			d.settle(h, true, now)
 		}
 	}
+}
+
+// BenchmarkDedupSnapshotLoad is the start-up's load of a snapshot of a
+// full window at 2,000 events/s: parse it, fill the set. It reports the
+// set's heap per key.
+func BenchmarkDedupSnapshotLoad(b *testing.B) {
+	const keys = 240_000
+	d := newDedupSet(2 * time.Minute)
+	t0 := time.Now()
+	for i := range keys {
+		d.add(hashKey(fmt.Sprint(i)), t0.Add(time.Duration(i)*500*time.Microsecond))
+	}
+	var buf bytes.Buffer
+	if _, err := d.writeSnapshot(&buf, 1, t0.Add(119*time.Second)); err != nil {
+		b.Fatal(err)
+	}
+	d = nil
+	b.ReportAllocs()
+	b.ResetTimer()
+	var heap float64
+	for range b.N {
+		before := liveHeap()
+		entries, _, err := parseDedupSnapshot(buf.Bytes(), 1, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := newDedupSet(2 * time.Minute)
+		d.load(entries)
+		b.StopTimer()
+		heap = float64(liveHeap()-before) / keys
+		if d.len() != keys {
+			b.Fatalf("%d keys loaded", d.len())
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(heap, "heapB/key")
 }
