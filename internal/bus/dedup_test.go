@@ -166,3 +166,30 @@ func BenchmarkDedupSnapshotLoad(b *testing.B) {
 	}
 	b.ReportMetric(heap, "heapB/key")
 }
+
+// EVENTS keeps the least duplicate window the server takes, also on a
+// store whose EVENTS an earlier version made with the dedup window: the
+// server's own window there made it load every message inside it at each
+// start. Duplicates are still the bus's to drop, across the restart.
+func TestEventsServerDuplicateWindowIsLeast(t *testing.T) {
+	b := openTestBus(t)
+	ctx, events := stream(t, b, StreamEvents)
+	cfg := events.CachedInfo().Config
+	if cfg.Duplicates != eventsDuplicates {
+		t.Fatalf("EVENTS duplicate window %s, want %s", cfg.Duplicates, eventsDuplicates)
+	}
+	cfg.Duplicates = b.cfg.DedupWindow.D() // as made before
+	if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	publishIDs(t, b, "a")
+	b.Close()
+	b = reopen(t, b)
+	_, events = stream(t, b, StreamEvents)
+	if got := events.CachedInfo().Config.Duplicates; got != eventsDuplicates {
+		t.Fatalf("EVENTS duplicate window %s after a restart, want %s", got, eventsDuplicates)
+	}
+	if dups := publishIDs(t, b, "a", "b"); dups != 1 {
+		t.Fatalf("after restart: %d duplicates, want 1", dups)
+	}
+}
