@@ -306,10 +306,11 @@ func (d *dedupSet) len() int {
 }
 
 // rebuildDedup fills the set with the keys the archive stored since then
-// (the start of the window, or of what the snapshot may miss), reading
-// message headers only. It stops at the archive's last message when it
-// began, so it ends while producers keep sending.
-func (b *Bus) rebuildDedup(ctx context.Context, since time.Time) (int, error) {
+// (the start of the window, or of what the snapshot may miss), or from
+// sequence fromSeq when it is not 0, reading message headers only. It
+// stops at the archive's last message when it began, so it ends while
+// producers keep sending.
+func (b *Bus) rebuildDedup(ctx context.Context, since time.Time, fromSeq uint64) (int, error) {
 	info, err := b.events.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("bus: rebuild dedup: %w", err)
@@ -318,14 +319,18 @@ func (b *Bus) rebuildDedup(ctx context.Context, since time.Time) (int, error) {
 	if info.State.Msgs == 0 || last == 0 {
 		return 0, nil
 	}
-	if info.State.LastTime.Before(since) {
+	if info.State.LastTime.Before(since) || (fromSeq > 0 && last < fromSeq) {
 		return 0, nil
 	}
-	c, err := b.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+	cfg := jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
 		OptStartTime:  &since,
 		HeadersOnly:   true,
-	})
+	}
+	if fromSeq > 0 {
+		cfg.DeliverPolicy, cfg.OptStartTime, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, nil, fromSeq
+	}
+	c, err := b.events.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("bus: rebuild dedup: %w", err)
 	}
