@@ -12,7 +12,8 @@ const (
 
 // Floors of the scale scenarios (scale*.go), only for figures met on the
 // project's busy 2-core machine in December 2026 (short runs, bench/README.md):
-// at the goal where it was met with room to spare (fan-out, catch-up),
+// at the goal where it was met with room to spare (fan-out, catch-up,
+// archive start-up),
 // below it where it was met by a noisy margin (throughput with 10,000 rules)
 // or not met (memory per idle rule, 28 KB against 5). The soak's goals and
 // the archive's RSS are not met: no floor.
