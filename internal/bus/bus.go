@@ -317,10 +317,15 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		MaxAge:      b.cfg.Archive.MaxAge.D(),
 		MaxBytes:    b.archiveStreamBytes(),
-		Duplicates:  b.cfg.DedupWindow.D(),
-		Discard:     jetstream.DiscardOld,
-		Replicas:    b.cfg.Replicas,
-		Placement:   b.placement(),
+		// The bus dedups before it writes (dedupSet; WORK carries
+		// Nats-Msg-Id on an external cluster) and writes no Nats-Msg-Id
+		// to EVENTS: the server's own window there would cost a load of
+		// every message inside it at each start (its rebuild reads them
+		// all, filling block caches), so it is the least the server takes.
+		Duplicates: eventsDuplicates,
+		Discard:    jetstream.DiscardOld,
+		Replicas:   b.cfg.Replicas,
+		Placement:  b.placement(),
 	}, {
 		Name:        b.n.stream(StreamWork),
 		Description: "every ingested event until the router has settled it for every matched rule",
@@ -373,6 +378,10 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 	}
 	return nil
 }
+
+// eventsDuplicates is the EVENTS stream's duplicate window: the least
+// JetStream accepts (see ensureStreams).
+const eventsDuplicates = 100 * time.Millisecond
 
 // archiveStreamBytes is the EVENTS stream's MaxBytes: on the embedded
 // store, less than archive.max_bytes by what the file store may keep on

@@ -38,7 +38,7 @@ type Config struct {
 	// quorum, a stream leader) before giving up. Default 2m.
 	StartTimeout spec.Duration `json:"start_timeout,omitempty"`
 	// DedupWindow is how long (source, id) pairs are remembered to drop
-	// duplicates. Default 2m. It costs about 130 B per event inside it.
+	// duplicates. Default 2m. It costs about 35 B per event inside it.
 	DedupWindow spec.Duration `json:"dedup_window,omitempty"`
 	// AckWait is how long a delivery may stay unacknowledged before the bus
 	// hands it out again (after a crash, say). Long deliveries are kept

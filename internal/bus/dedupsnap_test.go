@@ -3,7 +3,9 @@ package bus
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -185,7 +187,7 @@ func TestDedupSnapshotDamagedOrStale(t *testing.T) {
 		t.Fatalf("with a damaged snapshot: %d duplicates, want 2", dups)
 	}
 	b.Close()
-	if _, _, err := readDedupSnapshot(path, b.eventsCreated, 0); err != nil {
+	if _, _, _, err := readDedupSnapshot(path, b.eventsCreated, 0); err != nil {
 		t.Fatalf("the snapshot saved at close does not load: %v", err)
 	}
 
@@ -196,5 +198,69 @@ func TestDedupSnapshotDamagedOrStale(t *testing.T) {
 	b = reopen(t, b)
 	if dups := publishIDs(t, b, "a", "b"); dups != 0 {
 		t.Fatalf("a new archive took %d duplicates from an old snapshot, want 0", dups)
+	}
+}
+
+// The snapshot records the archive's last sequence: after a clean close
+// the start reads nothing back from the archive, and after a crash only
+// the keys stored since the last snapshot, with no clock margin.
+func TestDedupSnapshotReadsOnlyKeysSinceIt(t *testing.T) {
+	b := openTestBus(t)
+	publishIDs(t, b, "a", "b", "c")
+	b.Close()
+	b = reopen(t, b)
+	load := func() (fromSnap, fromArchive int) {
+		t.Helper()
+		b.dedup = newDedupSet(b.cfg.DedupWindow.D())
+		fromSnap, fromArchive, err := b.loadDedup(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fromSnap, fromArchive
+	}
+	if fromSnap, fromArchive := load(); fromSnap != 3 || fromArchive != 0 {
+		t.Fatalf("after a clean close: %d keys from the snapshot, %d from the archive; want 3 and 0", fromSnap, fromArchive)
+	}
+	publishIDs(t, b, "d")
+	b.saveDedup() // the periodic snapshot
+	publishIDs(t, b, "e", "f")
+	// A crash now: the next start finds the snapshot with a..d.
+	if fromSnap, fromArchive := load(); fromSnap != 4 || fromArchive != 2 {
+		t.Fatalf("after a crash: %d keys from the snapshot, %d from the archive; want 4 and 2 (e, f)", fromSnap, fromArchive)
+	}
+	if dups := publishIDs(t, b, "a", "d", "e", "f", "g"); dups != 4 {
+		t.Fatalf("%d duplicates, want 4", dups)
+	}
+}
+
+// A snapshot in the layout before the archive's last sequence (EBDEDUP2)
+// still loads, and the rebuild then goes by time.
+func TestDedupSnapshotV2Loads(t *testing.T) {
+	d := newDedupSet(time.Minute)
+	t0 := time.Unix(1000, 0)
+	d.add(hashKey("a"), t0)
+	d.add(hashKey("b"), t0.Add(time.Second))
+	var buf bytes.Buffer
+	if _, err := d.writeSnapshotSeq(&buf, 9, 42, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	v3 := buf.Bytes()
+	entries, resume, last, err := parseDedupSnapshotSeq(v3, 9, 0)
+	if err != nil || len(entries) != 2 || last != 42 || resume != t0.Add(2*time.Second).UnixNano() {
+		t.Fatalf("v3: %v entries, resume %d, last %d, err %v", entries, resume, last, err)
+	}
+	// The same in the old layout: no last in the trailer.
+	body := v3[:len(v3)-4]
+	v2 := append([]byte(dedupSnapshotMagicV2), body[8:len(body)-dedupTrailerSize+4]...)
+	tr := body[len(body)-dedupTrailerSize+4:]
+	v2 = append(v2, tr[:8]...)  // resume
+	v2 = append(v2, tr[16:]...) // entries
+	v2 = binary.LittleEndian.AppendUint32(v2, crc32.ChecksumIEEE(v2))
+	entries2, resume2, last2, err := parseDedupSnapshotSeq(v2, 9, 0)
+	if err != nil || len(entries2) != 2 || entries2[1] != entries[1] || resume2 != resume || last2 != 0 {
+		t.Fatalf("v2: %v entries, resume %d, last %d, err %v", entries2, resume2, last2, err)
+	}
+	if _, _, _, err := parseDedupSnapshotSeq(v2, 8, 0); err == nil {
+		t.Fatal("a v2 snapshot of another archive loaded")
 	}
 }
