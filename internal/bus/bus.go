@@ -2,9 +2,14 @@
 // in the process by default or an external cluster.
 //
 // Every ingested event is written to two streams before its producer is
-// acknowledged: EVENTS, the archive that replays read, and WORK, the queue
-// the router consumes (an event leaves WORK once routed). RETRY holds
-// deliveries waiting for another attempt, DLQ those that failed for good.
+// acknowledged: EVENTS, the archive that replays read, and WORK, the
+// router's record of what is not yet routed (an event leaves WORK once
+// routed). On an external cluster, or an embedded bus that listens, the
+// router consumes WORK; on an embedded bus that does not, Publish hands
+// each stored event to the router in this process (AddLocalReader), and
+// WORK is only read back after a crash and trimmed below the oldest
+// event not yet settled. RETRY holds deliveries waiting for another
+// attempt, DLQ those that failed for good.
 //
 // Why two copies: the file store keeps a block's cache in memory for ten
 // seconds after its last write when the block is also read, so a stream
