@@ -95,6 +95,8 @@ type Route struct {
 	openers     sync.WaitGroup // openRetries goroutines
 	started     atomic.Bool    // Start succeeded
 
+	ow overflows // overflow writes in flight (overflow.go)
+
 	delivered, retried, dead, overflow prometheus.Counter
 	attempt, latency                   prometheus.Observer
 
@@ -296,6 +298,9 @@ func (r *Route) Overflow(t *Task) {
 		r.ord.away(t)
 	}
 	t.Outcome = telemetry.OutcomeOverflow
+	if r.queueOverflow(t) {
+		return
+	}
 	t.Done(r.writeRetry(t, t.Attempts, time.Now(), 0, nil, false))
 }
 
@@ -366,6 +371,7 @@ func (r *Route) Stop(ctx context.Context) error {
 		r.amu.Unlock()
 		r.openers.Wait()
 		r.stopRetries()
+		r.ow.close()    // the overflow writes taken are made
 		if !wasActive { // no queue, no workers
 			r.Set(component.Terminated, nil)
 			return
@@ -544,13 +550,7 @@ func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause e
 // (dedup false) carries none: it may repeat the id of the very RETRY
 // message being moved, which must not be mistaken for a duplicate.
 func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) error {
-	rec := &bus.RetryRecord{Delivery: r.record(t, attempts, status, cause), NotBefore: due}
-	if t.orderKey != "" {
-		rec.Order = bus.OrderMark{Key: t.orderKey, Seq: t.Seq}
-	}
-	if dedup && t.orderKey == "" { // ordered: see orderer
-		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
-	}
+	rec := r.retryRecord(t, attempts, due, status, cause, dedup)
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	err := r.write("RETRY", r.cfg.Bus.PutRetry(ctx, rec))
@@ -558,6 +558,18 @@ func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cau
 		r.OpenRetries()
 	}
 	return err
+}
+
+// retryRecord is the RETRY record of t (see writeRetry).
+func (r *Route) retryRecord(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) *bus.RetryRecord {
+	rec := &bus.RetryRecord{Delivery: r.record(t, attempts, status, cause), NotBefore: due}
+	if t.orderKey != "" {
+		rec.Order = bus.OrderMark{Key: t.orderKey, Seq: t.Seq}
+	}
+	if dedup && t.orderKey == "" { // ordered: see orderer
+		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
+	}
+	return rec
 }
 
 func (r *Route) record(t *Task, attempts, status int, cause error) bus.Delivery {
