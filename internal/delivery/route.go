@@ -94,6 +94,10 @@ type Route struct {
 	opening     atomic.Bool    // an openRetries is under way
 	openers     sync.WaitGroup // openRetries goroutines
 	started     atomic.Bool    // Start succeeded
+	// roomWait says the RETRY consumer waits for room in the queue; a
+	// worker that takes a task then wakes it through room.
+	roomWait atomic.Bool
+	room     atomic.Pointer[chan struct{}]
 
 	ow overflows // overflow writes in flight (overflow.go)
 
@@ -413,6 +417,9 @@ func (r *Route) work() {
 		}
 		select {
 		case t := <-r.queue:
+			if r.roomWait.Load() {
+				r.wakeRetries()
+			}
 			if r.paused.Load() {
 				r.Overflow(t)
 				continue
@@ -598,11 +605,24 @@ func (r *Route) write(stream string, err error) error {
 }
 
 // retryFetchWait bounds one RETRY fetch; retryPoll is how often a full
-// queue is looked at again.
+// queue is looked at again by a route that orders events (its room is the
+// orderer's), retryRoomPoll by the others, which a worker wakes when it
+// takes a task (the poll is a fallback).
 const (
 	retryFetchWait = 2 * time.Second
 	retryPoll      = 5 * time.Millisecond
+	retryRoomPoll  = 100 * time.Millisecond
 )
+
+// wakeRetries tells the RETRY consumer waiting for room that there is some.
+func (r *Route) wakeRetries() {
+	if ch := r.room.Load(); ch != nil {
+		select {
+		case *ch <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // consumeRetries feeds due RETRY messages into the queue. It asks the bus
 // only for as many messages as the queue has room for, and only when it has
@@ -613,14 +633,34 @@ const (
 func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	limit := max(8, r.cfg.Policy.Concurrency)
-	poll := time.NewTicker(retryPoll)
+	every := retryRoomPoll
+	if r.ord != nil {
+		every = retryPoll
+	}
+	poll := time.NewTicker(every)
 	defer poll.Stop()
+	room := make(chan struct{}, 1)
+	r.room.Store(&room)
 	for ctx.Err() == nil {
 		free := cap(r.queue) - len(r.queue)
 		if r.ord != nil {
 			free = r.ord.room()
 		}
 		if free <= 0 {
+			if r.ord == nil {
+				// Wait for a worker to take a task (or the poll): a full
+				// queue is not looked at 200 times a second per route.
+				r.roomWait.Store(true)
+				if cap(r.queue)-len(r.queue) <= 0 {
+					select {
+					case <-room:
+					case <-poll.C:
+					case <-ctx.Done():
+					}
+				}
+				r.roomWait.Store(false)
+				continue
+			}
 			select {
 			case <-poll.C:
 			case <-ctx.Done():
