@@ -73,38 +73,6 @@ func (b *Bus) PutRetry(ctx context.Context, r *RetryRecord) error {
 	return b.writeErr(err)
 }
 
-// PutRetries writes recs like PutRetry, pipelined: every write goes out
-// before the first answer is awaited, so that a batch costs about one round
-// trip, not one per record. errs[i] is the outcome of recs[i] (errs is at
-// least as long as recs). A write the pipeline refuses (too many in flight
-// on the connection) is made on its own, waiting.
-func (b *Bus) PutRetries(ctx context.Context, recs []*RetryRecord, errs []error) {
-	futs := make([]jetstream.PubAckFuture, len(recs))
-	for i, r := range recs {
-		m := r.Encode()
-		m.Subject = b.n.subject(m.Subject)
-		f, err := b.js.PublishMsgAsync(m)
-		if err != nil {
-			_, err = b.js.PublishMsg(ctx, m)
-			errs[i] = b.writeErr(err)
-			continue
-		}
-		futs[i], errs[i] = f, nil
-	}
-	for i, f := range futs {
-		if f == nil {
-			continue
-		}
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			errs[i] = b.writeErr(err)
-		case <-ctx.Done():
-			errs[i] = b.writeErr(ctx.Err())
-		}
-	}
-}
-
 // PutDeadLetter writes d to its route's DLQ subject. With d.MsgID set, a
 // second write of the same id inside the dedup window is stored once.
 func (b *Bus) PutDeadLetter(ctx context.Context, d *DeadLetter) error {

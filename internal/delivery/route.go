@@ -99,8 +99,6 @@ type Route struct {
 	roomWait atomic.Bool
 	room     atomic.Pointer[chan struct{}]
 
-	ow overflows // overflow writes in flight (overflow.go)
-
 	delivered, retried, dead, overflow prometheus.Counter
 	attempt, latency                   prometheus.Observer
 
@@ -302,9 +300,6 @@ func (r *Route) Overflow(t *Task) {
 		r.ord.away(t)
 	}
 	t.Outcome = telemetry.OutcomeOverflow
-	if r.queueOverflow(t) {
-		return
-	}
 	t.Done(r.writeRetry(t, t.Attempts, time.Now(), 0, nil, false))
 }
 
@@ -375,7 +370,6 @@ func (r *Route) Stop(ctx context.Context) error {
 		r.amu.Unlock()
 		r.openers.Wait()
 		r.stopRetries()
-		r.ow.close()    // the overflow writes taken are made
 		if !wasActive { // no queue, no workers
 			r.Set(component.Terminated, nil)
 			return
@@ -557,18 +551,6 @@ func (r *Route) deadLetter(t *Task, reason string, attempts, status int, cause e
 // (dedup false) carries none: it may repeat the id of the very RETRY
 // message being moved, which must not be mistaken for a duplicate.
 func (r *Route) writeRetry(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) error {
-	rec := r.retryRecord(t, attempts, due, status, cause, dedup)
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	err := r.write("RETRY", r.cfg.Bus.PutRetry(ctx, rec))
-	if err == nil && !r.retryOpen.Load() && r.started.Load() {
-		r.OpenRetries()
-	}
-	return err
-}
-
-// retryRecord is the RETRY record of t (see writeRetry).
-func (r *Route) retryRecord(t *Task, attempts int, due time.Time, status int, cause error, dedup bool) *bus.RetryRecord {
 	rec := &bus.RetryRecord{Delivery: r.record(t, attempts, status, cause), NotBefore: due}
 	if t.orderKey != "" {
 		rec.Order = bus.OrderMark{Key: t.orderKey, Seq: t.Seq}
@@ -576,7 +558,13 @@ func (r *Route) retryRecord(t *Task, attempts int, due time.Time, status int, ca
 	if dedup && t.orderKey == "" { // ordered: see orderer
 		rec.MsgID = t.Key + ".r" + strconv.Itoa(attempts) + "." + r.cfg.Rule + "." + r.cfg.Target
 	}
-	return rec
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	err := r.write("RETRY", r.cfg.Bus.PutRetry(ctx, rec))
+	if err == nil && !r.retryOpen.Load() && r.started.Load() {
+		r.OpenRetries()
+	}
+	return err
 }
 
 func (r *Route) record(t *Task, attempts, status int, cause error) bus.Delivery {
