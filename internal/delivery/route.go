@@ -411,7 +411,7 @@ func (r *Route) work() {
 		}
 		select {
 		case t := <-r.queue:
-			if r.roomWait.Load() {
+			if r.roomWait.Load() && cap(r.queue)-len(r.queue) >= r.retryRoomMin() {
 				r.wakeRetries()
 			}
 			if r.paused.Load() {
@@ -602,6 +602,13 @@ const (
 	retryRoomPoll  = 100 * time.Millisecond
 )
 
+// retryRoomMin is the room in the queue for which a waiting RETRY consumer
+// is woken: a fetch's worth (a quarter of the queue at most), so that a
+// full queue is refilled in batches, not one fetch per task taken.
+func (r *Route) retryRoomMin() int {
+	return max(1, min(max(8, r.cfg.Policy.Concurrency), cap(r.queue)/4))
+}
+
 // wakeRetries tells the RETRY consumer waiting for room that there is some.
 func (r *Route) wakeRetries() {
 	if ch := r.room.Load(); ch != nil {
@@ -636,10 +643,11 @@ func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 		}
 		if free <= 0 {
 			if r.ord == nil {
-				// Wait for a worker to take a task (or the poll): a full
-				// queue is not looked at 200 times a second per route.
+				// Wait for the workers to make a fetch's worth of room (or
+				// the poll): a full queue is not looked at 200 times a
+				// second per route, nor refilled one task at a time.
 				r.roomWait.Store(true)
-				if cap(r.queue)-len(r.queue) <= 0 {
+				if cap(r.queue)-len(r.queue) < r.retryRoomMin() {
 					select {
 					case <-room:
 					case <-poll.C:
