@@ -94,6 +94,10 @@ type Route struct {
 	opening     atomic.Bool    // an openRetries is under way
 	openers     sync.WaitGroup // openRetries goroutines
 	started     atomic.Bool    // Start succeeded
+	// roomWait says the RETRY consumer waits for room in the queue; a
+	// worker that takes a task then wakes it through room.
+	roomWait atomic.Bool
+	room     atomic.Pointer[chan struct{}]
 
 	delivered, retried, dead, overflow prometheus.Counter
 	attempt, latency                   prometheus.Observer
@@ -407,6 +411,9 @@ func (r *Route) work() {
 		}
 		select {
 		case t := <-r.queue:
+			if r.roomWait.Load() && cap(r.queue)-len(r.queue) >= r.retryRoomMin() {
+				r.wakeRetries()
+			}
 			if r.paused.Load() {
 				r.Overflow(t)
 				continue
@@ -586,11 +593,31 @@ func (r *Route) write(stream string, err error) error {
 }
 
 // retryFetchWait bounds one RETRY fetch; retryPoll is how often a full
-// queue is looked at again.
+// queue is looked at again by a route that orders events (its room is the
+// orderer's), retryRoomPoll by the others, which a worker wakes when it
+// takes a task (the poll is a fallback).
 const (
 	retryFetchWait = 2 * time.Second
 	retryPoll      = 5 * time.Millisecond
+	retryRoomPoll  = 100 * time.Millisecond
 )
+
+// retryRoomMin is the room in the queue for which a waiting RETRY consumer
+// is woken: a fetch's worth (a quarter of the queue at most), so that a
+// full queue is refilled in batches, not one fetch per task taken.
+func (r *Route) retryRoomMin() int {
+	return max(1, min(max(8, r.cfg.Policy.Concurrency), cap(r.queue)/4))
+}
+
+// wakeRetries tells the RETRY consumer waiting for room that there is some.
+func (r *Route) wakeRetries() {
+	if ch := r.room.Load(); ch != nil {
+		select {
+		case *ch <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // consumeRetries feeds due RETRY messages into the queue. It asks the bus
 // only for as many messages as the queue has room for, and only when it has
@@ -601,14 +628,35 @@ const (
 func (r *Route) consumeRetries(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	limit := max(8, r.cfg.Policy.Concurrency)
-	poll := time.NewTicker(retryPoll)
+	every := retryRoomPoll
+	if r.ord != nil {
+		every = retryPoll
+	}
+	poll := time.NewTicker(every)
 	defer poll.Stop()
+	room := make(chan struct{}, 1)
+	r.room.Store(&room)
 	for ctx.Err() == nil {
 		free := cap(r.queue) - len(r.queue)
 		if r.ord != nil {
 			free = r.ord.room()
 		}
 		if free <= 0 {
+			if r.ord == nil {
+				// Wait for the workers to make a fetch's worth of room (or
+				// the poll): a full queue is not looked at 200 times a
+				// second per route, nor refilled one task at a time.
+				r.roomWait.Store(true)
+				if cap(r.queue)-len(r.queue) < r.retryRoomMin() {
+					select {
+					case <-room:
+					case <-poll.C:
+					case <-ctx.Done():
+					}
+				}
+				r.roomWait.Store(false)
+				continue
+			}
 			select {
 			case <-poll.C:
 			case <-ctx.Done():

@@ -32,7 +32,10 @@ type fanoutRun struct {
 	PeakRSS   uint64  `json:"peak_rss_bytes"`
 	RateRatio float64 `json:"deliveries_ratio_to_1"`
 	CPURatio  float64 `json:"cpu_per_delivery_ratio_to_1"`
-	Error     string  `json:"error,omitempty"`
+	// Left is what the bridge still held when the drain gave up (nil:
+	// everything arrived).
+	Left  *backlog `json:"left,omitempty"`
+	Error string   `json:"error,omitempty"`
 }
 
 // runFanout sends events matched by n rules to n targets, for each size
@@ -86,7 +89,13 @@ func (r *runner) runFanout(ctx context.Context) scaleReport {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: other processes used %.1f cores: figures disturbed", who, p.OtherCPUCores))
 		}
 		if !p.Drained {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d of %d deliveries had not arrived when the drain ended after %.0f s", who, p.Lost, p.Load.OK*uint64(run.Fanout), p.DrainSec))
+			where := "the bridge held nothing more in WORK or RETRY: lost"
+			if bl := run.Left; bl != nil && !bl.empty() {
+				where = fmt.Sprintf("the bridge still held %d events in WORK and %d deliveries in RETRY: late", bl.Work, bl.Retry)
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d of %d deliveries had not arrived when the drain ended after %.0f s (%s)", who, p.Lost, p.Load.OK*uint64(run.Fanout), p.DrainSec, where))
+		} else if p.DrainSec > r.cfg.DrainQuiet.Seconds() {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: the last deliveries arrived %.0f s after the load ended", who, p.DrainSec))
 		}
 		if p.Load.Errors+p.Load.Non2xx > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d transport errors, %d non-2xx answers", who, p.Load.Errors, p.Load.Non2xx))
@@ -146,9 +155,9 @@ func (r *runner) fanoutOnce(ctx context.Context, n int) fanoutRun {
 	}
 	defer e.close()
 	sampler := procstat.StartSampler(e.box.proc.pid(), r.cfg.SampleEvery)
-	if _, err := r.measureFanout(ctx, e, n, run.IngestHz, r.cfg.Warmup); err != nil {
+	if _, _, err := r.measureFanout(ctx, e, n, run.IngestHz, r.cfg.Warmup); err != nil {
 		run.Error = "warm-up: " + err.Error()
-	} else if run.Phase, err = r.measureFanout(ctx, e, n, run.IngestHz, r.cfg.SatDuration); err != nil {
+	} else if run.Phase, run.Left, err = r.measureFanout(ctx, e, n, run.IngestHz, r.cfg.SatDuration); err != nil {
 		run.Error = err.Error()
 	}
 	run.PeakRSS = sampler.Stop()
@@ -162,9 +171,9 @@ func (r *runner) fanoutOnce(ctx context.Context, n int) fanoutRun {
 // each accepted event has reached the sink n times. DeliveredRate is then
 // deliveries per second (first to last arrival) and CPUPerEventUS the
 // bridge's CPU per delivery.
-func (r *runner) measureFanout(ctx context.Context, e *env, n int, rate float64, d time.Duration) (*phase, error) {
+func (r *runner) measureFanout(ctx context.Context, e *env, n int, rate float64, d time.Duration) (*phase, *backlog, error) {
 	if err := e.sinkAPI.reset(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pid := e.box.proc.pid()
 	cpu0, _ := procstat.CPU(pid)
@@ -177,23 +186,27 @@ func (r *runner) measureFanout(ctx context.Context, e *env, n int, rate float64,
 	}
 	res, err := r.runLoadgenAt(ctx, e.box.ingestURL, mode, d, rate)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	drainStart := time.Now()
 	want := res.OK * uint64(n)
-	st, drained, err := r.drainBy(ctx, e.sinkAPI, want, func(st sink.Stats) uint64 { return st.Count }, max(r.cfg.DrainTimeout, 10*time.Minute))
+	st, drained, left, err := r.drainHonest(ctx, e.sinkAPI, e.box.ingestURL, want, func(st sink.Stats) uint64 { return st.Count }, max(r.cfg.DrainTimeout, 10*time.Minute))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var leftp *backlog
+	if !drained {
+		leftp = &left
 	}
 	p := &phase{Scenario: scenFanout, Load: res, Sink: st, DeliveredRate: st.Rate(), Drained: drained,
 		DrainSec: time.Since(drainStart).Seconds(), Lost: max(int64(want)-int64(st.Count), 0),
 		OtherCPUCores: max(snapshotTasks().CPUSince(tasks0, e.pids()...).Seconds()/time.Since(start).Seconds(), 0)}
 	if e.box.proc.exited() {
-		return p, errBoxDied
+		return p, leftp, errBoxDied
 	}
 	if cpu1, err := procstat.CPU(pid); err == nil && st.Count > 0 {
 		p.CPUSec = (cpu1 - cpu0).Seconds()
 		p.CPUPerEventUS = p.CPUSec * 1e6 / float64(st.Count)
 	}
-	return p, nil
+	return p, leftp, nil
 }
