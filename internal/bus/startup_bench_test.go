@@ -14,12 +14,9 @@ import (
 	"github.com/eventbridge-dev/eventbridge/internal/spec"
 )
 
-// fillArchive writes n events' worth of archive copies (about 300 B each,
+// fillArchiveFrom writes n events' worth of archive copies (about 300 B each,
 // with distinct keys) straight to EVENTS, pipelined, and remembers their
 // keys in the dedup set as Publish does.
-func fillArchive(tb testing.TB, b *Bus, n int) { fillArchiveFrom(tb, b, 0, n) }
-
-// fillArchiveFrom is fillArchive with the keys from .. from+n-1.
 func fillArchiveFrom(tb testing.TB, b *Bus, from, n int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -107,15 +107,6 @@ func (t *tracker) take(seqs ...uint64) {
 	}
 }
 
-// takeSpans notes spans being read back.
-func (t *tracker) takeSpans(ss []span) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, x := range ss {
-		t.seen = t.seen.add(max(x.lo, t.low+1), x.hi)
-	}
-}
-
 // done notes lo..hi applied.
 func (t *tracker) done(lo, hi uint64) {
 	t.mu.Lock()
