@@ -54,8 +54,13 @@ func TestParseManyRulesCost(t *testing.T) {
 	}
 	per := float64(after.TotalAlloc-before.TotalAlloc) / n
 	t.Logf("parse: %.1f KB allocated per rule", per/1024)
-	if per > 64*1024 {
-		t.Errorf("parse allocates %.1f KB per rule, want < 64 KB", per/1024)
+	// The race detector allocates about a quarter more (65 KB here).
+	limit := 64.0
+	if raceOn {
+		limit = 80
+	}
+	if per > limit*1024 {
+		t.Errorf("parse allocates %.1f KB per rule, want < %.0f KB", per/1024, limit)
 	}
 }
 
