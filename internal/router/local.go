@@ -55,10 +55,17 @@ type local struct {
 	handedAt  uint64              // handed at the last trim
 	reading   bool                // reading back WORK at start
 	live      map[uint64]struct{} // while reading: the sequences handed by Publish
-	frontier  uint64              // while reading: every sequence below was read back
-	cut       uint64              // read back at start: every sequence below
-	cap       uint64              // set at Stop: the bus's floor before the reader went
-	trimmed   uint64              // WORK was trimmed below this
+	// readRouted are the sequences that the read-back routed while the
+	// Publish call that stored them had not yet handed them: a call that
+	// began after the reader was added may store an event before the
+	// read-back's cut and hand it only after the read-back saw it. take
+	// drops such an event instead of routing it twice. Pruned below the
+	// bus's floor (those calls are over).
+	readRouted map[uint64]struct{}
+	frontier   uint64 // while reading: every sequence below was read back
+	cut        uint64 // read back at start: every sequence below
+	cap        uint64 // set at Stop: the bus's floor before the reader went
+	trimmed    uint64 // WORK was trimmed below this
 
 	ticks atomic.Uint64 // trim rounds run (tests)
 
@@ -97,6 +104,7 @@ func (r *Router) startLocal(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.Background())
 	l.mu.Lock()
 	l.reading, l.frontier, l.cap, l.live = true, 0, noCap, map[uint64]struct{}{}
+	l.readRouted = map[uint64]struct{}{}
 	l.quit, l.cancel = quit, cancel
 	l.mu.Unlock()
 	r.cfg.Bus.AddLocalReader(localReader, func(batch []bus.Stored) { l.take(batch, quit) })
@@ -111,19 +119,31 @@ func (r *Router) startLocal(ctx context.Context) error {
 // it for the router, waiting for room (which holds ingest back).
 func (l *local) take(batch []bus.Stored, quit chan struct{}) {
 	l.mu.Lock()
+	var skip []bool // routed by the read-back already
 	for i := range batch {
 		s := batch[i].WorkSeq
 		if s == 0 { // no sequence in the store's answer: not followed
 			continue
 		}
-		l.unsettled[s] = struct{}{}
 		l.handed = max(l.handed, s)
+		if _, done := l.readRouted[s]; done {
+			delete(l.readRouted, s)
+			if skip == nil {
+				skip = make([]bool, len(batch))
+			}
+			skip[i] = true
+			continue
+		}
+		l.unsettled[s] = struct{}{}
 		if l.reading {
 			l.live[s] = struct{}{}
 		}
 	}
 	l.mu.Unlock()
 	for i := range batch {
+		if skip != nil && skip[i] {
+			continue
+		}
 		select {
 		case l.in <- batch[i]:
 		case <-quit:
@@ -177,6 +197,7 @@ func (r *Router) readBack(ctx context.Context) {
 				}
 				if !known {
 					l.unsettled[st.WorkSeq] = struct{}{}
+					l.readRouted[st.WorkSeq] = struct{}{}
 				}
 				l.frontier = st.WorkSeq + 1
 				l.mu.Unlock()
@@ -318,10 +339,23 @@ func (r *Router) trimLoop(quit chan struct{}) {
 			for _, st := range r.local.dueRetries(now) {
 				idx, routes = r.routeStored(&st, idx[:0], routes[:0])
 			}
+			r.local.pruneReadRouted(r.cfg.Bus.WorkFloor())
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			r.trim(ctx, false)
 			cancel()
 			r.local.ticks.Add(1)
+		}
+	}
+}
+
+// pruneReadRouted forgets the read-back's sequences below floor: the
+// Publish calls that stored them are over, so none is handed any more.
+func (l *local) pruneReadRouted(floor uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for s := range l.readRouted {
+		if s < floor {
+			delete(l.readRouted, s)
 		}
 	}
 }
