@@ -2,7 +2,6 @@ package event
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -145,7 +144,10 @@ func fromBinary(attrs map[string]string, contentType string, data []byte, fast b
 			ve.Add(name, "%v", err)
 		}
 	}
-	SetBinaryData(&e, data)
+	// The data of a JSON content type (one given, not the absent one) was
+	// found UTF-8 above, or the event is refused below: setBinaryData
+	// need not look again.
+	setBinaryData(&e, data, contentType != "" && IsJSONContentType(contentType))
 	if err := errOf(&ve); err != nil {
 		return nil, err
 	}
@@ -244,13 +246,19 @@ func setSchema(e *ce.Event, u *url.URL) {
 // JSON into the bus (a non-JSON body without Content-Type) or JSON that is
 // not UTF-8. Empty data leaves e without data.
 func SetBinaryData(e *ce.Event, data []byte) {
+	setBinaryData(e, data, false)
+}
+
+// setBinaryData is SetBinaryData; utf8Checked says data is known to be
+// UTF-8.
+func setBinaryData(e *ce.Event, data []byte, utf8Checked bool) {
 	if len(data) == 0 {
 		return
 	}
 	e.DataEncoded = data
-	ok := utf8.Valid(data)
+	ok := utf8Checked || utf8.Valid(data)
 	if IsJSONContentType(e.DataContentType()) {
-		ok = ok && json.Valid(data)
+		ok = ok && validJSON(data)
 	}
 	if !ok {
 		e.DataBase64 = true

@@ -376,7 +376,7 @@ func EncodeJSON(e *ce.Event) ([]byte, error) {
 		return b, err
 	}
 	ct := e.DataContentType()
-	if !IsJSONContentType(ct) || sdkTreatsAsJSON(ct) || !json.Valid(e.DataEncoded) {
+	if !IsJSONContentType(ct) || sdkTreatsAsJSON(ct) || !validJSON(e.DataEncoded) {
 		return b, nil
 	}
 	var m map[string]json.RawMessage
