@@ -9,6 +9,7 @@ import (
 	nethttp "net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
@@ -77,7 +78,8 @@ func decodeBinary(h nethttp.Header, body []byte, lim ebevent.Limits) (*ce.Event,
 	if err := checkHeaderCount(h, lim); err != nil {
 		return nil, err
 	}
-	attrs := make(map[string]string, len(h))
+	attrs := getAttrs()
+	defer putAttrs(attrs)
 	var ve ebevent.ValidationError
 	var bad map[string]bool // made at the first bad header
 	for k, vs := range h {
@@ -125,6 +127,23 @@ func decodeBinary(h nethttp.Header, body []byte, lim ebevent.Limits) (*ce.Event,
 	}
 	out := ve // ve stays on the stack on the way without errors
 	return nil, out.Err()
+}
+
+// attrPool holds the attribute maps of decodeBinary: FromBinary copies
+// what it keeps of them into the event, and a map of a few attributes
+// costs two allocations (its header and its group of slots) per request.
+var attrPool = sync.Pool{New: func() any { return make(map[string]string, 8) }}
+
+func getAttrs() map[string]string { return attrPool.Get().(map[string]string) }
+
+// putAttrs empties m and gives it back, unless it grew large (an event
+// with many extensions): a pooled map keeps its size.
+func putAttrs(m map[string]string) {
+	if len(m) > 16 {
+		return
+	}
+	clear(m)
+	attrPool.Put(m)
 }
 
 // checkHeaderCount refuses a request with more ce- headers than there can

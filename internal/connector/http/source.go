@@ -270,7 +270,15 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 	if mode == ModeBatch {
 		limit = int64(s.cfg.MaxBatchSize)
 	}
-	body, err := readBody(nethttp.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
+	rb := r.Body
+	if r.ContentLength < 0 || r.ContentLength > limit {
+		// A body of unknown length, or longer than the limit: read up to
+		// the limit. One of a known length within it needs no reader of
+		// its own (an allocation per request): the server's reader ends
+		// it there.
+		rb = nethttp.MaxBytesReader(w, r.Body, limit)
+	}
+	body, err := readBody(rb, r.ContentLength, limit)
 	if err != nil {
 		var mbe *nethttp.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -347,7 +355,9 @@ func (s *Source) one(e *ce.Event, err error, ext problem.Kind) ([]*ce.Event, *pr
 
 // readBody reads a request body. When the request says how long it is
 // (within limit), the buffer is made that size at once, one byte more to
-// see the end, instead of growing from 512 bytes.
+// see the end, instead of growing from 512 bytes; a body longer than it
+// said (which net/http's server does not give) is read up to limit, and
+// more is a *http.MaxBytesError.
 func readBody(body io.Reader, length, limit int64) ([]byte, error) {
 	if length <= 0 || length > limit {
 		return io.ReadAll(body)
@@ -362,9 +372,13 @@ func readBody(body io.Reader, length, limit int64) ([]byte, error) {
 		if err != nil {
 			return buf, err
 		}
-		if len(buf) == cap(buf) { // longer than it said: read the rest
-			rest, err := io.ReadAll(body)
-			return append(buf, rest...), err
+		if len(buf) == cap(buf) { // longer than it said: read the rest, up to limit
+			rest, err := io.ReadAll(io.LimitReader(body, limit+1-int64(len(buf))))
+			buf = append(buf, rest...)
+			if err == nil && int64(len(buf)) > limit {
+				err = &nethttp.MaxBytesError{Limit: limit}
+			}
+			return buf, err
 		}
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -92,5 +94,24 @@ func TestSetBodyGetBody(t *testing.T) {
 	setBody(req, nil)
 	if req.Body != nethttp.NoBody || req.ContentLength != 0 {
 		t.Fatalf("empty body: %v, length %d", req.Body, req.ContentLength)
+	}
+}
+
+// TestReadBodyLongerThanSaid: a body longer than its Content-Length
+// (which net/http's server does not give; the source then reads it
+// without a MaxBytesReader) is still read only up to the limit.
+func TestReadBodyLongerThanSaid(t *testing.T) {
+	got, err := readBody(strings.NewReader("12345678"), 5, 10)
+	if err != nil || string(got) != "12345678" {
+		t.Fatalf("within the limit: %q, %v", got, err)
+	}
+	got, err = readBody(strings.NewReader(strings.Repeat("x", 1000)), 5, 10)
+	var mbe *nethttp.MaxBytesError
+	if !errors.As(err, &mbe) || len(got) > 11 {
+		t.Fatalf("over the limit: %d bytes, %v; want a MaxBytesError after at most 11 bytes", len(got), err)
+	}
+	got, err = readBody(strings.NewReader("12345"), 5, 10)
+	if err != nil || string(got) != "12345" {
+		t.Fatalf("as said: %q, %v", got, err)
 	}
 }
