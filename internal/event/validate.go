@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -214,7 +216,15 @@ func simpleMediaType(ct string) bool {
 // url.URL re-encodes what RFC 3986 does not allow ("/a b" becomes "/a%20b",
 // "/café" "/caf%C3%A9"), so the event would change, and with its source
 // its dedup key.
+//
+// The URL returned may be shared with other callers: read it or copy it,
+// never change it. Sources repeat from one event to the next, and the
+// parse and the check cost two allocations and most of a microsecond,
+// so the first uriCacheMax short ones that pass are kept.
 func parseURIRef(v string) (*url.URL, error) {
+	if u, ok := uriCache.Load(v); ok {
+		return u.(*url.URL), nil
+	}
 	u, err := url.Parse(v)
 	if err != nil {
 		return nil, err
@@ -222,8 +232,31 @@ func parseURIRef(v string) (*url.URL, error) {
 	if s := u.String(); s != v {
 		return nil, fmt.Errorf("%q is not written as a URI (RFC 3986) would be, %q: percent-encode spaces, quotes, non-ASCII and the like", v, s)
 	}
+	if len(v) <= uriCacheMaxLen && uriCached.Load() < uriCacheMax {
+		// Parsed again from a copy: u's fields are substrings of v,
+		// which may be part of a whole request body.
+		c := strings.Clone(v)
+		if cu, err := url.Parse(c); err == nil {
+			if _, loaded := uriCache.LoadOrStore(c, cu); !loaded {
+				uriCached.Add(1)
+			}
+		}
+	}
 	return u, nil
 }
+
+// The cache of parseURIRef: text → *url.URL, at most uriCacheMax entries
+// of at most uriCacheMaxLen bytes (about 0.5 MB at worst), never evicted:
+// beyond it, sources are parsed every time, as before.
+var (
+	uriCache  sync.Map
+	uriCached atomic.Int32
+)
+
+const (
+	uriCacheMax    = 1024
+	uriCacheMaxLen = 256
+)
 
 // parseTime parses a time attribute as sdk-go does, and requires that the
 // canonical form sdk-go writes (UTC, RFC 3339) can be read again: a time
