@@ -115,3 +115,62 @@ func TestReadBodyLongerThanSaid(t *testing.T) {
 		t.Fatalf("as said: %q, %v", got, err)
 	}
 }
+
+// countingListener hands out connections that record their writes.
+type countingListener struct {
+	net.Listener
+	mu     *sync.Mutex
+	writes *[][]byte
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return writeCounter{Conn: c, mu: l.mu, writes: l.writes}, nil
+}
+
+// TestSourceAnswersInOneWrite checks that the source's answer, 202 or a
+// problem, goes out in one write (one packet) per request.
+func TestSourceAnswersInOneWrite(t *testing.T) {
+	src, rec := newTestSource(t, nil)
+	srv := httptest.NewUnstartedServer(src)
+	var mu sync.Mutex
+	var writes [][]byte
+	srv.Listener = countingListener{Listener: srv.Listener, mu: &mu, writes: &writes}
+	srv.Start()
+	defer srv.Close()
+	client := srv.Client()
+	bodies := []struct {
+		id     string
+		status int
+	}{{"a", nethttp.StatusAccepted}, {"", nethttp.StatusBadRequest}, {"b", nethttp.StatusAccepted}}
+	for _, b := range bodies {
+		req, _ := nethttp.NewRequest(nethttp.MethodPost, srv.URL+"/events", strings.NewReader(`{"n":1}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Ce-Specversion", "1.0")
+		req.Header.Set("Ce-Source", "/test")
+		req.Header.Set("Ce-Type", "com.example.test")
+		if b.id != "" {
+			req.Header.Set("Ce-Id", b.id)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != b.status {
+			t.Fatalf("status %d, want %d", resp.StatusCode, b.status)
+		}
+	}
+	if rec.calls() != 2 {
+		t.Fatalf("%d events stored, want 2", rec.calls())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(writes) != len(bodies) {
+		t.Fatalf("%d answers took %d writes, want one each", len(bodies), len(writes))
+	}
+}
