@@ -271,11 +271,11 @@ func (s *Source) decode(w nethttp.ResponseWriter, r *nethttp.Request) ([]*ce.Eve
 		limit = int64(s.cfg.MaxBatchSize)
 	}
 	rb := r.Body
-	if r.ContentLength < 0 || r.ContentLength > limit {
-		// A body of unknown length, or longer than the limit: read up to
-		// the limit. One of a known length within it needs no reader of
-		// its own (an allocation per request): the server's reader ends
-		// it there.
+	if r.ContentLength <= 0 || r.ContentLength > limit {
+		// A body of unknown length (or none), or longer than the limit:
+		// read up to the limit. One of a known length within it needs no
+		// reader of its own (an allocation per request): the server's
+		// reader ends it there, and readBody bounds one that goes on.
 		rb = nethttp.MaxBytesReader(w, r.Body, limit)
 	}
 	body, err := readBody(rb, r.ContentLength, limit)
