@@ -11,11 +11,11 @@ func TestMemLimitFor(t *testing.T) {
 		live, other uint64
 		want        int64
 	}{
-		{0, 0, 32 << 20},                 // the floor
-		{4 << 20, 2 << 20, 32 << 20},     // idle: the floor
-		{28 << 20, 8 << 20, 60 << 20},    // about the http bench's bridge: 24 MiB of room, no floor holding it up
-		{20 << 20, 40 << 20, 84 << 20},   // at least 24 MiB of room
-		{100 << 20, 20 << 20, 145 << 20}, // a quarter of the live heap
+		{0, 0, 64 << 20},
+		{30 << 20, 10 << 20, 64 << 20},
+		{48 << 20, 15 << 20, 75 << 20}, // about the http bench's bridge: 12 MiB of room
+		{20 << 20, 40 << 20, 68 << 20}, // at least 8 MiB of room
+		{100 << 20, 20 << 20, 145 << 20},
 		{600 << 20, 0, 750 << 20},
 	} {
 		if got := memLimitFor(c.live, c.other); got != c.want {

@@ -36,10 +36,9 @@ SIGINT or SIGTERM stops intake, lets deliveries in flight finish within
 shutdown_timeout, and leaves the rest in the bus for the next start; a second
 signal exits at once.
 
-Unless GOMEMLIMIT is set, serve sets Go's soft memory limit to the live heap
-plus the runtime's other memory plus a quarter of the live heap (at least
-24 MiB), never under 32 MiB, and follows the live heap every second
-(GOMEMLIMIT=off keeps Go's default, no limit). On Linux, once started, it
+Unless GOMEMLIMIT is set, serve sets Go's soft memory limit to 64 MiB or 1.5
+times the live heap, whichever is larger, and follows the live heap every
+second (GOMEMLIMIT=off keeps Go's default, no limit). On Linux, once started, it
 releases the resident pages of its own executable (they come back from the
 page cache as they are used).`,
 		Args: cobra.NoArgs,
