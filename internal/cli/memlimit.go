@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,12 +13,12 @@ import (
 // live heap, plus what the runtime holds besides the heap (goroutine
 // stacks, its own metadata), plus room for the heap to grow between two
 // collections of memLimitRatio times the live heap and at least
-// memLimitRoom; never under memLimitFloor. While the process allocates,
-// the limit rises above that, by at most what it allocated in the last
-// period, to what the collector needs to keep up at a cost that does not
-// grow with the live heap (below): the unused part of the heap's spans
-// counted as the runtime counts it, a room of at least memLimitScanRatio
-// times the scannable heap, and the runtime's own headroom below the limit.
+// memLimitRoom; never under memLimitFloor. Once the bridge has started, while
+// it allocates (memLimitBusy in the last period), the limit rises above that, to what
+// the collector needs to keep up at a cost that does not grow with the live
+// heap (below): the unused part of the heap's spans counted as the runtime
+// counts it, a room of at least memLimitScanRatio times the scannable heap,
+// and the runtime's own headroom below the limit.
 //
 // Go's default (GOGC=100, no limit) lets the heap grow to twice the live
 // heap before it collects, and returns freed pages to the OS slowly; the
@@ -50,13 +51,20 @@ import (
 // least the scannable heap keeps that at most 1 (what GOGC=100 gives a heap
 // of pointers). An idle process, whose collector has nothing to keep up
 // with, is not given that: it keeps the lower limit and the lower resident
-// memory that goes with it.
+// memory that goes with it. (Giving a busy process only as much more as it
+// allocated in the last period starved it: a bridge that the collector
+// slows allocates little, so it stayed slow.) Nor is a bridge that is
+// starting: its live heap is being built among much garbage (1.1 GB
+// allocated to start 10,000 rules), and a larger room then leaves the live
+// objects scattered over more spans, which stay resident (40 MB more idle
+// RSS at 10,000 rules).
 const (
 	memLimitFloor     = 64 << 20
 	memLimitRatio     = 0.25
 	memLimitScanRatio = 1.0
 	memLimitRoom      = 8 << 20
 	memLimitPeriod    = time.Second
+	memLimitBusy      = 4 << 20 // bytes allocated per period: a few hundred events per second
 	// memLimitHeadroom is the share of the limit left for the headroom the
 	// runtime keeps below it (runtime.memoryLimitHeapGoalHeadroomPercent:
 	// 3% of its goal in Go 1.26, at least 1 MiB).
@@ -70,8 +78,8 @@ func memLimitFor(m memSample, allocated uint64) int64 {
 	idle := m.live + m.other + room
 	busy := uint64(float64(m.live+m.other+m.unused+max(room, uint64(float64(m.scan)*memLimitScanRatio))) / (1 - memLimitHeadroom))
 	limit := idle
-	if busy > idle {
-		limit += min(busy-idle, allocated)
+	if allocated >= memLimitBusy {
+		limit = max(idle, busy)
 	}
 	return max(memLimitFloor, int64(limit))
 }
@@ -117,20 +125,27 @@ func readMemory(s []metrics.Sample) (m memSample, ok bool) {
 
 // softMemoryLimit sets the default soft memory limit and keeps it
 // following the live heap until ctx ends, unless GOMEMLIMIT is set (the
-// user's choice wins, "off" included). It returns at once.
-func softMemoryLimit(ctx context.Context) {
+// user's choice wins, "off" included). It returns at once, with the func to
+// call once the bridge has started (the limit of a busy bridge applies
+// from then on).
+func softMemoryLimit(ctx context.Context) (started func()) {
 	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+		return func() {}
 	}
 	samples := make([]metrics.Sample, len(memSampleNames))
 	for i, n := range memSampleNames {
 		samples[i].Name = n
 	}
+	var up atomic.Bool
 	var allocs uint64
 	update := func() {
 		if m, ok := readMemory(samples); ok {
-			debug.SetMemoryLimit(memLimitFor(m, m.allocs-allocs))
+			allocated := m.allocs - allocs
 			allocs = m.allocs
+			if !up.Load() {
+				allocated = 0
+			}
+			debug.SetMemoryLimit(memLimitFor(m, allocated))
 		}
 	}
 	update()
@@ -146,4 +161,5 @@ func softMemoryLimit(ctx context.Context) {
 			}
 		}
 	}()
+	return func() { up.Store(true) }
 }

@@ -20,9 +20,10 @@ func TestMemLimitFor(t *testing.T) {
 		{100 << 20, 20 << 20, 20 << 20, 0, 0, 145},        // a quarter of the live heap
 		{600 << 20, 0, 0, 0, 0, 750},
 		// 10,000 rules: 40 MiB of unused spans, 33 MiB scannable.
-		{55 << 20, 33 << 20, 15 << 20, 40 << 20, 0, 83},         // idle: as without them
-		{55 << 20, 33 << 20, 15 << 20, 40 << 20, 20 << 20, 103}, // allocating 20 MiB per period: that much higher
-		{55 << 20, 33 << 20, 15 << 20, 40 << 20, busy, 150},     // under load: room for the scannable heap above the unused spans
+		{55 << 20, 33 << 20, 15 << 20, 40 << 20, 0, 83},        // idle: as without them
+		{55 << 20, 33 << 20, 15 << 20, 40 << 20, 2 << 20, 83},  // allocating 2 MiB per period: idle
+		{55 << 20, 33 << 20, 15 << 20, 40 << 20, 4 << 20, 150}, // 4 MiB: busy
+		{55 << 20, 33 << 20, 15 << 20, 40 << 20, busy, 150},    // under load: room for the scannable heap above the unused spans
 	} {
 		m := memSample{live: c.live, scan: c.scan, other: c.other, unused: c.unused}
 		if got := memLimitFor(m, c.allocated) >> 20; got != c.want {
