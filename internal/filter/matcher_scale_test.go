@@ -76,7 +76,7 @@ func randomScaleEvent(r *rand.Rand, n int) *ce.Event {
 // numeric ranges, anything-but, exists, data fields) and many random
 // events near it.
 func TestMatcherScaleMixAgreesWithRuleByRule(t *testing.T) {
-	rules := scaleRules(t, 1000)
+	rules := scaleRules(t, 500)
 	m, err := NewMatcher(rules)
 	if err != nil {
 		t.Fatal(err)
@@ -88,13 +88,13 @@ func TestMatcherScaleMixAgreesWithRuleByRule(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(15, 1000))
-	matched, events := 0, 1500
+	matched, events := 0, 600
 	if testing.Short() {
-		events = 300
+		events = 150
 	}
 	var got []int
 	for range events {
-		e := randomScaleEvent(rng, 1000)
+		e := randomScaleEvent(rng, 500)
 		in := NewInput(e)
 		got = m.Match(in, got[:0])
 		in.Release()
@@ -116,7 +116,7 @@ func TestMatcherScaleMixAgreesWithRuleByRule(t *testing.T) {
 	}
 	// The bench's event matches rule 0 of the bench's patterns only.
 	in := NewInput(filtertest.ScaleEvent("x"))
-	if got := m.Match(in, nil); !slices.Contains(got, 0) || slices.ContainsFunc(got, func(i int) bool { return i > 0 && i < 1000 }) {
+	if got := m.Match(in, nil); !slices.Contains(got, 0) || slices.ContainsFunc(got, func(i int) bool { return i > 0 && i < 500 }) {
 		t.Fatalf("the bench's event matched %v, want 0 and none of the other bench patterns", got)
 	}
 }
