@@ -37,7 +37,7 @@ import (
 // (docs/operations.md, "Memory").
 //
 // Two things made that room vanish with many rules (issue 15, "Rules":
-// 10,000 rules cost 2.9–5× the CPU per event of one rule at saturation,
+// 10,000 rules cost 2.2–5.3× the CPU per event of one rule at saturation,
 // nearly all of it the collector). The unused part of the heap's spans
 // (fragmentation: the start-up's garbage leaves sparse spans, 40 MB with
 // 10,000 rules) was counted as heap, but the runtime counts it against the
