@@ -61,10 +61,11 @@ second (GOMEMLIMIT=off keeps Go's default, no limit).`,
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			softMemoryLimit(ctx)
+			started := softMemoryLimit(ctx)
 			if err := b.Start(ctx); err != nil {
 				return &exitError{code: 1, err: err}
 			}
+			started()
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			sig := <-sigs

@@ -16,11 +16,14 @@ const (
 // archive start-up),
 // below it where it is not met (throughput with 10,000 rules: 0.30× 1 rule
 // on a quiet machine before the third pass, 0.34× after, against 0.8: the
-// floor at 0.25 guards against a fall; memory per idle rule: 28 KB against
+// floor at 0.25 guarded against a fall; with the soft memory limit's room for
+// a busy bridge, 1.04–1.90× in two ABBA runs on a busy machine, 0.49–1.28× in
+// others: the floor at 0.6, below the goal because the ratio swings with the
+// load (one disturbed run measured 0.49); memory per idle rule: 28 KB against
 // 5, then 9–10 KB once idle rules got cheaper: the floor at 32). The soak's goals and
 // the archive's RSS are not met: no floor.
 const (
-	floorRulesSatRatio   = 0.25 // throughput with the most rules ≥ 0.25 × 1 rule (goal 0.8)
+	floorRulesSatRatio   = 0.6  // throughput with the most rules ≥ 0.6 × 1 rule (goal 0.8; 1.04–1.90 in ABBA runs, 0.24–0.66 before)
 	floorRulesPerRuleKB  = 32.0 // idle RSS per rule ≤ 32 KB (goal 5)
 	floorFanoutCPURatio  = 1.5  // CPU per delivery at 100 → 100 ≤ 1.5 × 1 → 1 (the goal)
 	floorArchiveStartupS = 2.0  // start-up with a full archive ≤ 2 s (the goal; 0.20 s at 1 million)

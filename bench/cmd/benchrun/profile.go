@@ -27,6 +27,16 @@ func (r *runner) profileBox(ctx context.Context, kind string, w io.Writer) (stri
 	if _, err := r.measure(ctx, e, scenSaturation, r.cfg.Warmup); err != nil {
 		return "", fmt.Errorf("warm-up: %w", err)
 	}
+	return r.profileEnv(ctx, e, kind, w)
+}
+
+// profileEnv takes a CPU profile of e's middlebox (which exposes pprof) at
+// saturation. It saves DIR/<name>.pprof and DIR/<name>-top.txt and prints
+// the top 25.
+func (r *runner) profileEnv(ctx context.Context, e *env, name string, w io.Writer) (string, error) {
+	if err := os.MkdirAll(r.cfg.ProfileDir, 0o755); err != nil {
+		return "", err
+	}
 	secs := r.cfg.ProfileSeconds
 	// Load runs a second longer on each side of the profile.
 	loadDone := make(chan error, 1)
@@ -39,7 +49,7 @@ func (r *runner) profileBox(ctx context.Context, kind string, w io.Writer) (stri
 	case err := <-loadDone:
 		return "", fmt.Errorf("load: %w", err)
 	}
-	out := filepath.Join(r.cfg.ProfileDir, kind+".pprof")
+	out := filepath.Join(r.cfg.ProfileDir, name+".pprof")
 	fetchErr := fetchProfile(ctx, e.box.pprofURL, secs, out)
 	if err := <-loadDone; err != nil {
 		return "", fmt.Errorf("load: %w", err)
@@ -51,8 +61,8 @@ func (r *runner) profileBox(ctx context.Context, kind string, w io.Writer) (stri
 	if err != nil {
 		return out, fmt.Errorf("go tool pprof: %w: %s", err, top)
 	}
-	_ = os.WriteFile(filepath.Join(r.cfg.ProfileDir, kind+"-top.txt"), top, 0o644)
-	fmt.Fprintf(w, "\n== CPU profile of %s at saturation (%ds): %s ==\n%s", kind, secs, out, top)
+	_ = os.WriteFile(filepath.Join(r.cfg.ProfileDir, name+"-top.txt"), top, 0o644)
+	fmt.Fprintf(w, "\n== CPU profile of %s at saturation (%ds): %s ==\n%s", name, secs, out, top)
 	return out, nil
 }
 

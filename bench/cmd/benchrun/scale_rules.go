@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -154,8 +155,16 @@ func (r *runner) rulesOnce(ctx context.Context, n int) rulesRun {
 	}
 	defer cleanup()
 	dataDir := filepath.Join(tmp, "data")
+	profiling := r.cfg.ProfileDir != ""
+	var pprofURL string
 	e, _, took, err := r.startScaleEnv(ctx, logDir, dataDir, func(port int, sinkURL string) string {
-		return scaleConfig(dataDir, port, "", sinkTarget("sink", sinkURL), rulesYAML(n, "sink"))
+		cfg := scaleConfig(dataDir, port, "", sinkTarget("sink", sinkURL), rulesYAML(n, "sink"))
+		if profiling {
+			listen := fmt.Sprintf("  listen: 127.0.0.1:%d\n", port)
+			cfg = strings.Replace(cfg, listen, listen+"  pprof: true\n", 1)
+			pprofURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", port)
+		}
+		return cfg
 	})
 	if err != nil {
 		run.Error = err.Error()
@@ -173,6 +182,13 @@ func (r *runner) rulesOnce(ctx context.Context, n int) rulesRun {
 	run.PeakRSS = sampler.Stop()
 	if m, err := procstat.Mem(e.box.proc.pid()); err == nil {
 		run.PeakRSS = max(run.PeakRSS, m.HWM)
+	}
+	if profiling && run.Error == "" {
+		// After the measured phases, so the profiler does not touch them.
+		e.box.pprofURL = pprofURL
+		if _, err := r.profileEnv(ctx, e, fmt.Sprintf("bridge-rules-%d", n), os.Stdout); err != nil {
+			fmt.Printf("  rules %6d: profile: %v\n", n, err)
+		}
 	}
 	return run
 }
