@@ -81,13 +81,16 @@ func Parse(data []byte) (*Config, error) {
 	// lines (a YAML decode into the struct cost more than the rest of the
 	// parse, with 10,000 rules).
 	rawRules := make(map[string]json.RawMessage, len(top.Rules))
+	plain := make(map[string]*resource.Rule, len(top.Rules))
 	for name := range top.Rules {
 		path := "rules." + name
 		var r *resource.Rule
 		if node := lookup(f, path); node != nil && node.Type() != ast.NullType {
 			raw := nodeJSON(node)
 			r = &resource.Rule{}
-			if raw == nil || strictJSON(raw, r) != nil {
+			if raw != nil && strictJSON(raw, r) == nil {
+				plain[name] = r
+			} else {
 				r = &resource.Rule{}
 				if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
 					addYAMLError(p, path, err)
@@ -182,6 +185,10 @@ func Parse(data []byte) (*Config, error) {
 	if err := p.Err(); err != nil {
 		return c, err
 	}
+	// Decoded from their stored JSON with the controller's reference
+	// policy (the file's), defaulted and validated as it does: the
+	// controller takes them as they are (Objects).
+	c.decoded = plain
 	return c, nil
 }
 
