@@ -10,7 +10,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
@@ -52,7 +51,7 @@ func (*skipped) UnmarshalYAML(ast.Node) error { return nil }
 // listing every problem with its path and, where known, its line.
 func Parse(data []byte) (*Config, error) {
 	p := spec.NewProblems("")
-	f, err := parser.ParseBytes(data, 0)
+	f, err := parseYAML(data)
 	defer entries.drop(f) // the index must not keep the file alive
 	if err != nil {
 		addYAMLError(p, "", err)
