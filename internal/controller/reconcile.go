@@ -424,13 +424,15 @@ func (c *Controller) decodeRule(o *resource.Object) (*resource.Rule, error) {
 	if fo := c.fileRules[o.Name]; fo != nil {
 		delete(c.fileRules, o.Name)
 		if o.Origin == resource.OriginFile && bytes.Equal(fo.Spec, o.Spec) {
-			r := *fo.Decoded // a copy: the parse's belongs to the config
+			// Shared with the parse's config, which the bridge does not
+			// keep (a copy would be one more object per rule); neither
+			// changes it.
+			r := fo.Decoded
 			if _, text := r.Filter.Pattern.(json.RawMessage); text || r.Filter.Pattern == nil {
-				var err error
-				if r.Filter, err = filter.Prepare(r.Filter); err != nil { // compiled by the parse's Validate: no work
+				if _, err := filter.Compile(r.Filter); err != nil { // compiled by the parse's Validate: no work
 					return nil, err
 				}
-				return &r, nil
+				return r, nil
 			}
 		}
 	}
