@@ -168,6 +168,9 @@ func Parse(data []byte) (*Config, error) {
 		values = append(values, spec.Expand(t, p.At("targets").At(name), refs)...)
 	}
 	for name, r := range c.Rules {
+		if raw, ok := rawRules[name]; ok && plain[name] == r && !bytes.Contains(raw, []byte("${")) {
+			continue // decoded from raw (our own JSON, no escapes), which holds no reference
+		}
 		values = append(values, spec.Expand(r, p.At("rules").At(name), refs)...)
 	}
 	c.Defaults()

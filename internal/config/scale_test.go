@@ -138,3 +138,25 @@ func TestParseManyRulesLinear(t *testing.T) {
 		t.Errorf("parse allocates %.1f KB per rule at 8,000 rules, %.2f× the %.1f KB at 1,000: want ≤ 1.25×", large/1024, large/small, small/1024)
 	}
 }
+
+// TestParseRuleReferences: a rule's references are expanded (and refused
+// where not allowed) whether or not the parse could skip the expansion of
+// the rules without any.
+func TestParseRuleReferences(t *testing.T) {
+	t.Setenv("EB_RULE_DESC", "from the environment")
+	text := string(manyRules(3)) + "  withref: {targets: [out], description: \"${env:EB_RULE_DESC}\"}\n  literal: {targets: [out], description: \"$${env:EB_RULE_DESC}\"}\n"
+	c, err := Parse([]byte(text))
+	if err != nil {
+		t.Fatal(String(err))
+	}
+	if d := c.Rules["withref"].Description; d != "from the environment" {
+		t.Errorf("description %q, want the variable's value", d)
+	}
+	if d := c.Rules["literal"].Description; d != "${env:EB_RULE_DESC}" {
+		t.Errorf("description %q, want the literal", d)
+	}
+	_, err = Parse([]byte(string(manyRules(3)) + "  bad: {targets: [out], description: \"${env:EB_RULE_UNSET_VAR}\"}\n"))
+	if err == nil || !strings.Contains(String(err), "rules.bad.description") || !strings.Contains(String(err), "EB_RULE_UNSET_VAR") {
+		t.Errorf("unset variable: %v", err)
+	}
+}
