@@ -63,6 +63,10 @@ type Config struct {
 	// file defines but that could not be decoded: already reported, rules
 	// may still name them.
 	undecoded map[string]bool
+	// decoded holds the rules decoded from exactly their stored spec
+	// (raw), as the controller decodes it, in a config without problems:
+	// Objects hands them on, so that they are not decoded again.
+	decoded map[string]*resource.Rule
 }
 
 // Objects returns the file's resources as store objects of origin "file".
@@ -74,7 +78,13 @@ func (c *Config) Objects() []*resource.Object {
 			if !ok {
 				continue
 			}
-			out = append(out, &resource.Object{Kind: kind, Name: name, Origin: resource.OriginFile, File: c.Path, Spec: raw})
+			o := &resource.Object{Kind: kind, Name: name, Origin: resource.OriginFile, File: c.Path, Spec: raw}
+			if kind == resource.KindRule {
+				if r := c.decoded[name]; r != nil && r == c.Rules[name] {
+					o.Decoded = r
+				}
+			}
+			out = append(out, o)
 		}
 	}
 	add(resource.KindTarget, sortedKeys(c.Targets))
@@ -88,7 +98,7 @@ func (c *Config) Objects() []*resource.Object {
 // specs of 10,000 rules are not worth keeping).
 func (c *Config) WithoutResources() *Config {
 	cc := *c
-	cc.Sources, cc.Targets, cc.Rules, cc.raw = nil, nil, nil, nil
+	cc.Sources, cc.Targets, cc.Rules, cc.raw, cc.decoded = nil, nil, nil, nil, nil
 	return &cc
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
 	"github.com/eventbridge-dev/eventbridge/internal/connector"
@@ -52,7 +51,7 @@ func (*skipped) UnmarshalYAML(ast.Node) error { return nil }
 // listing every problem with its path and, where known, its line.
 func Parse(data []byte) (*Config, error) {
 	p := spec.NewProblems("")
-	f, err := parser.ParseBytes(data, 0)
+	f, err := parseYAML(data)
 	defer entries.drop(f) // the index must not keep the file alive
 	if err != nil {
 		addYAMLError(p, "", err)
@@ -81,13 +80,16 @@ func Parse(data []byte) (*Config, error) {
 	// lines (a YAML decode into the struct cost more than the rest of the
 	// parse, with 10,000 rules).
 	rawRules := make(map[string]json.RawMessage, len(top.Rules))
+	plain := make(map[string]*resource.Rule, len(top.Rules))
 	for name := range top.Rules {
 		path := "rules." + name
 		var r *resource.Rule
 		if node := lookup(f, path); node != nil && node.Type() != ast.NullType {
 			raw := nodeJSON(node)
 			r = &resource.Rule{}
-			if raw == nil || strictJSON(raw, r) != nil {
+			if raw != nil && strictJSON(raw, r) == nil {
+				plain[name] = r
+			} else {
 				r = &resource.Rule{}
 				if err := yaml.NodeToValue(node, r, yaml.DisallowUnknownField()); err != nil {
 					addYAMLError(p, path, err)
@@ -166,6 +168,9 @@ func Parse(data []byte) (*Config, error) {
 		values = append(values, spec.Expand(t, p.At("targets").At(name), refs)...)
 	}
 	for name, r := range c.Rules {
+		if raw, ok := rawRules[name]; ok && plain[name] == r && !bytes.Contains(raw, []byte("${")) {
+			continue // decoded from raw (our own JSON, no escapes), which holds no reference
+		}
 		values = append(values, spec.Expand(r, p.At("rules").At(name), refs)...)
 	}
 	c.Defaults()
@@ -182,6 +187,10 @@ func Parse(data []byte) (*Config, error) {
 	if err := p.Err(); err != nil {
 		return c, err
 	}
+	// Decoded from their stored JSON with the controller's reference
+	// policy (the file's), defaulted and validated as it does: the
+	// controller takes them as they are (Objects).
+	c.decoded = plain
 	return c, nil
 }
 

@@ -88,6 +88,11 @@ type Controller struct {
 	// routerSet: the router has the rules above (SetRules ran once).
 	routerSet bool
 	dedup     ruleDedup // the rules' dedup bucket (timing.go)
+	// fileRules are the config file's rules as its parse decoded them
+	// (ApplyFile), by name: the first reconcile takes each whose stored
+	// spec is still the file's instead of decoding and validating it
+	// again, then forgets them all.
+	fileRules map[string]*resource.Object
 
 	smu    sync.RWMutex
 	status map[string]Status
@@ -163,6 +168,16 @@ func (c *Controller) ApplyFile(ctx context.Context, objs []*resource.Object) err
 		byKey[o.Key()] = o
 	}
 	var puts []*resource.Object
+	c.mu.Lock()
+	for _, o := range objs {
+		if o.Kind == resource.KindRule && o.Decoded != nil {
+			if c.fileRules == nil {
+				c.fileRules = map[string]*resource.Object{}
+			}
+			c.fileRules[o.Name] = o
+		}
+	}
+	c.mu.Unlock()
 	for _, o := range objs {
 		want[o.Key()] = true
 		old := byKey[o.Key()]

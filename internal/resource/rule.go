@@ -37,8 +37,10 @@ type Rule struct {
 func (r *Rule) Defaults() { r.Delivery.Defaults(); r.RuleTiming.defaults() }
 
 // Validate reports problems under p, compiling the filter and transform.
-// Whether the named sources and targets exist is checked by the caller,
-// which knows them.
+// The compiled filter is kept in r.Filter (filter.Prepare), so that the
+// router's matcher and a second Validate do not compile it again (10,000
+// rules at start-up). Whether the named sources and targets exist is
+// checked by the caller, which knows them.
 func (r *Rule) Validate(p spec.Problems) {
 	if len(r.Targets) == 0 {
 		p.AddAt("targets", "a rule needs at least one target")
@@ -50,7 +52,7 @@ func (r *Rule) Validate(p spec.Problems) {
 		}
 		seen[t] = true
 	}
-	if _, err := filter.Compile(r.Filter); err != nil {
+	if f, err := filter.Prepare(r.Filter); err != nil {
 		var fes filter.Errors
 		if errors.As(err, &fes) {
 			for _, fe := range fes {
@@ -59,6 +61,8 @@ func (r *Rule) Validate(p spec.Problems) {
 		} else {
 			p.AddAt("filter", "%v", err)
 		}
+	} else {
+		r.Filter = f
 	}
 	if _, err := transform.Compile(r.Transform); err != nil {
 		p.AddAt("transform", "%v", err)

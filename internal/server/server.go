@@ -158,6 +158,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 			_ = b.Stop(sctx)
 		}
 	}()
+	// The config file's resources go to the store once (ApplyFile below);
+	// the bridge does not keep their parsed specs (10,000 rules), only
+	// the rules it hands on to the controller, which shares them.
+	fileObjs := b.cfg.Objects()
+	b.cfg = b.cfg.WithoutResources()
 	if b.stopTracing, err = telemetry.SetupTracing(ctx, b.cfg.Tracing, b.cfg.Instance.Name, version.Version); err != nil {
 		return err
 	}
@@ -271,7 +276,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		Oran: b.oran, Activity: b.activityReport,
 	})
 	b.api.Register(b.mux.base)
-	if err := b.controller.ApplyFile(ctx, b.cfg.Objects()); err != nil {
+	if err := b.controller.ApplyFile(ctx, fileObjs); err != nil {
 		return fmt.Errorf("applying %s: %w", b.cfg.Path, err)
 	}
 	if err := b.controller.Reconcile(ctx); err != nil {
