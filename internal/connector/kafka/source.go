@@ -51,7 +51,7 @@ func (s *Source) Start(startCtx context.Context) error {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	commits := newCommitter(s.Log)
+	commits := newCommitter(s.Log, s.cfg.CommitInterval.D())
 	group := s.cfg.Group
 	if group == "" {
 		group = "eventbridge-" + s.Name
