@@ -114,6 +114,10 @@ type storing struct {
 	recs []*kgo.Record
 	done chan struct{}
 	err  error
+	// poll is the context of the polls made meanwhile: it ends with the
+	// store, so that a poll that finds nothing does not hold up the
+	// outcome (a failed batch is read again at once).
+	poll context.Context
 }
 
 // wait waits for the batch to be stored or to fail.
@@ -147,7 +151,11 @@ func (s *Source) consume(ctx context.Context) {
 	var bo conntrack.Backoff
 	lastErr := ""
 	for ctx.Err() == nil {
-		fs := s.cl.PollRecords(ctx, s.cfg.MaxPollRecords)
+		pctx := ctx
+		if prev != nil {
+			pctx = prev.poll
+		}
+		fs := s.cl.PollRecords(pctx, s.cfg.MaxPollRecords)
 		if fs.IsClientClosed() {
 			return
 		}
@@ -187,9 +195,11 @@ func (s *Source) consume(ctx context.Context) {
 			s.cl.AllowRebalance()
 			continue
 		}
-		prev = &storing{recs: recs, done: make(chan struct{})}
+		poll, stored := context.WithCancel(ctx)
+		prev = &storing{recs: recs, done: make(chan struct{}), poll: poll}
 		s.inflight.Store(prev)
 		go func(st *storing) {
+			defer stored()
 			defer close(st.done)
 			st.err = s.store(ctx, b)
 			if st.err == nil {
