@@ -19,8 +19,11 @@ const commitTimeout = 10 * time.Second
 // for a commit the client holds back, such as a retry after a stale
 // member epoch, 500 ms): it polls and stores the next records meanwhile.
 //
-// At most one commit is in flight; offsets stored while it is are merged
-// (the highest per partition) and go in the next one. An offset is only
+// At most one commit is in flight, and commits start at most once per
+// interval (commit_interval): offsets stored meanwhile are merged (the
+// highest per partition) and go in the next one. Under load a commit per
+// stored batch would be a request per poll on the group coordinator,
+// competing with the fetches and produces of the same brokers. An offset is only
 // ever handed to the committer once its records are in the bus, so a
 // commit never covers a record that was not stored: what is not yet
 // committed when the source stops or a partition moves is read again
@@ -28,6 +31,9 @@ const commitTimeout = 10 * time.Second
 type committer struct {
 	cl  *kgo.Client
 	log *slog.Logger
+	// interval is the least time between the starts of two commits of
+	// run (0: none).
+	interval time.Duration
 
 	// busy is held while a commit is in flight.
 	busy sync.Mutex
@@ -36,8 +42,8 @@ type committer struct {
 	wake chan struct{}
 }
 
-func newCommitter(log *slog.Logger) *committer {
-	return &committer{log: log, wake: make(chan struct{}, 1)}
+func newCommitter(log *slog.Logger, interval time.Duration) *committer {
+	return &committer{log: log, interval: interval, wake: make(chan struct{}, 1)}
 }
 
 // add queues the offsets after recs (stored) for the next commit.
@@ -73,19 +79,32 @@ func (c *committer) take() map[string]map[int32]kgo.EpochOffset {
 	return next
 }
 
-// run commits what add queued until ctx is done, then commits what is
-// left once. A commit is not cancelled when ctx ends (cancelling one in
-// flight closes the connection); commitTimeout bounds it.
+// run commits what add queued, at most once per interval, until ctx is
+// done, then commits what is left at once. A commit is not cancelled
+// when ctx ends (cancelling one in flight closes the connection);
+// commitTimeout bounds it.
 func (c *committer) run(ctx context.Context) {
 	cctx := context.WithoutCancel(ctx)
+	var last time.Time
 	for {
 		select {
 		case <-c.wake:
-			c.flush(cctx)
 		case <-ctx.Done():
 			c.flush(cctx)
 			return
 		}
+		if wait := c.interval - time.Since(last); wait > 0 && !last.IsZero() {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				c.flush(cctx)
+				return
+			}
+		}
+		last = time.Now()
+		c.flush(cctx)
 	}
 }
 

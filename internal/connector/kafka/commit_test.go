@@ -154,3 +154,53 @@ func TestSlowCommitDoesNotHoldUpReading(t *testing.T) {
 		return ok && o.At == n
 	}, "the committed offset did not reach %d", n)
 }
+
+// Commits are spaced by commit_interval: records stored in many polls
+// within one interval are committed together (one commit, not one per
+// poll), and stopping commits what was stored at once.
+func TestCommitInterval(t *testing.T) {
+	f := startFake(t)
+	in := topic(connectortest.Channel(t))
+	if err := f.c.CreateTopic(in, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	var commits atomic.Int32
+	f.c.ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {
+		f.c.KeepControl()
+		commits.Add(1)
+		return nil, nil, false // then handled as usual
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.addr()), kgo.DefaultProduceTopic(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 40
+	for i := 0; i < n; i++ {
+		r := &kgo.Record{Headers: h("ce_specversion", "1.0", "ce_id", fmt.Sprintf("i-%02d", i), "ce_source", "/s", "ce_type", "t")}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col := connectortest.NewCollector()
+	src := connectortest.StartSource(t, "src", fmt.Sprintf(`{"type":"kafka","brokers":[%q],"topics":[%q],"group":"g4","max_poll_records":4,"commit_interval":"1m"}`, f.addr(), in), col)
+	connectortest.Eventually(t, 20*time.Second, func() bool { return col.Distinct() == n }, "stored %d of %d", col.Distinct(), n)
+	if c := col.Calls(); c < n/4 {
+		t.Fatalf("%d Ingest calls, want at least %d (max_poll_records 4)", c, n/4)
+	}
+	if c := commits.Load(); c > 1 {
+		t.Fatalf("%d commits within one commit_interval, want at most 1", c)
+	}
+	if err := src.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, "g4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := offs.Lookup(in, 0); !ok || o.At != n {
+		t.Fatalf("committed offset %d (%v) after stop, want %d", o.At, ok, n)
+	}
+}

@@ -141,6 +141,13 @@ type SourceConfig struct {
 	Start string `json:"start,omitempty"`
 	// MaxPollRecords bounds the records stored in one Ingest. Default 500.
 	MaxPollRecords int `json:"max_poll_records,omitempty"`
+	// CommitInterval is the least time between two commits of the
+	// group's offsets. Offsets are committed only once their records are
+	// stored; what is stored meanwhile goes in the next commit, and on
+	// stopping or when partitions move they are committed at once. After
+	// a crash up to this much is read again (the bus drops the
+	// duplicates). Default 1s.
+	CommitInterval spec.Duration `json:"commit_interval,omitempty"`
 	// Config has ingest_timeout, the extension limits, and wrap, which
 	// turns records that carry no CloudEvent (no ce_ headers, no
 	// structured content type) into events.
@@ -162,6 +169,9 @@ func (c *SourceConfig) Defaults() {
 	if c.MaxPollRecords == 0 {
 		c.MaxPollRecords = 500
 	}
+	if c.CommitInterval == 0 {
+		c.CommitInterval = spec.Duration(time.Second)
+	}
 }
 
 // Validate implements connector.Config.
@@ -181,6 +191,9 @@ func (c *SourceConfig) Validate(p spec.Problems) {
 	}
 	if c.MaxPollRecords < 1 {
 		p.AddAt("max_poll_records", "must be at least 1")
+	}
+	if c.CommitInterval.D() < time.Millisecond || c.CommitInterval.D() > time.Minute {
+		p.AddAt("commit_interval", "must be between 1ms and 1m")
 	}
 	if c.DeadLetter != "" && !topicRE.MatchString(c.DeadLetter) {
 		p.AddAt("dead_letter", "%q is not a Kafka topic name", c.DeadLetter)
@@ -217,9 +230,19 @@ type TargetConfig struct {
 	// together and waits for them at once (max_events, max_bytes,
 	// linger); each event still has its own outcome.
 	Batch *batch.Spec `json:"batch,omitempty"`
+	// MaxInFlight is the most deliveries to this target in flight at
+	// once: every route to it gets at least this many workers (its
+	// rule's delivery.concurrency is raised to it). Each delivery still
+	// waits for the brokers' acknowledgement; the client puts the records
+	// waiting meanwhile into its next produce requests, so the window,
+	// not the round trip, bounds the rate. Default 256.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
 
 	topic, key attrtemplate.Template
 }
+
+// DefaultMaxInFlight is the default max_in_flight of the kafka target.
+const DefaultMaxInFlight = 256
 
 // Defaults implements connector.Config.
 func (c *TargetConfig) Defaults() {
@@ -242,6 +265,9 @@ func (c *TargetConfig) Defaults() {
 	}
 	if c.Batch != nil {
 		c.Batch.Defaults()
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 }
 
@@ -267,6 +293,9 @@ func (c *TargetConfig) Validate(p spec.Problems) {
 	}
 	if c.Batch != nil {
 		c.Batch.Validate(p.At("batch"))
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > 4096 {
+		p.AddAt("max_in_flight", "must be between 1 and 4096")
 	}
 	if _, err := compression(c.Compression); err != nil {
 		p.AddAt("compression", "%v", err)

@@ -15,9 +15,10 @@ import (
 // BenchmarkTargetSend is a kafka target's Send (acks=all, idempotent, no
 // linger) to kfake from many goroutines at once, each Send returning with
 // the broker's acknowledgement: 32 is a route's default
-// delivery.concurrency.
+// delivery.concurrency, 256 the window max_in_flight gives a route by
+// default.
 func BenchmarkTargetSend(b *testing.B) {
-	for _, senders := range []int{32, 128} {
+	for _, senders := range []int{32, 128, 256} {
 		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) {
 			f := startFake(b)
 			out := topic(fmt.Sprintf("bench-send-%d", time.Now().UnixNano()))

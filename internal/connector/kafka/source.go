@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -20,16 +21,19 @@ import (
 //
 // Records are polled in batches; the events of a batch are stored with one
 // Ingest call, and only then are the batch's offsets committed (in the
-// background: see committer; the next batch is polled meanwhile). When
-// Ingest fails, the partitions are rewound to the first record of the
-// batch and read again after a backoff, so nothing after a failed record
-// is ever committed (no gaps). Order within a partition is kept.
+// background: see committer). The next batch is polled and decoded while
+// one is stored, and stored once it is through. When Ingest fails, the
+// partitions are rewound to the first record of the batch and read again
+// after a backoff, so nothing after a failed record is ever committed (no
+// gaps). Order within a partition is kept.
 type Source struct {
 	intake.Base
 	cfg *SourceConfig
 	cl  *kgo.Client
 	// commits commits the offsets of what was stored.
 	commits *committer
+	// inflight is the last batch handed to the bus (stored or not).
+	inflight atomic.Pointer[storing]
 }
 
 func newSource(name string, c connector.Config, deps connector.Deps) (connector.Source, error) {
@@ -51,7 +55,7 @@ func (s *Source) Start(startCtx context.Context) error {
 		s.Set(component.Failed, err)
 		return fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	commits := newCommitter(s.Log)
+	commits := newCommitter(s.Log, s.cfg.CommitInterval.D())
 	group := s.cfg.Group
 	if group == "" {
 		group = "eventbridge-" + s.Name
@@ -67,7 +71,10 @@ func (s *Source) Start(startCtx context.Context) error {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		// Partitions leave with what was stored committed.
-		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, _ map[string][]int32) { commits.flush(ctx) }),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, _ map[string][]int32) {
+			s.waitStoring()
+			commits.flush(ctx)
+		}),
 		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // for the dead-letter topic
 		kgo.WithLogger(logger{s.Log}),
@@ -100,6 +107,25 @@ func (s *Source) Stop(ctx context.Context) error {
 	return nil
 }
 
+// storing is a batch of records being stored in the background: err is
+// set once done is closed, and the batch's offsets were handed to the
+// committer if err is nil.
+type storing struct {
+	recs []*kgo.Record
+	done chan struct{}
+	err  error
+	// poll is the context of the polls made meanwhile: it ends with the
+	// store, so that a poll that finds nothing does not hold up the
+	// outcome (a failed batch is read again at once).
+	poll context.Context
+}
+
+// wait waits for the batch to be stored or to fail.
+func (b *storing) wait() error {
+	<-b.done
+	return b.err
+}
+
 func (s *Source) consume(ctx context.Context) {
 	s.Conn.Link("receiver", 1)
 	defer s.Conn.Link("receiver", -1)
@@ -110,10 +136,26 @@ func (s *Source) consume(ctx context.Context) {
 	committed := make(chan struct{})
 	go func() { defer close(committed); commits.run(cctx) }()
 	defer func() { stopCommits(); <-committed }()
+	// The loop is a pipeline: while one batch is stored (in the
+	// background), the next is polled and decoded. Batches are stored one
+	// at a time, in the order polled, so order within a partition is
+	// kept: the next store starts only once the one before is through, and
+	// when one fails, the partitions are rewound to its first records and
+	// the batch polled meanwhile is dropped (it is read again).
+	var prev *storing
+	defer func() {
+		if prev != nil {
+			_ = prev.wait() // its offsets go in the committer's last commit
+		}
+	}()
 	var bo conntrack.Backoff
 	lastErr := ""
 	for ctx.Err() == nil {
-		fs := s.cl.PollRecords(ctx, s.cfg.MaxPollRecords)
+		pctx := ctx
+		if prev != nil {
+			pctx = prev.poll
+		}
+		fs := s.cl.PollRecords(pctx, s.cfg.MaxPollRecords)
 		if fs.IsClientClosed() {
 			return
 		}
@@ -127,34 +169,61 @@ func (s *Source) consume(ctx context.Context) {
 			}
 		})
 		recs := fs.Records()
+		var b polled
+		if len(recs) > 0 {
+			s.Conn.Up()
+			b = s.decode(recs)
+		}
+		if prev != nil {
+			err := prev.wait()
+			failed := prev.recs
+			prev = nil
+			if err != nil {
+				// Read again from the failed batch's first records; what
+				// was polled since follows them.
+				s.rewind(append(failed, recs...))
+				s.cl.AllowRebalance()
+				if ctx.Err() == nil && !errors.Is(err, intake.ErrNotStored) { // Store logs its own failures, once per outage
+					s.Log.Warn("records not stored; reading them again", "records", len(failed), "err", err)
+				}
+				conntrack.Sleep(ctx, bo.Next())
+				continue
+			}
+			bo.Reset()
+		}
 		if len(recs) == 0 {
 			s.cl.AllowRebalance()
 			continue
 		}
-		s.Conn.Up()
-		if err := s.handle(ctx, recs); err != nil {
-			s.rewind(recs)
-			s.cl.AllowRebalance()
-			if ctx.Err() == nil && !errors.Is(err, intake.ErrNotStored) { // Store logs its own failures, once per outage
-				s.Log.Warn("records not stored; reading them again", "records", len(recs), "err", err)
+		poll, stored := context.WithCancel(ctx)
+		prev = &storing{recs: recs, done: make(chan struct{}), poll: poll}
+		s.inflight.Store(prev)
+		go func(st *storing) {
+			defer stored()
+			defer close(st.done)
+			st.err = s.store(ctx, b)
+			if st.err == nil {
+				// Stored: their offsets may be committed. Until the commit
+				// is through, a restart reads them again (duplicates, which
+				// the bus drops by (source, id)).
+				commits.add(st.recs)
 			}
-			conntrack.Sleep(ctx, bo.Next())
-			continue
-		}
-		bo.Reset()
-		// Stored: their offsets may be committed. Until the commit is
-		// through, a restart reads them again (duplicates, which the bus
-		// drops by (source, id)).
-		commits.add(recs)
+		}(prev)
 		s.cl.AllowRebalance()
 	}
 }
 
-// handle turns records into events (wrapping, dead-lettering or rejecting
-// the invalid ones) and stores them with one Ingest.
-func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
-	events := make([]*ce.Event, 0, len(recs))
-	var dead []*kgo.Record
+// polled is records turned into events: the valid ones, and copies
+// of the invalid ones for the dead-letter topic.
+type polled struct {
+	events []*ce.Event
+	dead   []*kgo.Record
+}
+
+// decode turns records into events (wrapping, or rejecting the invalid
+// ones: dead-lettered if there is a dead-letter topic).
+func (s *Source) decode(recs []*kgo.Record) polled {
+	b := polled{events: make([]*ce.Event, 0, len(recs))}
 	for _, r := range recs {
 		e, err := decode(r)
 		if errors.Is(err, errNotCloudEvent) && s.cfg.Wrap != nil {
@@ -168,22 +237,36 @@ func (s *Source) handle(ctx context.Context, recs []*kgo.Record) error {
 		}
 		switch {
 		case err == nil:
-			events = append(events, e)
+			b.events = append(b.events, e)
 		default:
 			s.Invalid(err)
 			s.Log.Warn("record is not a valid CloudEvent", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err, "dead_letter", s.cfg.DeadLetter)
 			if s.cfg.DeadLetter != "" {
-				dead = append(dead, deadLetter(r, s.cfg.DeadLetter, err))
+				b.dead = append(b.dead, deadLetter(r, s.cfg.DeadLetter, err))
 			}
 		}
 	}
 	s.Received(len(recs))
-	if len(dead) > 0 {
-		if err := s.cl.ProduceSync(ctx, dead...).FirstErr(); err != nil {
+	return b
+}
+
+// store produces the dead letters of b, then stores its events with one
+// Ingest.
+func (s *Source) store(ctx context.Context, b polled) error {
+	if len(b.dead) > 0 {
+		if err := s.cl.ProduceSync(ctx, b.dead...).FirstErr(); err != nil {
 			return fmt.Errorf("dead letter: %w", err)
 		}
 	}
-	return s.Store(ctx, s.cfg.IngestTimeout.D(), events)
+	return s.Store(ctx, s.cfg.IngestTimeout.D(), b.events)
+}
+
+// waitStoring waits for the batch being stored, if any: a partition that
+// leaves does so with what was stored committed.
+func (s *Source) waitStoring() {
+	if st := s.inflight.Load(); st != nil {
+		_ = st.wait()
+	}
 }
 
 // rewind sets every partition of recs back to its first record, so that

@@ -165,12 +165,14 @@ func (t *Target) flush(ctx context.Context, recs []*kgo.Record) []error {
 	return errs
 }
 
-// MinConcurrency implements batch.MinConcurrency.
+// MinConcurrency implements batch.MinConcurrency: the routes to the
+// target get max_in_flight workers, or a batch's worth if more.
 func (t *Target) MinConcurrency() int {
-	if t.cfg.Batch == nil {
-		return 0
+	n := t.cfg.MaxInFlight
+	if t.cfg.Batch != nil {
+		n = max(n, t.cfg.Batch.MaxEvents)
 	}
-	return t.cfg.Batch.MaxEvents
+	return n
 }
 
 // record builds the record of e.

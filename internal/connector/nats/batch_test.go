@@ -35,7 +35,7 @@ func TestJetStreamTargetBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := connectortest.StartTarget(t, "out", fmt.Sprintf(
-		`{"type":"jetstream","url":%q,"subject":"bt.{type}","batch":{"max_events":20,"linger":"50ms"}}`, s.url()))
+		`{"type":"jetstream","url":%q,"subject":"bt.{type}","max_in_flight":1,"batch":{"max_events":20,"linger":"50ms"}}`, s.url()))
 	if n := tg.(batch.MinConcurrency).MinConcurrency(); n != 20 {
 		t.Errorf("MinConcurrency %d", n)
 	}

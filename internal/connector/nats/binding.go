@@ -131,12 +131,45 @@ func Encode(e *ce.Event, mode Mode) (*nats.Msg, error) {
 		m.Data = b
 		return m, nil
 	}
-	for name, v := range ebevent.BinaryAttributes(e) {
-		m.Header[headerPrefix+name] = []string{ebevent.PercentEncode(v)}
+	// One map sized for the usual attributes, one array for the values,
+	// the usual header names as constants: a few allocations per message
+	// instead of one per header and its name.
+	m.Header = make(nats.Header, 8)
+	vals := make([]string, 0, 8)
+	set := func(name, v string) {
+		vals = append(vals, ebevent.PercentEncode(v))
+		n := len(vals)
+		m.Header[headerName(name)] = vals[n-1 : n : n]
 	}
+	ebevent.RangeBinaryAttributes(e, set)
 	if ct := e.DataContentType(); ct != "" {
-		m.Header[headerPrefix+"datacontenttype"] = []string{ebevent.PercentEncode(ct)}
+		set("datacontenttype", ct)
 	}
 	m.Data = e.Data()
 	return m, nil
+}
+
+// headerName is the ce- header of attribute name.
+func headerName(name string) string {
+	switch name {
+	case "specversion":
+		return headerPrefix + "specversion"
+	case "id":
+		return headerPrefix + "id"
+	case "source":
+		return headerPrefix + "source"
+	case "type":
+		return headerPrefix + "type"
+	case "subject":
+		return headerPrefix + "subject"
+	case "time":
+		return headerPrefix + "time"
+	case "dataschema":
+		return headerPrefix + "dataschema"
+	case "datacontenttype":
+		return headerPrefix + "datacontenttype"
+	case "partitionkey":
+		return headerPrefix + "partitionkey"
+	}
+	return headerPrefix + name
 }

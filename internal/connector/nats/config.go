@@ -171,9 +171,20 @@ type OutputConfig struct {
 	// together and waits for them at once (max_events, max_bytes,
 	// linger); each event still has its own outcome.
 	Batch *batch.Spec `json:"batch,omitempty"`
+	// MaxInFlight is the most deliveries to this target in flight at
+	// once: every route to it gets at least this many workers (its
+	// rule's delivery.concurrency is raised to it). Each delivery still
+	// waits for the server (a flush, or the stream's acknowledgement)
+	// before it is settled; concurrent ones share that round trip, so the
+	// window, not the round trip, bounds the rate. Default 256.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
 
 	subject *attrtemplate.Template
 }
+
+// DefaultMaxInFlight is the default max_in_flight of the nats and
+// jetstream targets.
+const DefaultMaxInFlight = 256
 
 func (c *OutputConfig) defaults() {
 	if c.Mode == "" {
@@ -184,6 +195,9 @@ func (c *OutputConfig) defaults() {
 	}
 	if c.Batch != nil {
 		c.Batch.Defaults()
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 }
 
@@ -211,6 +225,9 @@ func (c *OutputConfig) validate(p spec.Problems) {
 	}
 	if c.Batch != nil {
 		c.Batch.Validate(p.At("batch"))
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > 4096 {
+		p.AddAt("max_in_flight", "must be between 1 and 4096")
 	}
 }
 

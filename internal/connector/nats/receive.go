@@ -63,13 +63,64 @@ func (r *receiver) open(high int) {
 
 // work takes batches of up to maxBatch messages from the queue and
 // handles them, until quit or the queue is closed.
+//
+// It is a pipeline of two stages, so that the next batch is decoded while
+// the bus stores the one before: this goroutine stores and settles the
+// batches one at a time, in the order taken (so a subscription's messages
+// are stored in the order received), and a second one takes and decodes
+// them, at most one batch ahead. Only decoded events wait between the two
+// (one batch): the memory stays bounded by max_batch.
 func (r *receiver) work(maxBatch int) {
 	defer close(r.done)
-	for {
-		batch := r.queue.Take(r.quit, maxBatch)
-		if batch == nil || !r.handle(batch) {
+	ready := make(chan decoded, 1)
+	go func() {
+		defer close(ready)
+		for {
+			batch := r.queue.Take(r.quit, maxBatch)
+			if batch == nil {
+				return
+			}
+			d, ok := r.decode(batch)
+			if !ok {
+				d.fail(r.quit.Err())
+				return
+			}
+			if len(d.events) == 0 {
+				continue
+			}
+			select {
+			case ready <- d:
+			case <-r.quit.Done():
+				d.fail(r.quit.Err())
+				return
+			}
+		}
+	}()
+	for d := range ready {
+		if !r.store(d) {
+			// Stopping: what was decoded meanwhile is not stored.
+			for d := range ready {
+				d.fail(r.quit.Err())
+			}
 			return
 		}
+	}
+}
+
+// decoded is a batch whose valid messages are decoded: events[i] is the
+// event of items[i].
+type decoded struct {
+	events []*ce.Event
+	items  []item
+}
+
+// fail settles every message of d as not stored.
+func (d decoded) fail(err error) {
+	if err == nil {
+		err = context.Canceled
+	}
+	for _, it := range d.items {
+		it.failed(err)
 	}
 }
 
@@ -85,11 +136,12 @@ func (r *receiver) wait(ctx context.Context) {
 	r.cancel()
 }
 
-// handle decodes, stores and settles a batch. It returns false once the
-// source is stopping (what is left is settled as failed).
-func (r *receiver) handle(batch []item) bool {
-	events := make([]*ce.Event, 0, len(batch))
-	valid := make([]item, 0, len(batch))
+// decode turns a batch into events, rejecting (and settling) the
+// messages that are not valid CloudEvents. It returns false if the source
+// stopped while a dead letter was being published; the valid messages
+// decoded so far are then in d, unsettled.
+func (r *receiver) decode(batch []item) (d decoded, ok bool) {
+	d = decoded{events: make([]*ce.Event, 0, len(batch)), items: make([]item, 0, len(batch))}
 	for _, it := range batch {
 		r.m.Received.Inc()
 		e, err := Decode(it.msg.Header, it.msg.Data)
@@ -101,16 +153,21 @@ func (r *receiver) handle(batch []item) bool {
 		}
 		if err != nil {
 			if !r.reject(it, err) {
-				return false
+				return d, false
 			}
 			continue
 		}
-		events = append(events, e)
-		valid = append(valid, it)
+		d.events = append(d.events, e)
+		d.items = append(d.items, it)
 	}
-	if len(events) == 0 {
-		return true
-	}
+	return d, true
+}
+
+// store stores the events of d in the bus and settles their messages. It
+// returns false once the source is stopping (d is then settled as
+// failed).
+func (r *receiver) store(d decoded) bool {
+	events := d.events
 	store := func(context.Context) error {
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout.D())
 		defer cancel()
@@ -129,14 +186,12 @@ func (r *receiver) handle(batch []item) bool {
 		}
 	}
 	if err != nil {
-		for _, it := range valid {
-			it.failed(err)
-		}
+		d.fail(err)
 		return r.quit.Err() == nil
 	}
 	r.fails.Stored()
 	r.m.Msgs(conntrack.OK).Add(float64(len(events)))
-	for _, it := range valid {
+	for _, it := range d.items {
 		it.stored()
 	}
 	return true

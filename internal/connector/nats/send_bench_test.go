@@ -16,10 +16,16 @@ import (
 )
 
 // BenchmarkCoreTargetSend is a nats target's Send from 32 goroutines (a
-// route's default delivery.concurrency) to an embedded server with a
-// subscriber on the subject, each Send returning once the server has the
-// message.
+// route's default delivery.concurrency) or 256 (the window max_in_flight
+// gives a route by default) to an embedded server with a subscriber on
+// the subject, each Send returning once the server has the message.
 func BenchmarkCoreTargetSend(b *testing.B) {
+	for _, senders := range []int{32, 256} {
+		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) { benchCoreTargetSend(b, senders) })
+	}
+}
+
+func benchCoreTargetSend(b *testing.B, senders int) {
 	s := startServer(b)
 	nc, err := nats.Connect(s.url())
 	if err != nil {
@@ -45,7 +51,7 @@ func BenchmarkCoreTargetSend(b *testing.B) {
 	}
 	e := connectortest.Sample("b")
 	ctx := context.Background()
-	b.SetParallelism(sendersPerProc(32))
+	b.SetParallelism(sendersPerProc(senders))
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()

@@ -102,12 +102,14 @@ func (p *publisher) submit(ctx context.Context, m *nats.Msg, id string) error {
 	return b.Submit(ctx, pubItem{m: m, id: id}, len(m.Data)+len(m.Subject))
 }
 
-// MinConcurrency implements batch.MinConcurrency.
+// MinConcurrency implements batch.MinConcurrency: the routes to the
+// target get max_in_flight workers, or a batch's worth if more.
 func (p *publisher) MinConcurrency() int {
-	if p.out.Batch == nil {
-		return 0
+	n := p.out.MaxInFlight
+	if p.out.Batch != nil {
+		n = max(n, p.out.Batch.MaxEvents)
 	}
-	return p.out.Batch.MaxEvents
+	return n
 }
 
 // Stop closes the connection.
