@@ -31,6 +31,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -59,6 +60,12 @@ type Bus struct {
 	acks *pubAcks
 	// local are the readers Publish hands stored events to (local.go).
 	local localReaders
+	// workConsumed: a durable consumer of WORK was opened in this process
+	// (WorkQueue.Open), so Publish writes WORK on an embedded bus that
+	// listens on no port too (writesWork).
+	workConsumed atomic.Bool
+	// eventsAtOpen is the archive's last sequence when the bus opened.
+	eventsAtOpen uint64
 
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
 	dedup   *dedupSet        // the keys stored inside the dedup window
@@ -379,6 +386,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		if sc.Name == b.n.stream(StreamEvents) {
 			b.events = s
 			b.eventsCreated = s.CachedInfo().Created.UnixNano()
+			b.eventsAtOpen = s.CachedInfo().State.LastSeq
 		}
 	}
 	return nil

@@ -9,10 +9,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// The router of an embedded bus takes events from Publish (local readers)
-// and keeps WORK only as the record of what it has not settled, which it
-// trims (Trim) and reads back at start (ReadBack) instead of consuming it
-// (docs/architecture.md, "Routing").
+// The router of an embedded bus that listens on no port takes events from
+// Publish (local readers), which writes them to EVENTS only; the router
+// keeps a checkpoint of the archive (CheckpointsBucket) and reads it back
+// at start (ReadEvents). WORK is not written then: what an older version,
+// or a run with bus.listen, left in it is read back once (ReadBack),
+// routed, then purged (Trim) (docs/architecture.md, "Routing").
+
+// ArchiveLastAtOpen is the archive's last sequence when the bus opened:
+// every event above it was stored by this process.
+func (b *Bus) ArchiveLastAtOpen() uint64 { return b.eventsAtOpen }
 
 func (w *WorkQueue) stream(ctx context.Context) (jetstream.Stream, error) {
 	w.mu.Lock()
@@ -43,6 +49,20 @@ func (w *WorkQueue) LastSeq(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("bus: WORK: %w", err)
 	}
 	return info.State.LastSeq, nil
+}
+
+// Held is how many messages WORK holds, and the sequence of the last one
+// ever stored.
+func (w *WorkQueue) Held(ctx context.Context) (msgs, last uint64, err error) {
+	s, err := w.stream(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("bus: WORK: %w", err)
+	}
+	return info.State.Msgs, info.State.LastSeq, nil
 }
 
 // Trim removes every WORK message of sequence below below (settled, or
