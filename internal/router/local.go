@@ -44,8 +44,8 @@ import (
 // localReader is the name of the router's local reader on the bus.
 const localReader = "router"
 
-// checkpointKey is the router's key in bus.CheckpointsBucket.
-const checkpointKey = "router"
+// CheckpointKey is the router's key in bus.CheckpointsBucket.
+const CheckpointKey = "router"
 
 // tickEvery is how often the router routes again what is due, and looks
 // whether the checkpoint is due.
@@ -138,7 +138,7 @@ func (r *Router) checkpoint(ctx context.Context) (bus.Checkpoint, error) {
 	if err != nil {
 		return bus.Checkpoint{}, err
 	}
-	return bus.Checkpoint{KV: kv, Key: checkpointKey, Archive: created.UnixNano()}, nil
+	return bus.Checkpoint{KV: kv, Key: CheckpointKey, Archive: created.UnixNano()}, nil
 }
 
 // forgetCheckpoint deletes the checkpoint of an embedded bus whose router
@@ -151,7 +151,7 @@ func (r *Router) forgetCheckpoint(ctx context.Context) {
 	}
 	kv, err := r.cfg.Bus.KV(ctx, bus.CheckpointsBucket)
 	if err == nil {
-		err = kv.Delete(ctx, checkpointKey, 0)
+		err = kv.Delete(ctx, CheckpointKey, 0)
 	}
 	if err != nil {
 		r.cfg.Log.Warn("cannot delete the router's checkpoint", "err", err)

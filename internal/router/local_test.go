@@ -175,7 +175,7 @@ func savedCheckpoint(t *testing.T, b *bus.Bus) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, _, _, err := bus.Checkpoint{KV: kv, Key: checkpointKey, Archive: created.UnixNano()}.Load(ctx)
+	seq, _, _, err := bus.Checkpoint{KV: kv, Key: CheckpointKey, Archive: created.UnixNano()}.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
