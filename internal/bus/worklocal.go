@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -177,4 +178,37 @@ func (w *WorkQueue) ReadBack(ctx context.Context, below uint64, fn func(Stored) 
 			}
 		}
 	}
+}
+
+// CopyToWork writes to WORK the events of the archive with sequences from
+// from to to (those a router of an embedded bus that listens on no port
+// had not settled, above its checkpoint), for a router that consumes WORK
+// now (bus.listen set since). Each copy carries the event's key as
+// Nats-Msg-Id, so a second run inside WORK's duplicate window stores
+// nothing twice. It returns how many it wrote.
+func (w *WorkQueue) CopyToWork(ctx context.Context, from, to uint64) (copied int, err error) {
+	b := w.b
+	err = b.ReadEvents(ctx, from, to, func(a *Archived) error {
+		e, err := DecodeEvent(a.Data)
+		if err != nil {
+			b.log.Error("an unreadable archived event is not copied to WORK", "seq", a.Seq, "err", err)
+			return nil
+		}
+		m := &nats.Msg{
+			Subject: b.n.workSubjectOf(b.n.subject(EventSubject(a.Source, e.Type()))),
+			Header:  nats.Header{},
+			Data:    a.Data,
+		}
+		m.Header.Set(HdrKey, a.Key)
+		m.Header.Set(HdrContentType, ContentTypeEvent)
+		m.Header.Set(HdrSource, a.Source)
+		m.Header.Set(HdrIngested, a.Ingested.UTC().Format(time.RFC3339Nano))
+		m.Header.Set(jetstream.MsgIDHeader, a.Key)
+		if _, err := b.rjs.PublishMsg(ctx, m); err != nil {
+			return fmt.Errorf("bus: copy to WORK: %w", err)
+		}
+		copied++
+		return nil
+	})
+	return copied, err
 }

@@ -141,21 +141,32 @@ func (r *Router) checkpoint(ctx context.Context) (bus.Checkpoint, error) {
 	return bus.Checkpoint{KV: kv, Key: CheckpointKey, Archive: created.UnixNano()}, nil
 }
 
-// forgetCheckpoint deletes the checkpoint of an embedded bus whose router
-// consumes WORK (bus.listen): WORK is the record then, and a later start
-// without bus.listen must not take a checkpoint left behind by an older
-// run (it reads back WORK and goes on from the archive's end at open).
-func (r *Router) forgetCheckpoint(ctx context.Context) {
+// handOverCheckpoint runs when the router of an embedded bus consumes
+// WORK (bus.listen): WORK is the record then. What the archive holds above
+// a checkpoint that an earlier run without bus.listen left (events it had
+// not settled) is copied to WORK, and the checkpoint is deleted, so that a
+// later start without bus.listen does not take a stale one (it reads back
+// WORK and goes on from the archive's end at open).
+func (r *Router) handOverCheckpoint(ctx context.Context) error {
 	if r.cfg.Bus.Config().URL != "" {
-		return
+		return nil
 	}
-	kv, err := r.cfg.Bus.KV(ctx, bus.CheckpointsBucket)
-	if err == nil {
-		err = kv.Delete(ctx, CheckpointKey, 0)
-	}
+	cp, err := r.checkpoint(ctx)
 	if err != nil {
-		r.cfg.Log.Warn("cannot delete the router's checkpoint", "err", err)
+		return err
 	}
+	seq, found, _, err := cp.Load(ctx)
+	if err != nil || !found {
+		return err
+	}
+	if last := r.cfg.Bus.ArchiveLastAtOpen(); last > seq {
+		n, err := r.work.CopyToWork(ctx, seq+1, last)
+		if err != nil {
+			return err
+		}
+		r.cfg.Log.Info("copied to WORK what the archive held above the router's checkpoint (an earlier run without bus.listen)", "events", n)
+	}
+	return cp.KV.(*bus.KV).Delete(ctx, CheckpointKey, 0)
 }
 
 // startLocal loads the checkpoint, registers the local reader, reads

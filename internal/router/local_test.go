@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -97,12 +98,18 @@ type localRig struct {
 // startRig starts a router that routes from ingest to target, through an
 // ordered route when ordered.
 func startRig(t *testing.T, b *bus.Bus, target *bustest.Target, ordered bool) *localRig {
+	return startRigWith(t, b, target, ordered, false)
+}
+
+// startRigWith is startRig with a router that consumes WORK when consume
+// is set (as with bus.listen).
+func startRigWith(t *testing.T, b *bus.Bus, target *bustest.Target, ordered, consume bool) *localRig {
 	t.Helper()
 	rg := &localRig{bus: b, keeper: delivery.NewKeeper(b.Config().AckWait.D())}
 	t.Cleanup(rg.keeper.Close)
 	m := telemetry.NewMetrics()
 	rg.metrics = m
-	rg.router = New(Config{Bus: b, Keeper: rg.keeper, Metrics: m, Log: bustest.Logger(t)})
+	rg.router = New(Config{Bus: b, Keeper: rg.keeper, Metrics: m, Log: bustest.Logger(t), Consume: consume})
 	var p delivery.Policy
 	p.Defaults()
 	rc := delivery.RouteConfig{
@@ -490,5 +497,37 @@ func TestLocalDetectsArchiveWrap(t *testing.T) {
 		func() string { return fmt.Sprintf("delivered %v, want %v", second.Delivered(), want) })
 	if lost := testutil.ToFloat64(rg.metrics.UnroutedLost); lost != 4 {
 		t.Errorf("eventbridge_router_unrouted_lost_total %v, want 4", lost)
+	}
+}
+
+// A crash with events above the checkpoint, then a start whose router
+// consumes WORK (bus.listen set since): the archive above the checkpoint
+// is copied to WORK and delivered, and the checkpoint is gone.
+func TestLocalThenConsumerCopiesWhatWasUnsettled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bus")
+	b := openBus(t, dir)
+	first := bustest.NewTarget()
+	first.Block()
+	t.Cleanup(first.Unblock)
+	startRig(t, b, first, false)
+	for i := range 5 {
+		bustest.Publish(t, b, "web", bustest.Event(fmt.Sprint("e", i), "com.example.a"))
+	}
+	bustest.Eventually(t, func() bool { return first.Attempts() > 0 }, func() string { return "the blocked target was not called" })
+	b.Close() // crash: nothing settled
+
+	b2 := openBus(t, dir)
+	t.Cleanup(b2.Close)
+	second := bustest.NewTarget()
+	rg := startRigWith(t, b2, second, false, true)
+	t.Cleanup(func() { _ = rg.router.Stop(context.Background()) })
+	bustest.Eventually(t, func() bool { return len(second.Delivered()) == 5 },
+		func() string { return fmt.Sprintf("delivered %v, want e0..e4", second.Delivered()) })
+	kv, err := b2.KV(bustest.Context(t), bus.CheckpointsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(bustest.Context(t), CheckpointKey); !errors.Is(err, bus.ErrKeyNotFound) {
+		t.Errorf("checkpoint still there (%v), want it deleted", err)
 	}
 }

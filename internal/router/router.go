@@ -199,7 +199,11 @@ func (r *Router) Start(ctx context.Context) error {
 		r.Set(component.Failed, err)
 		return err
 	}
-	r.forgetCheckpoint(ctx)
+	if err := r.handOverCheckpoint(ctx); err != nil {
+		err = fmt.Errorf("router: checkpoint: %w", err)
+		r.Set(component.Failed, err)
+		return err
+	}
 	r.done = make(chan struct{})
 	if err := r.setBarrier(ctx); err != nil {
 		r.Set(component.Failed, err)
