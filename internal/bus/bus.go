@@ -1,24 +1,30 @@
 // Package bus is the durable log under the bridge: NATS JetStream, embedded
 // in the process by default or an external cluster.
 //
-// Every ingested event is written to two streams before its producer is
-// acknowledged: EVENTS, the archive that replays read, and WORK, the
-// router's record of what is not yet routed (an event leaves WORK once
-// routed). On an external cluster, or an embedded bus that listens, the
-// router consumes WORK; on an embedded bus that does not, Publish hands
+// Every ingested event is stored before its producer is acknowledged. On
+// an external cluster, or an embedded bus that listens (bus.listen: other
+// bridges may share it), it is written to two streams: EVENTS, the
+// archive that replays read, and WORK, the router's queue (an event
+// leaves WORK once routed), which the router consumes. On an embedded bus
+// that listens on no port it is written once, to EVENTS: Publish hands
 // each stored event to the router in this process (AddLocalReader), and
-// WORK is only read back after a crash and trimmed below the oldest
-// event not yet settled. RETRY holds deliveries waiting for another
-// attempt, DLQ those that failed for good.
+// the archive is the record of what the router has not settled; the
+// router keeps a checkpoint of EVENTS sequences (Checkpoint,
+// CheckpointsBucket) and reads the archive back from it at start
+// (ReadEvents). WORK is then only read back once, if an older version
+// or a run with bus.listen left messages in it, and purged. RETRY holds
+// deliveries waiting for another attempt, DLQ those that failed for good.
 //
-// Why two copies: the file store keeps a block's cache in memory for ten
-// seconds after its last write when the block is also read, so a stream
-// that is both the archive and the router's queue holds about ten seconds
-// of ingest bytes in memory (hundreds of MiB at saturation). The archive is
-// only written while fresh, and WORK's blocks are deleted once routed.
-// The bus decides duplicates itself, before either write (dedupSet), and
-// both copies carry the event's key in Eb-Key. The package knows nothing of
-// rules or targets; it stores, dedups and hands out messages.
+// Why two copies where WORK is consumed: the file store keeps a block's
+// cache in memory for ten seconds after its last write when the block is
+// also read, so a stream that is both the archive and a consumer's queue
+// holds about ten seconds of ingest bytes in memory (hundreds of MiB at
+// saturation). The archive is only written while fresh, and WORK's blocks
+// are deleted once routed. With one write the archive is read only after
+// a crash (from the checkpoint), so that cost does not arise.
+// The bus decides duplicates itself, before any write (dedupSet), and
+// every copy carries the event's key in Eb-Key. The package knows nothing
+// of rules or targets; it stores, dedups and hands out messages.
 package bus
 
 import (
@@ -31,6 +37,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -59,6 +66,12 @@ type Bus struct {
 	acks *pubAcks
 	// local are the readers Publish hands stored events to (local.go).
 	local localReaders
+	// workConsumed: a durable consumer of WORK was opened in this process
+	// (WorkQueue.Open), so Publish writes WORK on an embedded bus that
+	// listens on no port too (writesWork).
+	workConsumed atomic.Bool
+	// eventsAtOpen is the archive's last sequence when the bus opened.
+	eventsAtOpen uint64
 
 	events  jetstream.Stream // EVENTS, for deleting duplicate copies
 	dedup   *dedupSet        // the keys stored inside the dedup window
@@ -379,6 +392,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		if sc.Name == b.n.stream(StreamEvents) {
 			b.events = s
 			b.eventsCreated = s.CachedInfo().Created.UnixNano()
+			b.eventsAtOpen = s.CachedInfo().State.LastSeq
 		}
 	}
 	return nil

@@ -35,14 +35,16 @@ func waitMsgs(t *testing.T, b *Bus, name string, n uint64) {
 func TestWorkQueueHandsOutAndSettles(t *testing.T) {
 	b := openTestBus(t)
 	ctx := testCtx(t)
-	if _, err := b.Publish(ctx, "web", []*ce.Event{testEvent("a"), testEvent("b")}); err != nil {
-		t.Fatal(err)
-	}
 	w := b.Work()
 	if w.IsOpen() {
 		t.Fatal("open before Open")
 	}
+	// Opened first: an embedded bus that listens on no port writes WORK
+	// only once a consumer of it was opened in the process.
 	if err := w.Open(ctx, WorkOptions{MaxAckPending: 16}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(ctx, "web", []*ce.Event{testEvent("a"), testEvent("b")}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := w.Messages(8)

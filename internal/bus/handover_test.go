@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The floor never passes a WORK sequence that a Publish call in flight
+// The floor never passes an EVENTS sequence that a Publish call in flight
 // may still hand over, however the calls end: seq 10's call ends after
 // seq 11's.
 func TestHandoverFloorWaitsForCallsInFlight(t *testing.T) {

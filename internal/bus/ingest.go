@@ -88,7 +88,8 @@ func DecodeEvent(data []byte) (*ce.Event, error) {
 	return e, nil
 }
 
-// Publish stores events ingested by source in EVENTS and WORK and returns
+// Publish stores events ingested by source in EVENTS (and WORK, see
+// writesWork) and returns
 // once all are stored, with the number that were duplicates of events already
 // stored inside the dedup window. On error some may be stored; publishing
 // the same events again is safe.
@@ -115,16 +116,25 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	}
 	now := time.Now()
 	// The call is followed until it has handed what it stored to the local
-	// readers (handover.go): they may trim WORK only below its floor.
-	call, maxWork := b.local.pubs.begin(), uint64(0)
-	defer func() { b.local.pubs.end(call, maxWork) }()
-	// Each event is written twice: to WORK, the router's queue, and then
-	// to EVENTS, the archive (see the package doc); the writes of a batch
-	// are in flight together. Duplicates are decided before either write,
-	// by the bus's own set of keys (dedupSet); both copies carry the key in
-	// Eb-Key. On an external cluster, which several bridges may share, WORK
-	// also gets it as Nats-Msg-Id, so the server drops a duplicate that
-	// another bridge stored, and it is not archived.
+	// readers (handover.go): they may settle the archive only below its
+	// floor.
+	call, maxSeq := b.local.pubs.begin(), uint64(0)
+	defer func() { b.local.pubs.end(call, maxSeq) }()
+	// On an embedded bus that listens on no port (one bridge owns it),
+	// each event is written once, to EVENTS: the archive is the record
+	// of what the router has not settled (it keeps a checkpoint of
+	// EVENTS sequences, internal/router/local.go). Elsewhere it is written
+	// twice: to WORK, the router's queue, and then to EVENTS, the archive
+	// (see the package doc). The writes of a batch are in flight
+	// together. Duplicates are decided before any write, by the bus's own
+	// set of keys (dedupSet); every copy carries the key in Eb-Key. On an
+	// external cluster, which several bridges may share, WORK also gets it
+	// as Nats-Msg-Id, so the server drops a duplicate that another bridge
+	// stored, and it is not archived.
+	work := b.writesWork()
+	// Local readers (local.go) are handed each stored event with its body,
+	// which is then not reused.
+	local := b.hasLocalReaders()
 	type pending struct {
 		key                  string
 		h                    keyHash
@@ -139,9 +149,19 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	for i, e := range events {
 		ps[i].key = ebevent.DedupKey(e.Source(), e.ID())
 	}
+	// keep is called once p's archive copy is sent (the connection copied
+	// it): the body goes to the local readers, or the message is reused.
+	keep := func(p *pending) {
+		if local {
+			p.raw = p.em.m.Data // the message is left to the collector
+		} else {
+			putEventMsg(p.em)
+		}
+		p.em = nil
+	}
 	defer func() {
-		// Release every claim. A key is remembered only if both copies of
-		// its event were stored: the producer sends a failed one again.
+		// Release every claim. A key is remembered only if every copy of
+		// its event was stored: the producer sends a failed one again.
 		for _, p := range ps {
 			if p.claimed {
 				b.dedup.settle(p.h, p.stored, now)
@@ -180,13 +200,11 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		}
 	}
 	// WORK first, then the archive: a key the archive holds is then always
-	// one WORK took, which the rebuild of the set after a crash relies on.
+	// one WORK took (or, with one write, one the router reads back from
+	// the archive), which the rebuild of the set after a crash relies on.
 	// One message serves both writes: WORK's subject, then the archive's.
 	ingested := now.UTC().Format(time.RFC3339Nano)
 	msgID := dedup && b.cfg.URL != ""
-	// Local readers (local.go) are handed each stored event with its body,
-	// which is then not reused.
-	local := b.hasLocalReaders()
 	for i, e := range events {
 		p := &ps[i]
 		if p.dup {
@@ -198,6 +216,14 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 		}
 		m := &p.em.m
 		p.subject = b.n.subject(m.Subject)
+		if !work { // the one write: the archive
+			m.Subject = p.subject
+			if p.archive, err = b.acks.publish(m); err != nil {
+				return dups, fmt.Errorf("bus: publish: %w", err)
+			}
+			keep(p)
+			continue
+		}
 		m.Subject = b.n.workSubjectOf(p.subject)
 		if msgID {
 			m.Header[jetstream.MsgIDHeader] = m.Header[HdrKey]
@@ -206,16 +232,15 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			return dups, fmt.Errorf("bus: publish: %w", err)
 		}
 	}
-	// Wait for every write, so that each claim is settled with what became
-	// of its event, and archive what WORK took.
+	// Wait for every WORK write, so that each claim is settled with what
+	// became of its event, and archive what WORK took.
 	for i := range ps {
 		p := &ps[i]
-		if p.dup {
+		if p.dup || p.work == nil {
 			continue
 		}
 		dup, wseq, werr := b.waitSeq(ctx, p.work, filled)
 		p.work, p.workSeq = nil, wseq
-		maxWork = max(maxWork, wseq)
 		switch {
 		case werr != nil:
 			err = cmp.Or(err, werr)
@@ -231,12 +256,12 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			}
 		}
 		// Sent (the connection copied it), or not to be sent.
-		if local && p.archive != nil {
-			p.raw = p.em.m.Data // the message is left to the collector
+		if p.archive != nil {
+			keep(p)
 		} else {
 			putEventMsg(p.em)
+			p.em = nil
 		}
-		p.em = nil
 	}
 	var stored []Stored
 	for i := range ps {
@@ -250,6 +275,7 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 			err = cmp.Or(err, aerr)
 			continue
 		}
+		maxSeq = max(maxSeq, aseq)
 		p.stored = true
 		if local && p.raw != nil {
 			if stored == nil {
@@ -270,6 +296,16 @@ func (b *Bus) publish(ctx context.Context, source string, events []*ce.Event, de
 	}
 	b.noteUp()
 	return dups, nil
+}
+
+// writesWork tells whether Publish writes WORK besides EVENTS: on an
+// external cluster and on an embedded bus that listens (other bridges may
+// share them and consume WORK), or when a durable consumer of WORK was
+// opened in this process (a router told to consume). On an embedded bus
+// that listens on no port, EVENTS is the one write and the router keeps
+// a checkpoint of it instead (docs/architecture.md, "Routing").
+func (b *Bus) writesWork() bool {
+	return !b.StateFeedLocal() || b.workConsumed.Load()
 }
 
 // waitAck waits for a write's acknowledgement (dup: the store had its

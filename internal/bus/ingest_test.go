@@ -84,7 +84,7 @@ func msgs(t *testing.T, b *Bus, name string) uint64 {
 // written to neither. The bus decides, so neither stream keeps a dedup map
 // in the server (no Nats-Msg-Id); both copies carry the key in Eb-Key.
 func TestPublishWritesWorkAndArchiveOnce(t *testing.T) {
-	b := openTestBus(t)
+	b := twoWrites(openTestBus(t))
 	ctx := context.Background()
 	for i := range 3 {
 		dups, err := b.Publish(ctx, "in", []*ce.Event{testEvent("a")})
@@ -133,6 +133,33 @@ func TestPublishWritesWorkAndArchiveOnce(t *testing.T) {
 	}
 }
 
+// twoWrites makes b write WORK too, as with bus.listen or bus.url (or a
+// consumer of WORK opened in the process).
+func twoWrites(b *Bus) *Bus { b.workConsumed.Store(true); return b }
+
+// An embedded bus that listens on no port writes each event once, to the
+// archive; WORK is not written, and a duplicate is not archived again.
+func TestPublishWritesOnceOnEmbeddedBus(t *testing.T) {
+	b := openTestBus(t)
+	ctx := context.Background()
+	for range 2 {
+		if _, err := b.Publish(ctx, "in", []*ce.Event{testEvent("a"), testEvent("b")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := msgs(t, b, StreamEvents); n != 2 {
+		t.Errorf("EVENTS holds %d, want 2", n)
+	}
+	_, work := stream(t, b, StreamWork)
+	if info, err := work.Info(ctx); err != nil || info.State.LastSeq != 0 {
+		t.Errorf("WORK was written (%+v, %v), want never", info, err)
+	}
+	a := lastMsg(t, b, StreamEvents)
+	if a.Subject != "events.in.com%2Eexample%2Etest" || EventKey(a.Header) == "" || a.Header.Get(jetstream.MsgIDHeader) != "" {
+		t.Errorf("archive copy %q %v", a.Subject, a.Header)
+	}
+}
+
 // The keys stored inside the window survive a restart: they are read back
 // from the archive (WORK no longer has the events the router settled).
 func TestDedupSurvivesReopen(t *testing.T) {
@@ -174,7 +201,7 @@ func TestDedupSurvivesReopen(t *testing.T) {
 // Concurrent publishes of one event store it once, and batches that name
 // the same keys in opposite orders do not wait for each other forever.
 func TestConcurrentDuplicates(t *testing.T) {
-	b := openTestBus(t)
+	b := twoWrites(openTestBus(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -213,7 +240,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 // A publish that fails leaves its key free: the producer's retry is stored,
 // and the archive copy of the failed one is gone.
 func TestFailedPublishIsNotRemembered(t *testing.T) {
-	b := openTestBus(t)
+	b := twoWrites(openTestBus(t))
 	ctx, work := stream(t, b, StreamWork)
 	limit := func(n int64) {
 		cfg := work.CachedInfo().Config
@@ -236,7 +263,7 @@ func TestFailedPublishIsNotRemembered(t *testing.T) {
 		t.Fatalf("EVENTS was written %v times after WORK refused the event (%v), want 1", info.State.LastSeq, err)
 	}
 	b.Close()
-	b = reopen(t, b)
+	b = twoWrites(reopen(t, b))
 	ctx, _ = stream(t, b, StreamWork)
 	limit(-1)
 	dups, err := b.Publish(ctx, "in", []*ce.Event{testEvent("b")})

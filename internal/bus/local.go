@@ -7,7 +7,8 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 )
 
-// Stored is an event that Publish has stored in WORK and EVENTS, as the bus
+// Stored is an event that Publish has stored in EVENTS (and WORK, when it
+// writes it), as the bus
 // hands it to its local readers (AddLocalReader) in this process, so that
 // they need not read it back from the store. Readers must not change it.
 type Stored struct {
@@ -23,12 +24,13 @@ type Stored struct {
 	// Ingested is the time the bus stamped on it (Eb-Ingested).
 	Ingested time.Time
 	// WorkSeq and EventsSeq are the stream sequences of its WORK and
-	// EVENTS copies.
+	// EVENTS copies (WorkSeq 0: not written to WORK; EventsSeq 0: read
+	// back from WORK).
 	WorkSeq, EventsSeq uint64
 }
 
 // LocalReader is told of every batch of events stored by Publish in this
-// process, once each is stored in WORK and EVENTS and before Publish
+// process, once each is stored (in EVENTS, and WORK if written) and before Publish
 // returns (so before the producer is acknowledged). It runs on the
 // publisher's goroutine: it must be quick, and it may block to push back
 // on ingest. The slice is reused after it returns; its elements may be

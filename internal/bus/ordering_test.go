@@ -21,13 +21,17 @@ func TestWorkProgressAndRetryOrderMarks(t *testing.T) {
 
 func testWorkProgressAndRetryOrderMarks(t *testing.T, b *Bus) {
 	ctx := testCtx(t)
-	if _, err := b.Publish(ctx, "web", []*ce.Event{testEvent("a"), testEvent("b"), testEvent("c"), testEvent("d")}); err != nil {
-		t.Fatal(err)
-	}
 	w := b.Work()
 	if err := w.Open(ctx, WorkOptions{MaxAckPending: 16}); err != nil {
 		t.Fatal(err)
 	}
+	if p, err := w.Progress(ctx); err != nil || p != (WorkProgress{}) {
+		t.Fatalf("progress before anything was stored: %+v, %v", p, err)
+	}
+	if _, err := b.Publish(ctx, "web", []*ce.Event{testEvent("a"), testEvent("b"), testEvent("c"), testEvent("d")}); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, b, StreamWork, 4)
 	if p, err := w.Progress(ctx); err != nil || p != (WorkProgress{}) {
 		t.Fatalf("progress before anything was handed out: %+v, %v", p, err)
 	}

@@ -45,6 +45,8 @@ type WorkOptions struct {
 
 // Open creates the durable consumer, or updates its settings.
 func (w *WorkQueue) Open(ctx context.Context, o WorkOptions) error {
+	// From now on Publish writes WORK on any bus (writesWork).
+	w.b.workConsumed.Store(true)
 	cc := jetstream.ConsumerConfig{
 		Durable:       WorkConsumer,
 		Description:   "matches every event against the rules",

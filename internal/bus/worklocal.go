@@ -6,13 +6,20 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// The router of an embedded bus takes events from Publish (local readers)
-// and keeps WORK only as the record of what it has not settled, which it
-// trims (Trim) and reads back at start (ReadBack) instead of consuming it
-// (docs/architecture.md, "Routing").
+// The router of an embedded bus that listens on no port takes events from
+// Publish (local readers), which writes them to EVENTS only; the router
+// keeps a checkpoint of the archive (CheckpointsBucket) and reads it back
+// at start (ReadEvents). WORK is not written then: what an older version,
+// or a run with bus.listen, left in it is read back once (ReadBack),
+// routed, then purged (Trim) (docs/architecture.md, "Routing").
+
+// ArchiveLastAtOpen is the archive's last sequence when the bus opened:
+// every event above it was stored by this process.
+func (b *Bus) ArchiveLastAtOpen() uint64 { return b.eventsAtOpen }
 
 func (w *WorkQueue) stream(ctx context.Context) (jetstream.Stream, error) {
 	w.mu.Lock()
@@ -43,6 +50,20 @@ func (w *WorkQueue) LastSeq(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("bus: WORK: %w", err)
 	}
 	return info.State.LastSeq, nil
+}
+
+// Held is how many messages WORK holds, and the sequence of the last one
+// ever stored.
+func (w *WorkQueue) Held(ctx context.Context) (msgs, last uint64, err error) {
+	s, err := w.stream(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("bus: WORK: %w", err)
+	}
+	return info.State.Msgs, info.State.LastSeq, nil
 }
 
 // Trim removes every WORK message of sequence below below (settled, or
@@ -157,4 +178,37 @@ func (w *WorkQueue) ReadBack(ctx context.Context, below uint64, fn func(Stored) 
 			}
 		}
 	}
+}
+
+// CopyToWork writes to WORK the events of the archive with sequences from
+// from to to (those a router of an embedded bus that listens on no port
+// had not settled, above its checkpoint), for a router that consumes WORK
+// now (bus.listen set since). Each copy carries the event's key as
+// Nats-Msg-Id, so a second run inside WORK's duplicate window stores
+// nothing twice. It returns how many it wrote.
+func (w *WorkQueue) CopyToWork(ctx context.Context, from, to uint64) (copied int, err error) {
+	b := w.b
+	err = b.ReadEvents(ctx, from, to, func(a *Archived) error {
+		e, err := DecodeEvent(a.Data)
+		if err != nil {
+			b.log.Error("an unreadable archived event is not copied to WORK", "seq", a.Seq, "err", err)
+			return nil
+		}
+		m := &nats.Msg{
+			Subject: b.n.workSubjectOf(b.n.subject(EventSubject(a.Source, e.Type()))),
+			Header:  nats.Header{},
+			Data:    a.Data,
+		}
+		m.Header.Set(HdrKey, a.Key)
+		m.Header.Set(HdrContentType, ContentTypeEvent)
+		m.Header.Set(HdrSource, a.Source)
+		m.Header.Set(HdrIngested, a.Ingested.UTC().Format(time.RFC3339Nano))
+		m.Header.Set(jetstream.MsgIDHeader, a.Key)
+		if _, err := b.rjs.PublishMsg(ctx, m); err != nil {
+			return fmt.Errorf("bus: copy to WORK: %w", err)
+		}
+		copied++
+		return nil
+	})
+	return copied, err
 }

@@ -13,12 +13,14 @@ import (
 func TestWorkReadBackAndTrim(t *testing.T) {
 	b := bustest.New(t)
 	ctx := bustest.Context(t)
-	for _, id := range []string{"a", "b", "c", "d", "e"} {
-		bustest.Publish(t, b, "web", bustest.Event(id, "com.example.a"))
-	}
+	// Opened first: WORK is written on an embedded bus that listens on
+	// no port only once a consumer of it was opened (an older version).
 	w := b.Work()
 	if err := w.Open(ctx, bus.WorkOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		bustest.Publish(t, b, "web", bustest.Event(id, "com.example.a"))
 	}
 	if err := w.DropConsumer(ctx); err != nil {
 		t.Fatal(err)

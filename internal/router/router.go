@@ -1,12 +1,13 @@
 // Package router matches every ingested event against every rule at once
-// and hands it to the rules' routes. The bus writes each event to WORK and
-// to EVENTS, the archive. On an external cluster the router is the one
-// consumer of WORK, shared by the replicas: a WORK message is
-// acknowledged, and so removed, only when every route it went to has
-// delivered it or queued it durably in RETRY or DLQ (docs/architecture.md,
-// "Invariants", 2). On an embedded bus it takes events from ingest in
-// the process instead, and trims WORK below what it has settled
-// (local.go).
+// and hands it to the rules' routes. On an external cluster (or an
+// embedded bus that listens) the bus writes each event to WORK and to
+// EVENTS, the archive, and the router is the one consumer of WORK, shared
+// by the replicas: a WORK message is acknowledged, and so removed, only
+// when every route it went to has delivered it or queued it durably in
+// RETRY or DLQ (docs/architecture.md, "Invariants", 2). On an embedded bus
+// that listens on no port the bus writes EVENTS only, the router takes
+// events from ingest in the process, and keeps a checkpoint of the
+// archive below which every event is settled (local.go).
 package router
 
 import (
@@ -195,6 +196,11 @@ func (r *Router) Start(ctx context.Context) error {
 		return nil
 	}
 	if err := r.ensureConsumer(ctx); err != nil {
+		r.Set(component.Failed, err)
+		return err
+	}
+	if err := r.handOverCheckpoint(ctx); err != nil {
+		err = fmt.Errorf("router: checkpoint: %w", err)
 		r.Set(component.Failed, err)
 		return err
 	}

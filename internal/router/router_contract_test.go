@@ -2,13 +2,16 @@ package router
 
 // Contract tests of the router against an embedded bus (bustest): a WORK
 // message is acknowledged, and so leaves WORK, only once every route it
-// went to has settled it (delivered, or written to RETRY or DLQ); a route
-// that fails goes through RETRY, and one that cannot settle has the event
-// handed out again, never lost; an event no rule matches is acknowledged.
+// went to has settled it (delivered, or written to RETRY or DLQ) — or,
+// routing from ingest, the router's checkpoint of the archive passes the
+// event only then; a route that fails goes through RETRY, and one that
+// cannot settle has the event handed out again, never lost; an event no
+// rule matches is acknowledged (settled).
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,6 +82,12 @@ func (h *routerHarness) rules(t *testing.T, rules ...Rule) {
 	}
 }
 
+// bothModes runs test routing from ingest and consuming WORK.
+func bothModes(t *testing.T, test func(t *testing.T, consume bool)) {
+	t.Run("from ingest", func(t *testing.T) { test(t, false) })
+	t.Run("consumer", func(t *testing.T) { test(t, true) })
+}
+
 func delivered(t *testing.T, target *bustest.Target, ids ...string) {
 	t.Helper()
 	bustest.Eventually(t, func() bool { return len(target.Delivered()) == len(ids) },
@@ -103,13 +112,43 @@ func joinIDs(ids []string) string {
 
 // holdsFor checks that WORK keeps n messages for d: nothing is acked
 // meanwhile (the router holds its newest ack back for ackLinger, so the
-// window is well beyond it).
-func holdsFor(t *testing.T, b *bus.Bus, n uint64, d time.Duration) {
+// window is well beyond it). Routing from ingest, it checks that the
+// checkpoint stays below the archive's last n events instead, in memory
+// and saved (d spans more than one checkpoint).
+func holdsFor(t *testing.T, h *routerHarness, n uint64, d time.Duration) {
 	t.Helper()
+	b := h.bus
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if h.router.local != nil {
+			last := bustest.Count(t, b, bus.StreamEvents, "")
+			lw := h.router.local.lowWater(b.EventsFloor())
+			if saved := savedCheckpoint(t, b); lw > last-n+1 || saved > last-n {
+				t.Fatalf("checkpoint %d (mark %d) passes the last %d of %d events: settled before every route settled", saved, lw, n, last)
+			}
+			continue
+		}
 		if got := bustest.Count(t, b, bus.StreamWork, ""); got != n {
 			t.Fatalf("WORK holds %d messages, want %d: acked before every route settled", got, n)
 		}
+	}
+}
+
+// allSettled waits until every event is settled: WORK is empty, or,
+// routing from ingest, the checkpoint saved has reached the archive's
+// last event (WORK is never written).
+func allSettled(t *testing.T, h *routerHarness) {
+	t.Helper()
+	if h.router.local == nil {
+		bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+		return
+	}
+	bustest.Eventually(t, func() bool {
+		return savedCheckpoint(t, h.bus) == bustest.Count(t, h.bus, bus.StreamEvents, "")
+	}, func() string {
+		return fmt.Sprintf("checkpoint %d, want the archive's %d", savedCheckpoint(t, h.bus), bustest.Count(t, h.bus, bus.StreamEvents, ""))
+	})
+	if n := bustest.Count(t, h.bus, bus.StreamWork, ""); n != 0 {
+		t.Errorf("WORK holds %d messages routing from ingest, want none", n)
 	}
 }
 
@@ -138,7 +177,7 @@ func testAcksOnlyWhenEveryRouteIsDone(t *testing.T, consume bool) {
 	delivered(t, fast, "e1")
 	delivered(t, other, "e1")
 	bustest.Eventually(t, func() bool { return slow.Attempts() == 1 }, func() string { return "the slow target was never called" })
-	holdsFor(t, h.bus, 1, time.Second)
+	holdsFor(t, h, 1, time.Second+2*checkpointEvery)
 	c := bustest.ConsumerState(t, h.bus, bus.StreamWork, ConsumerName)
 	switch {
 	case consume && c.AckPending != 1:
@@ -148,7 +187,7 @@ func testAcksOnlyWhenEveryRouteIsDone(t *testing.T, consume bool) {
 	}
 	slow.Unblock()
 	delivered(t, slow, "e1")
-	bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+	allSettled(t, h)
 	if h.keeper.Len() != 0 {
 		t.Errorf("the keeper still holds %d messages", h.keeper.Len())
 	}
@@ -157,7 +196,11 @@ func testAcksOnlyWhenEveryRouteIsDone(t *testing.T, consume bool) {
 // A route whose target fails writes the event to its RETRY subject; that
 // settles it, so WORK lets the event go, and the other route delivers.
 func TestRouterContractFailingRouteGoesToRetry(t *testing.T) {
-	h := newRouterHarness(t)
+	bothModes(t, testFailingRouteGoesToRetry)
+}
+
+func testFailingRouteGoesToRetry(t *testing.T, consume bool) {
+	h := newRouterHarnessWith(t, consume)
 	ok, bad := bustest.NewTarget(), bustest.NewTarget()
 	bad.Fail(errors.New("refused"))
 	h.rules(t, Rule{Name: "r", Routes: []*delivery.Route{h.route(t, "r", "ok", ok, nil), h.route(t, "r", "bad", bad, nil)}})
@@ -167,7 +210,7 @@ func TestRouterContractFailingRouteGoesToRetry(t *testing.T) {
 	if m.Event(t).ID() != "e1" || m.Get(bus.HdrAttempts) != "1" {
 		t.Errorf("RETRY holds %v, want e1 after one attempt", m)
 	}
-	bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+	allSettled(t, h)
 	if n := bustest.Count(t, h.bus, bus.StreamRetry, bus.RetrySubject("r", "ok")); n != 0 {
 		t.Errorf("the route that delivered has %d RETRY messages", n)
 	}
@@ -189,7 +232,11 @@ func (f *failingBus) PutRetry(ctx context.Context, r *bus.RetryRecord) error {
 // A route that cannot settle the event (its RETRY write fails) leaves it
 // in WORK: the router hands it out again, and it reaches RETRY then.
 func TestRouterContractUnsettledRouteIsHandedOutAgain(t *testing.T) {
-	h := newRouterHarness(t)
+	bothModes(t, testUnsettledRouteIsHandedOutAgain)
+}
+
+func testUnsettledRouteIsHandedOutAgain(t *testing.T, consume bool) {
+	h := newRouterHarnessWith(t, consume)
 	bad := bustest.NewTarget()
 	bad.Fail(errors.New("refused"))
 	fb := &failingBus{Bus: h.bus}
@@ -200,7 +247,7 @@ func TestRouterContractUnsettledRouteIsHandedOutAgain(t *testing.T) {
 	if m.Event(t).ID() != "e1" {
 		t.Errorf("RETRY holds %v, want e1", m)
 	}
-	bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+	allSettled(t, h)
 	if n := bad.Attempts(); n != 2 {
 		t.Errorf("%d attempts, want 2 (the first could not be settled, the event came back)", n)
 	}
@@ -209,26 +256,32 @@ func TestRouterContractUnsettledRouteIsHandedOutAgain(t *testing.T) {
 // An event that no rule matches (by filter, or by source) is acknowledged
 // and goes nowhere; the others are routed.
 func TestRouterContractUnmatchedEventsAreAcked(t *testing.T) {
-	h := newRouterHarness(t)
+	bothModes(t, testUnmatchedEventsAreAcked)
+}
+
+func testUnmatchedEventsAreAcked(t *testing.T, consume bool) {
+	h := newRouterHarnessWith(t, consume)
 	target := bustest.NewTarget()
 	rt := h.route(t, "r", "t", target, nil)
 	h.rules(t, Rule{Name: "r", Sources: []string{"web"}, Filter: filter.Spec{SQL: "type = 'com.example.wanted'"}, Routes: []*delivery.Route{rt}})
 	bustest.Publish(t, h.bus, "web", bustest.Event("other-type", "com.example.other"))
 	bustest.Publish(t, h.bus, "queue", bustest.Event("other-source", "com.example.wanted"))
-	bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+	allSettled(t, h)
 	bustest.Publish(t, h.bus, "web", bustest.Event("wanted", "com.example.wanted"))
 	delivered(t, target, "wanted")
-	bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+	allSettled(t, h)
 	if n := bustest.Count(t, h.bus, bus.StreamEvents, ""); n != 3 {
 		t.Errorf("the archive holds %d events, want all 3", n)
 	}
 }
 
 // With no rules at all, events are acknowledged too: WORK does not grow.
-func TestRouterContractNoRulesAcksEverything(t *testing.T) {
-	h := newRouterHarness(t)
+func TestRouterContractNoRulesAcksEverything(t *testing.T) { bothModes(t, testNoRulesAcksEverything) }
+
+func testNoRulesAcksEverything(t *testing.T, consume bool) {
+	h := newRouterHarnessWith(t, consume)
 	for _, id := range []string{"a", "b", "c"} {
 		bustest.Publish(t, h.bus, "web", bustest.Event(id, "com.example.a"))
 	}
-	bustest.WaitStream(t, h.bus, bus.StreamWork, 0)
+	allSettled(t, h)
 }

@@ -145,6 +145,28 @@ func routerExists(t testing.TB, b *server.Bridge) bool {
 	return true
 }
 
+// routerCheckpoint reads the router's checkpoint of the archive (an
+// embedded bus without bus.listen): every EVENTS sequence up to it is
+// settled.
+func routerCheckpoint(t testing.TB, b *server.Bridge) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	created, err := b.Bus().ArchiveCreated(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := b.Bus().KV(ctx, bus.CheckpointsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, _, _, err := bus.Checkpoint{KV: kv, Key: router.CheckpointKey, Archive: created.UnixNano()}.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
 func deliveries(b *server.Bridge, rule, target, outcome string) float64 {
 	return testutil.ToFloat64(b.Metrics().Deliveries.WithLabelValues(rule, target, outcome))
 }

@@ -22,14 +22,14 @@ func TestInvariant1_AckOnlyAfterStored(t *testing.T) {
 	b := startForwarder(t, sink.URL)
 	for i := 0; i < 20; i++ {
 		mustSend(t, b, fmt.Sprintf("e%d", i))
-		// The 202 came back: the event must be in the archive and in
-		// WORK already (the router may have taken it out of WORK since,
-		// but not before it was written: LastSeq counts every write).
+		// The 202 came back: the event must be in the archive already,
+		// the one write of an embedded bus that listens on no port (WORK
+		// is not written: LastSeq counts every write).
 		if got := streamMsgs(t, b, bus.StreamEvents); got != uint64(i+1) {
 			t.Fatalf("after %d accepted events, EVENTS holds %d", i+1, got)
 		}
-		if got := streamState(t, b, bus.StreamWork).LastSeq; got != uint64(i+1) {
-			t.Fatalf("after %d accepted events, WORK has had %d", i+1, got)
+		if got := streamState(t, b, bus.StreamWork).LastSeq; got != 0 {
+			t.Fatalf("after %d accepted events, WORK has had %d, want none (one write per event)", i+1, got)
 		}
 	}
 	// With the bus gone, the source must refuse, not acknowledge.
@@ -39,11 +39,12 @@ func TestInvariant1_AckOnlyAfterStored(t *testing.T) {
 	}
 }
 
-// Invariant 2: an event leaves WORK, the router's queue, only when every
-// matched rule delivered it or queued it durably in RETRY or DLQ; the
-// archive (EVENTS) keeps it either way. An embedded bridge routes from
-// ingest and trims WORK below what it settled: no consumer, no per-event
-// acknowledgement (a cluster's router acks, see internal/router tests).
+// Invariant 2: an event is settled only when every matched rule delivered
+// it or queued it durably in RETRY or DLQ; the archive (EVENTS) keeps it
+// either way. An embedded bridge routes from ingest, writes no WORK, and
+// its checkpoint of the archive passes an event only once settled: no
+// consumer, no per-event acknowledgement (a cluster's router acks WORK,
+// see internal/router tests).
 func TestInvariant2_AckWhenEveryRouteSettled(t *testing.T) {
 	fast, blocked, failing := testkit.NewSink(t), testkit.NewSink(t), testkit.NewSink(t)
 	blocked.Block()
@@ -61,19 +62,20 @@ rules:
 	mustSend(t, b, "one")
 	testkit.Eventually(t, 5*time.Second, func() bool { return fast.Count() == 1 }, "fast target never got the event")
 	testkit.Eventually(t, 5*time.Second, func() bool { return streamMsgs(t, b, bus.StreamRetry) == 1 }, "the failing route did not queue a retry")
-	// The blocked route has not settled: the message stays in WORK, past
-	// several trims.
-	testkit.Never(t, time.Second, func() bool { return streamMsgs(t, b, bus.StreamWork) == 0 },
-		"WORK message removed while a route still held it")
+	// The blocked route has not settled: the checkpoint stays below the
+	// event, past several saves.
+	seq := streamState(t, b, bus.StreamEvents).LastSeq
+	testkit.Never(t, 3*time.Second, func() bool { return routerCheckpoint(t, b) >= seq },
+		"the checkpoint passed the event while a route still held it")
 	if routerExists(t, b) {
 		t.Fatal("an embedded bridge's WORK has the router's consumer: want none")
 	}
-	if got := streamMsgs(t, b, bus.StreamWork); got != 1 {
-		t.Fatalf("WORK holds %d messages while a route still holds the event, want 1", got)
+	if got := streamState(t, b, bus.StreamWork).LastSeq; got != 0 {
+		t.Fatalf("WORK has had %d messages, want none", got)
 	}
 	blocked.Open()
 	testkit.Eventually(t, 5*time.Second, func() bool { return blocked.Count() == 1 }, "blocked target never got the event")
-	testkit.Eventually(t, 5*time.Second, func() bool { return streamMsgs(t, b, bus.StreamWork) == 0 }, "the routed event stayed in WORK")
+	testkit.Eventually(t, 10*time.Second, func() bool { return routerCheckpoint(t, b) >= seq }, "the checkpoint stayed below the routed event")
 	if got := streamMsgs(t, b, bus.StreamEvents); got != 1 {
 		t.Fatalf("the archive holds %d events after routing, want 1", got)
 	}
@@ -94,8 +96,8 @@ func TestInvariant3_DuplicatesStoredOnce(t *testing.T) {
 	if got := streamMsgs(t, b, bus.StreamEvents); got != 2 {
 		t.Fatalf("EVENTS holds %d messages, want 2", got)
 	}
-	if got := streamState(t, b, bus.StreamWork).LastSeq; got != 2 {
-		t.Fatalf("WORK has had %d messages, want 2", got)
+	if got := streamState(t, b, bus.StreamWork).LastSeq; got != 0 {
+		t.Fatalf("WORK has had %d messages, want none (one write per event)", got)
 	}
 	testkit.Eventually(t, 5*time.Second, func() bool { return sink.Count() == 2 }, "sink got %d, want 2", sink.Count())
 	testkit.Never(t, 300*time.Millisecond, func() bool { return sink.Count() > 2 }, "a duplicate was delivered")
@@ -130,9 +132,10 @@ rules:
 	slow.Open()
 	testkit.Eventually(t, 30*time.Second, func() bool { return slow.Distinct() == n }, "slow target got %d of %d after it recovered", slow.Distinct(), n)
 	testkit.Eventually(t, 10*time.Second, func() bool { return streamMsgs(t, b, bus.StreamRetry) == 0 }, "RETRY not drained")
-	// WORK is trimmed below the oldest event not settled: once the slow
-	// route has settled what it held, it empties.
-	testkit.Eventually(t, 10*time.Second, func() bool { return streamMsgs(t, b, bus.StreamWork) == 0 }, "WORK holds %d", streamMsgs(t, b, bus.StreamWork))
+	// The checkpoint stays below the oldest event not settled: once the
+	// slow route has settled what it held, it reaches the archive's end.
+	testkit.Eventually(t, 10*time.Second, func() bool { return routerCheckpoint(t, b) == streamState(t, b, bus.StreamEvents).LastSeq },
+		"checkpoint %d", routerCheckpoint(t, b))
 }
 
 // Invariant 5: every delivery attempt, success or failure, is counted with
@@ -175,10 +178,9 @@ rules:
 	}
 }
 
-// A router that keeps up empties WORK after nearly every event. The store
-// replaces an emptied newest block with a new file each time, inside the
-// acknowledgement and under the stream's lock; the router holds the newest
-// message back so that this happens once per quiet spell, not per event.
+// A router that keeps up on an embedded bus writes no WORK at all: no
+// block of it is made, let alone replaced per event (when WORK was written
+// and trimmed, an emptied newest block was replaced by a new file).
 func TestWorkBlocksNotChurnedWhenRouterKeepsUp(t *testing.T) {
 	sink := testkit.NewSink(t)
 	b := startForwarder(t, sink.URL)
@@ -188,18 +190,18 @@ func TestWorkBlocksNotChurnedWhenRouterKeepsUp(t *testing.T) {
 		testkit.Eventually(t, 5*time.Second, func() bool { return sink.Count() == i+1 }, "event %d not delivered", i)
 	}
 	dir := filepath.Join(b.Bus().Config().DataDir, "jetstream", "$G", "streams", bus.StreamWork, "msgs")
-	blocks, err := filepath.Glob(filepath.Join(dir, "*.blk"))
-	if err != nil || len(blocks) == 0 {
-		t.Fatalf("no WORK blocks under %s (%v): has the store's layout changed?", dir, err)
-	}
+	blocks, _ := filepath.Glob(filepath.Join(dir, "*.blk"))
 	newest := 0
 	for _, p := range blocks {
 		if i, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(p), ".blk")); err == nil && i > newest {
 			newest = i
 		}
 	}
-	if newest > 10 {
-		t.Fatalf("WORK's newest block is number %d after %d events delivered one by one: the block was replaced per event", newest, n)
+	if newest > 1 {
+		t.Fatalf("WORK's newest block is number %d after %d events delivered one by one: want WORK unwritten", newest, n)
+	}
+	if got := streamState(t, b, bus.StreamWork).LastSeq; got != 0 {
+		t.Fatalf("WORK has had %d messages, want none", got)
 	}
 }
 
@@ -222,7 +224,7 @@ lifecycle: {disabled: true}
 	b := startBridgeConfig(t, cfg)
 	mustSend(t, b, "before")
 	testkit.Eventually(t, 5*time.Second, func() bool { return sink.Count() == 1 }, "not delivered")
-	testkit.Eventually(t, 5*time.Second, func() bool { return streamMsgs(t, b, bus.StreamWork) == 0 }, "WORK not settled")
+	testkit.Eventually(t, 5*time.Second, func() bool { return routerCheckpoint(t, b) == 1 }, "the event not settled")
 	if err := stopBridge(b); err != nil {
 		t.Fatal(err)
 	}

@@ -361,8 +361,9 @@ func (b *Bridge) stop(ctx context.Context) error {
 		b.controller.Stop(ctx)
 	}
 	if b.router != nil {
-		// Routing from ingest: trim from WORK what the routes settled as
-		// they stopped (the rest stays for the next start).
+		// Routing from ingest: save the router's checkpoint with what the
+		// routes settled as they stopped (the rest is read back from the
+		// archive at the next start).
 		b.router.Trim(ctx)
 	}
 	if b.keeper != nil {

@@ -2,8 +2,6 @@ package state
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/eventbridge-dev/eventbridge/internal/bus"
@@ -20,39 +18,27 @@ import (
 // taken of, so that a new archive does not take it.
 const checkpointKey = "feed.checkpoint"
 
-type checkpointValue struct {
-	// Archive is the EVENTS stream's creation time (unix nanos).
-	Archive int64 `json:"archive"`
-	// Seq: every event of EVENTS up to it is applied.
-	Seq uint64 `json:"seq"`
+// checkpoint is the feed's checkpoint of the archive created at archive
+// (bus.Checkpoint, shared with the router of an embedded bus).
+func (s *Store) checkpoint(archive int64) bus.Checkpoint {
+	return bus.Checkpoint{KV: s.bkt, Key: checkpointKey, Archive: archive}
 }
 
 // loadCheckpoint reads the checkpoint of the archive created at archive.
 // found is false when there is none, or one that is not taken (logged:
 // unreadable, or of another archive); err when the bucket cannot be read.
 func (s *Store) loadCheckpoint(ctx context.Context, archive int64) (seq uint64, found bool, err error) {
-	kve, err := s.bkt.Get(ctx, checkpointKey)
-	if errors.Is(err, bus.ErrKeyNotFound) {
-		return 0, false, nil
-	}
+	seq, found, ignored, err := s.checkpoint(archive).Load(ctx)
 	if err != nil {
-		return 0, false, fmt.Errorf("state: checkpoint: %w", err)
+		return 0, false, fmt.Errorf("state: %w", err)
 	}
-	var v checkpointValue
-	if err := json.Unmarshal(kve.Value, &v); err != nil {
-		s.log.Warn("state: checkpoint unreadable, ignored", "err", err)
-		return 0, false, nil
+	if ignored != nil {
+		s.log.Warn("state: checkpoint ignored", "why", ignored)
 	}
-	if v.Archive != archive {
-		s.log.Warn("state: checkpoint of another archive, ignored", "checkpoint", v.Seq)
-		return 0, false, nil
-	}
-	return v.Seq, true, nil
+	return seq, found, nil
 }
 
 // saveCheckpoint writes the checkpoint.
 func (s *Store) saveCheckpoint(ctx context.Context, archive int64, seq uint64) error {
-	b, _ := json.Marshal(checkpointValue{Archive: archive, Seq: seq})
-	_, err := s.bkt.Put(ctx, checkpointKey, b)
-	return err
+	return s.checkpoint(archive).Save(ctx, seq)
 }

@@ -33,6 +33,10 @@ type Metrics struct {
 	DLQ             *prometheus.GaugeVec     // rule, target: messages in the dead-letter stream
 	TransformErrors *prometheus.CounterVec   // rule
 	RuleDuplicates  *prometheus.CounterVec   // rule, target: dropped by the rule's dedup
+	// UnroutedLost counts events the archive dropped (its age or size
+	// limits) before the router of an embedded bus had settled them,
+	// found when it reads the archive back after a crash.
+	UnroutedLost prometheus.Counter
 
 	// Connector metrics, by connector name and type.
 	ConnMessages  *prometheus.CounterVec // connector, type, direction (in|out), outcome (ok|error|invalid)
@@ -109,6 +113,8 @@ func NewMetricsWith(labels prometheus.Labels) *Metrics {
 	m.TransformErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_transform_errors_total", Help: "Transform failures (the delivery goes to DLQ)."}, []string{"rule"})
 	m.RuleDuplicates = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_rule_duplicates_total", Help: "Events a rule's dedup dropped: their key was delivered to the target inside the window."}, []string{"rule", "target"})
 	f(m.RuleDuplicates)
+	m.UnroutedLost = prometheus.NewCounter(prometheus.CounterOpts{Name: "eventbridge_router_unrouted_lost_total", Help: "Events the archive dropped (age or size limits) before the router had settled them, found on the read-back after a crash (embedded bus)."})
+	f(m.UnroutedLost)
 	m.ConnMessages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_messages_total", Help: "Protocol messages a connector received (in) or sent (out), by outcome (ok, error, invalid)."}, []string{"connector", "type", "direction", "outcome"})
 	m.ConnResets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_connection_resets_total", Help: "Connections a connector lost (and then re-established)."}, []string{"connector", "type"})
 	m.ConnConnected = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_connected", Help: "1 while a connector is connected to its broker."}, []string{"connector", "type"})

@@ -7,9 +7,13 @@ import (
 )
 
 // The harness sees what the bus stores: an event in EVENTS and WORK, read
-// back by subject without taking it from the work queue.
+// back by subject without taking it from the work queue. (An embedded bus
+// that listens on no port writes WORK once a consumer of it is opened.)
 func TestHarnessSeesPublishedEvents(t *testing.T) {
 	b := New(t)
+	if err := b.Work().Open(Context(t), bus.WorkOptions{MaxAckPending: 16}); err != nil {
+		t.Fatal(err)
+	}
 	Publish(t, b, "web", Event("e1", "com.example.a"), Event("e2", "com.example.b"))
 	WaitStream(t, b, bus.StreamEvents, 2)
 	WaitStream(t, b, bus.StreamWork, 2)
@@ -20,7 +24,7 @@ func TestHarnessSeesPublishedEvents(t *testing.T) {
 	if n := Count(t, b, bus.StreamWork, "work.web.>"); n != 2 {
 		t.Errorf("Count = %d, want 2", n)
 	}
-	// Reading did not consume.
+	// Reading did not consume (the consumer opened is not pulled from).
 	WaitStream(t, b, bus.StreamWork, 2)
 	if c := ConsumerState(t, b, bus.StreamWork, "nobody"); c.Exists {
 		t.Errorf("a consumer that was never made exists: %+v", c)
