@@ -539,6 +539,9 @@ func (r *Router) tickLoop(quit chan struct{}) {
 				idx, routes = r.routeStored(&st, idx[:0], routes[:0])
 			}
 			r.local.pruneReadRouted(r.cfg.Bus.EventsFloor())
+			if r.cfg.Metrics != nil {
+				r.cfg.Metrics.Unsettled.Set(float64(r.local.unsettledLen()))
+			}
 			if r.local.saveDue(now) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				r.save(ctx)
@@ -547,6 +550,13 @@ func (r *Router) tickLoop(quit chan struct{}) {
 			r.local.ticks.Add(1)
 		}
 	}
+}
+
+// unsettledLen is the number of events handed and not yet settled.
+func (l *local) unsettledLen() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.unsettled) + len(l.migrating)
 }
 
 // saveDue tells whether checkpointEvery has passed since the last save.

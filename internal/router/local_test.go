@@ -227,6 +227,10 @@ func testLocalCrash(t *testing.T, ordered bool) {
 	if cp := savedCheckpoint(t, b); cp != 20 {
 		t.Errorf("checkpoint %d while the late events wait, want 20", cp)
 	}
+	// The backlog that WORK's depth no longer shows.
+	if n := testutil.ToFloat64(rg.metrics.Unsettled); n != 30 {
+		t.Errorf("eventbridge_router_unsettled = %v while the late events wait, want 30", n)
+	}
 	b.Close() // crash: nothing stopped
 
 	b2 := openBus(t, dir)
@@ -263,6 +267,10 @@ func testLocalCrash(t *testing.T, ordered bool) {
 		}
 	}
 	bustest.WaitStream(t, b2, bus.StreamWork, 0)
+	bustest.Eventually(t, func() bool { return testutil.ToFloat64(rg2.metrics.Unsettled) == 0 },
+		func() string {
+			return fmt.Sprintf("eventbridge_router_unsettled = %v, want 0", testutil.ToFloat64(rg2.metrics.Unsettled))
+		})
 }
 
 // Concurrent producers, a crash in the middle of their stream (the bus

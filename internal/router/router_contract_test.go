@@ -31,8 +31,6 @@ type routerHarness struct {
 	router  *Router
 }
 
-func newRouterHarness(t *testing.T) *routerHarness { return newRouterHarnessWith(t, false) }
-
 // newRouterHarnessWith makes a harness whose router consumes WORK through
 // the durable consumer (as on an external cluster) when consume is set,
 // and routes from ingest otherwise.

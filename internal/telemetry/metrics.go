@@ -37,6 +37,10 @@ type Metrics struct {
 	// limits) before the router of an embedded bus had settled them,
 	// found when it reads the archive back after a crash.
 	UnroutedLost prometheus.Counter
+	// Unsettled is the number of stored events the router was handed from
+	// ingest and has not settled with every route (embedded bus, no
+	// listen): the backlog that WORK's depth shows elsewhere.
+	Unsettled prometheus.Gauge
 
 	// Connector metrics, by connector name and type.
 	ConnMessages  *prometheus.CounterVec // connector, type, direction (in|out), outcome (ok|error|invalid)
@@ -115,6 +119,8 @@ func NewMetricsWith(labels prometheus.Labels) *Metrics {
 	f(m.RuleDuplicates)
 	m.UnroutedLost = prometheus.NewCounter(prometheus.CounterOpts{Name: "eventbridge_router_unrouted_lost_total", Help: "Events the archive dropped (age or size limits) before the router had settled them, found on the read-back after a crash (embedded bus)."})
 	f(m.UnroutedLost)
+	m.Unsettled = prometheus.NewGauge(prometheus.GaugeOpts{Name: "eventbridge_router_unsettled", Help: "Stored events handed to the router from ingest and not yet settled by every route (embedded bus that listens on no port; elsewhere WORK's depth shows this backlog)."})
+	f(m.Unsettled)
 	m.ConnMessages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_messages_total", Help: "Protocol messages a connector received (in) or sent (out), by outcome (ok, error, invalid)."}, []string{"connector", "type", "direction", "outcome"})
 	m.ConnResets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eventbridge_connector_connection_resets_total", Help: "Connections a connector lost (and then re-established)."}, []string{"connector", "type"})
 	m.ConnConnected = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "eventbridge_connector_connected", Help: "1 while a connector is connected to its broker."}, []string{"connector", "type"})

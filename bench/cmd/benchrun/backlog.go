@@ -12,8 +12,10 @@ import (
 )
 
 // backlog is what a bridge still holds for delivery, from its /metrics
-// (the eventbridge_stream_messages gauges, refreshed every 5 s): events
-// not yet settled by every route (WORK) and deliveries waiting for
+// (the eventbridge_stream_messages gauges, refreshed every 5 s, and
+// eventbridge_router_unsettled): events not yet settled by every route
+// (WORK, or the router's count when it routes from ingest and WORK is not
+// written) and deliveries waiting for
 // another attempt, overflowed or deferred (RETRY).
 type backlog struct {
 	Work  uint64 `json:"work"`
@@ -42,7 +44,8 @@ func readBacklog(ctx context.Context, ingestURL string) (backlog, error) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "eventbridge_stream_messages{") {
+		unsettled := strings.HasPrefix(line, "eventbridge_router_unsettled ")
+		if !unsettled && !strings.HasPrefix(line, "eventbridge_stream_messages{") {
 			continue
 		}
 		sp := strings.LastIndexByte(line, ' ')
@@ -51,8 +54,10 @@ func readBacklog(ctx context.Context, ingestURL string) (backlog, error) {
 			continue
 		}
 		switch {
+		case unsettled: // routed from ingest: WORK is not written
+			b.Work += uint64(v)
 		case strings.Contains(line, `stream="WORK"`):
-			b.Work = uint64(v)
+			b.Work += uint64(v)
 		case strings.Contains(line, `stream="RETRY"`):
 			b.Retry = uint64(v)
 		}
