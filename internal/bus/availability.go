@@ -165,8 +165,8 @@ func (b *Bus) probe() {
 	}
 }
 
-// streamsLed checks that WORK and EVENTS answer, with a leader when they
-// are replicated.
+// streamsLed checks that WORK and EVENTS answer, with a leader and a
+// quorum of current replicas when they are replicated.
 func (b *Bus) streamsLed() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -175,8 +175,24 @@ func (b *Bus) streamsLed() error {
 		if err != nil {
 			return err
 		}
-		if c := s.CachedInfo().Cluster; c != nil && c.Leader == "" {
+		c := s.CachedInfo().Cluster
+		if c == nil {
+			continue
+		}
+		if c.Leader == "" {
 			return fmt.Errorf("stream %s has no leader", name)
+		}
+		// A leader that has lost its peers goes on naming itself until
+		// its election times out: it leads only with a quorum, that is
+		// with half its replicas (rounded up) current and online.
+		current := 0
+		for _, p := range c.Replicas {
+			if p != nil && p.Current && !p.Offline {
+				current++
+			}
+		}
+		if need := (len(c.Replicas) + 1) / 2; current < need {
+			return fmt.Errorf("stream %s: %d of %d replicas current, %d needed", name, current, len(c.Replicas), need)
 		}
 	}
 	return nil
