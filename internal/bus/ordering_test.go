@@ -1,10 +1,12 @@
 package bus
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Progress tells what the WORK consumer handed out and did not settle,
@@ -40,8 +42,16 @@ func testWorkProgressAndRetryOrderMarks(t *testing.T, b *Bus) {
 		t.Fatal(err)
 	}
 	var got []Msg
-	for range 3 {
+	for missed := 0; len(got) < 3; {
 		m, err := s.Next()
+		// A missed heartbeat is transient: the iterator pulls again, as
+		// the router's loop goes on after it. Seen once in CI on a loaded
+		// machine (a pull left unanswered for 30 s).
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && missed < 3 {
+			missed++
+			t.Logf("Next: %v (pulling again)", err)
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
