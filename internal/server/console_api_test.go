@@ -79,7 +79,19 @@ rules: {r: {sources: [in], targets: [out]}}
 	mustSend(t, b, "a1")
 	mustSend(t, b, "a2")
 	testkit.Eventually(t, 30*time.Second, func() bool { return sink.Count() == 2 }, "not delivered")
-	_, _, m := reader.do("GET", "/v1/activity", "")
+	// The sink counts a delivery when it receives it; the bridge counts
+	// it once the answer is back: wait for the activity to show both.
+	var m map[string]any
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		_, _, m = reader.do("GET", "/v1/activity", "")
+		tot, _ := m["totals"].(map[string]any)
+		d := 0.0
+		vals, _ := tot["delivered"].([]any)
+		for _, v := range vals {
+			d += v.(float64)
+		}
+		return d >= 2
+	}, "activity does not show both deliveries")
 	total := func(series any) float64 {
 		s := 0.0
 		vals, _ := series.([]any)
